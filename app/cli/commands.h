@@ -1,0 +1,13 @@
+#pragma once
+// One function per subcommand; each returns the process exit code and throws moe::Error on failure
+// (caught once, in main).
+#include <string>
+#include <vector>
+
+namespace moe::cli {
+
+using Argv = std::vector<std::string>;
+
+int cmdForward(const Argv& args);
+
+}  // namespace moe::cli

@@ -1,0 +1,63 @@
+// moescope-cli: the one place where core errors are caught and turned into messages and exit codes.
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "app/cli/commands.h"
+#include "core/error.h"
+
+namespace {
+
+struct Command {
+  std::function<int(const moe::cli::Argv&)> run;
+  const char* usage;
+};
+
+const std::map<std::string, Command>& commands() {
+  static const std::map<std::string, Command> table{
+      {"forward",
+       {moe::cli::cmdForward,
+        "forward --model DIR --ids FILE.h5:DATASET --out OUT.h5 [--device auto|cpu|cuda] [--dtype fp32|bf16]\n"
+        "        Runs the model layer by layer; writes logits, hidden_states/i and router_logits/j."}},
+  };
+  return table;
+}
+
+void printUsage(FILE* to) {
+  std::fprintf(to, "usage: moescope-cli COMMAND [options]\n\ncommands:\n");
+  for (auto& [name, cmd] : commands()) std::fprintf(to, "  %s\n", cmd.usage);
+}
+
+int exitCodeFor(moe::ErrorKind kind) {
+  switch (kind) {
+    case moe::ErrorKind::InvalidArgument: return 2;
+    case moe::ErrorKind::Cancelled: return 130;
+    default: return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    printUsage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  auto it = commands().find(argv[1]);
+  if (it == commands().end()) {
+    std::fprintf(stderr, "moescope-cli: unknown command '%s'\n\n", argv[1]);
+    printUsage(stderr);
+    return 2;
+  }
+  try {
+    return it->second.run(moe::cli::Argv(argv + 2, argv + argc));
+  } catch (const moe::Error& e) {
+    std::fprintf(stderr, "moescope-cli %s: %s: %s\n", argv[1], moe::errorKindName(e.kind()), e.what());
+    return exitCodeFor(e.kind());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "moescope-cli %s: internal error: %s\n", argv[1], e.what());
+    return 3;
+  }
+}

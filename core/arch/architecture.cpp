@@ -1,0 +1,86 @@
+#include "core/arch/architecture.h"
+
+#include "core/error.h"
+
+namespace moe {
+
+const at::Tensor& LayerWeights::get(const std::string& name) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) throw Error(ErrorKind::MissingTensor, "tensor '" + name + "' was not loaded for this layer");
+  return it->second;
+}
+
+int64_t LayerWeights::bytes() const {
+  int64_t n = 0;
+  for (auto& [_, t] : tensors_) n += t.numel() * static_cast<int64_t>(t.element_size());
+  return n;
+}
+
+const char* expertLayoutName(ExpertLayout layout) {
+  switch (layout) {
+    case ExpertLayout::PerExpert: return "per-expert";
+    case ExpertLayout::Packed: return "packed";
+    case ExpertLayout::Fused: return "fused";
+  }
+  return "?";
+}
+
+std::vector<TensorSpec> Architecture::globalTensors() const {
+  const int64_t V = cfg_.vocabSize, H = cfg_.hiddenSize;
+  std::vector<TensorSpec> specs{{"model.embed_tokens.weight", {V, H}}, {"model.norm.weight", {H}}};
+  if (!cfg_.tieWordEmbeddings) specs.push_back({"lm_head.weight", {V, H}});
+  return specs;
+}
+
+at::Tensor Architecture::embed(const at::Tensor& ids, const at::Tensor& table) const {
+  return table.index_select(0, ids.reshape(-1)).view({ids.size(0), ids.size(1), table.size(1)});
+}
+
+at::Tensor Architecture::denseMlp(int layer, const LayerWeights& w, const at::Tensor& x) const {
+  const std::string p = layerPrefix(layer) + "mlp.";
+  return swigluMlp(x, w.get(p + "gate_proj.weight"), w.get(p + "up_proj.weight"), w.get(p + "down_proj.weight"));
+}
+
+at::Tensor Architecture::logits(const at::Tensor& normedHidden, const at::Tensor& lmHead) const {
+  return at::linear(normedHidden, lmHead);
+}
+
+void Architecture::addNorms(std::vector<TensorSpec>& specs, int layer) const {
+  const std::string p = layerPrefix(layer);
+  specs.push_back({p + "input_layernorm.weight", {cfg_.hiddenSize}});
+  specs.push_back({p + "post_attention_layernorm.weight", {cfg_.hiddenSize}});
+}
+
+void Architecture::addDenseMlp(std::vector<TensorSpec>& specs, const std::string& p, int64_t I) const {
+  const int64_t H = cfg_.hiddenSize;
+  specs.push_back({p + "gate_proj.weight", {I, H}});
+  specs.push_back({p + "up_proj.weight", {I, H}});
+  specs.push_back({p + "down_proj.weight", {H, I}});
+}
+
+void Architecture::addPerExpert(std::vector<TensorSpec>& specs, const std::string& p, int64_t E, int64_t I,
+                                const char* gate, const char* up, const char* down) const {
+  const int64_t H = cfg_.hiddenSize;
+  for (int64_t e = 0; e < E; ++e) {
+    const std::string q = p + std::to_string(e) + ".";
+    specs.push_back({q + gate + ".weight", {I, H}});
+    specs.push_back({q + up + ".weight", {I, H}});
+    specs.push_back({q + down + ".weight", {H, I}});
+  }
+}
+
+void Architecture::stackPerExpert(MoeBlock& block, const LayerWeights& w, const std::string& p, int64_t E,
+                                  const char* gate, const char* up, const char* down) const {
+  std::vector<at::Tensor> g, u, d;
+  for (int64_t e = 0; e < E; ++e) {
+    const std::string q = p + std::to_string(e) + ".";
+    g.push_back(w.get(q + gate + ".weight"));
+    u.push_back(w.get(q + up + ".weight"));
+    d.push_back(w.get(q + down + ".weight"));
+  }
+  block.gate = at::stack(g);
+  block.up = at::stack(u);
+  block.down = at::stack(d);
+}
+
+}  // namespace moe

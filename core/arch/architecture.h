@@ -1,0 +1,93 @@
+#pragma once
+// The per-architecture hooks. Each supported model_type has one source file implementing them:
+//   1. hyper-parameters: the constructor reads config.json fields and decides which layers are MoE;
+//   2. the tensor table: every Hugging Face tensor name of a layer with its expected shape;
+//   3. the layer forward: attention, and the MLP either as a dense SwiGLU or as a MoeBlock
+//      assembled from that architecture's on-disk expert layout.
+// The engine (core/engine) streams layers through these hooks and never looks at names itself.
+#include <ATen/ATen.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model/config.h"
+#include "core/nn/functional.h"
+#include "core/nn/moe_block.h"
+#include "core/nn/runtime.h"
+
+namespace moe {
+
+struct TensorSpec {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+// One decoder layer's tensors, converted to the compute dtype and device, keyed by HF name.
+class LayerWeights {
+ public:
+  void add(const std::string& name, at::Tensor t) { tensors_[name] = std::move(t); }
+  bool has(const std::string& name) const { return tensors_.count(name) > 0; }
+  const at::Tensor& get(const std::string& name) const;
+  at::Tensor getOr(const std::string& name) const { return has(name) ? get(name) : at::Tensor(); }
+  int64_t bytes() const;
+
+ private:
+  std::map<std::string, at::Tensor> tensors_;
+};
+
+enum class ExpertLayout { PerExpert, Packed, Fused };
+const char* expertLayoutName(ExpertLayout layout);
+
+class Architecture {
+ public:
+  explicit Architecture(const ModelConfig& config) : cfg_(config) {}
+  virtual ~Architecture() = default;
+
+  const ModelConfig& config() const { return cfg_; }
+  virtual std::string name() const = 0;
+
+  // --- hyper-parameters ---
+  virtual bool isMoeLayer(int layer) const = 0;
+  int64_t numExperts() const { return cfg_.numExperts; }
+  int64_t topK() const { return cfg_.topK; }
+  virtual ExpertLayout expertLayout() const { return ExpertLayout::PerExpert; }
+  virtual bool hasSharedExpert() const { return false; }
+  // Multiplier on each residual branch (GraniteMoE's residual_multiplier).
+  virtual double residualScale() const { return 1.0; }
+
+  // --- tensor table ---
+  virtual std::vector<TensorSpec> layerTensors(int layer) const = 0;
+  virtual std::vector<TensorSpec> globalTensors() const;
+  // The on-disk prefix of layer's MoE block, e.g. "model.layers.3.block_sparse_moe.".
+  virtual std::string moePrefix(int layer) const = 0;
+  static std::string layerPrefix(int layer) { return "model.layers." + std::to_string(layer) + "."; }
+
+  // --- forward ---
+  // Called once per forward with the sequence length, before any layer runs (rope tables, masks).
+  virtual void prepare(int64_t seqLen, const Runtime& rt) = 0;
+  virtual at::Tensor embed(const at::Tensor& ids, const at::Tensor& table) const;
+  virtual at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const = 0;
+  virtual MoeBlock moeBlock(int layer, const LayerWeights& w) const = 0;
+  virtual at::Tensor denseMlp(int layer, const LayerWeights& w, const at::Tensor& x) const;
+  virtual at::Tensor logits(const at::Tensor& normedHidden, const at::Tensor& lmHead) const;
+
+ protected:
+  // Shared table fragments, so each architecture file lists only what is its own.
+  void addNorms(std::vector<TensorSpec>& specs, int layer) const;
+  void addDenseMlp(std::vector<TensorSpec>& specs, const std::string& prefix, int64_t intermediate) const;
+  void addPerExpert(std::vector<TensorSpec>& specs, const std::string& expertsPrefix, int64_t E, int64_t I,
+                    const char* gate, const char* up, const char* down) const;
+  // Stacks per-expert tensors `<prefix><e>.<gate|up|down>.weight` into the MoeBlock layout.
+  void stackPerExpert(MoeBlock& block, const LayerWeights& w, const std::string& expertsPrefix, int64_t E,
+                      const char* gate, const char* up, const char* down) const;
+
+  ModelConfig cfg_;
+};
+
+// Creates the architecture for config.model_type; unknown types get an error listing the supported ones.
+std::unique_ptr<Architecture> makeArchitecture(const ModelConfig& config);
+std::vector<std::string> supportedArchitectures();
+
+}  // namespace moe

@@ -1,0 +1,55 @@
+// Mixtral (MixtralForCausalLM): every layer is MoE; per-expert tensors
+// `block_sparse_moe.experts.E.w1|w3|w2` (gate, up, down); router `block_sparse_moe.gate`;
+// softmax over all experts, top-k, weights renormalised over the k.
+#include "core/arch/architectures.h"
+#include "core/arch/standard_attention.h"
+
+namespace moe {
+namespace {
+
+class Mixtral : public Architecture {
+ public:
+  explicit Mixtral(const ModelConfig& c) : Architecture(c) {
+    window_ = c.getInt("sliding_window", 0);
+  }
+  std::string name() const override { return "mixtral"; }
+  bool isMoeLayer(int) const override { return true; }
+  std::string moePrefix(int layer) const override { return layerPrefix(layer) + "block_sparse_moe."; }
+
+  std::vector<TensorSpec> layerTensors(int layer) const override {
+    std::vector<TensorSpec> s;
+    addNorms(s, layer);
+    addStandardAttention(s, cfg_, layer, attn_);
+    s.push_back({moePrefix(layer) + "gate.weight", {numExperts(), cfg_.hiddenSize}});
+    addPerExpert(s, moePrefix(layer) + "experts.", numExperts(), cfg_.intermediateSize, "w1", "w3", "w2");
+    return s;
+  }
+
+  void prepare(int64_t T, const Runtime& rt) override {
+    rope_ = makeRopeTable(cfg_.rope, cfg_.headDim, cfg_.getInt("max_position_embeddings", T), T, rt);
+  }
+
+  at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const override {
+    return standardAttention(w, cfg_, layer, x, attn_, rope_, window_);
+  }
+
+  MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
+    MoeBlock b;
+    b.routerWeight = w.get(moePrefix(layer) + "gate.weight");
+    b.routing.topK = topK();
+    b.routing.normalize = true;
+    stackPerExpert(b, w, moePrefix(layer) + "experts.", numExperts(), "w1", "w3", "w2");
+    return b;
+  }
+
+ private:
+  StandardAttentionSpec attn_;
+  int64_t window_ = 0;
+  RopeTable rope_;
+};
+
+}  // namespace
+
+std::unique_ptr<Architecture> makeMixtral(const ModelConfig& c) { return std::make_unique<Mixtral>(c); }
+
+}  // namespace moe

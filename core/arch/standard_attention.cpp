@@ -1,0 +1,61 @@
+#include "core/arch/standard_attention.h"
+
+#include <cmath>
+
+namespace moe {
+
+void addStandardAttention(std::vector<TensorSpec>& specs, const ModelConfig& cfg, int layer,
+                          const StandardAttentionSpec& spec) {
+  const std::string p = Architecture::layerPrefix(layer) + "self_attn.";
+  const int64_t H = cfg.hiddenSize, q = cfg.numHeads * cfg.headDim, kv = cfg.numKvHeads * cfg.headDim;
+  specs.push_back({p + "q_proj.weight", {q, H}});
+  specs.push_back({p + "k_proj.weight", {kv, H}});
+  specs.push_back({p + "v_proj.weight", {kv, H}});
+  specs.push_back({p + "o_proj.weight", {H, q}});
+  if (spec.qkvBias) {
+    specs.push_back({p + "q_proj.bias", {q}});
+    specs.push_back({p + "k_proj.bias", {kv}});
+    specs.push_back({p + "v_proj.bias", {kv}});
+  }
+  if (spec.outputBias) specs.push_back({p + "o_proj.bias", {H}});
+  if (spec.qkNorm == StandardAttentionSpec::QkNorm::PerHead) {
+    specs.push_back({p + "q_norm.weight", {cfg.headDim}});
+    specs.push_back({p + "k_norm.weight", {cfg.headDim}});
+  } else if (spec.qkNorm == StandardAttentionSpec::QkNorm::Full) {
+    specs.push_back({p + "q_norm.weight", {q}});
+    specs.push_back({p + "k_norm.weight", {kv}});
+  }
+  if (spec.sinks) specs.push_back({p + "sinks", {cfg.numHeads}});
+}
+
+at::Tensor standardAttention(const LayerWeights& w, const ModelConfig& cfg, int layer, const at::Tensor& x,
+                             const StandardAttentionSpec& spec, const RopeTable& rope, int64_t slidingWindow) {
+  const std::string p = Architecture::layerPrefix(layer) + "self_attn.";
+  const int64_t B = x.size(0), T = x.size(1), D = cfg.headDim;
+  at::Tensor q = dense(x, w.get(p + "q_proj.weight"), w.getOr(p + "q_proj.bias"));
+  at::Tensor k = dense(x, w.get(p + "k_proj.weight"), w.getOr(p + "k_proj.bias"));
+  at::Tensor v = dense(x, w.get(p + "v_proj.weight"), w.getOr(p + "v_proj.bias"));
+  using QkNorm = StandardAttentionSpec::QkNorm;
+  if (spec.qkNorm == QkNorm::Full) {  // OLMoE normalises the whole projection before splitting heads
+    q = rmsNorm(q, w.get(p + "q_norm.weight"), cfg.rmsNormEps);
+    k = rmsNorm(k, w.get(p + "k_norm.weight"), cfg.rmsNormEps);
+  }
+  q = q.view({B, T, -1, D});
+  k = k.view({B, T, -1, D});
+  v = v.view({B, T, -1, D});
+  if (spec.qkNorm == QkNorm::PerHead) {  // Qwen3 normalises each head
+    q = rmsNorm(q, w.get(p + "q_norm.weight"), cfg.rmsNormEps);
+    k = rmsNorm(k, w.get(p + "k_norm.weight"), cfg.rmsNormEps);
+  }
+  q = applyRope(q.transpose(1, 2), rope);
+  k = applyRope(k.transpose(1, 2), rope);
+  v = v.transpose(1, 2);
+  AttentionOptions opts;
+  opts.scaling = spec.scaling > 0 ? spec.scaling : 1.0 / std::sqrt(static_cast<double>(D));
+  opts.slidingWindow = slidingWindow;
+  if (spec.sinks) opts.sinks = w.get(p + "sinks");
+  at::Tensor out = attention(q, k, v, opts);
+  return dense(out, w.get(p + "o_proj.weight"), w.getOr(p + "o_proj.bias"));
+}
+
+}  // namespace moe

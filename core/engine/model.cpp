@@ -1,0 +1,117 @@
+#include "core/engine/model.h"
+
+#include <filesystem>
+
+#include "core/error.h"
+
+namespace moe {
+
+at::ScalarType scalarTypeOf(DType dtype) {
+  switch (dtype) {
+    case DType::BF16: return at::kBFloat16;
+    case DType::F16: return at::kHalf;
+    case DType::F32: return at::kFloat;
+  }
+  return at::kFloat;
+}
+
+at::Tensor tensorFromInfo(const TensorInfo& info, const Runtime& rt) {
+  // from_blob does not take ownership; the mapping outlives this call, and .to() copies.
+  at::Tensor view = at::from_blob(const_cast<uint8_t*>(info.data), info.shape,
+                                  at::TensorOptions().dtype(scalarTypeOf(info.dtype)));
+  return view.to(rt.device, rt.dtype, /*non_blocking=*/false, /*copy=*/true);
+}
+
+std::unique_ptr<Model> Model::open(const std::string& dir, const Runtime& runtime) {
+  std::unique_ptr<Model> m(new Model());
+  m->dir_ = dir;
+  m->rt_ = runtime;
+  if (!std::filesystem::is_directory(dir)) throw Error(ErrorKind::Io, dir + ": not a model folder");
+  ModelConfig cfg = ModelConfig::fromFile((std::filesystem::path(dir) / "config.json").string());
+  m->arch_ = makeArchitecture(cfg);
+  m->store_ = TensorStore::openFolder(dir);
+  for (int l = 0; l < cfg.numLayers; ++l)
+    if (m->arch_->isMoeLayer(l)) m->moeLayers_.push_back(l);
+  m->validateShapes();
+  return m;
+}
+
+void Model::validateShapes() const {
+  auto check = [&](const TensorSpec& spec) {
+    const TensorInfo& info = store_->get(spec.name);
+    if (info.shape != spec.shape)
+      throw Error(ErrorKind::Shape, info.file + ": tensor '" + spec.name + "' has shape " + shapeString(info.shape) +
+                                        ", expected " + shapeString(spec.shape) + " from config.json");
+  };
+  for (const auto& spec : arch_->globalTensors()) check(spec);
+  for (int l = 0; l < numLayers(); ++l)
+    for (const auto& spec : arch_->layerTensors(l)) check(spec);
+}
+
+at::Tensor Model::loadTensor(const std::string& name) const { return tensorFromInfo(store_->get(name), rt_); }
+
+LayerWeights Model::loadLayer(int layer) const {
+  LayerWeights w;
+  for (const auto& spec : arch_->layerTensors(layer)) w.add(spec.name, loadTensor(spec.name));
+  return w;
+}
+
+MoeBlock Model::moeBlock(int moeIndex) const {
+  const int layer = moeLayers_.at(static_cast<size_t>(moeIndex));
+  return arch_->moeBlock(layer, loadLayer(layer));
+}
+
+at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, const ForwardOptions& options) {
+  if (idsIn.dim() != 2) throw Error(ErrorKind::InvalidArgument, "token ids must be [batch, length]");
+  at::Tensor ids = idsIn.to(at::kLong).to(rt_.device);
+  const int64_t V = config().vocabSize;
+  if (ids.numel() > 0 && (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= V))
+    throw Error(ErrorKind::InvalidArgument, "token ids must lie in [0, " + std::to_string(V) + ") for this model");
+  const int64_t B = ids.size(0), T = ids.size(1);
+  arch_->prepare(T, rt_);
+  at::Tensor hidden = arch_->embed(ids, loadTensor("model.embed_tokens.weight"));
+  if (observer) observer->onHiddenState(0, hidden);
+
+  const int L = numLayers();
+  const int last = options.stopAfterLayer >= 0 ? std::min(options.stopAfterLayer, L) : L;
+  const double rs = arch_->residualScale();
+  const std::string eps;
+  int moeIndex = 0;
+  for (int l = 0; l < last; ++l) {
+    if (observer && observer->cancelled()) throw Error(ErrorKind::Cancelled, "forward pass cancelled");
+    LayerWeights w = loadLayer(l);
+    const std::string p = Architecture::layerPrefix(l);
+    at::Tensor x = rmsNorm(hidden, w.get(p + "input_layernorm.weight"), config().rmsNormEps);
+    hidden = hidden + arch_->attention(l, w, x) * rs;
+    x = rmsNorm(hidden, w.get(p + "post_attention_layernorm.weight"), config().rmsNormEps);
+    at::Tensor mlp;
+    if (arch_->isMoeLayer(l)) {
+      MoeBlock block = arch_->moeBlock(l, w);
+      if (options.moeOverride) options.moeOverride(moeIndex, block);
+      MoeTrace trace;
+      trace.layer = l;
+      trace.moeIndex = moeIndex;
+      trace.block = &block;
+      trace.input = x.reshape({B * T, -1});
+      trace.output = block.forward(trace.input, &trace.routerLogits, &trace.routing);
+      if (observer) observer->onMoeBlock(trace);
+      mlp = trace.output.view({B, T, -1});
+      ++moeIndex;
+    } else {
+      mlp = arch_->denseMlp(l, w, x);
+    }
+    hidden = hidden + mlp * rs;
+    if (observer) {
+      if (l + 1 < L) observer->onHiddenState(l + 1, hidden);
+      observer->onLayerDone(l, L);
+    }
+  }
+  if (last < L) return at::Tensor();
+  hidden = rmsNorm(hidden, loadTensor("model.norm.weight"), config().rmsNormEps);
+  if (observer) observer->onHiddenState(L, hidden);
+  if (!options.computeLogits) return at::Tensor();
+  const std::string head = config().tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+  return arch_->logits(hidden, loadTensor(head));
+}
+
+}  // namespace moe

@@ -1,0 +1,83 @@
+#pragma once
+// A checkpoint opened for layer-streaming computation: config, architecture hooks and mapped
+// tensors. A layer's weights are converted (dtype, device) only while that layer runs, so the
+// model never sits in memory whole; activations of the whole batch are kept between layers.
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/arch/architecture.h"
+#include "core/model/safetensors.h"
+
+namespace moe {
+
+// What a MoE block saw and did during a forward pass. Tensors are flattened over the batch:
+// input/output [N, H], routerLogits [N, E], routing [N, k].
+struct MoeTrace {
+  int layer = 0;     // decoder layer index
+  int moeIndex = 0;  // j-th MoE block
+  const MoeBlock* block = nullptr;
+  at::Tensor input, routerLogits, output;
+  Routing routing;
+};
+
+class ForwardObserver {
+ public:
+  virtual ~ForwardObserver() = default;
+  // i = 0 embeddings, 1..L-1 after decoder layer i-1, L after the final norm (transformers' convention).
+  virtual void onHiddenState(int /*i*/, const at::Tensor& /*hidden [B,T,H]*/) {}
+  virtual void onMoeBlock(const MoeTrace& /*trace*/) {}
+  virtual void onLayerDone(int /*layer*/, int /*numLayers*/) {}
+  virtual bool cancelled() const { return false; }
+};
+
+struct ForwardOptions {
+  bool computeLogits = true;
+  // Replaces a MoE block before it runs (merges, alternative routers); moeIndex is the j-th block.
+  std::function<void(int moeIndex, MoeBlock& block)> moeOverride;
+  // Stop after this many decoder layers (-1: all), e.g. to analyse only the early blocks.
+  int stopAfterLayer = -1;
+};
+
+class Model {
+ public:
+  // Opens config.json and the safetensors files of a folder and checks every tensor's presence
+  // and shape against the architecture's table (nothing is converted yet).
+  static std::unique_ptr<Model> open(const std::string& dir, const Runtime& runtime);
+
+  const std::string& folder() const { return dir_; }
+  const ModelConfig& config() const { return arch_->config(); }
+  const Architecture& arch() const { return *arch_; }
+  Architecture& arch() { return *arch_; }
+  const TensorStore& store() const { return *store_; }
+  const Runtime& runtime() const { return rt_; }
+  int numLayers() const { return static_cast<int>(config().numLayers); }
+  const std::vector<int>& moeLayers() const { return moeLayers_; }  // decoder layer of each MoE block
+
+  LayerWeights loadLayer(int layer) const;
+  at::Tensor loadTensor(const std::string& name) const;  // converted to the runtime dtype/device
+  MoeBlock moeBlock(int moeIndex) const;                  // loads that layer's weights
+
+  // ids [B, T] int64 -> logits [B, T, V] (undefined when computeLogits is false).
+  at::Tensor forward(const at::Tensor& ids, ForwardObserver* observer = nullptr,
+                     const ForwardOptions& options = {});
+
+ private:
+  Model() = default;
+  void validateShapes() const;
+
+  std::string dir_;
+  Runtime rt_;
+  std::unique_ptr<TensorStore> store_;
+  std::unique_ptr<Architecture> arch_;
+  std::vector<int> moeLayers_;
+};
+
+// Wraps mapped safetensors bytes as a tensor (no copy) and converts it.
+at::Tensor tensorFromInfo(const TensorInfo& info, const Runtime& rt);
+at::ScalarType scalarTypeOf(DType dtype);
+
+}  // namespace moe

@@ -1,0 +1,151 @@
+#include "core/model/config.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+
+using nlohmann::json;
+
+namespace moe {
+
+double RopeConfig::getNumber(const std::string& key, double fallback) const {
+  if (params.contains(key) && params[key].is_number()) return params[key].get<double>();
+  return fallback;
+}
+
+bool RopeConfig::has(const std::string& key) const { return params.contains(key) && !params[key].is_null(); }
+
+ModelConfig ModelConfig::fromFile(const std::string& path) {
+  if (std::filesystem::is_directory(path)) return fromFile((std::filesystem::path(path) / "config.json").string());
+  std::ifstream in(path);
+  if (!in) throw Error(ErrorKind::Config, path + ": missing or unreadable; a model folder needs its config.json");
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::exception& e) {
+    throw Error(ErrorKind::Config, path + ": not valid JSON (" + e.what() + ")");
+  }
+  return fromJson(j, path);
+}
+
+ModelConfig ModelConfig::fromJson(const json& j, const std::string& source) {
+  if (!j.is_object()) throw Error(ErrorKind::Config, source + ": the top level is not a JSON object");
+  ModelConfig c;
+  c.raw_ = j;
+  c.source_ = source;
+  c.modelType = c.getString("model_type", "");
+  if (c.modelType.empty()) throw Error(ErrorKind::Config, source + ": no model_type");
+  c.hiddenSize = c.getInt("hidden_size");
+  c.numLayers = c.getInt("num_hidden_layers");
+  c.numHeads = c.getInt("num_attention_heads");
+  c.numKvHeads = c.getInt("num_key_value_heads", c.numHeads);
+  c.headDim = c.getInt("head_dim", 0);
+  if (c.headDim <= 0) {
+    if (c.numHeads <= 0 || c.hiddenSize % c.numHeads != 0)
+      throw Error(ErrorKind::Config, source + ": hidden_size is not a multiple of num_attention_heads");
+    c.headDim = c.hiddenSize / c.numHeads;
+  }
+  c.vocabSize = c.getInt("vocab_size");
+  c.intermediateSize = c.getInt("intermediate_size", 0);
+  c.rmsNormEps = c.getNumber("rms_norm_eps", 1e-6);
+  c.tieWordEmbeddings = c.getBool("tie_word_embeddings", false);
+  c.dtype = c.getString("dtype", c.getString("torch_dtype", ""));
+
+  // transformers 5 keeps everything in rope_parameters; transformers 4 has rope_theta at the top
+  // level and an optional rope_scaling object (with "type" in older files, "rope_type" in newer).
+  if (j.contains("rope_parameters") && j["rope_parameters"].is_object()) {
+    c.rope.params = j["rope_parameters"];
+  } else if (j.contains("rope_scaling") && j["rope_scaling"].is_object()) {
+    c.rope.params = j["rope_scaling"];
+  }
+  if (c.rope.params.contains("rope_type") && c.rope.params["rope_type"].is_string())
+    c.rope.type = c.rope.params["rope_type"].get<std::string>();
+  else if (c.rope.params.contains("type") && c.rope.params["type"].is_string())
+    c.rope.type = c.rope.params["type"].get<std::string>();
+  c.rope.theta = c.rope.getNumber("rope_theta", c.getNumber("rope_theta", 10000.0));
+
+  for (const char* key : {"num_local_experts", "num_experts", "n_routed_experts"}) {
+    if (c.has(key) && c.getInt(key) > 0) {
+      c.numExperts = c.getInt(key);
+      c.numExpertsKey = key;
+      break;
+    }
+  }
+  c.topK = c.getInt("num_experts_per_tok", 0);
+  c.normTopkProb = c.getBool("norm_topk_prob", false);
+  c.moeIntermediateSize = c.getInt("moe_intermediate_size", c.intermediateSize);
+  for (auto [name, value] : {std::pair<const char*, int64_t>{"hidden_size", c.hiddenSize},
+                             {"num_hidden_layers", c.numLayers},
+                             {"num_attention_heads", c.numHeads},
+                             {"num_key_value_heads", c.numKvHeads},
+                             {"vocab_size", c.vocabSize}}) {
+    if (value <= 0) throw Error(ErrorKind::Config, source + ": " + name + " must be positive, got " + std::to_string(value));
+  }
+  if (c.numHeads % c.numKvHeads != 0)
+    throw Error(ErrorKind::Config, source + ": num_attention_heads (" + std::to_string(c.numHeads) +
+                                       ") is not a multiple of num_key_value_heads (" + std::to_string(c.numKvHeads) + ")");
+  return c;
+}
+
+bool ModelConfig::has(const std::string& key) const { return raw_.contains(key) && !raw_[key].is_null(); }
+
+int64_t ModelConfig::getInt(const std::string& key) const {
+  if (!has(key)) throw Error(ErrorKind::Config, source_ + ": required field '" + key + "' is missing");
+  const json& v = raw_[key];
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>())))
+    return static_cast<int64_t>(v.get<double>());
+  throw Error(ErrorKind::Config, source_ + ": field '" + key + "' should be an integer, got " + v.dump());
+}
+
+int64_t ModelConfig::getInt(const std::string& key, int64_t fallback) const { return has(key) ? getInt(key) : fallback; }
+
+double ModelConfig::getNumber(const std::string& key) const {
+  if (!has(key)) throw Error(ErrorKind::Config, source_ + ": required field '" + key + "' is missing");
+  const json& v = raw_[key];
+  if (!v.is_number()) throw Error(ErrorKind::Config, source_ + ": field '" + key + "' should be a number, got " + v.dump());
+  return v.get<double>();
+}
+
+double ModelConfig::getNumber(const std::string& key, double fallback) const { return has(key) ? getNumber(key) : fallback; }
+
+bool ModelConfig::getBool(const std::string& key, bool fallback) const {
+  if (!has(key)) return fallback;
+  const json& v = raw_[key];
+  if (!v.is_boolean()) throw Error(ErrorKind::Config, source_ + ": field '" + key + "' should be true or false, got " + v.dump());
+  return v.get<bool>();
+}
+
+std::string ModelConfig::getString(const std::string& key, const std::string& fallback) const {
+  if (!has(key)) return fallback;
+  const json& v = raw_[key];
+  if (!v.is_string()) throw Error(ErrorKind::Config, source_ + ": field '" + key + "' should be a string, got " + v.dump());
+  return v.get<std::string>();
+}
+
+std::vector<int64_t> ModelConfig::getIntList(const std::string& key) const {
+  std::vector<int64_t> out;
+  if (!has(key)) return out;
+  const json& v = raw_[key];
+  if (!v.is_array()) throw Error(ErrorKind::Config, source_ + ": field '" + key + "' should be a list, got " + v.dump());
+  for (auto& e : v) {
+    if (!e.is_number_integer()) throw Error(ErrorKind::Config, source_ + ": field '" + key + "' should hold integers");
+    out.push_back(e.get<int64_t>());
+  }
+  return out;
+}
+
+std::vector<std::string> ModelConfig::getStringList(const std::string& key) const {
+  std::vector<std::string> out;
+  if (!has(key)) return out;
+  const json& v = raw_[key];
+  if (!v.is_array()) throw Error(ErrorKind::Config, source_ + ": field '" + key + "' should be a list, got " + v.dump());
+  for (auto& e : v) {
+    if (!e.is_string()) throw Error(ErrorKind::Config, source_ + ": field '" + key + "' should hold strings");
+    out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace moe

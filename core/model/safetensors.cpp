@@ -1,0 +1,267 @@
+#include "core/model/safetensors.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace moe {
+
+size_t dtypeSize(DType dtype) {
+  switch (dtype) {
+    case DType::BF16:
+    case DType::F16: return 2;
+    case DType::F32: return 4;
+  }
+  return 0;
+}
+
+const char* dtypeName(DType dtype) {
+  switch (dtype) {
+    case DType::BF16: return "BF16";
+    case DType::F16: return "F16";
+    case DType::F32: return "F32";
+  }
+  return "?";
+}
+
+DType parseDType(const std::string& name, const std::string& context) {
+  if (name == "BF16") return DType::BF16;
+  if (name == "F16") return DType::F16;
+  if (name == "F32") return DType::F32;
+  throw Error(ErrorKind::Unsupported,
+              context + ": dtype " + name + " is not supported (supported: BF16, F16, F32)");
+}
+
+std::string shapeString(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+int64_t TensorInfo::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+class MappedFile {
+ public:
+  explicit MappedFile(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw Error(ErrorKind::Io, path + ": cannot open (" + std::strerror(errno) + ")");
+    struct stat st {};
+    if (fstat(fd_, &st) != 0) throw Error(ErrorKind::Io, path + ": cannot stat");
+    size_ = static_cast<size_t>(st.st_size);
+    if (size_ > 0) {
+      void* p = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
+      if (p == MAP_FAILED) {
+        ::close(fd_);
+        throw Error(ErrorKind::Io, path + ": cannot map (" + std::strerror(errno) + ")");
+      }
+      data_ = static_cast<const uint8_t*>(p);
+    }
+  }
+  ~MappedFile() {
+    if (data_) munmap(const_cast<uint8_t*>(data_), size_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  int fd_ = -1;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
+  map_ = std::make_unique<MappedFile>(path);
+  const size_t size = map_->size();
+  auto bad = [&](const std::string& what) { return Error(ErrorKind::Format, path + ": " + what); };
+  if (size < 8) throw bad("file is " + std::to_string(size) + " bytes, too short for a safetensors header");
+  uint64_t headerLen = 0;
+  std::memcpy(&headerLen, map_->data(), 8);  // little-endian on every platform we target
+  if (headerLen > size - 8)
+    throw bad("header length " + std::to_string(headerLen) + " runs past the end of the file (" +
+              std::to_string(size) + " bytes); the file is truncated or not safetensors");
+  header_.assign(reinterpret_cast<const char*>(map_->data() + 8), headerLen);
+  json header;
+  try {
+    header = json::parse(header_);
+  } catch (const json::exception& e) {
+    throw bad(std::string("header is not valid JSON (") + e.what() + ")");
+  }
+  if (!header.is_object()) throw bad("header is not a JSON object");
+  const size_t dataStart = 8 + headerLen;
+  const size_t dataSize = size - dataStart;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  std::map<std::pair<uint64_t, uint64_t>, std::string> owner;
+  for (auto& [name, entry] : header.items()) {
+    if (name == "__metadata__") {
+      if (!entry.is_object()) throw bad("__metadata__ is not an object");
+      for (auto& [k, v] : entry.items())
+        metadata_[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      continue;
+    }
+    const std::string ctx = "tensor '" + name + "'";
+    if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
+        !entry.contains("data_offsets"))
+      throw bad(ctx + " lacks dtype, shape or data_offsets");
+    TensorInfo info;
+    info.name = name;
+    info.file = path;
+    info.dtype = parseDType(entry["dtype"].get<std::string>(), path + ": " + ctx);
+    for (auto& d : entry["shape"]) {
+      if (!d.is_number_integer() || d.get<int64_t>() < 0) throw bad(ctx + " has an invalid shape");
+      info.shape.push_back(d.get<int64_t>());
+    }
+    auto& off = entry["data_offsets"];
+    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
+      throw bad(ctx + " has invalid data_offsets");
+    uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
+    if (begin > end || end > dataSize)
+      throw bad(ctx + " data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+                "] lie outside the data region of " + std::to_string(dataSize) + " bytes (file truncated?)");
+    const uint64_t expected = static_cast<uint64_t>(info.numel()) * dtypeSize(info.dtype);
+    if (end - begin != expected)
+      throw bad(ctx + " occupies " + std::to_string(end - begin) + " bytes but " + dtypeName(info.dtype) +
+                " x " + shapeString(info.shape) + " needs " + std::to_string(expected));
+    info.data = map_->data() + dataStart + begin;
+    info.nbytes = end - begin;
+    ranges.emplace_back(begin, end);
+    owner[{begin, end}] = name;
+    tensors_.emplace(name, std::move(info));
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    if (ranges[i].first < ranges[i - 1].second && ranges[i].first != ranges[i].second)
+      throw bad("tensors '" + owner[ranges[i - 1]] + "' and '" + owner[ranges[i]] + "' overlap in the data region");
+  }
+}
+
+SafetensorsFile::~SafetensorsFile() = default;
+
+std::unique_ptr<TensorStore> TensorStore::openFiles(const std::vector<std::string>& files) {
+  auto store = std::make_unique<TensorStore>();
+  store->location_ = files.empty() ? std::string() : fs::path(files.front()).parent_path().string();
+  for (const auto& f : files) {
+    store->files_.push_back(std::make_unique<SafetensorsFile>(f));
+    for (const auto& [name, info] : store->files_.back()->tensors()) {
+      auto [it, inserted] = store->index_.emplace(name, &info);
+      if (!inserted)
+        throw Error(ErrorKind::Format, "tensor '" + name + "' appears in both " + it->second->file + " and " + f);
+    }
+  }
+  return store;
+}
+
+std::unique_ptr<TensorStore> TensorStore::openFolder(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw Error(ErrorKind::Io, dir + ": not a folder");
+  const fs::path root(dir);
+  const fs::path index = root / "model.safetensors.index.json";
+  std::vector<std::string> files;
+  if (fs::exists(index)) {
+    std::ifstream in(index);
+    json j;
+    try {
+      j = json::parse(in);
+    } catch (const json::exception& e) {
+      throw Error(ErrorKind::Format, index.string() + ": not valid JSON (" + e.what() + ")");
+    }
+    if (!j.contains("weight_map") || !j["weight_map"].is_object())
+      throw Error(ErrorKind::Format, index.string() + ": no weight_map object");
+    std::vector<std::string> shards;
+    for (auto& [name, shard] : j["weight_map"].items()) {
+      std::string s = shard.get<std::string>();
+      if (s.find('/') != std::string::npos || s.find("..") != std::string::npos)
+        throw Error(ErrorKind::Format, index.string() + ": shard name '" + s + "' leaves the model folder");
+      if (std::find(shards.begin(), shards.end(), s) == shards.end()) shards.push_back(s);
+    }
+    std::sort(shards.begin(), shards.end());
+    for (auto& s : shards) {
+      if (!fs::exists(root / s))
+        throw Error(ErrorKind::Io, index.string() + " names shard " + s + ", which is missing");
+      files.push_back((root / s).string());
+    }
+    auto store = openFiles(files);
+    for (auto& [name, shard] : j["weight_map"].items()) {
+      if (!store->has(name))
+        throw Error(ErrorKind::MissingTensor,
+                    index.string() + " maps '" + name + "' to " + shard.get<std::string>() + ", which lacks it");
+    }
+    store->location_ = dir;
+    return store;
+  }
+  if (fs::exists(root / "model.safetensors")) {
+    auto store = openFiles({(root / "model.safetensors").string()});
+    store->location_ = dir;
+    return store;
+  }
+  for (const char* pickle : {"pytorch_model.bin", "pytorch_model.bin.index.json", "model.pt", "consolidated.00.pth"}) {
+    if (fs::exists(root / pickle))
+      throw Error(ErrorKind::Unsupported,
+                  dir + ": holds only pickle weights (" + pickle +
+                      "); MoEScope never loads pickle files because they can run code. Convert the checkpoint "
+                      "to safetensors first (save_pretrained(..., safe_serialization=True)).");
+  }
+  throw Error(ErrorKind::Io, dir + ": no model.safetensors or model.safetensors.index.json");
+}
+
+bool TensorStore::has(const std::string& name) const { return index_.count(name) > 0; }
+
+const TensorInfo& TensorStore::get(const std::string& name) const {
+  auto it = index_.find(name);
+  if (it == index_.end()) throw Error(ErrorKind::MissingTensor, location_ + ": tensor '" + name + "' is missing");
+  return *it->second;
+}
+
+std::vector<std::string> TensorStore::names() const {
+  std::vector<std::string> out;
+  out.reserve(index_.size());
+  for (auto& [n, _] : index_) out.push_back(n);
+  return out;
+}
+
+void writeSafetensors(const std::string& path, const std::vector<const TensorBlob*>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  std::vector<const TensorBlob*> sorted = tensors;
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  json header = json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  uint64_t offset = 0;
+  for (const TensorBlob* t : sorted) {
+    int64_t n = 1;
+    for (int64_t d : t->shape) n *= d;
+    if (static_cast<uint64_t>(n) * dtypeSize(t->dtype) != t->bytes.size())
+      throw Error(ErrorKind::InvalidArgument, path + ": tensor '" + t->name + "' has " +
+                                                  std::to_string(t->bytes.size()) + " bytes for shape " +
+                                                  shapeString(t->shape));
+    header[t->name] = {{"dtype", dtypeName(t->dtype)}, {"shape", t->shape}, {"data_offsets", {offset, offset + t->bytes.size()}}};
+    offset += t->bytes.size();
+  }
+  std::string h = header.dump();
+  h.append((8 - h.size() % 8) % 8, ' ');  // keep the data region 8-byte aligned
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw Error(ErrorKind::Io, path + ": cannot create (" + std::strerror(errno) + ")");
+  uint64_t len = h.size();
+  out.write(reinterpret_cast<const char*>(&len), 8);
+  out.write(h.data(), static_cast<std::streamsize>(h.size()));
+  for (const TensorBlob* t : sorted) out.write(reinterpret_cast<const char*>(t->bytes.data()), static_cast<std::streamsize>(t->bytes.size()));
+  out.flush();
+  if (!out) throw Error(ErrorKind::Io, path + ": write failed (disk full?)");
+}
+
+}  // namespace moe

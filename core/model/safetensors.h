@@ -1,0 +1,87 @@
+#pragma once
+// Memory-mapped safetensors reading (single files and sharded checkpoints) and writing.
+// No torch here: the engine wraps the mapped bytes into tensors only when a layer runs, which is
+// what lets a checkpoint larger than RAM be analysed layer by layer.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace moe {
+
+enum class DType { BF16, F16, F32 };
+
+size_t dtypeSize(DType dtype);
+const char* dtypeName(DType dtype);  // safetensors spelling: "BF16", "F16", "F32"
+DType parseDType(const std::string& name, const std::string& context);
+
+std::string shapeString(const std::vector<int64_t>& shape);  // "[8, 64]"
+
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  const uint8_t* data = nullptr;  // inside the mapping; valid while the owning file lives
+  size_t nbytes = 0;
+  std::string file;               // the shard it lives in, for error messages
+  int64_t numel() const;
+};
+
+class MappedFile;
+
+// One .safetensors file, validated and mapped read-only.
+class SafetensorsFile {
+ public:
+  explicit SafetensorsFile(const std::string& path);
+  ~SafetensorsFile();
+  SafetensorsFile(const SafetensorsFile&) = delete;
+  SafetensorsFile& operator=(const SafetensorsFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  const std::string& headerJson() const { return header_; }
+
+ private:
+  std::string path_;
+  std::unique_ptr<MappedFile> map_;
+  std::map<std::string, TensorInfo> tensors_;
+  std::map<std::string, std::string> metadata_;
+  std::string header_;
+};
+
+// All tensors of a checkpoint folder: model.safetensors, or the shards named by
+// model.safetensors.index.json. Pickle checkpoints are refused, never loaded.
+class TensorStore {
+ public:
+  static std::unique_ptr<TensorStore> openFolder(const std::string& dir);
+  static std::unique_ptr<TensorStore> openFiles(const std::vector<std::string>& files);
+
+  bool has(const std::string& name) const;
+  const TensorInfo& get(const std::string& name) const;  // throws MissingTensor naming the folder
+  std::vector<std::string> names() const;
+  const std::vector<std::unique_ptr<SafetensorsFile>>& files() const { return files_; }
+  const std::string& location() const { return location_; }
+
+ private:
+  std::string location_;
+  std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::map<std::string, const TensorInfo*> index_;
+};
+
+// A tensor to write: bytes already in the target dtype, row-major.
+struct TensorBlob {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+};
+
+// Writes one safetensors file (header padded to 8 bytes, tensors sorted by name, like
+// safetensors' own serializer). Throws Io with the path on any write failure (disk full included).
+void writeSafetensors(const std::string& path, const std::vector<const TensorBlob*>& tensors,
+                      const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
+
+}  // namespace moe

@@ -1,0 +1,147 @@
+#include "core/nn/functional.h"
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace moe {
+
+at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+  return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
+}
+
+at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  at::Tensor h = x.to(at::kFloat);
+  at::Tensor variance = h.pow(2).mean(-1, /*keepdim=*/true);
+  h = h * at::rsqrt(variance + eps);
+  return weight * h.to(x.scalar_type());
+}
+
+at::Tensor swigluMlp(const at::Tensor& x, const at::Tensor& gate, const at::Tensor& up, const at::Tensor& down) {
+  return at::linear(at::silu(at::linear(x, gate)) * at::linear(x, up), down);
+}
+
+namespace {
+
+// YaRN (Peng et al.) as transformers computes it: frequencies below the correction range are
+// interpolated by `factor`, those above are kept, with a linear ramp between.
+at::Tensor yarnInvFreq(const RopeConfig& rope, int64_t dim, int64_t maxPos, double& attentionFactor) {
+  const double base = rope.theta;
+  double factor = rope.getNumber("factor", 1.0);
+  double originalMax = maxPos;
+  // Like transformers: when original_max_position_embeddings is given, the effective factor is
+  // the ratio of the context lengths, not the stored `factor`.
+  if (rope.has("original_max_position_embeddings")) {
+    originalMax = rope.getNumber("original_max_position_embeddings", maxPos);
+    factor = static_cast<double>(maxPos) / originalMax;
+  }
+  auto getMscale = [](double scale, double mscale) {
+    return scale <= 1.0 ? 1.0 : 0.1 * mscale * std::log(scale) + 1.0;
+  };
+  if (rope.has("attention_factor")) {
+    attentionFactor = rope.getNumber("attention_factor", 1.0);
+  } else {
+    const double mscale = rope.getNumber("mscale", 0.0), mscaleAll = rope.getNumber("mscale_all_dim", 0.0);
+    attentionFactor = (mscale != 0.0 && mscaleAll != 0.0) ? getMscale(factor, mscale) / getMscale(factor, mscaleAll)
+                                                          : getMscale(factor, 1.0);
+  }
+  const double betaFast = rope.getNumber("beta_fast", 32.0), betaSlow = rope.getNumber("beta_slow", 1.0);
+  const bool truncate = !(rope.params.contains("truncate") && rope.params["truncate"].is_boolean() &&
+                          !rope.params["truncate"].get<bool>());
+  auto correctionDim = [&](double rotations) {
+    return (dim * std::log(originalMax / (rotations * 2 * M_PI))) / (2 * std::log(base));
+  };
+  double low = correctionDim(betaFast), high = correctionDim(betaSlow);
+  if (truncate) {
+    low = std::floor(low);
+    high = std::ceil(high);
+  }
+  low = std::max(low, 0.0);
+  high = std::min(high, static_cast<double>(dim - 1));
+  if (low == high) high += 0.001;  // avoid a division by zero in the ramp
+  at::Tensor posFreqs = at::pow(base, at::arange(0, dim, 2, at::kLong).to(at::kFloat) / static_cast<double>(dim));
+  at::Tensor extrapolation = 1.0 / posFreqs;
+  at::Tensor interpolation = 1.0 / (factor * posFreqs);
+  at::Tensor ramp = ((at::arange(dim / 2, at::kFloat) - low) / (high - low)).clamp(0, 1);
+  at::Tensor extrapolationFactor = 1 - ramp;
+  return interpolation * (1 - extrapolationFactor) + extrapolation * extrapolationFactor;
+}
+
+}  // namespace
+
+RopeTable makeRopeTable(const RopeConfig& rope, int64_t dim, int64_t maxPos, int64_t T, const Runtime& rt) {
+  RopeTable table;
+  at::Tensor invFreq;
+  if (rope.type == "default") {
+    invFreq = 1.0 / at::pow(rope.theta, at::arange(0, dim, 2, at::kLong).to(at::kFloat) / static_cast<double>(dim));
+  } else if (rope.type == "yarn") {
+    invFreq = yarnInvFreq(rope, dim, maxPos, table.attentionFactor);
+  } else if (rope.type == "linear") {
+    invFreq = 1.0 / at::pow(rope.theta, at::arange(0, dim, 2, at::kLong).to(at::kFloat) / static_cast<double>(dim));
+    invFreq = invFreq / rope.getNumber("factor", 1.0);
+  } else {
+    throw Error(ErrorKind::Unsupported, "rope type '" + rope.type + "' is not supported (supported: default, linear, yarn)");
+  }
+  at::Tensor positions = at::arange(T, at::kFloat);
+  at::Tensor freqs = at::outer(positions, invFreq);
+  at::Tensor emb = at::cat({freqs, freqs}, -1);
+  table.cos = (emb.cos() * table.attentionFactor).to(rt.device, rt.dtype);
+  table.sin = (emb.sin() * table.attentionFactor).to(rt.device, rt.dtype);
+  return table;
+}
+
+namespace {
+at::Tensor rotateHalf(const at::Tensor& x) {
+  const int64_t half = x.size(-1) / 2;
+  return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+}  // namespace
+
+at::Tensor applyRope(const at::Tensor& x, const RopeTable& table) {
+  const int64_t T = x.size(-2);
+  at::Tensor cos = table.cos.narrow(0, 0, T), sin = table.sin.narrow(0, 0, T);
+  return x * cos + rotateHalf(x) * sin;
+}
+
+at::Tensor applyRopeInterleaved(const at::Tensor& x, const RopeTable& table) {
+  // [.., d] viewed as [.., d/2, 2], pairs moved to [.., 2, d/2]: evens first, then odds.
+  auto sizes = x.sizes().vec();
+  const int64_t d = sizes.back();
+  sizes.back() = d / 2;
+  sizes.push_back(2);
+  at::Tensor y = x.reshape(sizes).transpose(-1, -2).reshape(x.sizes());
+  return applyRope(y, table);
+}
+
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionOptions& opts) {
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), Hkv = k.size(1);
+  at::Tensor kk = k, vv = v;
+  if (Hkv != H) {  // grouped-query attention: each key/value head serves H / Hkv query heads
+    kk = k.repeat_interleave(H / Hkv, 1);
+    vv = v.repeat_interleave(H / Hkv, 1);
+  }
+  // The mask: key j is visible from query i when j <= i (and i - j < window).
+  at::Tensor idx = at::arange(T, at::TensorOptions().dtype(at::kLong).device(q.device()));
+  at::Tensor diff = idx.unsqueeze(1) - idx.unsqueeze(0);  // i - j
+  at::Tensor allowed = diff.ge(0);
+  if (opts.slidingWindow > 0) allowed = allowed & diff.lt(opts.slidingWindow);
+  at::Tensor out = at::empty({B, H, T, vv.size(-1)}, q.options());
+  // One sequence at a time keeps the [H, T, T] score matrix small for long calibration sequences.
+  for (int64_t b = 0; b < B; ++b) {
+    at::Tensor scores = at::matmul(q[b], kk[b].transpose(-1, -2)).to(at::kFloat) * opts.scaling;
+    scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+    at::Tensor probs;
+    if (opts.sinks.defined()) {
+      at::Tensor sink = opts.sinks.to(at::kFloat).view({H, 1, 1}).expand({H, T, 1});
+      at::Tensor combined = at::cat({scores, sink}, -1);
+      combined = combined - std::get<0>(combined.max(-1, true));
+      probs = at::softmax(combined, -1).narrow(-1, 0, T);
+    } else {
+      probs = at::softmax(scores, -1);
+    }
+    out[b] = at::matmul(probs.to(vv.scalar_type()), vv[b]);
+  }
+  return out.transpose(1, 2).reshape({B, T, H * vv.size(-1)});
+}
+
+}  // namespace moe

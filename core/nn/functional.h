@@ -1,0 +1,44 @@
+#pragma once
+// Small stateless building blocks shared by every architecture, written to follow the
+// transformers implementations operation by operation (norms in fp32, HF's rotate_half, ...).
+#include <ATen/ATen.h>
+
+#include "core/model/config.h"
+#include "core/nn/runtime.h"
+
+namespace moe {
+
+// RMSNorm as in transformers: variance in fp32, then weight * normalized, cast back.
+at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
+// SwiGLU MLP: down(silu(gate(x)) * up(x)); weights in nn.Linear layout [out, in].
+at::Tensor swigluMlp(const at::Tensor& x, const at::Tensor& gate, const at::Tensor& up, const at::Tensor& down);
+
+// Rotary tables for positions 0..T-1 in transformers' layout: cos/sin [T, dim] with the two
+// halves duplicated, already multiplied by the rope type's attention factor (YaRN's mscale).
+struct RopeTable {
+  at::Tensor cos, sin;
+  double attentionFactor = 1.0;
+};
+RopeTable makeRopeTable(const RopeConfig& rope, int64_t dim, int64_t maxPositionEmbeddings, int64_t T,
+                        const Runtime& rt);
+
+// x [B, heads, T, dim]: x * cos + rotate_half(x) * sin.
+at::Tensor applyRope(const at::Tensor& x, const RopeTable& table);
+// DeepSeek's interleaved variant: pairs (0,1), (2,3)... are first de-interleaved into halves.
+at::Tensor applyRopeInterleaved(const at::Tensor& x, const RopeTable& table);
+
+// Scaled-dot-product attention with a causal mask, optional sliding window (keys with
+// q - k < window), and optional per-head sink logits (gpt-oss). q [B,h,T,d], k/v [B,hkv,T,*]
+// (grouped-query heads are repeated). Returns [B, T, h * dv].
+struct AttentionOptions {
+  double scaling = 1.0;
+  int64_t slidingWindow = 0;  // 0: full causal attention
+  at::Tensor sinks;           // [h] or undefined
+};
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionOptions& opts);
+
+// x @ w.T (+ b) without the autograd-aware nn.Linear module.
+at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = at::Tensor());
+
+}  // namespace moe

@@ -1,0 +1,97 @@
+#include "core/nn/moe_block.h"
+
+#include "core/error.h"
+#include "core/nn/functional.h"
+
+namespace moe {
+
+at::Tensor MoeBlock::routerLogits(const at::Tensor& x) const { return dense(x, routerWeight, routerBias); }
+
+Routing MoeBlock::route(const at::Tensor& logits) const {
+  Routing r;
+  at::Tensor l = logits.to(at::kFloat);
+  const int64_t k = routing.topK;
+  if (routing.rule == RoutingRule::SoftmaxTopK) {
+    at::Tensor probs = at::softmax(l, -1);
+    auto [w, idx] = probs.topk(k, -1);
+    if (routing.normalize) w = w / w.sum(-1, true);
+    r.indices = idx;
+    r.weights = w;
+  } else {
+    // DeepSeek-V3: choose among the top `topkGroup` groups (each scored by the sum of its two best
+    // bias-corrected scores), then the top-k experts by bias-corrected score; weights come from
+    // the uncorrected sigmoid scores.
+    at::Tensor scores = at::sigmoid(l);
+    at::Tensor choice = correctionBias.defined() ? scores + correctionBias.to(at::kFloat).unsqueeze(0) : scores;
+    const int64_t N = l.size(0), E = l.size(1), G = routing.nGroup;
+    at::Tensor groupScores = std::get<0>(choice.view({N, G, E / G}).topk(2, -1)).sum(-1);
+    at::Tensor groupIdx = std::get<1>(groupScores.topk(routing.topkGroup, -1, true, false));
+    at::Tensor groupMask = at::zeros_like(groupScores).scatter_(1, groupIdx, 1.0);
+    at::Tensor scoreMask = groupMask.unsqueeze(-1).expand({N, G, E / G}).reshape({N, E});
+    at::Tensor masked = choice.masked_fill(scoreMask.logical_not(), 0.0);
+    at::Tensor idx = std::get<1>(masked.topk(k, -1, true, false));
+    at::Tensor w = scores.gather(1, idx);
+    if (routing.normalize) w = w / (w.sum(-1, true) + 1e-20);
+    r.indices = idx;
+    r.weights = w * routing.scalingFactor;
+  }
+  return r;
+}
+
+at::Tensor MoeBlock::applySlot(int64_t s, const at::Tensor& x) const {
+  at::Tensor g = dense(x, gate[s], gateBias.defined() ? gateBias[s] : at::Tensor());
+  at::Tensor u = dense(x, up[s], upBias.defined() ? upBias[s] : at::Tensor());
+  at::Tensor h;
+  if (activation == ExpertActivation::SiLU) {
+    h = at::silu(g) * u;
+  } else {
+    g = g.clamp_max(gluLimit);
+    u = u.clamp(-gluLimit, gluLimit);
+    h = (u + 1) * (g * at::sigmoid(g * gluAlpha));
+  }
+  return dense(h, down[s], downBias.defined() ? downBias[s] : at::Tensor());
+}
+
+at::Tensor MoeBlock::applyExpert(int64_t expert, const at::Tensor& x) const { return applySlot(slotOf(expert), x); }
+
+at::Tensor MoeBlock::sharedOutput(const at::Tensor& x) const {
+  if (!shared) return at::zeros_like(x);
+  at::Tensor out = swigluMlp(x, shared->gate, shared->up, shared->down);
+  if (shared->sigmoidGate.defined()) out = at::sigmoid(dense(x, shared->sigmoidGate)) * out;
+  return out;
+}
+
+at::Tensor MoeBlock::combine(const at::Tensor& x, const Routing& r) const {
+  at::Tensor out = at::zeros_like(x);
+  const int64_t E = numExperts();
+  // Group the (token, slot) pairs by expert so each expert runs once on all of its tokens.
+  at::Tensor flatIdx = r.indices.reshape(-1).to(at::kCPU);
+  at::Tensor order = flatIdx.argsort();
+  at::Tensor counts = at::bincount(flatIdx, {}, E);
+  const int64_t k = r.indices.size(1);
+  at::Tensor tokenOf = at::div(order, k, "floor").to(x.device());
+  at::Tensor flatW = r.weights.reshape(-1).index_select(0, order.to(r.weights.device()));
+  auto* c = counts.data_ptr<int64_t>();
+  int64_t start = 0;
+  for (int64_t e = 0; e < E; ++e) {
+    if (c[e] == 0) continue;
+    at::Tensor tok = tokenOf.narrow(0, start, c[e]);
+    at::Tensor w = flatW.narrow(0, start, c[e]).unsqueeze(1);
+    at::Tensor y = applyExpert(e, x.index_select(0, tok));
+    out.index_add_(0, tok, (y.to(at::kFloat) * w).to(x.scalar_type()));
+    start += c[e];
+  }
+  return out;
+}
+
+at::Tensor MoeBlock::forward(const at::Tensor& x, at::Tensor* logitsOut, Routing* routingOut) const {
+  at::Tensor logits = routerLogits(x);
+  Routing r = route(logits);
+  at::Tensor out = combine(x, r);
+  if (shared) out = out + sharedOutput(x);
+  if (logitsOut) *logitsOut = logits;
+  if (routingOut) *routingOut = r;
+  return out;
+}
+
+}  // namespace moe

@@ -1,0 +1,77 @@
+#pragma once
+// The uniform view of one MoE block, whatever its on-disk layout (per-expert tensors, GraniteMoE's
+// packed tensors, gpt-oss's fused tensors): router, routing rule, stacked expert weights in
+// nn.Linear orientation, optional shared expert. Analysis and merging work on this view only.
+#include <ATen/ATen.h>
+
+#include <optional>
+#include <vector>
+
+namespace moe {
+
+enum class ExpertActivation {
+  SiLU,              // down(silu(gate x) * up x)
+  GptOssClampedGLU,  // g = clamp(gate x, max=L), u = clamp(up x, -L, L): down((u + 1) * g * sigmoid(alpha g))
+};
+
+enum class RoutingRule {
+  SoftmaxTopK,          // softmax over all logits, top-k; optionally renormalised over the k
+  SigmoidGroupLimited,  // DeepSeek-V3: sigmoid scores, correction bias for selection, group-limited top-k
+};
+
+struct RoutingConfig {
+  RoutingRule rule = RoutingRule::SoftmaxTopK;
+  int64_t topK = 1;
+  bool normalize = false;      // renormalise the k weights to sum to 1
+  double scalingFactor = 1.0;  // DeepSeek's routed_scaling_factor
+  int64_t nGroup = 1;
+  int64_t topkGroup = 1;
+};
+
+struct Routing {
+  at::Tensor indices;  // [N, k] int64
+  at::Tensor weights;  // [N, k] fp32
+};
+
+struct SharedExpert {
+  at::Tensor gate, up, down;  // [Is, H], [Is, H], [H, Is]
+  at::Tensor sigmoidGate;     // [1, H] (Qwen2-MoE's shared_expert_gate) or undefined
+};
+
+class MoeBlock {
+ public:
+  // Router: logits = x @ routerWeight.T (+ routerBias). DeepSeek's selection also adds correctionBias.
+  at::Tensor routerWeight, routerBias, correctionBias;
+  RoutingConfig routing;
+  // Stored expert weights, stacked on dim 0 in nn.Linear orientation.
+  at::Tensor gate, up, down;              // [S, I, H], [S, I, H], [S, H, I]
+  at::Tensor gateBias, upBias, downBias;  // [S, I], [S, I], [S, H] or undefined
+  ExpertActivation activation = ExpertActivation::SiLU;
+  double gluAlpha = 1.702, gluLimit = 7.0;
+  std::optional<SharedExpert> shared;
+  // Expert e (as the router numbers it) uses stored slot expertSlot[e]; empty means slot e.
+  // This is how a tied merge (the paper's evaluation) maps members onto merged weights.
+  std::vector<int64_t> expertSlot;
+
+  int64_t numExperts() const { return routerWeight.size(0); }
+  int64_t numSlots() const { return gate.size(0); }
+  int64_t topK() const { return routing.topK; }
+  int64_t hiddenSize() const { return routerWeight.size(1); }
+  int64_t intermediateSize() const { return gate.size(1); }
+  int64_t slotOf(int64_t expert) const { return expertSlot.empty() ? expert : expertSlot[expert]; }
+
+  at::Tensor routerLogits(const at::Tensor& x) const;  // x [N, H] -> [N, E]
+  Routing route(const at::Tensor& logits) const;
+  // Expert e applied to any tokens x [M, H] -> [M, H], routed or not.
+  at::Tensor applyExpert(int64_t expert, const at::Tensor& x) const;
+  at::Tensor applySlot(int64_t slot, const at::Tensor& x) const;
+  at::Tensor sharedOutput(const at::Tensor& x) const;  // zeros when there is no shared expert
+
+  // Full block: routed experts weighted by the routing, plus the shared expert.
+  // When `routingOut` / `logitsOut` are given they receive what the block computed.
+  at::Tensor forward(const at::Tensor& x, at::Tensor* logitsOut = nullptr, Routing* routingOut = nullptr) const;
+  // The routed part given a routing (used to evaluate alternative routers and merges).
+  at::Tensor combine(const at::Tensor& x, const Routing& routing) const;
+};
+
+}  // namespace moe

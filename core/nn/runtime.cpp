@@ -1,0 +1,44 @@
+#include "core/nn/runtime.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/Context.h>
+
+#include <thread>
+
+#include "core/error.h"
+
+namespace moe {
+
+Runtime Runtime::make(const std::string& device, const std::string& dtype) {
+  Runtime rt;
+  const bool cuda = at::hasCUDA();
+  if (device == "auto") {
+    rt.device = cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  } else if (device == "cpu") {
+    rt.device = at::kCPU;
+  } else if (device.rfind("cuda", 0) == 0) {
+    if (!cuda)
+      throw Error(ErrorKind::Unsupported,
+                  "device '" + device + "' requested but this build of libtorch has no CUDA (or no GPU is visible); "
+                  "use --device cpu, or build against a CUDA libtorch with -DCMAKE_PREFIX_PATH=...");
+    rt.device = at::Device(device);
+  } else {
+    throw Error(ErrorKind::InvalidArgument, "unknown device '" + device + "' (expected auto, cpu, cuda or cuda:N)");
+  }
+  if (dtype == "fp32" || dtype == "float32") rt.dtype = at::kFloat;
+  else if (dtype == "bf16" || dtype == "bfloat16") rt.dtype = at::kBFloat16;
+  else if (dtype == "fp16" || dtype == "float16") rt.dtype = at::kHalf;
+  else throw Error(ErrorKind::InvalidArgument, "unknown dtype '" + dtype + "' (expected fp32, bf16 or fp16)");
+  return rt;
+}
+
+std::string Runtime::describe() const {
+  return device.str() + "/" + std::string(c10::toString(dtype)) + " (" + std::to_string(at::get_num_threads()) + " threads)";
+}
+
+void initThreads(int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+}
+
+}  // namespace moe

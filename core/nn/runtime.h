@@ -1,0 +1,23 @@
+#pragma once
+// Where and in which precision tensors are computed, chosen at run time: a CUDA build of libtorch
+// uses the GPU when asked (or by "auto"), a CPU build runs everything on the CPU.
+#include <ATen/ATen.h>
+
+#include <string>
+
+namespace moe {
+
+struct Runtime {
+  at::Device device = at::kCPU;
+  at::ScalarType dtype = at::kFloat;
+
+  // device: "auto" | "cpu" | "cuda" | "cuda:N"; dtype: "fp32" | "bf16" | "fp16".
+  static Runtime make(const std::string& device, const std::string& dtype);
+  at::TensorOptions options() const { return at::TensorOptions().dtype(dtype).device(device); }
+  std::string describe() const;
+};
+
+// Sets libtorch's intra-op thread count (0 = all cores); libtorch may otherwise start with one.
+void initThreads(int threads = 0);
+
+}  // namespace moe
