@@ -11,8 +11,9 @@ using Factory = std::unique_ptr<Architecture> (*)(const ModelConfig&);
 
 const std::vector<std::pair<std::string, Factory>>& registry() {
   static const std::vector<std::pair<std::string, Factory>> table{
-      {"mixtral", makeMixtral},
-      {"deepseek_v3", makeDeepseekV3},
+      {"mixtral", makeMixtral},       {"qwen2_moe", makeQwen2Moe},   {"qwen3_moe", makeQwen3Moe},
+      {"olmoe", makeOlmoe},           {"granitemoe", makeGraniteMoe}, {"deepseek_v3", makeDeepseekV3},
+      {"gpt_oss", makeGptOss},
   };
   return table;
 }

@@ -35,6 +35,11 @@ at::Tensor standardAttention(const LayerWeights& w, const ModelConfig& cfg, int 
   at::Tensor q = dense(x, w.get(p + "q_proj.weight"), w.getOr(p + "q_proj.bias"));
   at::Tensor k = dense(x, w.get(p + "k_proj.weight"), w.getOr(p + "k_proj.bias"));
   at::Tensor v = dense(x, w.get(p + "v_proj.weight"), w.getOr(p + "v_proj.bias"));
+  if (spec.clipQkv > 0) {
+    q = q.clamp(-spec.clipQkv, spec.clipQkv);
+    k = k.clamp(-spec.clipQkv, spec.clipQkv);
+    v = v.clamp(-spec.clipQkv, spec.clipQkv);
+  }
   using QkNorm = StandardAttentionSpec::QkNorm;
   if (spec.qkNorm == QkNorm::Full) {  // OLMoE normalises the whole projection before splitting heads
     q = rmsNorm(q, w.get(p + "q_norm.weight"), cfg.rmsNormEps);

@@ -12,6 +12,7 @@ struct StandardAttentionSpec {
   enum class QkNorm { None, PerHead, Full } qkNorm = QkNorm::None;  // Qwen3: per head; OLMoE: whole projection
   bool sinks = false;        // gpt-oss
   double scaling = 0.0;      // 0: head_dim^-0.5
+  double clipQkv = 0.0;      // OLMoE's clip_qkv: clamp q, k, v to [-c, c] (0: off)
 };
 
 void addStandardAttention(std::vector<TensorSpec>& specs, const ModelConfig& cfg, int layer,

@@ -27,14 +27,10 @@ namespace {
 // interpolated by `factor`, those above are kept, with a linear ramp between.
 at::Tensor yarnInvFreq(const RopeConfig& rope, int64_t dim, int64_t maxPos, double& attentionFactor) {
   const double base = rope.theta;
-  double factor = rope.getNumber("factor", 1.0);
-  double originalMax = maxPos;
-  // Like transformers: when original_max_position_embeddings is given, the effective factor is
-  // the ratio of the context lengths, not the stored `factor`.
-  if (rope.has("original_max_position_embeddings")) {
-    originalMax = rope.getNumber("original_max_position_embeddings", maxPos);
-    factor = static_cast<double>(maxPos) / originalMax;
-  }
+  const double factor = rope.getNumber("factor", 1.0);
+  // transformers 5 uses the explicit factor even when max_position_embeddings /
+  // original_max_position_embeddings disagrees with it (it only warns).
+  const double originalMax = rope.getNumber("original_max_position_embeddings", static_cast<double>(maxPos));
   auto getMscale = [](double scale, double mscale) {
     return scale <= 1.0 ? 1.0 : 0.1 * mscale * std::log(scale) + 1.0;
   };

@@ -1,5 +1,7 @@
 #include "core/nn/moe_block.h"
 
+#include <limits>
+
 #include "core/error.h"
 #include "core/nn/functional.h"
 
@@ -28,7 +30,9 @@ Routing MoeBlock::route(const at::Tensor& logits) const {
     at::Tensor groupIdx = std::get<1>(groupScores.topk(routing.topkGroup, -1, true, false));
     at::Tensor groupMask = at::zeros_like(groupScores).scatter_(1, groupIdx, 1.0);
     at::Tensor scoreMask = groupMask.unsqueeze(-1).expand({N, G, E / G}).reshape({N, E});
-    at::Tensor masked = choice.masked_fill(scoreMask.logical_not(), 0.0);
+    // Experts outside the chosen groups are excluded with -inf, not 0: a negative correction bias can
+    // push in-group scores below 0 (as transformers does since huggingface/transformers#45441).
+    at::Tensor masked = choice.masked_fill(scoreMask.logical_not(), -std::numeric_limits<float>::infinity());
     at::Tensor idx = std::get<1>(masked.topk(k, -1, true, false));
     at::Tensor w = scores.gather(1, idx);
     if (routing.normalize) w = w / (w.sum(-1, true) + 1e-20);

@@ -19,7 +19,8 @@ char32_t codePointBefore(std::string_view s, size_t end, size_t* start) {
 
 }  // namespace
 
-AddedTokenMatcher::AddedTokenMatcher(std::vector<AddedToken> tokens, std::vector<std::string> patterns)
+AddedTokenMatcher::AddedTokenMatcher(std::vector<AddedToken> tokens,
+                                     std::vector<std::string> patterns)
     : tokens_(std::move(tokens)), patterns_(std::move(patterns)) {
   for (size_t k = 0; k < patterns_.size(); ++k) {
     if (patterns_[k].empty()) continue;

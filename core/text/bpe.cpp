@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <queue>
-
 #include <nlohmann/json.hpp>
+#include <queue>
 
 #include "core/error.h"
 #include "core/text/json_fields.h"
@@ -40,7 +39,8 @@ BpeModel::BpeModel(const json& cfg, const std::string& file) {
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
         it.value().get<int64_t>() > INT32_MAX) {
-      throw Error(ErrorKind::Format, context + ": vocab entry \"" + it.key() + "\" has no valid id");
+      throw Error(ErrorKind::Format,
+                  context + ": vocab entry \"" + it.key() + "\" has no valid id");
     }
     const auto id = it.value().get<int32_t>();
     vocab_.emplace(it.key(), id);
@@ -81,14 +81,17 @@ BpeModel::BpeModel(const json& cfg, const std::string& file) {
       }
       left = s.substr(0, space);
       right = s.substr(space + 1);
-    } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() && merge[1].is_string()) {
+    } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() &&
+               merge[1].is_string()) {
       left = merge[0].get<std::string>();
       right = merge[1].get<std::string>();
     } else {
-      throw Error(ErrorKind::Format, context + ": merge #" + std::to_string(rank) + " is malformed");
+      throw Error(ErrorKind::Format,
+                  context + ": merge #" + std::to_string(rank) + " is malformed");
     }
     std::string merged = left;
-    if (!continuingPrefix_.empty() && right.compare(0, continuingPrefix_.size(), continuingPrefix_) == 0) {
+    if (!continuingPrefix_.empty() &&
+        right.compare(0, continuingPrefix_.size(), continuingPrefix_) == 0) {
       merged += right.substr(continuingPrefix_.size());
     } else {
       merged += right;
@@ -189,7 +192,9 @@ std::vector<int32_t> BpeModel::mergeWord(const std::string& word) const {
     int32_t rank;
     int pos;
     int32_t newId;
-    bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
+    bool operator>(const Candidate& o) const {
+      return rank != o.rank ? rank > o.rank : pos > o.pos;
+    }
   };
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> queue;
   auto pushPair = [&](int left) {

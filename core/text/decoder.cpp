@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -55,7 +54,8 @@ class MetaspaceDecoder : public Decoder {
   void apply(std::vector<std::string>& tokens) const override {
     for (size_t i = 0; i < tokens.size(); ++i) {
       // Hugging Face drops every marker of the first token when a prefix was prepended.
-      tokens[i] = Pattern::literal(replacement_).replaceAll(tokens[i], (i == 0 && dropOnFirst_) ? "" : " ");
+      tokens[i] =
+          Pattern::literal(replacement_).replaceAll(tokens[i], (i == 0 && dropOnFirst_) ? "" : " ");
     }
   }
 
@@ -145,7 +145,8 @@ class StripDecoder : public Decoder {
 
 class SequenceDecoder : public Decoder {
  public:
-  explicit SequenceDecoder(std::vector<std::unique_ptr<Decoder>> stages) : stages_(std::move(stages)) {}
+  explicit SequenceDecoder(std::vector<std::unique_ptr<Decoder>> stages)
+      : stages_(std::move(stages)) {}
   void apply(std::vector<std::string>& tokens) const override {
     for (const auto& stage : stages_) stage->apply(tokens);
   }
@@ -156,7 +157,8 @@ class SequenceDecoder : public Decoder {
 
 size_t countField(const json& cfg, const char* key, const std::string& context) {
   if (!cfg.contains(key) || cfg[key].is_null()) return 0;
-  if (!cfg[key].is_number_unsigned() && !(cfg[key].is_number_integer() && cfg[key].get<int64_t>() >= 0)) {
+  if (!cfg[key].is_number_unsigned() &&
+      !(cfg[key].is_number_integer() && cfg[key].get<int64_t>() >= 0)) {
     throw Error(ErrorKind::Format, context + ": field \"" + key + "\" must be a count");
   }
   return cfg[key].get<size_t>();
@@ -171,10 +173,11 @@ std::unique_ptr<Decoder> makeDecoder(const json& cfg, const std::string& file) {
   if (type == "ByteLevel") return std::make_unique<ByteLevelDecoder>();
   if (type == "Metaspace") {
     bool prepend = boolField(cfg, "add_prefix_space", true, context);
-    if (cfg.contains("prepend_scheme") && cfg["prepend_scheme"].is_string()) {
+    if (prepend && cfg.contains("prepend_scheme") && cfg["prepend_scheme"].is_string()) {
       prepend = cfg["prepend_scheme"].get<std::string>() != "never";
     }
-    return std::make_unique<MetaspaceDecoder>(stringField(cfg, "replacement", "\u2581", context), prepend);
+    return std::make_unique<MetaspaceDecoder>(stringField(cfg, "replacement", "\u2581", context),
+                                              prepend);
   }
   if (type == "Replace") {
     return std::make_unique<ReplaceDecoder>(

@@ -1,10 +1,10 @@
 #include "core/text/normalizer.h"
 
-#include <cstdlib>
-#include <vector>
-
-#include <nlohmann/json.hpp>
 #include <utf8proc.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <vector>
 
 #include "core/error.h"
 #include "core/text/json_fields.h"
@@ -33,10 +33,9 @@ class UnicodeNormalizer : public Normalizer {
     // ASCII is unchanged by every form; skipping it keeps calibration tokenization fast.
     if (text.empty() || (asciiIsStable_ && isAscii(text))) return text;
     utf8proc_uint8_t* out = nullptr;
-    const utf8proc_ssize_t n =
-        utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
-                     static_cast<utf8proc_ssize_t>(text.size()), &out,
-                     static_cast<utf8proc_option_t>(options_));
+    const utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                                            static_cast<utf8proc_ssize_t>(text.size()), &out,
+                                            static_cast<utf8proc_option_t>(options_));
     if (n < 0) {
       throw Error(ErrorKind::Format, name_ + " normalization failed: " + utf8proc_errmsg(n));
     }
@@ -130,8 +129,8 @@ std::unique_ptr<Normalizer> makeNormalizer(const json& cfg, const std::string& f
     return std::make_unique<UnicodeNormalizer>(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE, true, type);
   }
   if (type == "NFKC") {
-    return std::make_unique<UnicodeNormalizer>(
-        UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT, true, type);
+    return std::make_unique<UnicodeNormalizer>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT,
+                                               true, type);
   }
   if (type == "NFKD") {
     return std::make_unique<UnicodeNormalizer>(
@@ -152,7 +151,8 @@ std::unique_ptr<Normalizer> makeNormalizer(const json& cfg, const std::string& f
   }
   if (type == "Sequence") {
     const json& list = requiredField(cfg, "normalizers", context);
-    if (!list.is_array()) throw Error(ErrorKind::Format, context + ": \"normalizers\" must be a list");
+    if (!list.is_array())
+      throw Error(ErrorKind::Format, context + ": \"normalizers\" must be a list");
     std::vector<std::unique_ptr<Normalizer>> stages;
     for (const auto& item : list) {
       if (auto stage = makeNormalizer(item, file)) stages.push_back(std::move(stage));

@@ -2,9 +2,8 @@
 // tokenizer.json "normalizer" stage. Supported types: NFC, NFD, NFKC, NFKD, Prepend, Replace,
 // Strip, Sequence. Anything else throws ErrorKind::Unsupported. Internal to moescope_text.
 #include <memory>
-#include <string>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string>
 
 namespace moe::text {
 

@@ -69,7 +69,8 @@ NpyTokenIds readNpyTokenIds(const std::string& path) {
   if (!in) throw Error(ErrorKind::Io, "cannot open " + path + ": " + std::strerror(errno));
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) throw Error(ErrorKind::Io, "cannot read " + path);
-  if (bytes.empty()) throw Error(ErrorKind::InvalidArgument, "calibration file " + path + " is empty");
+  if (bytes.empty())
+    throw Error(ErrorKind::InvalidArgument, "calibration file " + path + " is empty");
 
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) {
     throw formatError(path, "missing the \\x93NUMPY magic");
@@ -81,7 +82,8 @@ NpyTokenIds readNpyTokenIds(const std::string& path) {
     headerStart = 10;
   } else if (major == 2 || major == 3) {
     if (bytes.size() < 12) throw formatError(path, "truncated header");
-    for (int k = 3; k >= 0; --k) headerLen = (headerLen << 8) | static_cast<unsigned char>(bytes[8 + k]);
+    for (int k = 3; k >= 0; --k)
+      headerLen = (headerLen << 8) | static_cast<unsigned char>(bytes[8 + k]);
     headerStart = 12;
   } else {
     throw formatError(path, "unknown format version " + std::to_string(major));
@@ -92,19 +94,22 @@ NpyTokenIds readNpyTokenIds(const std::string& path) {
   const std::string descr = parseDescr(header, path);
   const size_t fortranAt = valueStart(header, "fortran_order", path);
   if (header.compare(fortranAt, 4, "True") == 0) {
-    throw Error(ErrorKind::Unsupported, path + ": Fortran-ordered .npy arrays are not supported "
-                                               "(save with C order, e.g. np.ascontiguousarray)");
+    throw Error(ErrorKind::Unsupported, path +
+                                            ": Fortran-ordered .npy arrays are not supported "
+                                            "(save with C order, e.g. np.ascontiguousarray)");
   }
   if (descr.size() < 3 || (descr[0] != '<' && descr[0] != '|' && descr[0] != '=')) {
-    throw Error(ErrorKind::Unsupported, path + ": dtype '" + descr + "' is not supported (need "
-                                               "little-endian int32, int64, uint16 or uint32)");
+    throw Error(ErrorKind::Unsupported, path + ": dtype '" + descr +
+                                            "' is not supported (need "
+                                            "little-endian int32, int64, uint16 or uint32)");
   }
   const char kind = descr[1];
   const int width = std::atoi(descr.c_str() + 2);
   if ((kind != 'i' && kind != 'u') || (width != 1 && width != 2 && width != 4 && width != 8) ||
       (width > 1 && descr[0] == '|')) {
-    throw Error(ErrorKind::Unsupported, path + ": dtype '" + descr + "' is not supported (need "
-                                               "little-endian int32, int64, uint16 or uint32)");
+    throw Error(ErrorKind::Unsupported, path + ": dtype '" + descr +
+                                            "' is not supported (need "
+                                            "little-endian int32, int64, uint16 or uint32)");
   }
 
   NpyTokenIds result;
@@ -127,8 +132,10 @@ NpyTokenIds readNpyTokenIds(const std::string& path) {
     for (int b = width - 1; b >= 0; --b) raw = (raw << 8) | data[k * width + b];
     int64_t value = 0;
     if (kind == 'u') {
-      if (raw > static_cast<uint64_t>(std::numeric_limits<TokenId>::max())) value = -1;
-      else value = static_cast<int64_t>(raw);
+      if (raw > static_cast<uint64_t>(std::numeric_limits<TokenId>::max()))
+        value = -1;
+      else
+        value = static_cast<int64_t>(raw);
     } else {
       const int shift = 64 - 8 * width;  // sign-extend the stored width
       value = static_cast<int64_t>(raw << shift) >> shift;

@@ -22,25 +22,48 @@ bool isHex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-// Oniguruma accepts \uHHHH; PCRE2 spells it \x{HHHH}. Everything else is shared syntax for the
-// patterns tokenizer.json files use (\p{..}, (?i:..), lookahead, classes).
+// Hugging Face compiles these regexes with Oniguruma. PCRE2 shares the syntax tokenizer.json
+// files use (\p{..}, (?i:..), lookahead, classes) but differs in a few escapes, rewritten here:
+//  - \uHHHH is spelled \x{HHHH};
+//  - Oniguruma's \s is exactly [\t-\r\x{85}\p{Z}] (PCRE2 also matches U+180E);
+//  - Oniguruma's \w is [\p{L}\p{M}\p{Nd}\p{Pc}] (PCRE2 10.42 has no marks but all numbers).
+// \S and \W inside a character class cannot be expanded and keep PCRE2's meaning.
 std::string translateOnigEscapes(const std::string& re) {
+  static const std::string kSpace = "\\t-\\r\\x{85}\\p{Z}";
+  static const std::string kWord = "\\p{L}\\p{M}\\p{Nd}\\p{Pc}";
   std::string out;
   out.reserve(re.size());
+  int classDepth = 0;  // > 0 inside [...] (Oniguruma allows nested sets)
   for (size_t i = 0; i < re.size(); ++i) {
-    if (re[i] != '\\' || i + 1 >= re.size()) {
-      out += re[i];
+    const char c = re[i];
+    if (c != '\\' || i + 1 >= re.size()) {
+      if (c == '[') {
+        out += c;
+        ++classDepth;
+        // A ']' right after '[' or '[^' is a literal member, not the end of the class.
+        if (i + 1 < re.size() && re[i + 1] == '^') out += re[++i];
+        if (i + 1 < re.size() && re[i + 1] == ']') out += re[++i];
+        continue;
+      }
+      if (c == ']' && classDepth > 0) --classDepth;
+      out += c;
       continue;
     }
-    if (re[i + 1] == 'u' && i + 5 < re.size() && isHex(re[i + 2]) && isHex(re[i + 3]) &&
-        isHex(re[i + 4]) && isHex(re[i + 5])) {
-      out += "\\x{" + re.substr(i + 2, 4) + "}";
-      i += 5;
-      continue;
-    }
-    out += re[i];
-    out += re[i + 1];  // keep any other escape (including an escaped backslash) intact
+    const char e = re[i + 1];
     ++i;
+    if (e == 'u' && i + 4 < re.size() && isHex(re[i + 1]) && isHex(re[i + 2]) && isHex(re[i + 3]) &&
+        isHex(re[i + 4])) {
+      out += "\\x{" + re.substr(i + 1, 4) + "}";
+      i += 4;
+    } else if (e == 's' || e == 'w') {
+      const std::string& members = e == 's' ? kSpace : kWord;
+      out += classDepth > 0 ? members : "[" + members + "]";
+    } else if ((e == 'S' || e == 'W') && classDepth == 0) {
+      out += "[^" + (e == 'S' ? kSpace : kWord) + "]";
+    } else {
+      out += '\\';
+      out += e;  // any other escape (including an escaped backslash or bracket) stays as is
+    }
   }
   return out;
 }
@@ -63,9 +86,9 @@ Pattern Pattern::regex(const std::string& expression, const std::string& context
   const std::string translated = translateOnigEscapes(expression);
   int errorCode = 0;
   PCRE2_SIZE errorOffset = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()),
-                                   translated.size(), PCRE2_UTF | PCRE2_UCP, &errorCode,
-                                   &errorOffset, nullptr);
+  pcre2_code* code =
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()), translated.size(),
+                    PCRE2_UTF | PCRE2_UCP, &errorCode, &errorOffset, nullptr);
   if (code == nullptr) {
     throw Error(ErrorKind::Format, context + ": cannot compile regex \"" + expression +
                                        "\" at offset " + std::to_string(errorOffset) + ": " +
@@ -91,8 +114,9 @@ Pattern Pattern::fromJson(const nlohmann::json& cfg, const std::string& context)
     }
   }
   if (cfg.is_string()) return literal(cfg.get<std::string>());
-  throw Error(ErrorKind::Format,
-              context + ": pattern must be {\"String\": ...} or {\"Regex\": ...}, got " + cfg.dump());
+  throw Error(
+      ErrorKind::Format,
+      context + ": pattern must be {\"String\": ...} or {\"Regex\": ...}, got " + cfg.dump());
 }
 
 std::vector<std::pair<size_t, size_t>> Pattern::findAll(std::string_view text) const {
@@ -120,8 +144,8 @@ std::vector<std::pair<size_t, size_t>> Pattern::findAll(std::string_view text) c
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) {
       pcre2_match_data_free(data);
-      throw Error(ErrorKind::Unsupported, "regex \"" + regex_->source +
-                                              "\" failed on the input: " + pcre2Message(rc));
+      throw Error(ErrorKind::Unsupported,
+                  "regex \"" + regex_->source + "\" failed on the input: " + pcre2Message(rc));
     }
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(data);
     const size_t begin = ov[0], end = ov[1];

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <functional>
-
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -29,7 +28,8 @@ Behavior parseBehavior(const std::string& name, const std::string& context) {
   if (name == "MergedWithPrevious") return Behavior::MergedWithPrevious;
   if (name == "MergedWithNext") return Behavior::MergedWithNext;
   if (name == "Contiguous") return Behavior::Contiguous;
-  throw Error(ErrorKind::Unsupported, context + ": split behavior \"" + name + "\" is not supported");
+  throw Error(ErrorKind::Unsupported,
+              context + ": split behavior \"" + name + "\" is not supported");
 }
 
 // Covers the whole text with alternating non-match / match segments.
@@ -75,8 +75,10 @@ void emitSplit(const Piece& piece, const std::vector<Segment>& segments, Behavio
     case Behavior::MergedWithPrevious: {
       bool previousMatch = false;
       for (const auto& s : segments) {
-        if (s.isMatch && !previousMatch && !ranges.empty()) ranges.back().second = s.end;
-        else ranges.emplace_back(s.begin, s.end);
+        if (s.isMatch && !previousMatch && !ranges.empty())
+          ranges.back().second = s.end;
+        else
+          ranges.emplace_back(s.begin, s.end);
         previousMatch = s.isMatch;
       }
       break;
@@ -84,8 +86,10 @@ void emitSplit(const Piece& piece, const std::vector<Segment>& segments, Behavio
     case Behavior::MergedWithNext: {
       bool nextMatch = false;  // walking right to left
       for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
-        if (it->isMatch && !nextMatch && !ranges.empty()) ranges.back().first = it->begin;
-        else ranges.emplace_back(it->begin, it->end);
+        if (it->isMatch && !nextMatch && !ranges.empty())
+          ranges.back().first = it->begin;
+        else
+          ranges.emplace_back(it->begin, it->end);
         nextMatch = it->isMatch;
       }
       std::reverse(ranges.begin(), ranges.end());
@@ -94,8 +98,10 @@ void emitSplit(const Piece& piece, const std::vector<Segment>& segments, Behavio
     case Behavior::Contiguous: {
       bool previousMatch = false;
       for (const auto& s : segments) {
-        if (s.isMatch == previousMatch && !ranges.empty()) ranges.back().second = s.end;
-        else ranges.emplace_back(s.begin, s.end);
+        if (s.isMatch == previousMatch && !ranges.empty())
+          ranges.back().second = s.end;
+        else
+          ranges.emplace_back(s.begin, s.end);
         previousMatch = s.isMatch;
       }
       break;
@@ -179,13 +185,14 @@ class MetaspacePreTokenizer : public PreTokenizer {
     for (auto& piece : pieces) {
       std::string text = Pattern::literal(" ").replaceAll(piece.text, replacement_);
       const bool startsWithMarker = text.compare(0, replacement_.size(), replacement_) == 0;
-      const bool prepend = !text.empty() && !startsWithMarker &&
-                           (scheme_ == PrependScheme::Always ||
-                            (scheme_ == PrependScheme::First && piece.atStart));
+      const bool prepend =
+          !text.empty() && !startsWithMarker &&
+          (scheme_ == PrependScheme::Always || (scheme_ == PrependScheme::First && piece.atStart));
       if (prepend) text = replacement_ + text;
       Piece replaced{std::move(text), piece.atStart};
       if (split_) {
-        emitSplit(replaced, segmentsFromMatches(replaced.text.size(), marker.findAll(replaced.text)),
+        emitSplit(replaced,
+                  segmentsFromMatches(replaced.text.size(), marker.findAll(replaced.text)),
                   Behavior::MergedWithNext, out);
       } else if (!replaced.text.empty()) {
         out.push_back(std::move(replaced));
@@ -206,7 +213,8 @@ class CharClassPreTokenizer : public PreTokenizer {
       : pred_(std::move(pred)), behavior_(behavior) {}
   void apply(std::vector<Piece>& pieces) const override {
     std::vector<Piece> out;
-    for (const auto& piece : pieces) emitSplit(piece, charSegments(piece.text, pred_), behavior_, out);
+    for (const auto& piece : pieces)
+      emitSplit(piece, charSegments(piece.text, pred_), behavior_, out);
     pieces = std::move(out);
   }
 
@@ -228,16 +236,18 @@ class SequencePreTokenizer : public PreTokenizer {
 };
 
 PrependScheme parsePrependScheme(const json& cfg, const std::string& context) {
+  // Files written before prepend_scheme existed only have add_prefix_space; an explicit
+  // add_prefix_space=false means "never" whatever the scheme says.
+  if (!boolField(cfg, "add_prefix_space", true, context)) return PrependScheme::Never;
   if (cfg.contains("prepend_scheme") && !cfg["prepend_scheme"].is_null()) {
     const std::string scheme = stringField(cfg, "prepend_scheme", "always", context);
     if (scheme == "always") return PrependScheme::Always;
     if (scheme == "first") return PrependScheme::First;
     if (scheme == "never") return PrependScheme::Never;
-    throw Error(ErrorKind::Unsupported, context + ": prepend_scheme \"" + scheme + "\" is not supported");
+    throw Error(ErrorKind::Unsupported,
+                context + ": prepend_scheme \"" + scheme + "\" is not supported");
   }
-  // Files written before prepend_scheme existed only have add_prefix_space.
-  return boolField(cfg, "add_prefix_space", true, context) ? PrependScheme::Always
-                                                           : PrependScheme::Never;
+  return PrependScheme::Always;
 }
 
 }  // namespace
@@ -253,14 +263,14 @@ std::unique_ptr<PreTokenizer> makePreTokenizer(const json& cfg, const std::strin
         boolField(cfg, "invert", false, context));
   }
   if (type == "ByteLevel") {
-    return std::make_unique<ByteLevelPreTokenizer>(boolField(cfg, "add_prefix_space", true, context),
-                                                   boolField(cfg, "use_regex", true, context),
-                                                   context);
+    return std::make_unique<ByteLevelPreTokenizer>(
+        boolField(cfg, "add_prefix_space", true, context),
+        boolField(cfg, "use_regex", true, context), context);
   }
   if (type == "Metaspace") {
-    return std::make_unique<MetaspacePreTokenizer>(stringField(cfg, "replacement", "\u2581", context),
-                                                   parsePrependScheme(cfg, context),
-                                                   boolField(cfg, "split", true, context));
+    return std::make_unique<MetaspacePreTokenizer>(
+        stringField(cfg, "replacement", "\u2581", context), parsePrependScheme(cfg, context),
+        boolField(cfg, "split", true, context));
   }
   if (type == "Digits") {
     const bool individual = boolField(cfg, "individual_digits", false, context);
@@ -272,7 +282,8 @@ std::unique_ptr<PreTokenizer> makePreTokenizer(const json& cfg, const std::strin
   }
   if (type == "Sequence") {
     const json& list = requiredField(cfg, "pretokenizers", context);
-    if (!list.is_array()) throw Error(ErrorKind::Format, context + ": \"pretokenizers\" must be a list");
+    if (!list.is_array())
+      throw Error(ErrorKind::Format, context + ": \"pretokenizers\" must be a list");
     std::vector<std::unique_ptr<PreTokenizer>> stages;
     for (const auto& item : list) {
       if (auto stage = makePreTokenizer(item, file)) stages.push_back(std::move(stage));

@@ -3,10 +3,9 @@
 // Supported types: Split, ByteLevel, Metaspace, Digits, WhitespaceSplit, Sequence. Anything
 // else throws ErrorKind::Unsupported. Internal to moescope_text.
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace moe::text {
 

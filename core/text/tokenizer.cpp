@@ -4,10 +4,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <unordered_map>
-
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/text/added_tokens.h"
@@ -88,7 +87,9 @@ Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
 Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
-Tokenizer Tokenizer::fromFile(const std::string& path) { return fromJson(readWholeFile(path), path); }
+Tokenizer Tokenizer::fromFile(const std::string& path) {
+  return fromJson(readWholeFile(path), path);
+}
 
 Tokenizer Tokenizer::fromJson(const std::string& jsonText, const std::string& sourceName) {
   auto impl = std::make_unique<Impl>();
@@ -110,7 +111,8 @@ Tokenizer Tokenizer::fromJson(const std::string& jsonText, const std::string& so
     } else if (model.is_object() && model.contains("merges")) {
       type = "BPE";  // very old files leave the type out
     } else {
-      throw Error(ErrorKind::Unsupported, file + ": model without a \"type\" is not supported (supported: BPE)");
+      throw Error(ErrorKind::Unsupported,
+                  file + ": model without a \"type\" is not supported (supported: BPE)");
     }
     if (type != "BPE") throw text::unsupportedComponent(file, "model", type, "BPE");
 
@@ -130,20 +132,23 @@ Tokenizer Tokenizer::fromJson(const std::string& jsonText, const std::string& so
     const auto& token = impl->added[k];
     impl->addedByContent.emplace(token.content, k);
     impl->addedById.emplace(token.id, k);
-    if (token.normalized && impl->normalizer) {
+    if (token.normalized) {  // looked for in the normalized text, after the raw-text tokens
       normalized.push_back(token);
-      normalizedPatterns.push_back(impl->normalizer->normalize(token.content));
+      normalizedPatterns.push_back(impl->normalizer ? impl->normalizer->normalize(token.content)
+                                                    : token.content);
     } else {
       raw.push_back(token);
       rawPatterns.push_back(token.content);
     }
   }
   impl->rawMatcher = text::AddedTokenMatcher(std::move(raw), std::move(rawPatterns));
-  impl->normalizedMatcher = text::AddedTokenMatcher(std::move(normalized), std::move(normalizedPatterns));
+  impl->normalizedMatcher =
+      text::AddedTokenMatcher(std::move(normalized), std::move(normalizedPatterns));
   return Tokenizer(std::move(impl));
 }
 
-void Tokenizer::Impl::encodeStretch(std::string part, bool atStart, std::vector<TokenId>& ids) const {
+void Tokenizer::Impl::encodeStretch(std::string part, bool atStart,
+                                    std::vector<TokenId>& ids) const {
   if (normalizer) part = normalizer->normalize(std::move(part));
   for (const auto& seg : normalizedMatcher.split(part)) {
     if (seg.id >= 0) {
@@ -151,7 +156,8 @@ void Tokenizer::Impl::encodeStretch(std::string part, bool atStart, std::vector<
       continue;
     }
     if (seg.begin == seg.end) continue;
-    std::vector<text::Piece> pieces{{part.substr(seg.begin, seg.end - seg.begin), atStart && seg.begin == 0}};
+    std::vector<text::Piece> pieces{
+        {part.substr(seg.begin, seg.end - seg.begin), atStart && seg.begin == 0}};
     if (preTokenizer) preTokenizer->apply(pieces);
     for (const auto& piece : pieces) model->tokenize(piece.text, ids);
   }

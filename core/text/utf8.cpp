@@ -1,7 +1,8 @@
 #include "core/text/utf8.h"
 
-#include <array>
 #include <utf8proc.h>
+
+#include <array>
 
 namespace moe::text {
 
@@ -51,14 +52,30 @@ size_t validSequenceAt(std::string_view s, size_t i, size_t* consumed) {
   if (b < 0x80) return 1;
   size_t need = 0;
   unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b >= 0xC2 && b <= 0xDF) need = 1;
-  else if (b == 0xE0) { need = 2; lo = 0xA0; }
-  else if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) need = 2;
-  else if (b == 0xED) { need = 2; hi = 0x9F; }  // no UTF-16 surrogates
-  else if (b == 0xF0) { need = 3; lo = 0x90; }
-  else if (b >= 0xF1 && b <= 0xF3) need = 3;
-  else if (b == 0xF4) { need = 3; hi = 0x8F; }   // nothing above U+10FFFF
-  else { *consumed = 1; return 0; }
+  if (b >= 0xC2 && b <= 0xDF)
+    need = 1;
+  else if (b == 0xE0) {
+    need = 2;
+    lo = 0xA0;
+  } else if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF)
+    need = 2;
+  else if (b == 0xED) {
+    need = 2;
+    hi = 0x9F;
+  }  // no UTF-16 surrogates
+  else if (b == 0xF0) {
+    need = 3;
+    lo = 0x90;
+  } else if (b >= 0xF1 && b <= 0xF3)
+    need = 3;
+  else if (b == 0xF4) {
+    need = 3;
+    hi = 0x8F;
+  }  // nothing above U+10FFFF
+  else {
+    *consumed = 1;
+    return 0;
+  }
   size_t j = i + 1, k = 0;
   while (k < need && j < s.size()) {
     const auto c = static_cast<unsigned char>(s[j]);
@@ -77,7 +94,10 @@ size_t validSequenceAt(std::string_view s, size_t i, size_t* consumed) {
 bool isValidUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
-    if (static_cast<unsigned char>(s[i]) < 0x80) { ++i; continue; }
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
     size_t consumed = 0;
     const size_t n = validSequenceAt(s, i, &consumed);
     if (n == 0) return false;
@@ -107,8 +127,8 @@ std::string toValidUtf8(std::string_view s) {
 
 bool isUnicodeWhitespace(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
 bool isUnicodeNumeric(char32_t c) {
@@ -122,10 +142,18 @@ bool isWordChar(char32_t c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
   }
   switch (utf8proc_category(static_cast<utf8proc_int32_t>(c))) {
-    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME: case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO: case UTF8PROC_CATEGORY_PC:
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+    case UTF8PROC_CATEGORY_PC:
       return true;
     default:
       return false;

@@ -1,0 +1,88 @@
+// gpt-oss (GptOssForCausalLM): fused experts — `mlp.experts.gate_up_proj` [E, H, 2I] (+ bias [E, 2I];
+// gate = even columns, up = odd columns) and `mlp.experts.down_proj` [E, I, H] (+ bias [E, H]),
+// stored for x @ W, so they are transposed into nn.Linear orientation here; clamped SwiGLU;
+// router `mlp.router` with bias, top-k logits then softmax over the k; attention with q/k/v/o
+// biases, per-head sink logits, sliding-window layers (layer_types) and YaRN rope.
+#include "core/arch/architectures.h"
+#include "core/arch/standard_attention.h"
+#include "core/error.h"
+
+namespace moe {
+namespace {
+
+class GptOss : public Architecture {
+ public:
+  explicit GptOss(const ModelConfig& c) : Architecture(c) {
+    attn_.qkvBias = c.getBool("attention_bias", true);
+    attn_.outputBias = attn_.qkvBias;
+    attn_.sinks = true;
+    layerTypes_ = c.getStringList("layer_types");
+    window_ = c.getInt("sliding_window", 0);
+    if (!layerTypes_.empty() && static_cast<int64_t>(layerTypes_.size()) != c.numLayers)
+      throw Error(ErrorKind::Config, c.source() + ": layer_types has " + std::to_string(layerTypes_.size()) +
+                                         " entries for " + std::to_string(c.numLayers) + " layers");
+  }
+  std::string name() const override { return "gpt_oss"; }
+  bool isMoeLayer(int) const override { return true; }
+  ExpertLayout expertLayout() const override { return ExpertLayout::Fused; }
+  std::string moePrefix(int layer) const override { return layerPrefix(layer) + "mlp."; }
+
+  std::vector<TensorSpec> layerTensors(int layer) const override {
+    std::vector<TensorSpec> s;
+    addNorms(s, layer);
+    addStandardAttention(s, cfg_, layer, attn_);
+    const std::string p = moePrefix(layer);
+    const int64_t E = numExperts(), H = cfg_.hiddenSize, I = cfg_.intermediateSize;
+    s.push_back({p + "router.weight", {E, H}});
+    s.push_back({p + "router.bias", {E}});
+    s.push_back({p + "experts.gate_up_proj", {E, H, 2 * I}});
+    s.push_back({p + "experts.gate_up_proj_bias", {E, 2 * I}});
+    s.push_back({p + "experts.down_proj", {E, I, H}});
+    s.push_back({p + "experts.down_proj_bias", {E, H}});
+    return s;
+  }
+
+  void prepare(int64_t T, const Runtime& rt) override {
+    rope_ = makeRopeTable(cfg_.rope, cfg_.headDim, cfg_.getInt("max_position_embeddings", T), T, rt);
+  }
+
+  at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const override {
+    const bool sliding = !layerTypes_.empty() && layerTypes_[static_cast<size_t>(layer)] == "sliding_attention";
+    return standardAttention(w, cfg_, layer, x, attn_, rope_, sliding ? window_ : 0);
+  }
+
+  MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
+    const std::string p = moePrefix(layer);
+    MoeBlock b;
+    b.routerWeight = w.get(p + "router.weight");
+    b.routerBias = w.get(p + "router.bias");
+    b.routing.topK = topK();
+    b.routing.normalize = true;
+    const at::Tensor& gateUp = w.get(p + "experts.gate_up_proj");       // [E, H, 2I]
+    const at::Tensor& gateUpBias = w.get(p + "experts.gate_up_proj_bias");  // [E, 2I]
+    const int64_t I = cfg_.intermediateSize;
+    using at::indexing::Slice;
+    b.gate = gateUp.index({Slice(), Slice(), Slice(0, 2 * I, 2)}).transpose(1, 2).contiguous();
+    b.up = gateUp.index({Slice(), Slice(), Slice(1, 2 * I, 2)}).transpose(1, 2).contiguous();
+    b.gateBias = gateUpBias.index({Slice(), Slice(0, 2 * I, 2)}).contiguous();
+    b.upBias = gateUpBias.index({Slice(), Slice(1, 2 * I, 2)}).contiguous();
+    b.down = w.get(p + "experts.down_proj").transpose(1, 2).contiguous();  // [E, H, I]
+    b.downBias = w.get(p + "experts.down_proj_bias");
+    b.activation = ExpertActivation::GptOssClampedGLU;
+    b.gluAlpha = 1.702;
+    b.gluLimit = cfg_.getNumber("swiglu_limit", 7.0);
+    return b;
+  }
+
+ private:
+  StandardAttentionSpec attn_;
+  std::vector<std::string> layerTypes_;
+  int64_t window_ = 0;
+  RopeTable rope_;
+};
+
+}  // namespace
+
+std::unique_ptr<Architecture> makeGptOss(const ModelConfig& c) { return std::make_unique<GptOss>(c); }
+
+}  // namespace moe

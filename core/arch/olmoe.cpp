@@ -1,0 +1,59 @@
+// OLMoE (OlmoeForCausalLM): RMSNorm over the whole q and k projections (not per head), optional
+// clip_qkv; every layer MoE; per-expert tensors `mlp.experts.E.gate_proj|up_proj|down_proj`,
+// router `mlp.gate`; softmax top-k, renormalised only when norm_topk_prob.
+#include "core/arch/architectures.h"
+#include "core/arch/standard_attention.h"
+
+namespace moe {
+namespace {
+
+class Olmoe : public Architecture {
+ public:
+  explicit Olmoe(const ModelConfig& c) : Architecture(c) {
+    attn_.qkvBias = c.getBool("attention_bias", false);
+    attn_.outputBias = attn_.qkvBias;
+    attn_.qkNorm = StandardAttentionSpec::QkNorm::Full;
+    attn_.clipQkv = c.getNumber("clip_qkv", 0.0);
+  }
+  std::string name() const override { return "olmoe"; }
+  bool isMoeLayer(int) const override { return true; }
+  std::string moePrefix(int layer) const override { return layerPrefix(layer) + "mlp."; }
+
+  std::vector<TensorSpec> layerTensors(int layer) const override {
+    std::vector<TensorSpec> s;
+    addNorms(s, layer);
+    addStandardAttention(s, cfg_, layer, attn_);
+    const std::string p = moePrefix(layer);
+    s.push_back({p + "gate.weight", {numExperts(), cfg_.hiddenSize}});
+    addPerExpert(s, p + "experts.", numExperts(), cfg_.intermediateSize, "gate_proj", "up_proj", "down_proj");
+    return s;
+  }
+
+  void prepare(int64_t T, const Runtime& rt) override {
+    rope_ = makeRopeTable(cfg_.rope, cfg_.headDim, cfg_.getInt("max_position_embeddings", T), T, rt);
+  }
+
+  at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const override {
+    return standardAttention(w, cfg_, layer, x, attn_, rope_);
+  }
+
+  MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
+    const std::string p = moePrefix(layer);
+    MoeBlock b;
+    b.routerWeight = w.get(p + "gate.weight");
+    b.routing.topK = topK();
+    b.routing.normalize = cfg_.normTopkProb;
+    stackPerExpert(b, w, p + "experts.", numExperts(), "gate_proj", "up_proj", "down_proj");
+    return b;
+  }
+
+ private:
+  StandardAttentionSpec attn_;
+  RopeTable rope_;
+};
+
+}  // namespace
+
+std::unique_ptr<Architecture> makeOlmoe(const ModelConfig& c) { return std::make_unique<Olmoe>(c); }
+
+}  // namespace moe

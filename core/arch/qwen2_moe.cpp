@@ -1,0 +1,77 @@
+// Qwen2-MoE / Qwen1.5-MoE (Qwen2MoeForCausalLM): q/k/v biases; per-expert tensors
+// `mlp.experts.E.gate_proj|up_proj|down_proj`; router `mlp.gate`; a shared expert
+// `mlp.shared_expert.*` scaled by sigmoid(`mlp.shared_expert_gate`(x)); dense layers listed in
+// mlp_only_layers; softmax top-k, renormalised only when norm_topk_prob.
+#include "core/arch/architectures.h"
+#include "core/arch/qwen_sparse_layers.h"
+#include "core/arch/standard_attention.h"
+
+namespace moe {
+namespace {
+
+class Qwen2Moe : public Architecture {
+ public:
+  explicit Qwen2Moe(const ModelConfig& c) : Architecture(c) {
+    attn_.qkvBias = c.getBool("qkv_bias", true);
+    sharedWidth_ = c.getInt("shared_expert_intermediate_size", 0);
+  }
+  std::string name() const override { return "qwen2_moe"; }
+  bool isMoeLayer(int layer) const override { return qwenIsSparseLayer(cfg_, layer); }
+  bool hasSharedExpert() const override { return sharedWidth_ > 0; }
+  std::string moePrefix(int layer) const override { return layerPrefix(layer) + "mlp."; }
+
+  std::vector<TensorSpec> layerTensors(int layer) const override {
+    std::vector<TensorSpec> s;
+    addNorms(s, layer);
+    addStandardAttention(s, cfg_, layer, attn_);
+    const std::string p = moePrefix(layer);
+    if (!isMoeLayer(layer)) {
+      addDenseMlp(s, p, cfg_.intermediateSize);
+      return s;
+    }
+    s.push_back({p + "gate.weight", {numExperts(), cfg_.hiddenSize}});
+    addPerExpert(s, p + "experts.", numExperts(), cfg_.moeIntermediateSize, "gate_proj", "up_proj", "down_proj");
+    if (sharedWidth_ > 0) {
+      addDenseMlp(s, p + "shared_expert.", sharedWidth_);
+      s.push_back({p + "shared_expert_gate.weight", {1, cfg_.hiddenSize}});
+    }
+    return s;
+  }
+
+  void prepare(int64_t T, const Runtime& rt) override {
+    rope_ = makeRopeTable(cfg_.rope, cfg_.headDim, cfg_.getInt("max_position_embeddings", T), T, rt);
+  }
+
+  at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const override {
+    return standardAttention(w, cfg_, layer, x, attn_, rope_, qwenSlidingWindow(cfg_, layer));
+  }
+
+  MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
+    const std::string p = moePrefix(layer);
+    MoeBlock b;
+    b.routerWeight = w.get(p + "gate.weight");
+    b.routing.topK = topK();
+    b.routing.normalize = cfg_.normTopkProb;
+    stackPerExpert(b, w, p + "experts.", numExperts(), "gate_proj", "up_proj", "down_proj");
+    if (sharedWidth_ > 0) {
+      SharedExpert sh;
+      sh.gate = w.get(p + "shared_expert.gate_proj.weight");
+      sh.up = w.get(p + "shared_expert.up_proj.weight");
+      sh.down = w.get(p + "shared_expert.down_proj.weight");
+      sh.sigmoidGate = w.get(p + "shared_expert_gate.weight");
+      b.shared = sh;
+    }
+    return b;
+  }
+
+ private:
+  StandardAttentionSpec attn_;
+  int64_t sharedWidth_ = 0;
+  RopeTable rope_;
+};
+
+}  // namespace
+
+std::unique_ptr<Architecture> makeQwen2Moe(const ModelConfig& c) { return std::make_unique<Qwen2Moe>(c); }
+
+}  // namespace moe

@@ -1,0 +1,63 @@
+// Qwen3-MoE (Qwen3MoeForCausalLM): per-head RMSNorm on q and k before rope; per-expert tensors
+// `mlp.experts.E.gate_proj|up_proj|down_proj`; router `mlp.gate`; no shared expert; dense layers
+// listed in mlp_only_layers; softmax top-k, renormalised when norm_topk_prob.
+#include "core/arch/architectures.h"
+#include "core/arch/qwen_sparse_layers.h"
+#include "core/arch/standard_attention.h"
+
+namespace moe {
+namespace {
+
+class Qwen3Moe : public Architecture {
+ public:
+  explicit Qwen3Moe(const ModelConfig& c) : Architecture(c) {
+    attn_.qkvBias = c.getBool("attention_bias", false);
+    attn_.outputBias = attn_.qkvBias;
+    attn_.qkNorm = StandardAttentionSpec::QkNorm::PerHead;
+  }
+  std::string name() const override { return "qwen3_moe"; }
+  bool isMoeLayer(int layer) const override { return qwenIsSparseLayer(cfg_, layer); }
+  std::string moePrefix(int layer) const override { return layerPrefix(layer) + "mlp."; }
+
+  std::vector<TensorSpec> layerTensors(int layer) const override {
+    std::vector<TensorSpec> s;
+    addNorms(s, layer);
+    addStandardAttention(s, cfg_, layer, attn_);
+    const std::string p = moePrefix(layer);
+    if (!isMoeLayer(layer)) {
+      addDenseMlp(s, p, cfg_.intermediateSize);
+      return s;
+    }
+    s.push_back({p + "gate.weight", {numExperts(), cfg_.hiddenSize}});
+    addPerExpert(s, p + "experts.", numExperts(), cfg_.moeIntermediateSize, "gate_proj", "up_proj", "down_proj");
+    return s;
+  }
+
+  void prepare(int64_t T, const Runtime& rt) override {
+    rope_ = makeRopeTable(cfg_.rope, cfg_.headDim, cfg_.getInt("max_position_embeddings", T), T, rt);
+  }
+
+  at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const override {
+    return standardAttention(w, cfg_, layer, x, attn_, rope_, qwenSlidingWindow(cfg_, layer));
+  }
+
+  MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
+    const std::string p = moePrefix(layer);
+    MoeBlock b;
+    b.routerWeight = w.get(p + "gate.weight");
+    b.routing.topK = topK();
+    b.routing.normalize = cfg_.normTopkProb;
+    stackPerExpert(b, w, p + "experts.", numExperts(), "gate_proj", "up_proj", "down_proj");
+    return b;
+  }
+
+ private:
+  StandardAttentionSpec attn_;
+  RopeTable rope_;
+};
+
+}  // namespace
+
+std::unique_ptr<Architecture> makeQwen3Moe(const ModelConfig& c) { return std::make_unique<Qwen3Moe>(c); }
+
+}  // namespace moe
