@@ -1,16 +1,18 @@
 // Tokenizer (tokenizer.json) and calibration-text tests. The expected ids come from the
 // Hugging Face `tokenizers` library (tests/data/tokenizers/*/expected_encodings.json).
-#include <unistd.h>
+
+#include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/text/calibration.h"
@@ -38,8 +40,9 @@ struct TempDir {
   fs::path path;
   TempDir() {
     static int counter = 0;
+    static const unsigned salt = std::random_device{}();
     path = fs::temp_directory_path() /
-           ("moescope_tok_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+           ("moescope_tok_" + std::to_string(salt) + "_" + std::to_string(counter++));
     fs::create_directories(path);
   }
   ~TempDir() {
@@ -169,6 +172,50 @@ TEST_CASE("added tokens are cut out of the raw text first", "[tokenizer]") {
     const std::vector<TokenId> rest(ids.begin() + 1, ids.end());
     CHECK(rest != tok.encode("Hello"));  // no "▁" before Hello after a special token
     CHECK(tok.decode(ids) == "<s>Hello");
+  }
+}
+
+TEST_CASE("other supported pipeline stages", "[tokenizer]") {
+  const std::string byteLevelPath = kData + "/tokenizers/bytelevel/tokenizer.json";
+  const Tokenizer reference = Tokenizer::fromFile(byteLevelPath);
+  const auto config = readJson(byteLevelPath);
+
+  SECTION("ByteLevel with its built-in GPT-2 regex and prefix space") {
+    auto cfg = config;
+    cfg["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"use_regex", true}};
+    const Tokenizer tok = Tokenizer::fromJson(cfg.dump());
+    CHECK(tok.encode("Hello world! It's fine.") == reference.encode(" Hello world! It's fine."));
+  }
+  SECTION("WhitespaceSplit and Digits") {
+    auto cfg = config;
+    cfg["pre_tokenizer"] = {
+        {"type", "Sequence"},
+        {"pretokenizers",
+         {{{"type", "WhitespaceSplit"}},
+          {{"type", "Digits"}, {"individual_digits", true}},
+          {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}}}};
+    const Tokenizer tok = Tokenizer::fromJson(cfg.dump());
+    CHECK(tok.encode("ab  123\n") == reference.encode("ab123"));
+  }
+  SECTION("legacy SentencePiece layout: Prepend + Replace normalizer, no pre-tokenizer") {
+    auto cfg = readJson(kData + "/tokenizers/metaspace/tokenizer.json");
+    cfg["pre_tokenizer"] = nullptr;
+    cfg["normalizer"] = {
+        {"type", "Sequence"},
+        {"normalizers",
+         {{{"type", "Prepend"}, {"prepend", "\u2581"}},
+          {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}}}}};
+    const Tokenizer tok = Tokenizer::fromJson(cfg.dump());
+    const std::string text = "The quick brown fox, 42 \xF0\x9F\x99\x82 caf\xC3\xA9.";
+    const auto ids = tok.encode(text);
+    CHECK(tok.decode(ids) == text);
+    CHECK(tok.idToToken(ids.front())->rfind("\u2581", 0) == 0);  // starts with the marker
+  }
+  SECTION("no decoder joins tokens with spaces") {
+    auto cfg = config;
+    cfg["decoder"] = nullptr;
+    const Tokenizer tok = Tokenizer::fromJson(cfg.dump());
+    CHECK(tok.decode({42, 924, 81, 857}) == "H ell o \xC4\xA0world");  // "Hello world"
   }
 }
 

@@ -5,6 +5,7 @@
 #include "app/cli/commands.h"
 #include "core/engine/model.h"
 #include "core/engine/tensor_h5.h"
+#include "core/engine/token_source.h"
 #include "core/io/h5file.h"
 
 namespace moe::cli {
@@ -28,11 +29,14 @@ class RecordingObserver : public ForwardObserver {
 }  // namespace
 
 int cmdForward(const Argv& argv) {
-  Args args(argv, {"model", "ids", "out", "device", "dtype", "threads"}, {});
+  Args args(argv, {"model", "ids", "text", "sequences", "length", "out", "device", "dtype", "threads"}, {});
   initThreads(static_cast<int>(args.getInt("threads", 0)));
   const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
   auto model = Model::open(args.get("model"), rt);
-  at::Tensor ids = readIdsTensor(args.get("ids"));
+  TokenSourceOptions source;
+  source.sequences = args.getInt("sequences", 2);
+  source.length = args.getInt("length", 128);
+  at::Tensor ids = args.has("ids") ? readIdsTensor(args.get("ids")) : loadTokenIds(args.get("text"), model->folder(), source);
   h5::File out(args.get("out"), h5::File::Mode::Create);
   RecordingObserver observer(out);
   const auto start = std::chrono::steady_clock::now();

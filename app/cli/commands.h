@@ -9,5 +9,6 @@ namespace moe::cli {
 using Argv = std::vector<std::string>;
 
 int cmdForward(const Argv& args);
+int cmdSynth(const Argv& args);
 
 }  // namespace moe::cli

@@ -19,8 +19,14 @@ const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> table{
       {"forward",
        {moe::cli::cmdForward,
-        "forward --model DIR --ids FILE.h5:DATASET --out OUT.h5 [--device auto|cpu|cuda] [--dtype fp32|bf16]\n"
+        "forward --model DIR (--ids FILE.h5:DATASET | --text FILE [--sequences N --length L]) --out OUT.h5\n"
+        "        [--device auto|cpu|cuda] [--dtype fp32|bf16] [--threads N]\n"
         "        Runs the model layer by layer; writes logits, hidden_states/i and router_logits/j."}},
+      {"synth",
+       {moe::cli::cmdSynth,
+        "synth --arch ARCH --out DIR [--layers N --hidden H --experts E --top-k K --expert-intermediate I\n"
+        "        --dense-intermediate I --shared-intermediate I --heads N --kv-heads N --vocab V --seed S --shard-mb MB]\n"
+        "        Writes a random checkpoint of any supported architecture in its real on-disk layout."}},
   };
   return table;
 }

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -107,8 +108,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
   if (!header.is_object()) throw bad("header is not a JSON object");
   const size_t dataStart = 8 + headerLen;
   const size_t dataSize = size - dataStart;
-  std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  std::map<std::pair<uint64_t, uint64_t>, std::string> owner;
+  std::vector<std::tuple<uint64_t, uint64_t, std::string>> ranges;  // begin, end, tensor
   for (auto& [name, entry] : header.items()) {
     if (name == "__metadata__") {
       if (!entry.is_object()) throw bad("__metadata__ is not an object");
@@ -120,6 +120,8 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
         !entry.contains("data_offsets"))
       throw bad(ctx + " lacks dtype, shape or data_offsets");
+    if (!entry["dtype"].is_string()) throw bad(ctx + " has a dtype that is not a string");
+    if (!entry["shape"].is_array()) throw bad(ctx + " has a shape that is not a list");
     TensorInfo info;
     info.name = name;
     info.file = path;
@@ -141,14 +143,18 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
                 " x " + shapeString(info.shape) + " needs " + std::to_string(expected));
     info.data = map_->data() + dataStart + begin;
     info.nbytes = end - begin;
-    ranges.emplace_back(begin, end);
-    owner[{begin, end}] = name;
+    ranges.emplace_back(begin, end, name);
     tensors_.emplace(name, std::move(info));
   }
+  // Compare each non-empty range with the furthest-reaching one before it (not just its
+  // neighbour, which may be an empty tensor or a range nested inside an earlier one).
   std::sort(ranges.begin(), ranges.end());
-  for (size_t i = 1; i < ranges.size(); ++i) {
-    if (ranges[i].first < ranges[i - 1].second && ranges[i].first != ranges[i].second)
-      throw bad("tensors '" + owner[ranges[i - 1]] + "' and '" + owner[ranges[i]] + "' overlap in the data region");
+  const std::tuple<uint64_t, uint64_t, std::string>* reach = nullptr;
+  for (const auto& r : ranges) {
+    if (std::get<0>(r) == std::get<1>(r)) continue;  // empty tensors occupy no bytes
+    if (reach && std::get<0>(r) < std::get<1>(*reach))
+      throw bad("tensors '" + std::get<2>(*reach) + "' and '" + std::get<2>(r) + "' overlap in the data region");
+    if (!reach || std::get<1>(r) > std::get<1>(*reach)) reach = &r;
   }
 }
 
@@ -185,6 +191,8 @@ std::unique_ptr<TensorStore> TensorStore::openFolder(const std::string& dir) {
       throw Error(ErrorKind::Format, index.string() + ": no weight_map object");
     std::vector<std::string> shards;
     for (auto& [name, shard] : j["weight_map"].items()) {
+      if (!shard.is_string())
+        throw Error(ErrorKind::Format, index.string() + ": weight_map entry '" + name + "' is not a file name");
       std::string s = shard.get<std::string>();
       if (s.find('/') != std::string::npos || s.find("..") != std::string::npos)
         throw Error(ErrorKind::Format, index.string() + ": shard name '" + s + "' leaves the model folder");
@@ -198,7 +206,7 @@ std::unique_ptr<TensorStore> TensorStore::openFolder(const std::string& dir) {
     }
     auto store = openFiles(files);
     for (auto& [name, shard] : j["weight_map"].items()) {
-      if (!store->has(name))
+      if (!store->has(name) || store->get(name).file != (root / shard.get<std::string>()).string())
         throw Error(ErrorKind::MissingTensor,
                     index.string() + " maps '" + name + "' to " + shard.get<std::string>() + ", which lacks it");
     }

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <queue>
+
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/text/json_fields.h"

@@ -3,9 +3,10 @@
 // ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip, Sequence. Anything else throws
 // ErrorKind::Unsupported. Internal to moescope_text.
 #include <memory>
-#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace moe::text {
 

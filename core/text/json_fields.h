@@ -1,8 +1,9 @@
 #pragma once
 // Typed field access for tokenizer.json sections, turning shape mistakes into moe::Error
 // (Format) that name the file and the section. Internal to moescope_text.
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 

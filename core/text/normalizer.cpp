@@ -1,10 +1,10 @@
 #include "core/text/normalizer.h"
 
-#include <utf8proc.h>
-
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 #include <vector>
+
+#include <utf8proc.h>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/text/json_fields.h"

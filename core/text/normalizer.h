@@ -2,8 +2,9 @@
 // tokenizer.json "normalizer" stage. Supported types: NFC, NFD, NFKC, NFKD, Prepend, Replace,
 // Strip, Sequence. Anything else throws ErrorKind::Unsupported. Internal to moescope_text.
 #include <memory>
-#include <nlohmann/json_fwd.hpp>
 #include <string>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace moe::text {
 

@@ -3,11 +3,12 @@
 // Regexes run on PCRE2 in UTF + UCP mode so \s, \p{L}, \w follow Unicode like the Oniguruma
 // engine Hugging Face uses. Internal to moescope_text.
 #include <memory>
-#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace moe::text {
 

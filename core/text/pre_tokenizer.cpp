@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"

@@ -3,9 +3,10 @@
 // Supported types: Split, ByteLevel, Metaspace, Digits, WhitespaceSplit, Sequence. Anything
 // else throws ErrorKind::Unsupported. Internal to moescope_text.
 #include <memory>
-#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace moe::text {
 

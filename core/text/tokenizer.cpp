@@ -4,9 +4,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <unordered_map>
+
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/text/added_tokens.h"

@@ -1,8 +1,8 @@
 #include "core/text/utf8.h"
 
-#include <utf8proc.h>
-
 #include <array>
+
+#include <utf8proc.h>
 
 namespace moe::text {
 

@@ -1,0 +1,39 @@
+#include <cstdio>
+
+#include "app/cli/args.h"
+#include "app/cli/commands.h"
+#include "core/engine/synth.h"
+
+namespace moe::cli {
+
+int cmdSynth(const Argv& argv) {
+  Args args(argv, {"arch", "layers", "hidden", "experts", "top-k", "expert-intermediate", "dense-intermediate",
+                   "shared-intermediate", "heads", "kv-heads", "vocab", "seed", "shard-mb", "out"},
+            {});
+  SynthSpec s;
+  s.arch = args.get("arch", s.arch);
+  s.layers = args.getInt("layers", s.layers);
+  s.hidden = args.getInt("hidden", s.hidden);
+  s.experts = args.getInt("experts", s.experts);
+  s.topK = args.getInt("top-k", s.topK);
+  s.expertIntermediate = args.getInt("expert-intermediate", s.expertIntermediate);
+  s.denseIntermediate = args.getInt("dense-intermediate", s.denseIntermediate);
+  s.sharedIntermediate = args.getInt("shared-intermediate", s.sharedIntermediate);
+  s.heads = args.getInt("heads", s.heads);
+  s.kvHeads = args.getInt("kv-heads", s.kvHeads);
+  s.vocab = args.getInt("vocab", s.vocab);
+  s.seed = static_cast<uint64_t>(args.getInt("seed", 0));
+  s.shardBytes = args.getInt("shard-mb", 2048) << 20;
+  const std::string out = args.get("out");
+  writeSyntheticModel(s, out, [](int64_t done, int64_t total) {
+    std::fprintf(stderr, "\rwriting %.1f / %.1f MB", done / 1e6, total / 1e6);
+  });
+  std::fprintf(stderr, "\n");
+  std::printf("wrote a random %s checkpoint (%lld layers, hidden %lld, %lld experts of %lld, top-%lld) to %s\n",
+              s.arch.c_str(), static_cast<long long>(s.layers), static_cast<long long>(s.hidden),
+              static_cast<long long>(s.experts), static_cast<long long>(s.expertIntermediate),
+              static_cast<long long>(s.topK), out.c_str());
+  return 0;
+}
+
+}  // namespace moe::cli

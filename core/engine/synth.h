@@ -1,0 +1,31 @@
+#pragma once
+// Random checkpoints of any supported architecture and size, in the real on-disk layout
+// (config.json + sharded safetensors + index), for benchmarks and tests at sizes we cannot ship.
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace moe {
+
+struct SynthSpec {
+  std::string arch = "mixtral";
+  int64_t layers = 2;
+  int64_t hidden = 256;
+  int64_t experts = 8;
+  int64_t topK = 2;
+  int64_t expertIntermediate = 512;
+  int64_t denseIntermediate = 0;   // dense layers / Mixtral's intermediate_size; 0: 4 x hidden
+  int64_t sharedIntermediate = 0;  // shared expert width where the architecture has one; 0: none
+  int64_t heads = 8;
+  int64_t kvHeads = 2;
+  int64_t vocab = 1024;
+  uint64_t seed = 0;
+  int64_t shardBytes = 2ll << 30;  // split into shards of at most this many bytes
+};
+
+// Writes config.json, generation_config.json and the safetensors files into `outDir` (created;
+// must not exist or be empty). Progress is reported as (bytes written, total bytes).
+void writeSyntheticModel(const SynthSpec& spec, const std::string& outDir,
+                         const std::function<void(int64_t, int64_t)>& progress = {});
+
+}  // namespace moe
