@@ -25,6 +25,40 @@ const char* expertLayoutName(ExpertLayout layout) {
   return "?";
 }
 
+int64_t Architecture::numSlots(int layer) const {
+  const auto& raw = cfg_.raw();
+  const std::string key = std::to_string(layer);
+  if (raw.contains("moescope_expert_slots") && raw["moescope_expert_slots"].is_object() &&
+      raw["moescope_expert_slots"].contains(key)) {
+    const auto& v = raw["moescope_expert_slots"][key];
+    if (!v.is_number_integer() || v.get<int64_t>() <= 0 || v.get<int64_t>() > numExperts())
+      throw Error(ErrorKind::Config, cfg_.source() + ": moescope_expert_slots[" + key + "] must be an integer in [1, " +
+                                         std::to_string(numExperts()) + "], got " + v.dump());
+    return v.get<int64_t>();
+  }
+  return numExperts();
+}
+
+std::vector<int64_t> Architecture::expertMap(int layer) const {
+  const auto& raw = cfg_.raw();
+  const std::string key = std::to_string(layer);
+  std::vector<int64_t> map;
+  if (!raw.contains("moescope_expert_map") || !raw["moescope_expert_map"].is_object() ||
+      !raw["moescope_expert_map"].contains(key))
+    return map;
+  const auto& v = raw["moescope_expert_map"][key];
+  const int64_t slots = numSlots(layer);
+  const std::string where = cfg_.source() + ": moescope_expert_map[" + key + "]";
+  if (!v.is_array() || static_cast<int64_t>(v.size()) != numExperts())
+    throw Error(ErrorKind::Config, where + " must list one slot for each of the " + std::to_string(numExperts()) + " experts");
+  for (const auto& e : v) {
+    if (!e.is_number_integer() || e.get<int64_t>() < 0 || e.get<int64_t>() >= slots)
+      throw Error(ErrorKind::Config, where + " holds " + e.dump() + ", outside the " + std::to_string(slots) + " stored slots");
+    map.push_back(e.get<int64_t>());
+  }
+  return map;
+}
+
 std::vector<TensorSpec> Architecture::globalTensors() const {
   const int64_t V = cfg_.vocabSize, H = cfg_.hiddenSize;
   std::vector<TensorSpec> specs{{"model.embed_tokens.weight", {V, H}}, {"model.norm.weight", {H}}};

@@ -52,6 +52,11 @@ class Architecture {
   virtual bool isMoeLayer(int layer) const = 0;
   int64_t numExperts() const { return cfg_.numExperts; }
   int64_t topK() const { return cfg_.topK; }
+  // Stored expert slots of layer's MoE block: numExperts(), or fewer in a MoEScope expert-map
+  // checkpoint, whose config.json has "moescope_expert_slots" {"<layer>": K} and
+  // "moescope_expert_map" {"<layer>": [slot of each router expert]} (see core/merge/export.h).
+  int64_t numSlots(int layer) const;
+  std::vector<int64_t> expertMap(int layer) const;  // empty: expert e uses slot e; validated
   virtual ExpertLayout expertLayout() const { return ExpertLayout::PerExpert; }
   virtual bool hasSharedExpert() const { return false; }
   // Multiplier on each residual branch (GraniteMoE's residual_multiplier).

@@ -88,7 +88,7 @@ class DeepseekV3 : public Architecture {
     const int64_t E = numExperts(), H = cfg_.hiddenSize, I = cfg_.moeIntermediateSize;
     s.push_back({m + "gate.weight", {E, H}});
     s.push_back({m + "gate.e_score_correction_bias", {E}});
-    addPerExpert(s, m + "experts.", E, I, "gate_proj", "up_proj", "down_proj");
+    addPerExpert(s, m + "experts.", numSlots(layer), I, "gate_proj", "up_proj", "down_proj");
     if (nShared_ > 0) addDenseMlp(s, m + "shared_experts.", I * nShared_);
     return s;
   }
@@ -151,7 +151,7 @@ class DeepseekV3 : public Architecture {
     b.routing.scalingFactor = routedScaling_;
     b.routing.nGroup = nGroup_;
     b.routing.topkGroup = topkGroup_;
-    stackPerExpert(b, w, m + "experts.", numExperts(), "gate_proj", "up_proj", "down_proj");
+    stackPerExpert(b, w, m + "experts.", numSlots(layer), "gate_proj", "up_proj", "down_proj");
     if (nShared_ > 0) {
       SharedExpert se;
       se.gate = w.get(m + "shared_experts.gate_proj.weight");

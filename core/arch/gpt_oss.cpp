@@ -32,13 +32,13 @@ class GptOss : public Architecture {
     addNorms(s, layer);
     addStandardAttention(s, cfg_, layer, attn_);
     const std::string p = moePrefix(layer);
-    const int64_t E = numExperts(), H = cfg_.hiddenSize, I = cfg_.intermediateSize;
+    const int64_t E = numExperts(), S = numSlots(layer), H = cfg_.hiddenSize, I = cfg_.intermediateSize;
     s.push_back({p + "router.weight", {E, H}});
     s.push_back({p + "router.bias", {E}});
-    s.push_back({p + "experts.gate_up_proj", {E, H, 2 * I}});
-    s.push_back({p + "experts.gate_up_proj_bias", {E, 2 * I}});
-    s.push_back({p + "experts.down_proj", {E, I, H}});
-    s.push_back({p + "experts.down_proj_bias", {E, H}});
+    s.push_back({p + "experts.gate_up_proj", {S, H, 2 * I}});
+    s.push_back({p + "experts.gate_up_proj_bias", {S, 2 * I}});
+    s.push_back({p + "experts.down_proj", {S, I, H}});
+    s.push_back({p + "experts.down_proj_bias", {S, H}});
     return s;
   }
 

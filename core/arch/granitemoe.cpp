@@ -32,8 +32,8 @@ class GraniteMoe : public Architecture {
     const std::string p = moePrefix(layer);
     const int64_t E = numExperts(), H = cfg_.hiddenSize, I = cfg_.intermediateSize;
     s.push_back({p + "router.layer.weight", {E, H}});
-    s.push_back({p + "input_linear.weight", {E, 2 * I, H}});
-    s.push_back({p + "output_linear.weight", {E, H, I}});
+    s.push_back({p + "input_linear.weight", {numSlots(layer), 2 * I, H}});
+    s.push_back({p + "output_linear.weight", {numSlots(layer), H, I}});
     return s;
   }
 

@@ -21,7 +21,7 @@ class Mixtral : public Architecture {
     addNorms(s, layer);
     addStandardAttention(s, cfg_, layer, attn_);
     s.push_back({moePrefix(layer) + "gate.weight", {numExperts(), cfg_.hiddenSize}});
-    addPerExpert(s, moePrefix(layer) + "experts.", numExperts(), cfg_.intermediateSize, "w1", "w3", "w2");
+    addPerExpert(s, moePrefix(layer) + "experts.", numSlots(layer), cfg_.intermediateSize, "w1", "w3", "w2");
     return s;
   }
 
@@ -38,7 +38,7 @@ class Mixtral : public Architecture {
     b.routerWeight = w.get(moePrefix(layer) + "gate.weight");
     b.routing.topK = topK();
     b.routing.normalize = true;
-    stackPerExpert(b, w, moePrefix(layer) + "experts.", numExperts(), "w1", "w3", "w2");
+    stackPerExpert(b, w, moePrefix(layer) + "experts.", numSlots(layer), "w1", "w3", "w2");
     return b;
   }
 

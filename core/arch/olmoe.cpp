@@ -25,7 +25,7 @@ class Olmoe : public Architecture {
     addStandardAttention(s, cfg_, layer, attn_);
     const std::string p = moePrefix(layer);
     s.push_back({p + "gate.weight", {numExperts(), cfg_.hiddenSize}});
-    addPerExpert(s, p + "experts.", numExperts(), cfg_.intermediateSize, "gate_proj", "up_proj", "down_proj");
+    addPerExpert(s, p + "experts.", numSlots(layer), cfg_.intermediateSize, "gate_proj", "up_proj", "down_proj");
     return s;
   }
 
@@ -43,7 +43,7 @@ class Olmoe : public Architecture {
     b.routerWeight = w.get(p + "gate.weight");
     b.routing.topK = topK();
     b.routing.normalize = cfg_.normTopkProb;
-    stackPerExpert(b, w, p + "experts.", numExperts(), "gate_proj", "up_proj", "down_proj");
+    stackPerExpert(b, w, p + "experts.", numSlots(layer), "gate_proj", "up_proj", "down_proj");
     return b;
   }
 

@@ -30,7 +30,7 @@ class Qwen2Moe : public Architecture {
       return s;
     }
     s.push_back({p + "gate.weight", {numExperts(), cfg_.hiddenSize}});
-    addPerExpert(s, p + "experts.", numExperts(), cfg_.moeIntermediateSize, "gate_proj", "up_proj", "down_proj");
+    addPerExpert(s, p + "experts.", numSlots(layer), cfg_.moeIntermediateSize, "gate_proj", "up_proj", "down_proj");
     if (sharedWidth_ > 0) {
       addDenseMlp(s, p + "shared_expert.", sharedWidth_);
       s.push_back({p + "shared_expert_gate.weight", {1, cfg_.hiddenSize}});
@@ -52,7 +52,7 @@ class Qwen2Moe : public Architecture {
     b.routerWeight = w.get(p + "gate.weight");
     b.routing.topK = topK();
     b.routing.normalize = cfg_.normTopkProb;
-    stackPerExpert(b, w, p + "experts.", numExperts(), "gate_proj", "up_proj", "down_proj");
+    stackPerExpert(b, w, p + "experts.", numSlots(layer), "gate_proj", "up_proj", "down_proj");
     if (sharedWidth_ > 0) {
       SharedExpert sh;
       sh.gate = w.get(p + "shared_expert.gate_proj.weight");

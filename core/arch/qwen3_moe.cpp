@@ -29,7 +29,7 @@ class Qwen3Moe : public Architecture {
       return s;
     }
     s.push_back({p + "gate.weight", {numExperts(), cfg_.hiddenSize}});
-    addPerExpert(s, p + "experts.", numExperts(), cfg_.moeIntermediateSize, "gate_proj", "up_proj", "down_proj");
+    addPerExpert(s, p + "experts.", numSlots(layer), cfg_.moeIntermediateSize, "gate_proj", "up_proj", "down_proj");
     return s;
   }
 
@@ -47,7 +47,7 @@ class Qwen3Moe : public Architecture {
     b.routerWeight = w.get(p + "gate.weight");
     b.routing.topK = topK();
     b.routing.normalize = cfg_.normTopkProb;
-    stackPerExpert(b, w, p + "experts.", numExperts(), "gate_proj", "up_proj", "down_proj");
+    stackPerExpert(b, w, p + "experts.", numSlots(layer), "gate_proj", "up_proj", "down_proj");
     return b;
   }
 

@@ -31,7 +31,10 @@ std::unique_ptr<Model> Model::open(const std::string& dir, const Runtime& runtim
   m->arch_ = makeArchitecture(cfg);
   m->store_ = TensorStore::openFolder(dir);
   for (int l = 0; l < cfg.numLayers; ++l)
-    if (m->arch_->isMoeLayer(l)) m->moeLayers_.push_back(l);
+    if (m->arch_->isMoeLayer(l)) {
+      m->moeLayers_.push_back(l);
+      m->arch_->expertMap(l);  // validates an expert-map checkpoint's per-layer map
+    }
   m->validateShapes();
   return m;
 }
@@ -58,7 +61,9 @@ LayerWeights Model::loadLayer(int layer) const {
 
 MoeBlock Model::moeBlock(int moeIndex) const {
   const int layer = moeLayers_.at(static_cast<size_t>(moeIndex));
-  return arch_->moeBlock(layer, loadLayer(layer));
+  MoeBlock block = arch_->moeBlock(layer, loadLayer(layer));
+  block.expertSlot = arch_->expertMap(layer);
+  return block;
 }
 
 at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, const ForwardOptions& options) {
@@ -87,6 +92,7 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
     at::Tensor mlp;
     if (arch_->isMoeLayer(l)) {
       MoeBlock block = arch_->moeBlock(l, w);
+      block.expertSlot = arch_->expertMap(l);
       if (options.moeOverride) options.moeOverride(moeIndex, block);
       MoeTrace trace;
       trace.layer = l;

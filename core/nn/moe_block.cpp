@@ -42,19 +42,20 @@ Routing MoeBlock::route(const at::Tensor& logits) const {
   return r;
 }
 
-at::Tensor MoeBlock::applySlot(int64_t s, const at::Tensor& x) const {
+at::Tensor MoeBlock::slotHidden(int64_t s, const at::Tensor& x) const {
   at::Tensor g = dense(x, gate[s], gateBias.defined() ? gateBias[s] : at::Tensor());
   at::Tensor u = dense(x, up[s], upBias.defined() ? upBias[s] : at::Tensor());
-  at::Tensor h;
-  if (activation == ExpertActivation::SiLU) {
-    h = at::silu(g) * u;
-  } else {
-    g = g.clamp_max(gluLimit);
-    u = u.clamp(-gluLimit, gluLimit);
-    h = (u + 1) * (g * at::sigmoid(g * gluAlpha));
-  }
-  return dense(h, down[s], downBias.defined() ? downBias[s] : at::Tensor());
+  if (activation == ExpertActivation::SiLU) return at::silu(g) * u;
+  g = g.clamp_max(gluLimit);
+  u = u.clamp(-gluLimit, gluLimit);
+  return (u + 1) * (g * at::sigmoid(g * gluAlpha));
 }
+
+at::Tensor MoeBlock::slotDown(int64_t s, const at::Tensor& hidden) const {
+  return dense(hidden, down[s], downBias.defined() ? downBias[s] : at::Tensor());
+}
+
+at::Tensor MoeBlock::applySlot(int64_t s, const at::Tensor& x) const { return slotDown(s, slotHidden(s, x)); }
 
 at::Tensor MoeBlock::applyExpert(int64_t expert, const at::Tensor& x) const { return applySlot(slotOf(expert), x); }
 

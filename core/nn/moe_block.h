@@ -65,6 +65,10 @@ class MoeBlock {
   // Expert e applied to any tokens x [M, H] -> [M, H], routed or not.
   at::Tensor applyExpert(int64_t expert, const at::Tensor& x) const;
   at::Tensor applySlot(int64_t slot, const at::Tensor& x) const;
+  // The two halves of applySlot: the activated hidden [M, I] and its down projection. The down
+  // projection is affine, so a mean of outputs is the projection of the mean hidden.
+  at::Tensor slotHidden(int64_t slot, const at::Tensor& x) const;
+  at::Tensor slotDown(int64_t slot, const at::Tensor& hidden) const;
   at::Tensor sharedOutput(const at::Tensor& x) const;  // zeros when there is no shared expert
 
   // Full block: routed experts weighted by the routing, plus the shared expert.

@@ -1,0 +1,224 @@
+#include "core/analysis/analyzer.h"
+
+#include <chrono>
+
+#include "core/analysis/store.h"
+#include "core/error.h"
+
+namespace moe {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::vector<double> toVector(const at::Tensor& t) {
+  at::Tensor c = t.to(at::kCPU, at::kDouble).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+Matrix toMatrix(const at::Tensor& t) {
+  Matrix m(t.size(0), t.size(1));
+  m.data = toVector(t);
+  return m;
+}
+
+// Gram matrix of the experts' flattened weights, one weight kind at a time so no [E, params]
+// copy of the whole block is ever made.
+at::Tensor weightGram(const MoeBlock& b, int64_t* paramsPerExpert) {
+  at::Tensor gram = at::zeros({b.numSlots(), b.numSlots()}, at::TensorOptions().dtype(at::kDouble));
+  int64_t params = 0;
+  for (const at::Tensor* w : {&b.gate, &b.up, &b.down, &b.gateBias, &b.upBias, &b.downBias}) {
+    if (!w->defined()) continue;
+    at::Tensor flat = w->flatten(1).to(at::kFloat);
+    gram += at::matmul(flat, flat.t()).to(at::kCPU, at::kDouble);
+    params += flat.size(1);
+  }
+  *paramsPerExpert = params;
+  return gram;
+}
+
+}  // namespace
+
+LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, const AnalysisOptions& options,
+                             double* flops, double* seconds) {
+  const MoeBlock& b = *trace.block;
+  const at::Tensor& x = trace.input;
+  const int64_t N = x.size(0), E = b.numExperts(), H = x.size(1), I = b.intermediateSize(), k = b.topK();
+  LayerStats s;
+  s.moeIndex = trace.moeIndex;
+  s.layer = trace.layer;
+  s.prefix = prefix;
+  s.numExperts = E;
+  s.topK = k;
+  s.hidden = H;
+  s.tokens = N;
+  s.hasSharedExpert = b.shared.has_value();
+
+  at::Tensor logits = trace.routerLogits.to(at::kFloat);
+  at::Tensor idx = trace.routing.indices.to(at::kCPU);
+  at::Tensor counts = at::bincount(idx.reshape(-1), {}, E);
+  s.selectionCounts.assign(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + E);
+  s.usageFrequency = toVector(counts.to(at::kDouble) / static_cast<double>(N * k));
+  at::Tensor probs = b.routing.rule == RoutingRule::SoftmaxTopK ? at::softmax(logits, -1) : at::sigmoid(logits);
+  s.softUsage = toVector(probs.mean(0));
+  at::Tensor l64 = logits.to(at::kDouble);
+  s.routerLogitGram = toMatrix(at::matmul(l64.t(), l64));
+  s.weightGram = toMatrix(weightGram(b, &s.weightParamsPerExpert));
+
+  // Routed tokens of each expert (ascending) with their routing weights.
+  at::Tensor w = trace.routing.weights.to(at::kCPU, at::kFloat).contiguous();
+  std::vector<std::vector<int64_t>> routedTokens(static_cast<size_t>(E));
+  std::vector<std::vector<float>> routedWeights(static_cast<size_t>(E));
+  {
+    const int64_t* ip = idx.contiguous().data_ptr<int64_t>();
+    const float* wp = w.data_ptr<float>();
+    for (int64_t t = 0; t < N; ++t)
+      for (int64_t j = 0; j < k; ++j) {
+        routedTokens[static_cast<size_t>(ip[t * k + j])].push_back(t);
+        routedWeights[static_cast<size_t>(ip[t * k + j])].push_back(wp[t * k + j]);
+      }
+  }
+
+  const auto t0 = Clock::now();
+  double work = 0;
+  at::Tensor meanAll = at::zeros({E, H}, at::kDouble), meanRouted = at::zeros({E, H}, at::kDouble);
+  std::vector<double> reap(static_cast<size_t>(E), 0.0);
+  const at::TensorOptions longOpts = at::TensorOptions().dtype(at::kLong);
+  for (int64_t e = 0; e < E; ++e) {
+    const auto& toks = routedTokens[static_cast<size_t>(e)];
+    const auto& wts = routedWeights[static_cast<size_t>(e)];
+    const int64_t r = static_cast<int64_t>(toks.size());
+    at::Tensor routedSum = at::zeros({H}, at::kDouble);
+    double reapSum = 0;
+    auto accumulateRouted = [&](const at::Tensor& hidden, size_t from, size_t to, int64_t rowOffset) {
+      // hidden holds rows for tokens starting at rowOffset; take the routed ones in [from, to).
+      if (from == to) return;
+      std::vector<int64_t> rows(toks.begin() + static_cast<long>(from), toks.begin() + static_cast<long>(to));
+      for (auto& row : rows) row -= rowOffset;
+      at::Tensor rowIdx = at::from_blob(rows.data(), {static_cast<int64_t>(rows.size())}, longOpts).to(x.device());
+      at::Tensor y = b.slotDown(b.slotOf(e), hidden.index_select(0, rowIdx)).to(at::kFloat);
+      at::Tensor gates = at::from_blob(const_cast<float*>(wts.data()) + from, {static_cast<int64_t>(to - from)},
+                                       at::kFloat).to(x.device());
+      routedSum += y.sum(0).to(at::kCPU, at::kDouble);
+      reapSum += (gates * y.norm(2, {1})).sum().item<double>();
+      work += 2.0 * static_cast<double>(to - from) * I * H;
+    };
+    if (options.allTokens) {
+      at::Tensor sumHidden = at::zeros({I}, at::TensorOptions().dtype(at::kDouble).device(x.device()));
+      size_t next = 0;
+      for (int64_t start = 0; start < N; start += options.tokenChunk) {
+        const int64_t n = std::min(options.tokenChunk, N - start);
+        at::Tensor hidden = b.slotHidden(b.slotOf(e), x.narrow(0, start, n));
+        sumHidden += hidden.to(at::kDouble).sum(0);
+        size_t end = next;
+        while (end < toks.size() && toks[end] < start + n) ++end;
+        accumulateRouted(hidden, next, end, start);
+        next = end;
+        work += 4.0 * static_cast<double>(n) * I * H;
+      }
+      // The down projection is affine: the mean output is the projection of the mean hidden.
+      at::Tensor meanHidden = (sumHidden / static_cast<double>(N)).to(x.scalar_type()).unsqueeze(0);
+      meanAll[e] = b.slotDown(b.slotOf(e), meanHidden).squeeze(0).to(at::kCPU, at::kDouble);
+    } else if (r > 0) {
+      std::vector<int64_t> rows(toks.begin(), toks.end());
+      at::Tensor rowIdx = at::from_blob(rows.data(), {r}, longOpts).to(x.device());
+      at::Tensor hidden = b.slotHidden(b.slotOf(e), x.index_select(0, rowIdx));
+      // accumulateRouted indexes `hidden` by token - offset; here rows are consecutive 0..r-1.
+      std::vector<int64_t> local(static_cast<size_t>(r));
+      for (int64_t i = 0; i < r; ++i) local[static_cast<size_t>(i)] = i;
+      at::Tensor y = b.slotDown(b.slotOf(e), hidden).to(at::kFloat);
+      at::Tensor gates = at::from_blob(const_cast<float*>(wts.data()), {r}, at::kFloat).to(x.device());
+      routedSum += y.sum(0).to(at::kCPU, at::kDouble);
+      reapSum += (gates * y.norm(2, {1})).sum().item<double>();
+      work += 6.0 * static_cast<double>(r) * I * H;
+    }
+    if (r > 0) {
+      meanRouted[e] = routedSum / static_cast<double>(r);
+      reap[static_cast<size_t>(e)] = reapSum / static_cast<double>(r);
+    }
+  }
+  if (options.allTokens) s.expertOutputMean = toMatrix(meanAll);
+  s.expertOutputMeanRouted = toMatrix(meanRouted);
+  s.reapScore = reap;
+  if (flops) *flops += work;
+  if (seconds) *seconds += secondsSince(t0);
+  return s;
+}
+
+namespace {
+
+class AnalysisObserver : public ForwardObserver {
+ public:
+  AnalysisObserver(const Model& model, const AnalysisOptions& options, AnalysisStore* store,
+                   const AnalysisProgressFn& progress, const std::atomic<bool>* cancel, AnalysisResult& result,
+                   int64_t tokens)
+      : model_(model), options_(options), store_(store), progress_(progress), cancel_(cancel), result_(result),
+        tokens_(tokens), start_(Clock::now()) {}
+
+  void onMoeBlock(const MoeTrace& trace) override {
+    if (store_ && store_->hasLayer(trace.moeIndex)) return;  // finished in an earlier run
+    const auto t0 = Clock::now();
+    LayerStats stats = computeLayerStats(trace, model_.arch().moePrefix(trace.layer), options_, &result_.expertFlops,
+                                         &result_.expertSeconds);
+    if (store_) store_->writeLayer(stats);
+    result_.layers.push_back(std::move(stats));
+    computedSeconds_ += secondsSince(t0);
+  }
+
+  void onLayerDone(int layer, int numLayers) override {
+    ++layersDone_;
+    if (!progress_) return;
+    AnalysisProgress p;
+    p.layer = layer;
+    p.numLayers = numLayers;
+    p.moeTotal = static_cast<int>(model_.moeLayers().size());
+    p.moeDone = 0;
+    for (int l : model_.moeLayers()) p.moeDone += l <= layer ? 1 : 0;
+    p.tokens = tokens_;
+    p.elapsedSeconds = secondsSince(start_);
+    p.tokensPerSecond = p.elapsedSeconds > 0 ? static_cast<double>(tokens_) * layersDone_ / p.elapsedSeconds : 0;
+    const int remaining = lastLayer_ - layer;
+    p.etaSeconds = layersDone_ > 0 ? p.elapsedSeconds / layersDone_ * remaining : 0;
+    progress_(p);
+  }
+
+  bool cancelled() const override { return cancel_ && cancel_->load(); }
+  void setLastLayer(int l) { lastLayer_ = l; }
+
+ private:
+  const Model& model_;
+  const AnalysisOptions& options_;
+  AnalysisStore* store_;
+  const AnalysisProgressFn& progress_;
+  const std::atomic<bool>* cancel_;
+  AnalysisResult& result_;
+  int64_t tokens_;
+  Clock::time_point start_;
+  double computedSeconds_ = 0;
+  int layersDone_ = 0;
+  int lastLayer_ = 0;
+};
+
+}  // namespace
+
+AnalysisResult runAnalysis(Model& model, const at::Tensor& ids, const AnalysisOptions& options, AnalysisStore* store,
+                           const AnalysisProgressFn& progress, const std::atomic<bool>* cancel) {
+  if (options.tokenChunk <= 0) throw Error(ErrorKind::InvalidArgument, "token chunk must be positive");
+  AnalysisResult result;
+  if (model.moeLayers().empty()) throw Error(ErrorKind::InvalidArgument, model.folder() + " has no MoE layers");
+  if (store) result.resumedLayers = static_cast<int>(store->completedLayers().size());
+  const auto start = Clock::now();
+  AnalysisObserver observer(model, options, store, progress, cancel, result, ids.numel());
+  // Nothing after the last MoE block matters to the statistics.
+  const int last = model.moeLayers().back();
+  observer.setLastLayer(last);
+  ForwardOptions fo;
+  fo.computeLogits = false;
+  fo.stopAfterLayer = last + 1;
+  model.forward(ids, &observer, fo);
+  result.seconds = secondsSince(start);
+  return result;
+}
+
+}  // namespace moe

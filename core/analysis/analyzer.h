@@ -1,0 +1,53 @@
+#pragma once
+// The HC-SMoE statistics pass: calibration tokens stream through the model one decoder layer at a
+// time, and every MoE block's statistics are computed from what the block saw (its input, router
+// logits and routing) while that layer's weights are in memory. Results go to the analysis store
+// layer by layer, so a cancelled or interrupted analysis keeps its finished layers and resumes.
+#include <ATen/ATen.h>
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/analysis/layer_stats.h"
+#include "core/engine/model.h"
+
+namespace moe {
+
+class AnalysisStore;
+
+struct AnalysisOptions {
+  // The paper's representation applies every expert to every calibration token. The cheaper
+  // option (false) evaluates each expert on its routed tokens only (no all-token means then).
+  bool allTokens = true;
+  int64_t tokenChunk = 4096;  // tokens per expert evaluation batch (bounds the [chunk, I] buffer)
+};
+
+struct AnalysisProgress {
+  int moeDone = 0, moeTotal = 0;  // MoE blocks finished / in the model
+  int layer = 0, numLayers = 0;   // decoder layer just finished
+  int64_t tokens = 0;             // calibration tokens per layer
+  double elapsedSeconds = 0, tokensPerSecond = 0, etaSeconds = 0;
+};
+using AnalysisProgressFn = std::function<void(const AnalysisProgress&)>;
+
+struct AnalysisResult {
+  std::vector<LayerStats> layers;  // computed in this run (resumed layers are read from the store)
+  int resumedLayers = 0;
+  double seconds = 0;
+  double expertFlops = 0;    // floating-point operations of expert evaluation
+  double expertSeconds = 0;  // time spent in expert evaluation
+};
+
+// Statistics of one block from what it saw during a forward pass. `flops` and `seconds`, when
+// given, accumulate the expert-evaluation work.
+LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, const AnalysisOptions& options,
+                             double* flops = nullptr, double* seconds = nullptr);
+
+// Runs the pass over `ids` [B, T]. With a store, finished layers are skipped and new ones written.
+AnalysisResult runAnalysis(Model& model, const at::Tensor& ids, const AnalysisOptions& options,
+                           AnalysisStore* store = nullptr, const AnalysisProgressFn& progress = {},
+                           const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace moe

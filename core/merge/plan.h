@@ -1,0 +1,116 @@
+#pragma once
+// A merge plan: per MoE block, which experts form each group (or which experts are kept), how the
+// members are combined, and how the compact router is built; globally, the model it is valid for
+// (an opaque fingerprint supplied by the caller) and the export format. The GUI and the CLI both
+// read and write it as JSON. Torch-free.
+//
+// JSON schema (version 1):
+// {
+//   "moescope_merge_plan": 1,                  // required, schema version
+//   "model_fingerprint": "<opaque string>",     // required, checked against the model it is applied to
+//   "calibration_fingerprint": "<string>",      // optional, informational (model card)
+//   "source_model": "<name or path>",           // optional, informational
+//   "method": "<free text>",                    // optional, e.g. "HC-SMoE, average linkage, expert output"
+//   "format": "compact" | "expert-map",         // optional, default "compact"
+//   "layers": [                                 // MoE blocks not listed are left unmerged
+//     {
+//       "moe_index": 0,                         // required: j-th MoE block of the model
+//       "layer": 0,                             // optional: its decoder layer (checked when present)
+//       "num_experts": 8,                       // required: E, experts of the block
+//       "num_groups": 4,                        // K: groups (merge) or kept experts (prune); 1 <= K <= E
+//       "strategy": "frequency" | "average" | "dominant" | "f-prune" | "reap" | "keep",
+//       "router": "average" | "frequency",      // compact router of merge strategies (default "average")
+//       "groups": [0, 1, 2, 2, 3, 0, 3, 1],     // merge strategies: group label of each expert, in [0, K),
+//                                               // every group non-empty
+//       "kept": [0, 2, 5, 7],                   // prune strategies: the K kept experts (distinct, in [0, E))
+//       "usage_frequency": [ ... E numbers ],   // needed by "frequency" (strategy or router); >= 0
+//       "dominant": [ ... K expert ids ],       // needed by "dominant": the member kept for each group
+//       "scores": [ ... E numbers ]             // optional: the scores a prune list was chosen by
+//     }, ...
+//   ]
+// }
+// "keep" leaves the block unmerged (K = E). Strategies:
+//   frequency: member weights averaged with weights usage_frequency / group total (the paper's
+//              default; a group whose members were never used is averaged plainly);
+//   average:   plain average of member weights;
+//   dominant:  each group takes its dominant member's weights (the member closest to the group centre);
+//   f-prune / reap: keep the listed experts, drop the rest (compact format only).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace moe {
+
+enum class MergeStrategy { FrequencyWeighted, Average, Dominant, PruneFrequency, PruneReap, Keep };
+const char* mergeStrategyName(MergeStrategy s);  // "frequency", "average", "dominant", "f-prune", "reap", "keep"
+MergeStrategy parseMergeStrategy(const std::string& name);  // throws InvalidArgument listing the choices
+bool isPruneStrategy(MergeStrategy s);
+
+// How the compact model's router row of a group is built from its members' rows. Implemented: the
+// plain and the usage-frequency-weighted average. Still to come (they need calibration inputs):
+// a least-squares fit of each group's logsumexp of member logits, and a soft-label logistic
+// regression matching the softmax over groups to the summed member probabilities.
+enum class RouterMode { Average, FrequencyWeighted };
+const char* routerModeName(RouterMode m);  // "average", "frequency"
+RouterMode parseRouterMode(const std::string& name);
+
+enum class ExportFormat { Compact, ExpertMap };
+const char* exportFormatName(ExportFormat f);  // "compact", "expert-map"
+ExportFormat parseExportFormat(const std::string& name);
+
+struct LayerPlan {
+  int moeIndex = 0;
+  int layer = -1;            // decoder layer; -1: unknown (not checked)
+  int64_t numExperts = 0;    // E
+  int64_t numGroups = 0;     // K
+  MergeStrategy strategy = MergeStrategy::FrequencyWeighted;
+  RouterMode router = RouterMode::Average;
+  std::vector<int64_t> labels;           // [E] merge strategies
+  std::vector<int64_t> kept;             // [K] prune strategies
+  std::vector<double> usageFrequency;    // [E] or empty
+  std::vector<int64_t> dominant;         // [K] for Dominant
+  std::vector<double> scores;            // [E] optional (prune)
+
+  // Merge strategies: the labels; prune: kept[k] -> k, dropped -> -1; keep: identity.
+  std::vector<int64_t> groupOf() const;
+  std::vector<std::vector<int64_t>> members() const;  // per group, the member experts (ascending)
+  bool isIdentity() const { return strategy == MergeStrategy::Keep; }
+
+  // Throws InvalidArgument naming the block and the problem.
+  void validate() const;
+};
+
+// Builders that fill K and validate.
+LayerPlan mergeLayerPlan(int moeIndex, const std::vector<int64_t>& labels, MergeStrategy strategy,
+                         const std::vector<double>& usageFrequency = {}, RouterMode router = RouterMode::Average,
+                         const std::vector<int64_t>& dominant = {});
+LayerPlan pruneLayerPlan(int moeIndex, int64_t numExperts, const std::vector<int64_t>& kept, MergeStrategy strategy,
+                         const std::vector<double>& scores = {});
+LayerPlan keepLayerPlan(int moeIndex, int64_t numExperts);
+
+struct MergePlan {
+  static constexpr int kVersion = 1;
+  std::string modelFingerprint;
+  std::string calibrationFingerprint;
+  std::string sourceModel;
+  std::string method;
+  ExportFormat format = ExportFormat::Compact;
+  std::vector<LayerPlan> layers;
+
+  const LayerPlan* find(int moeIndex) const;  // nullptr: block left unmerged
+
+  void validate() const;  // internal consistency (each layer, no duplicate moe_index)
+  // Throws Stale when the fingerprint differs, InvalidArgument when a block index, decoder layer
+  // or expert count does not match the model (experts[j], decoderLayers[j] of its j-th MoE block).
+  void checkModel(const std::string& fingerprint, const std::vector<int64_t>& expertsPerBlock,
+                  const std::vector<int>& decoderLayers = {}) const;
+
+  nlohmann::json toJson() const;
+  static MergePlan fromJson(const nlohmann::json& j, const std::string& source = "merge plan");
+  void save(const std::string& path) const;  // throws Io
+  static MergePlan load(const std::string& path);  // throws Io / Format / InvalidArgument
+};
+
+}  // namespace moe
