@@ -1,6 +1,6 @@
 // The forward pass against transformers' own outputs (tests/data/hf-tiny/*/reference.h5 and
 // hcsmoe_reference.h5), in fp32 compute on CPU. Tolerance: max abs error <= 1e-3 x max |reference|.
-#include <catch2/catch.hpp>
+#include "tests/catch_torch.h"
 
 #include <string>
 

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <catch2/catch.hpp>
+#include "tests/catch_torch.h"
 #include <chrono>
 #include <ctime>
 #include <cstring>

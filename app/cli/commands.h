@@ -10,5 +10,8 @@ using Argv = std::vector<std::string>;
 
 int cmdForward(const Argv& args);
 int cmdSynth(const Argv& args);
+int cmdAnalyze(const Argv& args);
+int cmdCluster(const Argv& args);
+int cmdBench(const Argv& args);
 
 }  // namespace moe::cli

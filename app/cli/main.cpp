@@ -22,6 +22,20 @@ const std::map<std::string, Command>& commands() {
         "forward --model DIR (--ids FILE.h5:DATASET | --text FILE [--sequences N --length L]) --out OUT.h5\n"
         "        [--device auto|cpu|cuda] [--dtype fp32|bf16] [--threads N]\n"
         "        Runs the model layer by layer; writes logits, hidden_states/i and router_logits/j."}},
+      {"analyze",
+       {moe::cli::cmdAnalyze,
+        "analyze --model DIR --calib SOURCE --out ANALYSIS.h5 [--sequences N --length L --random-windows --seed S]\n"
+        "        [--field text --tokenizer FILE --stat all|routed --device auto|cpu|cuda --dtype fp32|bf16 --overwrite]\n"
+        "        HC-SMoE statistics of every MoE block (resumes an interrupted ANALYSIS.h5)."}},
+      {"cluster",
+       {moe::cli::cmdCluster,
+        "cluster ANALYSIS.h5 (--experts K | --budget TOTAL | --height H) [--linkage single|complete|average|ward]\n"
+        "        [--basis expert_output|expert_output_routed|router_logits|weights --metric euclidean|cosine]\n"
+        "        [--layers 0,2-5] [--json]   Expert groups per MoE block."}},
+      {"bench",
+       {moe::cli::cmdBench,
+        "bench [--layers N --sequences N --length L --dtype fp32|bf16 --device auto|cpu|cuda --routed]\n"
+        "        Analysis benchmark on a synthetic Qwen1.5-MoE-shaped model: tokens/s, GFLOP/s vs matmul peak, memory."}},
       {"synth",
        {moe::cli::cmdSynth,
         "synth --arch ARCH --out DIR [--layers N --hidden H --experts E --top-k K --expert-intermediate I\n"

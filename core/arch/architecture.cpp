@@ -4,10 +4,55 @@
 
 namespace moe {
 
+at::ScalarType scalarTypeOf(DType dtype) {
+  switch (dtype) {
+    case DType::BF16: return at::kBFloat16;
+    case DType::F16: return at::kHalf;
+    case DType::F32: return at::kFloat;
+  }
+  return at::kFloat;
+}
+
+namespace {
+// The mapped bytes as a tensor, without a copy; valid while the store's mapping lives.
+at::Tensor mappedView(const TensorInfo& info) {
+  return at::from_blob(const_cast<uint8_t*>(info.data), info.shape, at::TensorOptions().dtype(scalarTypeOf(info.dtype)));
+}
+}  // namespace
+
+at::Tensor tensorFromInfo(const TensorInfo& info, const Runtime& rt) {
+  return mappedView(info).to(rt.device, rt.dtype, /*non_blocking=*/false, /*copy=*/true);
+}
+
+bool LayerWeights::has(const std::string& name) const {
+  return tensors_.count(name) > 0 || (store_ && store_->has(name));
+}
+
 const at::Tensor& LayerWeights::get(const std::string& name) const {
   auto it = tensors_.find(name);
-  if (it == tensors_.end()) throw Error(ErrorKind::MissingTensor, "tensor '" + name + "' was not loaded for this layer");
-  return it->second;
+  if (it != tensors_.end()) return it->second;
+  if (!store_) throw Error(ErrorKind::MissingTensor, "tensor '" + name + "' was not loaded for this layer");
+  return tensors_[name] = tensorFromInfo(store_->get(name), rt_);
+}
+
+at::Tensor LayerWeights::stack(const std::vector<std::string>& names) const {
+  if (names.empty()) throw Error(ErrorKind::InvalidArgument, "nothing to stack");
+  auto shapeOf = [&](const std::string& n) {
+    auto it = tensors_.find(n);
+    return it != tensors_.end() ? it->second.sizes().vec() : store_->get(n).shape;
+  };
+  std::vector<int64_t> shape = shapeOf(names.front());
+  std::vector<int64_t> stacked{static_cast<int64_t>(names.size())};
+  stacked.insert(stacked.end(), shape.begin(), shape.end());
+  at::Tensor out = pool_ ? pool_->take(stacked, rt_.options()) : at::empty(stacked, rt_.options());
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (shapeOf(names[i]) != shape)
+      throw Error(ErrorKind::Shape, "tensor '" + names[i] + "' has shape " + shapeString(shapeOf(names[i])) +
+                                        ", expected " + shapeString(shape) + " like '" + names.front() + "'");
+    auto it = tensors_.find(names[i]);
+    out[static_cast<int64_t>(i)].copy_(it != tensors_.end() ? it->second : mappedView(store_->get(names[i])));
+  }
+  return out;
 }
 
 int64_t LayerWeights::bytes() const {
@@ -105,16 +150,14 @@ void Architecture::addPerExpert(std::vector<TensorSpec>& specs, const std::strin
 
 void Architecture::stackPerExpert(MoeBlock& block, const LayerWeights& w, const std::string& p, int64_t E,
                                   const char* gate, const char* up, const char* down) const {
-  std::vector<at::Tensor> g, u, d;
-  for (int64_t e = 0; e < E; ++e) {
-    const std::string q = p + std::to_string(e) + ".";
-    g.push_back(w.get(q + gate + ".weight"));
-    u.push_back(w.get(q + up + ".weight"));
-    d.push_back(w.get(q + down + ".weight"));
-  }
-  block.gate = at::stack(g);
-  block.up = at::stack(u);
-  block.down = at::stack(d);
+  auto names = [&](const char* kind) {
+    std::vector<std::string> n;
+    for (int64_t e = 0; e < E; ++e) n.push_back(p + std::to_string(e) + "." + kind + ".weight");
+    return n;
+  };
+  block.gate = w.stack(names(gate));
+  block.up = w.stack(names(up));
+  block.down = w.stack(names(down));
 }
 
 }  // namespace moe

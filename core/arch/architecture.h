@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "core/model/config.h"
+#include "core/model/safetensors.h"
 #include "core/nn/functional.h"
+#include "core/nn/buffer_pool.h"
 #include "core/nn/moe_block.h"
 #include "core/nn/runtime.h"
 
@@ -24,18 +26,34 @@ struct TensorSpec {
   std::vector<int64_t> shape;
 };
 
-// One decoder layer's tensors, converted to the compute dtype and device, keyed by HF name.
+// One decoder layer's tensors in the compute dtype and device, keyed by HF name. Tensors come
+// either from add() or, converted on first use, from the mapped checkpoint: a layer costs memory
+// only for what its forward actually touches.
 class LayerWeights {
  public:
+  LayerWeights() = default;
+  LayerWeights(const TensorStore* store, const Runtime& rt, BufferPool* pool = nullptr)
+      : store_(store), rt_(rt), pool_(pool) {}
+
   void add(const std::string& name, at::Tensor t) { tensors_[name] = std::move(t); }
-  bool has(const std::string& name) const { return tensors_.count(name) > 0; }
+  bool has(const std::string& name) const;
   const at::Tensor& get(const std::string& name) const;
   at::Tensor getOr(const std::string& name) const { return has(name) ? get(name) : at::Tensor(); }
+  // [n, ...] from n same-shaped tensors, each converted straight into its slice, so a block's
+  // experts never exist twice (per-expert and stacked) in memory.
+  at::Tensor stack(const std::vector<std::string>& names) const;
   int64_t bytes() const;
 
  private:
-  std::map<std::string, at::Tensor> tensors_;
+  const TensorStore* store_ = nullptr;
+  Runtime rt_;
+  BufferPool* pool_ = nullptr;
+  mutable std::map<std::string, at::Tensor> tensors_;
 };
+
+// Wraps mapped safetensors bytes as a tensor (no copy) and converts it to the runtime's dtype/device.
+at::Tensor tensorFromInfo(const TensorInfo& info, const Runtime& rt);
+at::ScalarType scalarTypeOf(DType dtype);
 
 enum class ExpertLayout { PerExpert, Packed, Fused };
 const char* expertLayoutName(ExpertLayout layout);

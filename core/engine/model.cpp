@@ -6,22 +6,6 @@
 
 namespace moe {
 
-at::ScalarType scalarTypeOf(DType dtype) {
-  switch (dtype) {
-    case DType::BF16: return at::kBFloat16;
-    case DType::F16: return at::kHalf;
-    case DType::F32: return at::kFloat;
-  }
-  return at::kFloat;
-}
-
-at::Tensor tensorFromInfo(const TensorInfo& info, const Runtime& rt) {
-  // from_blob does not take ownership; the mapping outlives this call, and .to() copies.
-  at::Tensor view = at::from_blob(const_cast<uint8_t*>(info.data), info.shape,
-                                  at::TensorOptions().dtype(scalarTypeOf(info.dtype)));
-  return view.to(rt.device, rt.dtype, /*non_blocking=*/false, /*copy=*/true);
-}
-
 std::unique_ptr<Model> Model::open(const std::string& dir, const Runtime& runtime) {
   std::unique_ptr<Model> m(new Model());
   m->dir_ = dir;
@@ -54,9 +38,11 @@ void Model::validateShapes() const {
 at::Tensor Model::loadTensor(const std::string& name) const { return tensorFromInfo(store_->get(name), rt_); }
 
 LayerWeights Model::loadLayer(int layer) const {
-  LayerWeights w;
-  for (const auto& spec : arch_->layerTensors(layer)) w.add(spec.name, loadTensor(spec.name));
-  return w;
+  // Shapes were checked at open; tensors are converted lazily, when the layer's forward uses them,
+  // and stacked expert weights reuse the previous layer's buffers (fresh pages cost more than the
+  // conversion itself).
+  (void)layer;
+  return LayerWeights(store_.get(), rt_, &pool_);
 }
 
 MoeBlock Model::moeBlock(int moeIndex) const {

@@ -11,6 +11,7 @@
 
 #include "core/arch/architecture.h"
 #include "core/model/safetensors.h"
+#include "core/nn/buffer_pool.h"
 
 namespace moe {
 
@@ -74,10 +75,8 @@ class Model {
   std::unique_ptr<TensorStore> store_;
   std::unique_ptr<Architecture> arch_;
   std::vector<int> moeLayers_;
+  mutable BufferPool pool_;
 };
 
-// Wraps mapped safetensors bytes as a tensor (no copy) and converts it.
-at::Tensor tensorFromInfo(const TensorInfo& info, const Runtime& rt);
-at::ScalarType scalarTypeOf(DType dtype);
 
 }  // namespace moe

@@ -54,11 +54,19 @@ RoutingConfig compactRouting(const RoutingConfig& source, int64_t K);
 
 enum class MergeSemantics { Tied, Compact };
 
-// One plan entry applied to a block (identity for "keep" and for tied pruning, which is refused).
-MoeBlock applyLayerPlan(const MoeBlock& block, const LayerPlan& plan, MergeSemantics semantics);
+// Hook for routers fitted on calibration data (the logsumexp least-squares fit, the soft-label
+// logistic regression, still to be written): called after a compact merge with the original block
+// and the compact one, whose routerWeight / routerBias / correctionBias it may replace ([K, H] / [K]).
+using CompactRouterHook = std::function<void(int moeIndex, const MoeBlock& original, MoeBlock& compact)>;
+
+// One plan entry applied to a block: "keep" returns it unchanged; pruning has no tied form (the
+// dropped experts have no weights to map to), so both semantics give the compact pruned block.
+MoeBlock applyLayerPlan(const MoeBlock& block, const LayerPlan& plan, MergeSemantics semantics,
+                        const CompactRouterHook& routerHook = {});
 
 // A ForwardOptions::moeOverride that applies every entry of the plan.
-std::function<void(int, MoeBlock&)> planOverride(const MergePlan& plan, MergeSemantics semantics);
+std::function<void(int, MoeBlock&)> planOverride(const MergePlan& plan, MergeSemantics semantics,
+                                                 const CompactRouterHook& routerHook = {});
 
 // Checks that the plan fits the model (fingerprint -> Stale; block count, experts, layers -> InvalidArgument).
 void checkPlanForModel(const MergePlan& plan, const Model& model, const std::string& fingerprint);

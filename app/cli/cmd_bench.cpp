@@ -1,0 +1,81 @@
+// The analysis benchmark: a synthetic model shaped like Qwen1.5-MoE-A2.7B's layer stack (hidden
+// 2048, 60 experts of 1408, top-4, shared expert 5632), analysed on random tokens. Prints the
+// measured figures; it asserts nothing (speed is reported, never tested).
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "app/cli/args.h"
+#include "app/cli/commands.h"
+#include "app/cli/progress.h"
+#include "core/analysis/analyzer.h"
+#include "core/analysis/estimate.h"
+#include "core/engine/synth.h"
+#include "core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace moe::cli {
+
+int cmdBench(const Argv& argv) {
+  Args args(argv, {"layers", "sequences", "length", "dtype", "device", "threads", "model-dir", "chunk"}, {"routed"});
+  initThreads(static_cast<int>(args.getInt("threads", 0)));
+  const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
+  const int64_t layers = args.getInt("layers", 2);
+  SynthSpec spec;
+  spec.arch = "qwen2_moe";
+  spec.layers = layers;
+  spec.hidden = 2048;
+  spec.experts = 60;
+  spec.topK = 4;
+  spec.expertIntermediate = 1408;
+  spec.sharedIntermediate = 5632;
+  spec.denseIntermediate = 5632;
+  spec.heads = 16;
+  spec.kvHeads = 16;
+  spec.vocab = 8192;  // the real vocabulary (151936) only changes the embedding, not the analysis
+  const std::string dir = args.get("model-dir", "build/bench-models/qwen1.5-moe-shaped-" + std::to_string(layers) + "L");
+  if (!fs::exists(fs::path(dir) / "config.json")) {
+    std::fprintf(stderr, "creating %s (once; reused by later runs)\n", dir.c_str());
+    fs::remove_all(dir);
+    writeSyntheticModel(spec, dir, [](int64_t done, int64_t total) {
+      std::fprintf(stderr, "\rwriting %.2f / %.2f GB", done / 1e9, total / 1e9);
+    });
+    std::fprintf(stderr, "\n");
+  }
+  auto model = Model::open(dir, rt);
+  const int64_t sequences = args.getInt("sequences", 4), length = args.getInt("length", 512);
+  at::Tensor ids = at::randint(spec.vocab, {sequences, length}, at::TensorOptions().dtype(at::kLong));
+  AnalysisOptions options;
+  options.allTokens = !args.has("routed");
+  options.tokenChunk = args.getInt("chunk", options.tokenChunk);
+
+  const double peak = measureMatmulGflops(rt, std::min<int64_t>(options.tokenChunk, sequences * length), spec.hidden,
+                                          spec.expertIntermediate, 1.0);
+  ProgressLine line;
+  const AnalysisResult r = runAnalysis(*model, ids, options, nullptr, [&](const AnalysisProgress& p) {
+    line.update("layer " + std::to_string(p.layer + 1) + "/" + std::to_string(p.numLayers) + ", ETA " +
+                formatDuration(p.etaSeconds));
+  });
+  line.finish();
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  const double achieved = r.expertSeconds > 0 ? r.expertFlops / r.expertSeconds / 1e9 : 0;
+  std::printf("model                 Qwen1.5-MoE-shaped, %lld layers (hidden 2048, 60 x 1408 experts, top-4, shared 5632)\n",
+              static_cast<long long>(layers));
+  std::printf("runtime               %s\n", rt.describe().c_str());
+  std::printf("calibration           %lld x %lld tokens, %s\n", static_cast<long long>(sequences),
+              static_cast<long long>(length), options.allTokens ? "every expert on every token" : "routed only");
+  std::printf("analysis time         %.2f s (%.2f s in expert evaluation)\n", r.seconds, r.expertSeconds);
+  std::printf("tokens/s              %.1f (calibration tokens through the whole stack)\n", ids.numel() / r.seconds);
+  std::printf("expert evaluation     %.1f GFLOP/s\n", achieved);
+  std::printf("matmul peak           %.1f GFLOP/s ([%lld x 2048] x [2048 x 1408], same dtype, this run)\n", peak,
+              static_cast<long long>(std::min<int64_t>(options.tokenChunk, sequences * length)));
+  std::printf("ratio                 %.2f\n", peak > 0 ? achieved / peak : 0.0);
+  std::printf("peak resident memory  %.2f GB\n", usage.ru_maxrss / 1024.0 / 1024.0);
+  return 0;
+}
+
+}  // namespace moe::cli

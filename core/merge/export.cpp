@@ -1,0 +1,321 @@
+#include "core/merge/export.h"
+
+#include <stdlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/engine/model.h"
+#include "core/error.h"
+#include "core/merge/layout.h"
+#include "core/merge/merge.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace moe {
+namespace {
+
+void writeText(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw Error(ErrorKind::Io, path.string() + ": cannot create (" + std::strerror(errno) + ")");
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.flush();
+  if (!out) throw Error(ErrorKind::Io, path.string() + ": write failed (disk full?)");
+}
+
+bool isInside(const fs::path& inner, const fs::path& outer) {
+  auto o = outer.begin(), i = inner.begin();
+  for (; o != outer.end(); ++o, ++i) {
+    if (o->empty()) continue;  // trailing separator
+    if (i == inner.end() || *i != *o) return false;
+  }
+  return true;
+}
+
+// Files of the source folder that travel with the weights.
+bool isCompanionFile(const std::string& name) {
+  if (name.compare(0, 9, "tokenizer") == 0) return true;
+  for (const char* n : {"generation_config.json", "special_tokens_map.json", "added_tokens.json", "chat_template.jinja",
+                        "chat_template.json", "vocab.json", "merges.txt"})
+    if (name == n) return true;
+  return false;
+}
+
+std::string groupsText(const LayerPlan& lp) {
+  std::ostringstream s;
+  if (isPruneStrategy(lp.strategy)) {
+    s << "kept";
+    for (int64_t e : lp.kept) s << " " << e;
+    return s.str();
+  }
+  bool firstGroup = true;
+  for (const auto& m : lp.members()) {
+    s << (firstGroup ? "" : " ") << "{";
+    for (size_t i = 0; i < m.size(); ++i) s << (i ? "," : "") << m[i];
+    s << "}";
+    firstGroup = false;
+  }
+  return s.str();
+}
+
+std::string modelCard(const Model& src, const MergePlan& plan, const std::string& fingerprint,
+                      const std::string& metrics) {
+  const ModelConfig& c = src.config();
+  std::ostringstream s;
+  s << "---\ntags:\n- moe\n- expert-merging\n- moescope\n---\n\n";
+  s << "# " << (plan.sourceModel.empty() ? fs::path(src.folder()).filename().string() : plan.sourceModel)
+    << " — experts merged with MoEScope\n\n";
+  s << "- Source model: `" << (plan.sourceModel.empty() ? src.folder() : plan.sourceModel) << "` (" << c.modelType << ", "
+    << c.numExperts << " experts per MoE layer, top-" << c.topK << ")\n";
+  s << "- Source model fingerprint: `" << fingerprint << "`\n";
+  s << "- Calibration fingerprint: `" << (plan.calibrationFingerprint.empty() ? "n/a" : plan.calibrationFingerprint)
+    << "`\n";
+  s << "- Method: " << (plan.method.empty() ? "HC-SMoE expert merging" : plan.method) << "\n";
+  if (plan.format == ExportFormat::Compact) {
+    s << "- Format: compact — a standard " << c.modelType
+      << " checkpoint with fewer experts; loads in transformers without custom code. Each group's router row is "
+         "built from its members' rows (see the table).\n";
+  } else {
+    s << "- Format: expert-map — the original routers are kept and every original expert is mapped to its group's "
+         "merged weights (config.json: `moescope_expert_map`, `moescope_expert_slots`). MoEScope loads it "
+         "directly; transformers needs a custom modeling file for it.\n";
+  }
+  s << "\n## Merged MoE layers\n\n| MoE block | decoder layer | strategy | router | E | K | groups |\n"
+       "|---|---|---|---|---|---|---|\n";
+  for (size_t j = 0; j < src.moeLayers().size(); ++j) {
+    const LayerPlan* lp = plan.find(static_cast<int>(j));
+    s << "| " << j << " | " << src.moeLayers()[j] << " | ";
+    if (!lp || lp->isIdentity()) {
+      s << "unmerged | - | " << c.numExperts << " | " << c.numExperts << " | - |\n";
+      continue;
+    }
+    const bool prune = isPruneStrategy(lp->strategy);
+    s << mergeStrategyName(lp->strategy) << " | "
+      << (prune ? "kept rows" : plan.format == ExportFormat::ExpertMap ? "original" : routerModeName(lp->router))
+      << " | " << lp->numExperts << " | " << lp->numGroups << " | " << groupsText(*lp) << " |\n";
+  }
+  s << "\nShared experts, dense layers and attention are unchanged.\n\n## Metrics\n\n"
+    << (metrics.empty() ? "Not measured for this export.\n" : metrics + "\n");
+  return s.str();
+}
+
+json exportConfig(const Model& src, const MergePlan& plan) {
+  json cfg = src.config().raw();
+  const Architecture& arch = src.arch();
+  if (plan.format == ExportFormat::Compact) {
+    const std::string& key = src.config().numExpertsKey;
+    if (key.empty()) throw Error(ErrorKind::Config, src.config().source() + ": no expert-count field to update");
+    int64_t K = arch.numExperts();
+    for (const auto& lp : plan.layers)
+      if (!lp.isIdentity()) K = lp.numGroups;
+    cfg[key] = K;
+    const int64_t topK = std::min(arch.topK(), K);
+    cfg["num_experts_per_tok"] = topK;
+    if (cfg.contains("experts_per_token")) cfg["experts_per_token"] = topK;
+    if (src.config().modelType == "deepseek_v3" && K != arch.numExperts()) {
+      RoutingConfig r;
+      r.rule = RoutingRule::SigmoidGroupLimited;
+      r.topK = arch.topK();
+      r.nGroup = src.config().getInt("n_group", 8);
+      r.topkGroup = src.config().getInt("topk_group", 4);
+      const RoutingConfig out = compactRouting(r, K);
+      cfg["n_group"] = out.nGroup;
+      cfg["topk_group"] = out.topkGroup;
+    }
+    cfg.erase("moescope_expert_map");
+    cfg.erase("moescope_expert_slots");
+    return cfg;
+  }
+  json map = cfg.contains("moescope_expert_map") && cfg["moescope_expert_map"].is_object() ? cfg["moescope_expert_map"]
+                                                                                             : json::object();
+  json slots = cfg.contains("moescope_expert_slots") && cfg["moescope_expert_slots"].is_object()
+                   ? cfg["moescope_expert_slots"]
+                   : json::object();
+  for (const auto& lp : plan.layers) {
+    if (lp.isIdentity()) continue;
+    const std::string layer = std::to_string(src.moeLayers()[static_cast<size_t>(lp.moeIndex)]);
+    map[layer] = lp.labels;
+    slots[layer] = lp.numGroups;
+  }
+  cfg["moescope_expert_map"] = map;
+  cfg["moescope_expert_slots"] = slots;
+  return cfg;
+}
+
+// Writes the whole export into `dir` (an existing empty folder).
+ExportResult writeExport(const Model& src, const MergePlan& plan, const fs::path& dir, const ExportOptions& opt) {
+  ExportResult res;
+  const std::vector<OutputTensor> tensors = plannedCheckpoint(src, plan);
+  int64_t total = 0;
+  for (const auto& t : tensors) total += t.tensor.bytes();
+  res.tensorBytes = total;
+  res.numTensors = static_cast<int64_t>(tensors.size());
+
+  // Shards in order; a tensor larger than the shard size gets a shard of its own.
+  std::vector<std::vector<const OutputTensor*>> shards(1);
+  int64_t inShard = 0;
+  for (const auto& t : tensors) {
+    if (inShard > 0 && inShard + t.tensor.bytes() > opt.shardBytes) {
+      shards.emplace_back();
+      inShard = 0;
+    }
+    shards.back().push_back(&t);
+    inShard += t.tensor.bytes();
+  }
+
+  const MergeSemantics semantics = plan.format == ExportFormat::Compact ? MergeSemantics::Compact : MergeSemantics::Tied;
+  const Architecture& arch = src.arch();
+  int cachedBlock = -1;
+  std::map<std::string, TensorBlob> cache;  // re-emitted tensors of the current merged block
+  auto generate = [&](const OutputTensor& t) -> TensorBlob {
+    if (cachedBlock != t.moeIndex) {
+      cache.clear();
+      const int layer = t.layer;
+      Runtime fp32;  // CPU, float32: merge arithmetic independent of the session's runtime
+      LayerWeights w;
+      for (const auto& spec : arch.layerTensors(layer)) w.add(spec.name, tensorFromInfo(src.store().get(spec.name), fp32));
+      MoeBlock block = arch.moeBlock(layer, w);
+      block.expertSlot = arch.expertMap(layer);
+      const MoeBlock merged = applyLayerPlan(block, *plan.find(t.moeIndex), semantics, opt.routerHook);
+      const MoeDiskLayout lay = MoeDiskLayout::of(arch, layer);
+      std::map<std::string, at::Tensor> enc = lay.encodeExperts(merged);
+      if (semantics == MergeSemantics::Compact)
+        for (auto& [n, v] : lay.encodeRouter(merged)) enc[n] = v;
+      for (const auto& other : tensors) {
+        if (other.moeIndex != t.moeIndex) continue;
+        auto it = enc.find(other.tensor.name);
+        if (it == enc.end())
+          throw Error(ErrorKind::MissingTensor, "export: the merged block did not produce '" + other.tensor.name + "'");
+        TensorBlob b = tensorToBlob(other.tensor.name, it->second, other.tensor.dtype);
+        if (b.shape != other.tensor.shape)
+          throw Error(ErrorKind::Shape, "export: merged tensor '" + b.name + "' has shape " + shapeString(b.shape) +
+                                            ", expected " + shapeString(other.tensor.shape));
+        cache.emplace(other.tensor.name, std::move(b));
+      }
+      cachedBlock = t.moeIndex;
+    }
+    auto it = cache.find(t.tensor.name);
+    TensorBlob b = std::move(it->second);
+    cache.erase(it);
+    return b;
+  };
+
+  json weightMap = json::object();
+  int64_t written = 0;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    char name[64];
+    std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", i + 1, shards.size());
+    const std::string file = shards.size() == 1 ? "model.safetensors" : name;
+    std::vector<TensorBlob> blobs;
+    blobs.reserve(shards[i].size());
+    for (const OutputTensor* t : shards[i]) {
+      if (t->source) {
+        TensorBlob b;
+        b.name = t->tensor.name;
+        b.dtype = t->source->dtype;
+        b.shape = t->source->shape;
+        b.bytes.assign(t->source->data, t->source->data + t->source->nbytes);
+        blobs.push_back(std::move(b));
+      } else {
+        blobs.push_back(generate(*t));
+      }
+      weightMap[t->tensor.name] = file;
+    }
+    std::vector<const TensorBlob*> ptrs;
+    for (const auto& b : blobs) {
+      ptrs.push_back(&b);
+      written += static_cast<int64_t>(b.bytes.size());
+    }
+    writeSafetensors((dir / file).string(), ptrs);
+    res.files.push_back(file);
+    blobs.clear();
+    if (opt.progress) opt.progress(written, total);
+  }
+  if (shards.size() > 1) {
+    writeText(dir / "model.safetensors.index.json",
+              json{{"metadata", {{"total_size", total}}}, {"weight_map", weightMap}}.dump(2) + "\n");
+    res.files.push_back("model.safetensors.index.json");
+  }
+
+  writeText(dir / "config.json", exportConfig(src, plan).dump(2) + "\n");
+  res.files.push_back("config.json");
+  for (const auto& entry : fs::directory_iterator(src.folder())) {
+    const std::string n = entry.path().filename().string();
+    if (!entry.is_regular_file() || !isCompanionFile(n)) continue;
+    fs::copy_file(entry.path(), dir / n);
+    res.files.push_back(n);
+  }
+  writeText(dir / "README.md", modelCard(src, plan, opt.fingerprint, opt.metricsMarkdown));
+  res.files.push_back("README.md");
+  return res;
+}
+
+}  // namespace
+
+ExportResult exportMergedModel(const Model& source, const MergePlan& plan, const std::string& target,
+                               const ExportOptions& options) {
+  checkPlanForModel(plan, source, options.fingerprint);
+  if (options.shardBytes <= 0) throw Error(ErrorKind::InvalidArgument, "export: the shard size must be positive");
+  if (target.empty()) throw Error(ErrorKind::InvalidArgument, "export: no output folder given");
+  plannedCheckpoint(source, plan);  // format constraints (one K for compact) before touching the disk
+
+  fs::path out = fs::absolute(target).lexically_normal();
+  if (out.filename().empty()) out = out.parent_path();
+  std::error_code ec;
+  auto canonical = [](const fs::path& p) {
+    std::error_code e;
+    fs::path c = fs::weakly_canonical(p, e);
+    return e || c.empty() ? fs::absolute(p).lexically_normal() : c;
+  };
+  const fs::path srcCanon = canonical(fs::absolute(source.folder()));
+  const fs::path outCanon = canonical(out);
+  if (isInside(outCanon, srcCanon))
+    throw Error(ErrorKind::InvalidArgument, "export: " + out.string() + " lies inside the source model folder " +
+                                                srcCanon.string() + "; choose an output folder outside it");
+  if (fs::exists(out, ec) && !(fs::is_directory(out, ec) && fs::is_empty(out, ec)))
+    throw Error(ErrorKind::InvalidArgument,
+                "export: " + out.string() + " already exists and is not an empty folder; refusing to overwrite it");
+  fs::create_directories(out.parent_path(), ec);
+  if (ec || !fs::is_directory(out.parent_path()))
+    throw Error(ErrorKind::Io, "export: cannot create the folder " + out.parent_path().string() + " (" +
+                                   (ec ? ec.message() : std::string("not a folder")) + ")");
+
+  std::string tmpl = out.string() + ".partial-XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (!mkdtemp(buf.data()))
+    throw Error(ErrorKind::Io, "export: cannot create a temporary folder " + tmpl + " (" + std::strerror(errno) + ")");
+  const fs::path tmp(buf.data());
+  auto cleanup = [&] {
+    std::error_code ignored;
+    fs::remove_all(tmp, ignored);
+  };
+  ExportResult res;
+  try {
+    res = writeExport(source, plan, tmp, options);
+    fs::permissions(tmp, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                             fs::perms::others_exec);
+  } catch (const fs::filesystem_error& e) {
+    cleanup();
+    throw Error(ErrorKind::Io, "export: " + (e.path1().empty() ? tmp.string() : e.path1().string()) + ": " +
+                                   e.code().message());
+  } catch (...) {
+    cleanup();
+    throw;
+  }
+  fs::rename(tmp, out, ec);
+  if (ec) {
+    cleanup();
+    throw Error(ErrorKind::Io, "export: cannot move the finished export to " + out.string() + " (" + ec.message() + ")");
+  }
+  res.folder = out.string();
+  return res;
+}
+
+}  // namespace moe

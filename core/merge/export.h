@@ -1,0 +1,57 @@
+#pragma once
+// Writes a merged checkpoint folder from a source model and a merge plan.
+//
+// compact (ExportFormat::Compact): a standard checkpoint of the source architecture with K experts
+//   in every MoE block. Every source tensor is copied byte for byte except each merged block's
+//   router and routed-expert tensors, which are re-emitted in the source's own names and layout
+//   (per-expert tensors renumbered 0..K-1; GraniteMoE packed [K, 2I, H] / [K, H, I]; gpt-oss fused
+//   [K, H, 2I] + biases; DeepSeek's e_score_correction_bias [K]) and in the source tensor's dtype.
+//   config.json: the expert-count field (under the source's own spelling) = K, num_experts_per_tok =
+//   min(top-k, K), and DeepSeek's n_group / topk_group = 1 when K no longer splits into n_group
+//   groups. All MoE blocks must share one K (blocks the plan leaves out keep K = E).
+// expert-map (ExportFormat::ExpertMap): the paper's tied model. Routers are kept; each merged block
+//   stores K_j experts (any K per block) in the source layout, and config.json records
+//     "moescope_expert_slots": {"<decoder layer>": K_j},
+//     "moescope_expert_map":   {"<decoder layer>": [slot of each of the E router experts]}
+//   which MoEScope's loader (Architecture::numSlots / expertMap) reads. (A modeling file for
+//   transformers' trust_remote_code is not written yet.)
+//
+// Writer: safetensors shards of at most shardBytes (model.safetensors, or model-0000i-of-0000n +
+// model.safetensors.index.json), tokenizer*, generation_config.json, special_tokens_map.json and
+// chat templates copied, a README.md model card. Everything is written into "<target>.partial-XXXXXX"
+// beside the target and renamed into place at the end; the export refuses a target inside the source
+// folder or an existing non-empty target, and on any failure (disk full, permissions, cancellation)
+// removes the temporary folder and throws (Io with the path for file-system failures).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/merge/merge.h"
+#include "core/merge/plan.h"
+
+namespace moe {
+
+class Model;
+
+struct ExportOptions {
+  std::string fingerprint;                  // the source model's fingerprint; must equal the plan's
+  int64_t shardBytes = 5'000'000'000;       // transformers' default max_shard_size ("5GB")
+  std::string metricsMarkdown;              // measured metrics for the model card (optional)
+  CompactRouterHook routerHook;             // fitted compact routers (see merge.h); compact format only
+  // Called with (bytes written, total bytes) after each tensor shard; it may throw (e.g. Cancelled)
+  // to abort, which leaves no output behind.
+  std::function<void(int64_t, int64_t)> progress;
+};
+
+struct ExportResult {
+  std::string folder;
+  std::vector<std::string> files;  // every file written, relative to folder
+  int64_t tensorBytes = 0;
+  int64_t numTensors = 0;
+};
+
+ExportResult exportMergedModel(const Model& source, const MergePlan& plan, const std::string& target,
+                               const ExportOptions& options);
+
+}  // namespace moe
