@@ -13,5 +13,6 @@ int cmdSynth(const Argv& args);
 int cmdAnalyze(const Argv& args);
 int cmdCluster(const Argv& args);
 int cmdBench(const Argv& args);
+int cmdEval(const Argv& args);
 
 }  // namespace moe::cli

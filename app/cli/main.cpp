@@ -17,6 +17,10 @@ struct Command {
 
 const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> table{
+      {"eval",
+       {moe::cli::cmdEval,
+        "eval --model DIR --text FILE [--length L (256) --sequences N] [--device --dtype]\n"
+        "        Perplexity on held-out text (each document + EOS, concatenated, cut into L-token sequences)."}},
       {"forward",
        {moe::cli::cmdForward,
         "forward --model DIR (--ids FILE.h5:DATASET | --text FILE [--sequences N --length L]) --out OUT.h5\n"
