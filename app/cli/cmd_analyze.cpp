@@ -6,7 +6,6 @@
 #include "app/cli/progress.h"
 #include "core/analysis/analyzer.h"
 #include "core/analysis/estimate.h"
-#include "core/analysis/fingerprint.h"
 #include "core/analysis/store.h"
 #include "core/engine/token_source.h"
 #include "core/error.h"
@@ -67,24 +66,11 @@ int cmdAnalyze(const Argv& argv) {
   options.allTokens = stat == "all";
   options.tokenChunk = args.getInt("chunk", options.tokenChunk);
 
-  std::vector<int64_t> flat(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
-  AnalysisInfo info;
-  info.modelDir = fs::absolute(model->folder()).string();
-  info.modelType = model->config().modelType;
-  info.modelFingerprint = modelFingerprint(model->folder(), model->store());
-  info.calibrationFingerprint = tokensFingerprint(flat);
-  info.settings = {{"calibration", calib},         {"sequences", ids.size(0)}, {"length", ids.size(1)},
-                   {"random_windows", src.randomWindows}, {"seed", src.seed}, {"statistic", stat},
-                   {"dtype", args.get("dtype", "fp32")}};
-  info.numLayers = model->numLayers();
-  info.moeLayers = model->moeLayers();
-  for (int l = 0; l < model->numLayers(); ++l)
-    if (!model->arch().isMoeLayer(l)) info.denseLayers.push_back(l);
-  info.numExperts = model->config().numExperts;
-  info.topK = model->config().topK;
-  info.hidden = model->config().hiddenSize;
-  info.tokenShape = {ids.size(0), ids.size(1)};
-  info.tokenIds = flat;
+  const AnalysisInfo info = describeAnalysis(
+      *model, ids,
+      {{"calibration", calib}, {"sequences", ids.size(0)}, {"length", ids.size(1)},
+       {"random_windows", src.randomWindows}, {"seed", src.seed}, {"statistic", stat},
+       {"dtype", args.get("dtype", "fp32")}});
 
   const std::string out = args.get("out");
   std::optional<AnalysisStore> store;

@@ -14,5 +14,7 @@ int cmdAnalyze(const Argv& args);
 int cmdCluster(const Argv& args);
 int cmdBench(const Argv& args);
 int cmdEval(const Argv& args);
+int cmdMerge(const Argv& args);
+int cmdCompare(const Argv& args);
 
 }  // namespace moe::cli

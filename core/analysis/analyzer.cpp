@@ -1,7 +1,9 @@
 #include "core/analysis/analyzer.h"
 
 #include <chrono>
+#include <filesystem>
 
+#include "core/analysis/fingerprint.h"
 #include "core/analysis/store.h"
 #include "core/error.h"
 
@@ -201,6 +203,27 @@ class AnalysisObserver : public ForwardObserver {
 };
 
 }  // namespace
+
+AnalysisInfo describeAnalysis(const Model& model, const at::Tensor& idsIn, const nlohmann::json& settings) {
+  at::Tensor ids = idsIn.to(at::kCPU, at::kLong).contiguous();
+  std::vector<int64_t> flat(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
+  AnalysisInfo info;
+  info.modelDir = std::filesystem::absolute(model.folder()).string();
+  info.modelType = model.config().modelType;
+  info.modelFingerprint = modelFingerprint(model.folder(), model.store());
+  info.calibrationFingerprint = tokensFingerprint(flat);
+  info.settings = settings;
+  info.numLayers = model.numLayers();
+  info.moeLayers = model.moeLayers();
+  for (int l = 0; l < model.numLayers(); ++l)
+    if (!model.arch().isMoeLayer(l)) info.denseLayers.push_back(l);
+  info.numExperts = model.config().numExperts;
+  info.topK = model.config().topK;
+  info.hidden = model.config().hiddenSize;
+  info.tokenShape = {ids.size(0), ids.size(1)};
+  info.tokenIds = std::move(flat);
+  return info;
+}
 
 AnalysisResult runAnalysis(Model& model, const at::Tensor& ids, const AnalysisOptions& options, AnalysisStore* store,
                            const AnalysisProgressFn& progress, const std::atomic<bool>* cancel) {

@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <functional>
 #include <string>
 #include <vector>
@@ -44,6 +45,10 @@ struct AnalysisResult {
 // given, accumulate the expert-evaluation work.
 LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, const AnalysisOptions& options,
                              double* flops = nullptr, double* seconds = nullptr);
+
+// The store header of an analysis of `model` on `ids` (fingerprints, layer kinds, the tokens).
+struct AnalysisInfo;
+AnalysisInfo describeAnalysis(const Model& model, const at::Tensor& ids, const nlohmann::json& settings);
 
 // Runs the pass over `ids` [B, T]. With a store, finished layers are skipped and new ones written.
 AnalysisResult runAnalysis(Model& model, const at::Tensor& ids, const AnalysisOptions& options,

@@ -41,12 +41,26 @@ MergeStrategy parseMergeStrategy(const std::string& name) {
 
 bool isPruneStrategy(MergeStrategy s) { return s == MergeStrategy::PruneFrequency || s == MergeStrategy::PruneReap; }
 
-const char* routerModeName(RouterMode m) { return m == RouterMode::Average ? "average" : "frequency"; }
+const char* routerModeName(RouterMode m) {
+  switch (m) {
+    case RouterMode::Average: return "average";
+    case RouterMode::FrequencyWeighted: return "frequency";
+    case RouterMode::LseFit: return "lse-fit";
+    case RouterMode::SoftFit: return "soft-fit";
+    case RouterMode::TiedFit: return "tied-fit";
+  }
+  return "?";
+}
 
 RouterMode parseRouterMode(const std::string& name) {
-  if (name == "average") return RouterMode::Average;
-  if (name == "frequency") return RouterMode::FrequencyWeighted;
-  throw invalid("unknown router option '" + name + "' (choices: average, frequency)");
+  for (auto m : {RouterMode::Average, RouterMode::FrequencyWeighted, RouterMode::LseFit, RouterMode::SoftFit,
+                 RouterMode::TiedFit})
+    if (name == routerModeName(m)) return m;
+  throw invalid("unknown router option '" + name + "' (choices: average, frequency, lse-fit, soft-fit, tied-fit)");
+}
+
+bool isFittedRouter(RouterMode m) {
+  return m == RouterMode::LseFit || m == RouterMode::SoftFit || m == RouterMode::TiedFit;
 }
 
 const char* exportFormatName(ExportFormat f) { return f == ExportFormat::Compact ? "compact" : "expert-map"; }

@@ -19,7 +19,7 @@
 //       "num_experts": 8,                       // required: E, experts of the block
 //       "num_groups": 4,                        // K: groups (merge) or kept experts (prune); 1 <= K <= E
 //       "strategy": "frequency" | "average" | "dominant" | "f-prune" | "reap" | "keep",
-//       "router": "average" | "frequency",      // compact router of merge strategies (default "average")
+//       "router": "average" | "frequency" | "lse-fit" | "soft-fit" | "tied-fit",  // compact router (default "average")
 //       "groups": [0, 1, 2, 2, 3, 0, 3, 1],     // merge strategies: group label of each expert, in [0, K),
 //                                               // every group non-empty
 //       "kept": [0, 2, 5, 7],                   // prune strategies: the K kept experts (distinct, in [0, E))
@@ -48,13 +48,17 @@ const char* mergeStrategyName(MergeStrategy s);  // "frequency", "average", "dom
 MergeStrategy parseMergeStrategy(const std::string& name);  // throws InvalidArgument listing the choices
 bool isPruneStrategy(MergeStrategy s);
 
-// How the compact model's router row of a group is built from its members' rows. Implemented: the
-// plain and the usage-frequency-weighted average. Still to come (they need calibration inputs):
-// a least-squares fit of each group's logsumexp of member logits, and a soft-label logistic
-// regression matching the softmax over groups to the summed member probabilities.
-enum class RouterMode { Average, FrequencyWeighted };
-const char* routerModeName(RouterMode m);  // "average", "frequency"
+// How the compact model's router row of a group is built. From the members' rows alone: the plain
+// and the usage-frequency-weighted average. Fitted on calibration inputs (core/merge/router_fit.h;
+// the merge starts from the plain average and a CompactRouterHook replaces the rows):
+//   lse-fit:  ridge least-squares fit of each group's logsumexp of member logits;
+//   soft-fit: soft-label logistic regression, softmax over groups = summed member probabilities;
+//   tied-fit: fitted layer by layer on the compact model's own inputs to reproduce the tied model's
+//             routing (per-group sum of the member weights after top-k) and then its block output.
+enum class RouterMode { Average, FrequencyWeighted, LseFit, SoftFit, TiedFit };
+const char* routerModeName(RouterMode m);  // "average", "frequency", "lse-fit", "soft-fit", "tied-fit"
 RouterMode parseRouterMode(const std::string& name);
+bool isFittedRouter(RouterMode m);  // needs calibration inputs (lse-fit, soft-fit, tied-fit)
 
 enum class ExportFormat { Compact, ExpertMap };
 const char* exportFormatName(ExportFormat f);  // "compact", "expert-map"

@@ -1,0 +1,57 @@
+#include "app/cli/analysis_source.h"
+
+#include <cstdio>
+
+#include "app/cli/progress.h"
+#include "core/analysis/analyzer.h"
+#include "core/analysis/fingerprint.h"
+#include "core/engine/token_source.h"
+#include "core/error.h"
+#include "core/merge/plan_builder.h"
+
+namespace moe::cli {
+
+AnalysisSource loadAnalysis(Model& model, const Args& args) {
+  AnalysisSource src;
+  if (args.has("analysis")) {
+    const AnalysisStore store = AnalysisStore::open(args.get("analysis"));
+    store.checkFresh(modelFingerprint(model.folder(), model.store()));
+    src.info = store.info();
+    src.layers = readAllLayers(store);
+    src.calibIds = at::from_blob(src.info.tokenIds.data(), src.info.tokenShape, at::kLong).clone();
+    return src;
+  }
+  if (!args.has("calib")) throw Error(ErrorKind::InvalidArgument, "give --analysis A.h5 or --calib FILE");
+  TokenSourceOptions opts;
+  opts.sequences = args.getInt("sequences", 32);
+  opts.length = args.getInt("length", 256);
+  opts.read.textField = args.get("field", "text");
+  src.calibIds = loadTokenIds(args.get("calib"), model.folder(), opts);
+  src.info = describeAnalysis(model, src.calibIds, {{"calibration", args.get("calib")}});
+  ProgressLine line;
+  AnalysisResult r = runAnalysis(model, src.calibIds, {}, nullptr, [&](const AnalysisProgress& p) {
+    line.update("analysing: layer " + std::to_string(p.layer + 1) + "/" + std::to_string(p.numLayers) + ", ETA " +
+                formatDuration(p.etaSeconds));
+  });
+  line.finish();
+  src.layers = std::move(r.layers);
+  return src;
+}
+
+std::vector<int64_t> parseIntList(const std::string& spec, const std::string& option) {
+  std::vector<int64_t> out;
+  size_t pos = 0;
+  while (pos <= spec.size()) {
+    size_t comma = spec.find(',', pos);
+    if (comma == std::string::npos) comma = spec.size();
+    try {
+      out.push_back(std::stoll(spec.substr(pos, comma - pos)));
+    } catch (const std::exception&) {
+      throw Error(ErrorKind::InvalidArgument, "--" + option + " expects numbers like 12,8,4, got '" + spec + "'");
+    }
+    pos = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace moe::cli

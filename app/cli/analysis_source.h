@@ -1,0 +1,24 @@
+#pragma once
+// The statistics merge and compare work from: a finished analysis store (--analysis A.h5), or a
+// fresh in-memory analysis of calibration text (--calib FILE).
+#include <vector>
+
+#include "app/cli/args.h"
+#include "core/analysis/store.h"
+#include "core/engine/model.h"
+
+namespace moe::cli {
+
+struct AnalysisSource {
+  AnalysisInfo info;
+  std::vector<LayerStats> layers;
+  at::Tensor calibIds;  // the calibration tokens ([N, L]) the statistics come from
+};
+
+// Options it reads: analysis, calib, sequences, length, field.
+AnalysisSource loadAnalysis(Model& model, const Args& args);
+
+// "12,8,4" -> {12, 8, 4}
+std::vector<int64_t> parseIntList(const std::string& spec, const std::string& option);
+
+}  // namespace moe::cli

@@ -1,0 +1,122 @@
+// The comparison users come for: at each K, HC-SMoE against the baselines, with perplexity, KL
+// and memory measured on held-out text.
+#include <cstdio>
+
+#include "app/cli/analysis_source.h"
+#include "app/cli/commands.h"
+#include "app/cli/progress.h"
+#include "core/engine/token_source.h"
+#include "core/error.h"
+#include "core/eval/evaluate.h"
+#include "core/merge/memory.h"
+#include "core/merge/plan_builder.h"
+#include "core/merge/router_hooks.h"
+
+namespace moe::cli {
+namespace {
+
+struct Variant {
+  std::string name;
+  PlanRequest request;
+  MergeSemantics semantics;
+};
+
+std::vector<Variant> variants(const std::vector<RouterMode>& routers) {
+  std::vector<Variant> v;
+  auto hc = [](LinkageMethod m, Representation r) {
+    PlanRequest p;
+    p.clustering.method = m;
+    p.clustering.representation = r;
+    return p;
+  };
+  for (LinkageMethod m : {LinkageMethod::Average, LinkageMethod::Single, LinkageMethod::Complete})
+    v.push_back({std::string("HC-SMoE ") + linkageMethodName(m) + " (tied)", hc(m, Representation::ExpertOutput),
+                 MergeSemantics::Tied});
+  for (RouterMode r : routers) {
+    PlanRequest p = hc(LinkageMethod::Average, Representation::ExpertOutput);
+    p.router = r;
+    v.push_back({std::string("HC-SMoE average, compact, router ") + routerModeName(r), p, MergeSemantics::Compact});
+  }
+  v.push_back({"router-logit similarity (tied)", hc(LinkageMethod::Average, Representation::RouterLogits), MergeSemantics::Tied});
+  v.push_back({"weight similarity (tied)", hc(LinkageMethod::Average, Representation::Weights), MergeSemantics::Tied});
+  PlanRequest random;
+  random.grouping = Grouping::Random;
+  v.push_back({"random groups (tied)", random, MergeSemantics::Tied});
+  PlanRequest fprune;
+  fprune.strategy = MergeStrategy::PruneFrequency;
+  v.push_back({"F-prune", fprune, MergeSemantics::Compact});
+  PlanRequest reap;
+  reap.strategy = MergeStrategy::PruneReap;
+  v.push_back({"REAP prune", reap, MergeSemantics::Compact});
+  return v;
+}
+
+}  // namespace
+
+int cmdCompare(const Argv& argv) {
+  Args args(argv,
+            {"model", "analysis", "calib", "sequences", "length", "field", "text", "eval-sequences", "experts",
+             "device", "dtype", "threads"},
+            {"markdown"});
+  initThreads(static_cast<int>(args.getInt("threads", 0)));
+  const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
+  auto model = Model::open(args.get("model"), rt);
+  const std::vector<int64_t> ks = parseIntList(args.get("experts", "12,8,4"), "experts");
+  AnalysisSource src = loadAnalysis(*model, args);
+
+  TokenSourceOptions evalOpts;
+  evalOpts.length = args.getInt("length", 256);
+  evalOpts.allSequences = true;
+  at::Tensor evalIds = loadTokenIds(args.get("text"), model->folder(), evalOpts);
+  const int64_t keep = args.getInt("eval-sequences", 64);
+  if (keep > 0 && keep < evalIds.size(0)) evalIds = evalIds.narrow(0, 0, keep);
+  std::fprintf(stderr, "evaluating on %lld x %lld held-out tokens\n", static_cast<long long>(evalIds.size(0)),
+               static_cast<long long>(evalIds.size(1)));
+
+  const at::Tensor reference = finalHidden(*model, evalIds);
+  const EvalResult base = scoreHidden(*model, reference, evalIds);
+  MergePlan identity;
+  const MemoryPreview baseMem = previewMemory(*model, identity);
+  const bool md = args.has("markdown");
+  auto row = [&](int64_t k, const std::string& name, const EvalResult& r, int64_t params) {
+    const double delta = 100.0 * (r.perplexity / base.perplexity - 1.0);
+    char kl[32] = "-";
+    if (r.meanKl >= 0) std::snprintf(kl, sizeof kl, "%.4f", r.meanKl);
+    if (md)
+      std::printf("| %lld | %s | %.2f | %+.1f %% | %s | %.2f M |\n", static_cast<long long>(k), name.c_str(),
+                  r.perplexity, delta, kl, params / 1e6);
+    else
+      std::printf("%4lld  %-48s %10.2f %+9.1f %% %9s %9.2f M\n", static_cast<long long>(k), name.c_str(),
+                  r.perplexity, delta, kl, params / 1e6);
+    std::fflush(stdout);
+  };
+  if (md) {
+    std::printf("| K | method | perplexity | vs original | KL | parameters |\n|---|---|---|---|---|---|\n");
+  } else {
+    std::printf("%4s  %-48s %10s %11s %9s %11s\n", "K", "method", "perplexity", "vs original", "KL", "parameters");
+  }
+  row(src.layers.front().numExperts, "original", base, baseMem.paramsAfter);
+
+  std::vector<RouterMode> routers{RouterMode::Average, RouterMode::FrequencyWeighted};
+  for (int64_t k : ks) {
+    for (const Variant& v : variants(routers)) {
+      PlanRequest req = v.request;
+      std::vector<LayerTree> trees;
+      req.clustersPerBlock = allocateClusters(src.layers, trees, AllocationRule::Uniform, static_cast<double>(k));
+      // Deployable memory: a tied merge ships as an expert-map checkpoint, the rest as compact ones.
+      req.format = v.semantics == MergeSemantics::Tied ? ExportFormat::ExpertMap : ExportFormat::Compact;
+      const MergePlan plan = buildPlan(src.layers, req, src.info);
+      const CompactRouterHook hook =
+          v.semantics == MergeSemantics::Compact && routerModesNeedCalibration(plan)
+              ? makeCompactRouterHook(*model, src.calibIds, plan)
+              : CompactRouterHook{};
+      ForwardOptions fo;
+      fo.moeOverride = planOverride(plan, v.semantics, hook);
+      const EvalResult r = evaluate(*model, evalIds, fo, reference);
+      row(k, v.name, r, previewMemory(*model, plan).paramsAfter);
+    }
+  }
+  return 0;
+}
+
+}  // namespace moe::cli

@@ -1,0 +1,101 @@
+#include <cstdio>
+
+#include "app/cli/analysis_source.h"
+#include "app/cli/commands.h"
+#include "app/cli/progress.h"
+#include "core/analysis/fingerprint.h"
+#include "core/error.h"
+#include "core/merge/export.h"
+#include "core/merge/memory.h"
+#include "core/merge/plan_builder.h"
+#include "core/merge/router_hooks.h"
+
+namespace moe::cli {
+namespace {
+
+std::string gib(int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f GB", static_cast<double>(bytes) / 1e9);
+  return buf;
+}
+
+}  // namespace
+
+int cmdMerge(const Argv& argv) {
+  Args args(argv,
+            {"model", "analysis", "calib", "sequences", "length", "field", "plan", "experts", "budget", "height",
+             "linkage", "basis", "metric", "strategy", "grouping", "seed", "format", "router", "first-unmerged",
+             "shard-mb", "save-plan", "out", "device", "dtype", "threads"},
+            {});
+  initThreads(static_cast<int>(args.getInt("threads", 0)));
+  const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
+  auto model = Model::open(args.get("model"), rt);
+  const std::string fingerprint = modelFingerprint(model->folder(), model->store());
+  MergePlan plan;
+  at::Tensor calibIds;
+  if (args.has("plan")) {
+    plan = MergePlan::load(args.get("plan"));
+    if (args.has("format")) plan.format = parseExportFormat(args.get("format"));
+  } else {
+    AnalysisSource src = loadAnalysis(*model, args);
+    calibIds = src.calibIds;
+    PlanRequest req;
+    req.clustering.method = parseLinkageMethod(args.get("linkage", "average"));
+    req.clustering.representation = parseRepresentation(args.get("basis", "expert_output"));
+    req.clustering.metric = args.get("metric", "euclidean");
+    req.strategy = parseMergeStrategy(args.get("strategy", "frequency"));
+    req.router = parseRouterMode(args.get("router", "average"));
+    req.format = parseExportFormat(args.get("format", "compact"));
+    req.grouping = args.get("grouping", "clustering") == "random" ? Grouping::Random : Grouping::Clustering;
+    req.seed = static_cast<uint64_t>(args.getInt("seed", 0));
+    req.firstUnmerged = static_cast<int>(args.getInt("first-unmerged", 0));
+    std::vector<LayerTree> trees;
+    for (const auto& l : src.layers) trees.push_back(buildLayerTree(l, req.clustering));
+    if (args.has("experts"))
+      req.clustersPerBlock = allocateClusters(src.layers, trees, AllocationRule::Uniform, static_cast<double>(args.getInt("experts", 0)));
+    else if (args.has("budget"))
+      req.clustersPerBlock = allocateClusters(src.layers, trees, AllocationRule::GlobalFrequency, static_cast<double>(args.getInt("budget", 0)));
+    else if (args.has("height"))
+      req.clustersPerBlock = allocateClusters(src.layers, trees, AllocationRule::DistanceThreshold, args.getNumber("height", 0));
+    else
+      throw Error(ErrorKind::InvalidArgument, "give --plan P.json, or one of --experts K, --budget TOTAL, --height H");
+    plan = buildPlan(src.layers, req, src.info);
+  }
+  checkPlanForModel(plan, *model, fingerprint);
+  if (args.has("save-plan")) {
+    plan.save(args.get("save-plan"));
+    std::printf("plan        saved to %s\n", args.get("save-plan").c_str());
+  }
+  const MemoryPreview mem = previewMemory(*model, plan);
+  std::printf("method      %s\n", plan.method.c_str());
+  std::printf("format      %s\n", exportFormatName(plan.format));
+  std::printf("memory      %s -> %s (%lld -> %lld parameters, %.1f %% saved)\n", gib(mem.bytesBefore).c_str(),
+              gib(mem.bytesAfter).c_str(), static_cast<long long>(mem.paramsBefore),
+              static_cast<long long>(mem.paramsAfter), 100.0 * (1.0 - static_cast<double>(mem.bytesAfter) / mem.bytesBefore));
+  ExportOptions opts;
+  opts.fingerprint = fingerprint;
+  opts.shardBytes = args.getInt("shard-mb", 5000) * 1000 * 1000;
+  const bool needsCalib = plan.format == ExportFormat::Compact && routerModesNeedCalibration(plan);
+  if (needsCalib) {
+    if (!calibIds.defined()) {
+      AnalysisSource src = loadAnalysis(*model, args);
+      calibIds = src.calibIds;
+    }
+    opts.routerHook = makeCompactRouterHook(*model, calibIds, plan);
+  }
+  ProgressLine line;
+  opts.progress = [&](int64_t done, int64_t total) {
+    line.update("writing " + gib(done) + " / " + gib(total));
+  };
+  const ExportResult r = exportMergedModel(*model, plan, args.get("out"), opts);
+  line.finish();
+  std::printf("wrote       %s (%zu files, %lld tensors, %s)\n", r.folder.c_str(), r.files.size(),
+              static_cast<long long>(r.numTensors), gib(r.tensorBytes).c_str());
+  for (const auto& l : plan.layers)
+    std::printf("  block %d (layer %d): %lld -> %lld experts, %s\n", l.moeIndex, l.layer,
+                static_cast<long long>(l.numExperts), static_cast<long long>(l.numGroups),
+                mergeStrategyName(l.strategy));
+  return 0;
+}
+
+}  // namespace moe::cli
