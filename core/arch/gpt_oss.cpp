@@ -10,9 +10,9 @@
 namespace moe {
 namespace {
 
-class GptOss : public Architecture {
+class GptOss : public StandardAttentionArchitecture {
  public:
-  explicit GptOss(const ModelConfig& c) : Architecture(c) {
+  explicit GptOss(const ModelConfig& c) : StandardAttentionArchitecture(c) {
     attn_.qkvBias = c.getBool("attention_bias", true);
     attn_.outputBias = attn_.qkvBias;
     attn_.sinks = true;
@@ -28,9 +28,7 @@ class GptOss : public Architecture {
   std::string moePrefix(int layer) const override { return layerPrefix(layer) + "mlp."; }
 
   std::vector<TensorSpec> layerTensors(int layer) const override {
-    std::vector<TensorSpec> s;
-    addNorms(s, layer);
-    addStandardAttention(s, cfg_, layer, attn_);
+    std::vector<TensorSpec> s = attentionTensors(layer);
     const std::string p = moePrefix(layer);
     const int64_t E = numExperts(), S = numSlots(layer), H = cfg_.hiddenSize, I = cfg_.intermediateSize;
     s.push_back({p + "router.weight", {E, H}});
@@ -42,22 +40,11 @@ class GptOss : public Architecture {
     return s;
   }
 
-  void prepare(int64_t T, const Runtime& rt) override {
-    rope_ = makeRopeTable(cfg_.rope, cfg_.headDim, cfg_.getInt("max_position_embeddings", T), T, rt);
-  }
 
-  at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const override {
-    const bool sliding = !layerTypes_.empty() && layerTypes_[static_cast<size_t>(layer)] == "sliding_attention";
-    return standardAttention(w, cfg_, layer, x, attn_, rope_, sliding ? window_ : 0);
-  }
 
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
     const std::string p = moePrefix(layer);
-    MoeBlock b;
-    b.routerWeight = w.get(p + "router.weight");
-    b.routerBias = w.get(p + "router.bias");
-    b.routing.topK = topK();
-    b.routing.normalize = true;
+    MoeBlock b = softmaxRoutedBlock(w, p + "router.weight", /*normalize=*/true, p + "router.bias");
     const at::Tensor& gateUp = w.get(p + "experts.gate_up_proj");       // [E, H, 2I]
     const at::Tensor& gateUpBias = w.get(p + "experts.gate_up_proj_bias");  // [E, 2I]
     const int64_t I = cfg_.intermediateSize;
@@ -75,10 +62,12 @@ class GptOss : public Architecture {
   }
 
  private:
-  StandardAttentionSpec attn_;
+  int64_t slidingWindow(int layer) const override {
+    const bool sliding = !layerTypes_.empty() && layerTypes_[static_cast<size_t>(layer)] == "sliding_attention";
+    return sliding ? window_ : 0;
+  }
   std::vector<std::string> layerTypes_;
   int64_t window_ = 0;
-  RopeTable rope_;
 };
 
 }  // namespace

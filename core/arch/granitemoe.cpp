@@ -9,9 +9,9 @@
 namespace moe {
 namespace {
 
-class GraniteMoe : public Architecture {
+class GraniteMoe : public StandardAttentionArchitecture {
  public:
-  explicit GraniteMoe(const ModelConfig& c) : Architecture(c) {
+  explicit GraniteMoe(const ModelConfig& c) : StandardAttentionArchitecture(c) {
     attn_.qkvBias = c.getBool("attention_bias", false);
     attn_.outputBias = attn_.qkvBias;
     attn_.scaling = c.getNumber("attention_multiplier", 1.0);
@@ -26,9 +26,7 @@ class GraniteMoe : public Architecture {
   std::string moePrefix(int layer) const override { return layerPrefix(layer) + "block_sparse_moe."; }
 
   std::vector<TensorSpec> layerTensors(int layer) const override {
-    std::vector<TensorSpec> s;
-    addNorms(s, layer);
-    addStandardAttention(s, cfg_, layer, attn_);
+    std::vector<TensorSpec> s = attentionTensors(layer);
     const std::string p = moePrefix(layer);
     const int64_t E = numExperts(), H = cfg_.hiddenSize, I = cfg_.intermediateSize;
     s.push_back({p + "router.layer.weight", {E, H}});
@@ -37,25 +35,17 @@ class GraniteMoe : public Architecture {
     return s;
   }
 
-  void prepare(int64_t T, const Runtime& rt) override {
-    rope_ = makeRopeTable(cfg_.rope, cfg_.headDim, cfg_.getInt("max_position_embeddings", T), T, rt);
-  }
 
   at::Tensor embed(const at::Tensor& ids, const at::Tensor& table) const override {
     return Architecture::embed(ids, table) * embeddingMultiplier_;
   }
 
-  at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const override {
-    return standardAttention(w, cfg_, layer, x, attn_, rope_);
-  }
 
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
     const std::string p = moePrefix(layer);
     const int64_t I = cfg_.intermediateSize;
-    MoeBlock b;
-    b.routerWeight = w.get(p + "router.layer.weight");
-    b.routing.topK = topK();
-    b.routing.normalize = true;
+    // Top-k of the logits then softmax over the k equals the renormalised softmax top-k.
+    MoeBlock b = softmaxRoutedBlock(w, p + "router.layer.weight", /*normalize=*/true);
     const at::Tensor& packed = w.get(p + "input_linear.weight");
     b.gate = packed.narrow(1, 0, I);
     b.up = packed.narrow(1, I, I);
@@ -68,9 +58,7 @@ class GraniteMoe : public Architecture {
   }
 
  private:
-  StandardAttentionSpec attn_;
   double embeddingMultiplier_ = 1.0, residualMultiplier_ = 1.0, logitsScaling_ = 1.0;
-  RopeTable rope_;
 };
 
 }  // namespace

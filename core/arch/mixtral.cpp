@@ -7,9 +7,9 @@
 namespace moe {
 namespace {
 
-class Mixtral : public Architecture {
+class Mixtral : public StandardAttentionArchitecture {
  public:
-  explicit Mixtral(const ModelConfig& c) : Architecture(c) {
+  explicit Mixtral(const ModelConfig& c) : StandardAttentionArchitecture(c) {
     window_ = c.getInt("sliding_window", 0);
   }
   std::string name() const override { return "mixtral"; }
@@ -17,35 +17,23 @@ class Mixtral : public Architecture {
   std::string moePrefix(int layer) const override { return layerPrefix(layer) + "block_sparse_moe."; }
 
   std::vector<TensorSpec> layerTensors(int layer) const override {
-    std::vector<TensorSpec> s;
-    addNorms(s, layer);
-    addStandardAttention(s, cfg_, layer, attn_);
+    std::vector<TensorSpec> s = attentionTensors(layer);
     s.push_back({moePrefix(layer) + "gate.weight", {numExperts(), cfg_.hiddenSize}});
     addPerExpert(s, moePrefix(layer) + "experts.", numSlots(layer), cfg_.intermediateSize, "w1", "w3", "w2");
     return s;
   }
 
-  void prepare(int64_t T, const Runtime& rt) override {
-    rope_ = makeRopeTable(cfg_.rope, cfg_.headDim, cfg_.getInt("max_position_embeddings", T), T, rt);
-  }
 
-  at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const override {
-    return standardAttention(w, cfg_, layer, x, attn_, rope_, window_);
-  }
 
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
-    MoeBlock b;
-    b.routerWeight = w.get(moePrefix(layer) + "gate.weight");
-    b.routing.topK = topK();
-    b.routing.normalize = true;
+    MoeBlock b = softmaxRoutedBlock(w, moePrefix(layer) + "gate.weight", /*normalize=*/true);
     stackPerExpert(b, w, moePrefix(layer) + "experts.", numSlots(layer), "w1", "w3", "w2");
     return b;
   }
 
  private:
-  StandardAttentionSpec attn_;
+  int64_t slidingWindow(int) const override { return window_; }
   int64_t window_ = 0;
-  RopeTable rope_;
 };
 
 }  // namespace

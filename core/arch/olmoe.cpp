@@ -7,9 +7,9 @@
 namespace moe {
 namespace {
 
-class Olmoe : public Architecture {
+class Olmoe : public StandardAttentionArchitecture {
  public:
-  explicit Olmoe(const ModelConfig& c) : Architecture(c) {
+  explicit Olmoe(const ModelConfig& c) : StandardAttentionArchitecture(c) {
     attn_.qkvBias = c.getBool("attention_bias", false);
     attn_.outputBias = attn_.qkvBias;
     attn_.qkNorm = StandardAttentionSpec::QkNorm::Full;
@@ -20,36 +20,23 @@ class Olmoe : public Architecture {
   std::string moePrefix(int layer) const override { return layerPrefix(layer) + "mlp."; }
 
   std::vector<TensorSpec> layerTensors(int layer) const override {
-    std::vector<TensorSpec> s;
-    addNorms(s, layer);
-    addStandardAttention(s, cfg_, layer, attn_);
+    std::vector<TensorSpec> s = attentionTensors(layer);
     const std::string p = moePrefix(layer);
     s.push_back({p + "gate.weight", {numExperts(), cfg_.hiddenSize}});
     addPerExpert(s, p + "experts.", numSlots(layer), cfg_.intermediateSize, "gate_proj", "up_proj", "down_proj");
     return s;
   }
 
-  void prepare(int64_t T, const Runtime& rt) override {
-    rope_ = makeRopeTable(cfg_.rope, cfg_.headDim, cfg_.getInt("max_position_embeddings", T), T, rt);
-  }
 
-  at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const override {
-    return standardAttention(w, cfg_, layer, x, attn_, rope_);
-  }
 
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
     const std::string p = moePrefix(layer);
-    MoeBlock b;
-    b.routerWeight = w.get(p + "gate.weight");
-    b.routing.topK = topK();
-    b.routing.normalize = cfg_.normTopkProb;
+    MoeBlock b = softmaxRoutedBlock(w, p + "gate.weight", cfg_.normTopkProb);
     stackPerExpert(b, w, p + "experts.", numSlots(layer), "gate_proj", "up_proj", "down_proj");
     return b;
   }
 
  private:
-  StandardAttentionSpec attn_;
-  RopeTable rope_;
 };
 
 }  // namespace

@@ -9,9 +9,9 @@
 namespace moe {
 namespace {
 
-class Qwen2Moe : public Architecture {
+class Qwen2Moe : public StandardAttentionArchitecture {
  public:
-  explicit Qwen2Moe(const ModelConfig& c) : Architecture(c) {
+  explicit Qwen2Moe(const ModelConfig& c) : StandardAttentionArchitecture(c) {
     attn_.qkvBias = c.getBool("qkv_bias", true);
     sharedWidth_ = c.getInt("shared_expert_intermediate_size", 0);
   }
@@ -21,9 +21,7 @@ class Qwen2Moe : public Architecture {
   std::string moePrefix(int layer) const override { return layerPrefix(layer) + "mlp."; }
 
   std::vector<TensorSpec> layerTensors(int layer) const override {
-    std::vector<TensorSpec> s;
-    addNorms(s, layer);
-    addStandardAttention(s, cfg_, layer, attn_);
+    std::vector<TensorSpec> s = attentionTensors(layer);
     const std::string p = moePrefix(layer);
     if (!isMoeLayer(layer)) {
       addDenseMlp(s, p, cfg_.intermediateSize);
@@ -38,20 +36,11 @@ class Qwen2Moe : public Architecture {
     return s;
   }
 
-  void prepare(int64_t T, const Runtime& rt) override {
-    rope_ = makeRopeTable(cfg_.rope, cfg_.headDim, cfg_.getInt("max_position_embeddings", T), T, rt);
-  }
 
-  at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const override {
-    return standardAttention(w, cfg_, layer, x, attn_, rope_, qwenSlidingWindow(cfg_, layer));
-  }
 
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
     const std::string p = moePrefix(layer);
-    MoeBlock b;
-    b.routerWeight = w.get(p + "gate.weight");
-    b.routing.topK = topK();
-    b.routing.normalize = cfg_.normTopkProb;
+    MoeBlock b = softmaxRoutedBlock(w, p + "gate.weight", cfg_.normTopkProb);
     stackPerExpert(b, w, p + "experts.", numSlots(layer), "gate_proj", "up_proj", "down_proj");
     if (sharedWidth_ > 0) {
       SharedExpert sh;
@@ -65,9 +54,8 @@ class Qwen2Moe : public Architecture {
   }
 
  private:
-  StandardAttentionSpec attn_;
+  int64_t slidingWindow(int layer) const override { return qwenSlidingWindow(cfg_, layer); }
   int64_t sharedWidth_ = 0;
-  RopeTable rope_;
 };
 
 }  // namespace

@@ -8,9 +8,9 @@
 namespace moe {
 namespace {
 
-class Qwen3Moe : public Architecture {
+class Qwen3Moe : public StandardAttentionArchitecture {
  public:
-  explicit Qwen3Moe(const ModelConfig& c) : Architecture(c) {
+  explicit Qwen3Moe(const ModelConfig& c) : StandardAttentionArchitecture(c) {
     attn_.qkvBias = c.getBool("attention_bias", false);
     attn_.outputBias = attn_.qkvBias;
     attn_.qkNorm = StandardAttentionSpec::QkNorm::PerHead;
@@ -20,9 +20,7 @@ class Qwen3Moe : public Architecture {
   std::string moePrefix(int layer) const override { return layerPrefix(layer) + "mlp."; }
 
   std::vector<TensorSpec> layerTensors(int layer) const override {
-    std::vector<TensorSpec> s;
-    addNorms(s, layer);
-    addStandardAttention(s, cfg_, layer, attn_);
+    std::vector<TensorSpec> s = attentionTensors(layer);
     const std::string p = moePrefix(layer);
     if (!isMoeLayer(layer)) {
       addDenseMlp(s, p, cfg_.intermediateSize);
@@ -33,27 +31,17 @@ class Qwen3Moe : public Architecture {
     return s;
   }
 
-  void prepare(int64_t T, const Runtime& rt) override {
-    rope_ = makeRopeTable(cfg_.rope, cfg_.headDim, cfg_.getInt("max_position_embeddings", T), T, rt);
-  }
 
-  at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const override {
-    return standardAttention(w, cfg_, layer, x, attn_, rope_, qwenSlidingWindow(cfg_, layer));
-  }
 
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
     const std::string p = moePrefix(layer);
-    MoeBlock b;
-    b.routerWeight = w.get(p + "gate.weight");
-    b.routing.topK = topK();
-    b.routing.normalize = cfg_.normTopkProb;
+    MoeBlock b = softmaxRoutedBlock(w, p + "gate.weight", cfg_.normTopkProb);
     stackPerExpert(b, w, p + "experts.", numSlots(layer), "gate_proj", "up_proj", "down_proj");
     return b;
   }
 
  private:
-  StandardAttentionSpec attn_;
-  RopeTable rope_;
+  int64_t slidingWindow(int layer) const override { return qwenSlidingWindow(cfg_, layer); }
 };
 
 }  // namespace

@@ -63,4 +63,29 @@ at::Tensor standardAttention(const LayerWeights& w, const ModelConfig& cfg, int 
   return dense(out, w.get(p + "o_proj.weight"), w.getOr(p + "o_proj.bias"));
 }
 
+void StandardAttentionArchitecture::prepare(int64_t seqLen, const Runtime& rt) {
+  rope_ = makeRopeTable(cfg_.rope, cfg_.headDim, cfg_.getInt("max_position_embeddings", seqLen), seqLen, rt);
+}
+
+at::Tensor StandardAttentionArchitecture::attention(int layer, const LayerWeights& w, const at::Tensor& x) const {
+  return standardAttention(w, cfg_, layer, x, attn_, rope_, slidingWindow(layer));
+}
+
+std::vector<TensorSpec> StandardAttentionArchitecture::attentionTensors(int layer) const {
+  std::vector<TensorSpec> s;
+  addNorms(s, layer);
+  addStandardAttention(s, cfg_, layer, attn_);
+  return s;
+}
+
+MoeBlock StandardAttentionArchitecture::softmaxRoutedBlock(const LayerWeights& w, const std::string& routerName,
+                                                          bool normalize, const std::string& routerBias) const {
+  MoeBlock b;
+  b.routerWeight = w.get(routerName);
+  if (!routerBias.empty()) b.routerBias = w.get(routerBias);
+  b.routing.topK = topK();
+  b.routing.normalize = normalize;
+  return b;
+}
+
 }  // namespace moe

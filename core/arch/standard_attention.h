@@ -21,4 +21,25 @@ void addStandardAttention(std::vector<TensorSpec>& specs, const ModelConfig& cfg
 at::Tensor standardAttention(const LayerWeights& w, const ModelConfig& cfg, int layer, const at::Tensor& x,
                              const StandardAttentionSpec& spec, const RopeTable& rope, int64_t slidingWindow = 0);
 
+// Base of the architectures built on standard attention: it owns the attention flags and the
+// rotary table, and supplies prepare() and attention(); the subclass sets attn_ in its
+// constructor and overrides slidingWindow() where some layers use one.
+class StandardAttentionArchitecture : public Architecture {
+ public:
+  using Architecture::Architecture;
+  void prepare(int64_t seqLen, const Runtime& rt) override;
+  at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const override;
+
+ protected:
+  virtual int64_t slidingWindow(int /*layer*/) const { return 0; }
+  // Norms and attention tensors of a layer: the start of every subclass's table.
+  std::vector<TensorSpec> attentionTensors(int layer) const;
+  // A softmax top-k router at `routerName` (+ optional bias), weights renormalised when asked.
+  MoeBlock softmaxRoutedBlock(const LayerWeights& w, const std::string& routerName, bool normalize,
+                              const std::string& routerBias = "") const;
+
+  StandardAttentionSpec attn_;
+  RopeTable rope_;
+};
+
 }  // namespace moe
