@@ -1,0 +1,35 @@
+#pragma once
+// Everything the explorer shows about one analysis, read from the store once: the store's
+// description, every MoE block's statistics and (when the model folder is available) a memory
+// model taken from the checkpoint's tensor headers. Plain data: no torch, no Qt.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/analysis/layer_stats.h"
+#include "core/analysis/store.h"
+
+namespace moe {
+namespace gui {
+
+struct MemoryModel {
+  bool known = false;
+  double totalBytes = 0;                // the whole checkpoint as stored
+  std::vector<double> layerBytes;       // per decoder layer, as stored
+  std::vector<double> bytesPerExpert;   // per MoE block: bytes one routed expert takes
+};
+
+struct AnalysisData {
+  std::string storePath;
+  moe::AnalysisInfo info;
+  std::vector<moe::LayerStats> layers;  // index = MoE block
+  MemoryModel memory;
+
+  int numMoeLayers() const { return static_cast<int>(layers.size()); }
+  int64_t maxExperts() const;
+};
+
+using AnalysisDataPtr = std::shared_ptr<const AnalysisData>;
+
+}  // namespace gui
+}  // namespace moe

@@ -1,0 +1,153 @@
+// Core (ATen) headers first: Qt's `slots`/`signals` macros must not be defined while they parse.
+#include "core/analysis/analyzer.h"
+#include "core/analysis/fingerprint.h"
+#include "core/analysis/store.h"
+#include "core/engine/model.h"
+#include "core/engine/token_source.h"
+#include "core/error.h"
+#include "core/merge/memory.h"
+
+#include <filesystem>
+#include <optional>
+
+#include "app/gui/analysis_worker.h"
+
+namespace fs = std::filesystem;
+
+namespace moe {
+namespace gui {
+namespace {
+
+// Bytes per routed expert from two memory previews: unmerged, and every block merged to one slot.
+MemoryModel memoryModel(const moe::Model& model) {
+  MemoryModel m;
+  moe::MergePlan one;
+  one.format = moe::ExportFormat::ExpertMap;
+  const int64_t experts = model.config().numExperts;
+  for (size_t j = 0; j < model.moeLayers().size(); ++j)
+    one.layers.push_back(moe::mergeLayerPlan(static_cast<int>(j), std::vector<int64_t>(static_cast<size_t>(experts), 0),
+                                             moe::MergeStrategy::Average));
+  const moe::MemoryPreview p = moe::previewMemory(model, one);
+  m.totalBytes = static_cast<double>(p.bytesBefore);
+  for (const auto& l : p.layers) {
+    m.layerBytes.push_back(static_cast<double>(l.bytesBefore));
+    if (l.moeIndex >= 0)
+      m.bytesPerExpert.push_back(l.experts > 1 ? static_cast<double>(l.bytesBefore - l.bytesAfter) / (l.experts - 1) : 0);
+  }
+  m.known = true;
+  return m;
+}
+
+AnalysisDataPtr readData(const moe::AnalysisStore& store, const moe::Model* model) {
+  auto d = std::make_shared<AnalysisData>();
+  d->storePath = store.path();
+  d->info = store.info();
+  const auto done = store.completedLayers();
+  if (done.size() != d->info.moeLayers.size())
+    throw moe::Error(moe::ErrorKind::InvalidArgument,
+                     store.path() + " is incomplete (" + std::to_string(done.size()) + " of " +
+                         std::to_string(d->info.moeLayers.size()) + " MoE blocks analysed); run the analysis again to resume it");
+  for (int j : done) d->layers.push_back(store.readLayer(j));
+  if (model) {
+    try {
+      d->memory = memoryModel(*model);
+    } catch (const std::exception&) {
+      d->memory = {};  // memory preview unavailable for this checkpoint: the views show "-"
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
+void AnalysisWorker::analyse(const AnalysisRequest& r) {
+  try {
+    moe::initThreads(r.threads);
+    emit statusChanged(tr("Opening the model\u2026"));
+    const moe::Runtime rt = moe::Runtime::make(r.device.toStdString(), r.dtype.toStdString());
+    auto model = moe::Model::open(r.modelDir.toStdString(), rt);
+    emit statusChanged(tr("Reading the calibration text\u2026"));
+    moe::TokenSourceOptions src;
+    src.sequences = r.sequences;
+    src.length = r.length;
+    const at::Tensor ids = moe::loadTokenIds(r.calibration.toStdString(), model->folder(), src);
+    std::vector<int64_t> flat(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
+
+    moe::AnalysisInfo info;
+    info.modelDir = fs::absolute(model->folder()).string();
+    info.modelType = model->config().modelType;
+    info.modelFingerprint = moe::modelFingerprint(model->folder(), model->store());
+    info.calibrationFingerprint = moe::tokensFingerprint(flat);
+    info.settings = {{"calibration", r.calibration.toStdString()}, {"sequences", ids.size(0)},
+                     {"length", ids.size(1)}, {"random_windows", false}, {"seed", 0},
+                     {"statistic", r.allTokens ? "all" : "routed"}, {"dtype", r.dtype.toStdString()}};
+    info.numLayers = model->numLayers();
+    info.moeLayers = model->moeLayers();
+    for (int l = 0; l < model->numLayers(); ++l)
+      if (!model->arch().isMoeLayer(l)) info.denseLayers.push_back(l);
+    info.numExperts = model->config().numExperts;
+    info.topK = model->config().topK;
+    info.hidden = model->config().hiddenSize;
+    info.tokenShape = {ids.size(0), ids.size(1)};
+    info.tokenIds = flat;
+
+    const std::string path = r.storePath.toStdString();
+    std::optional<moe::AnalysisStore> store;
+    if (fs::exists(path)) {
+      try {
+        store.emplace(moe::AnalysisStore::openForResume(path, info.modelFingerprint, info.calibrationFingerprint));
+      } catch (const moe::Error& e) {
+        if (e.kind() != moe::ErrorKind::Stale && e.kind() != moe::ErrorKind::Format) throw;
+        store.reset();  // a stale or damaged cache entry: start again
+      }
+    }
+    if (!store) {
+      fs::create_directories(fs::path(path).parent_path());
+      store.emplace(moe::AnalysisStore::create(path, info));
+    }
+    if (!store->isComplete()) {
+      emit statusChanged(tr("Analysing %1 MoE blocks\u2026").arg(info.moeLayers.size()));
+      moe::AnalysisOptions options;
+      options.allTokens = r.allTokens;
+      auto progress = [this](const moe::AnalysisProgress& p) {
+        AnalysisProgressInfo i;
+        i.moeDone = p.moeDone;
+        i.moeTotal = p.moeTotal;
+        i.layer = p.layer;
+        i.numLayers = p.numLayers;
+        i.tokens = p.tokens;
+        i.elapsedSeconds = p.elapsedSeconds;
+        i.tokensPerSecond = p.tokensPerSecond;
+        i.etaSeconds = p.etaSeconds;
+        emit progressed(i);
+      };
+      moe::runAnalysis(*model, ids, options, &*store, progress, cancel_);
+    }
+    emit statusChanged(tr("Reading the analysis\u2026"));
+    emit finished(readData(*store, model.get()));
+  } catch (const moe::Error& e) {
+    emit failed(QString::fromStdString(e.what()), e.kind() == moe::ErrorKind::Cancelled);
+  } catch (const std::exception& e) {
+    emit failed(QString::fromStdString(e.what()), false);
+  }
+}
+
+void AnalysisWorker::open(const QString& storePath) {
+  try {
+    emit statusChanged(tr("Reading the analysis\u2026"));
+    const moe::AnalysisStore store = moe::AnalysisStore::open(storePath.toStdString());
+    std::unique_ptr<moe::Model> model;
+    try {
+      if (fs::exists(store.info().modelDir))
+        model = moe::Model::open(store.info().modelDir, moe::Runtime::make("cpu", "fp32"));
+    } catch (const std::exception&) {
+      model.reset();  // the model moved or changed: statistics still open, without the memory model
+    }
+    emit finished(readData(store, model.get()));
+  } catch (const std::exception& e) {
+    emit failed(QString::fromStdString(e.what()), false);
+  }
+}
+
+}  // namespace gui
+}  // namespace moe

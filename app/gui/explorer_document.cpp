@@ -1,0 +1,205 @@
+#include "app/gui/explorer_document.h"
+
+#include <algorithm>
+
+#include "app/gui/merge_plan_builder.h"
+#include "app/gui/plan_edit_command.h"
+#include "core/error.h"
+
+namespace moe {
+namespace gui {
+namespace {
+
+std::string clusteringKey(const PlanState& s) {
+  return std::string(moe::linkageMethodName(s.linkage)) + "/" + moe::representationName(s.representation) + "/" +
+         s.metric;
+}
+
+QString linkageText(moe::LinkageMethod m) {
+  switch (m) {
+    case moe::LinkageMethod::Single: return ExplorerDocument::tr("single");
+    case moe::LinkageMethod::Complete: return ExplorerDocument::tr("complete");
+    case moe::LinkageMethod::Average: return ExplorerDocument::tr("average");
+    case moe::LinkageMethod::Ward: return ExplorerDocument::tr("Ward");
+  }
+  return {};
+}
+
+}  // namespace
+
+ExplorerDocument::ExplorerDocument(QObject* parent) : QObject(parent) { undo_.setUndoLimit(500); }
+
+void ExplorerDocument::setAnalysis(const AnalysisDataPtr& data) {
+  undo_.clear();
+  treeCache_.clear();
+  data_ = data;
+  proxy_ = ErrorProxy(*data_);
+  PlanState first = defaultPlan(*data_);
+  std::string lastError;
+  // Stores analysed with the cheaper statistic lack some representations: fall back in order.
+  for (moe::Representation r : {first.representation, moe::Representation::ExpertOutputRouted,
+                                moe::Representation::RouterLogits, moe::Representation::Weights}) {
+    first.representation = r;
+    try {
+      derived_ = derive(*data_, first, &treesFor(first));
+      lastError.clear();
+      break;
+    } catch (const moe::Error& e) {
+      lastError = e.what();
+    }
+  }
+  if (!lastError.empty()) throw moe::Error(moe::ErrorKind::InvalidArgument, lastError);
+  plan_ = first;
+  current_ = 0;
+  selection_.clear();
+  interactiveOpen_ = false;
+  emit analysisChanged();
+  emit clusteringChanged();
+  emit planChanged();
+  emit currentLayerChanged(current_);
+  emit selectionChanged();
+}
+
+const std::vector<moe::LayerTree>& ExplorerDocument::treesFor(const PlanState& state) {
+  const std::string key = clusteringKey(state);
+  auto it = treeCache_.find(key);
+  if (it == treeCache_.end()) it = treeCache_.emplace(key, buildTrees(*data_, state)).first;
+  return it->second;
+}
+
+double ExplorerDocument::layerError(int j) const {
+  return hasAnalysis() ? proxy_.layerError(j, clusters(j)) : -1;
+}
+
+double ExplorerDocument::meanError() const {
+  if (!proxy_.available() || numMoeLayers() == 0) return -1;
+  double sum = 0;
+  for (int j = 0; j < numMoeLayers(); ++j) sum += layerError(j);
+  return sum / numMoeLayers();
+}
+
+void ExplorerDocument::setCurrentLayer(int j) {
+  if (!hasAnalysis() || j < 0 || j >= numMoeLayers() || j == current_) return;
+  current_ = j;
+  selection_.clear();
+  emit currentLayerChanged(j);
+  emit selectionChanged();
+}
+
+void ExplorerDocument::setSelection(const std::vector<int64_t>& experts) {
+  if (experts == selection_) return;
+  selection_ = experts;
+  emit selectionChanged();
+}
+
+void ExplorerDocument::applyState(const PlanState& state) {
+  const bool rebuilt = !state.sameClustering(plan_);
+  derived_ = derive(*data_, state, &treesFor(state));
+  plan_ = state;
+  if (rebuilt) emit clusteringChanged();
+  emit planChanged();
+}
+
+void ExplorerDocument::push(const PlanState& next, const QString& text, int serial) {
+  if (!hasAnalysis() || next == plan_) return;
+  try {
+    derive(*data_, next, &treesFor(next));  // validate before it reaches the undo stack
+  } catch (const moe::Error& e) {
+    emit editRejected(QString::fromStdString(e.what()));
+    return;
+  }
+  undo_.push(new PlanEditCommand(this, plan_, next, text, serial));
+}
+
+int ExplorerDocument::mergeSerial(bool interactive) {
+  if (!interactive) return -1;
+  if (!interactiveOpen_) ++serial_, interactiveOpen_ = true;
+  return serial_;
+}
+
+void ExplorerDocument::editGlobalK(int64_t k, bool interactive) {
+  PlanState next = plan_;
+  next.globalK = k;
+  next.layerK.clear();
+  if (next.allocation == Allocation::Distance) next.allocation = Allocation::Uniform;
+  push(next, next.allocation == Allocation::Frequency ? tr("Set the expert budget to %1 per layer").arg(k)
+                                                      : tr("Set K = %1 for every layer").arg(k),
+       mergeSerial(interactive));
+}
+
+void ExplorerDocument::editLayerK(int j, int64_t k, bool interactive) {
+  if (!hasAnalysis() || j < 0 || j >= numMoeLayers()) return;
+  PlanState next = plan_;
+  next.layerK[j] = std::clamp<int64_t>(k, 1, stats(j).numExperts);
+  push(next, tr("Set K = %1 for layer %2").arg(next.layerK[j]).arg(stats(j).layer), mergeSerial(interactive));
+}
+
+void ExplorerDocument::resetLayerK(int j) {
+  PlanState next = plan_;
+  if (next.layerK.erase(j) == 0) return;
+  push(next, tr("Reset K of layer %1").arg(stats(j).layer));
+}
+
+void ExplorerDocument::clearLayerOverrides() {
+  PlanState next = plan_;
+  next.layerK.clear();
+  push(next, tr("Reset per-layer K"));
+}
+
+void ExplorerDocument::editLinkage(moe::LinkageMethod method) {
+  PlanState next = plan_;
+  next.linkage = method;
+  push(next, tr("Use %1 linkage").arg(linkageText(method)));
+}
+
+void ExplorerDocument::editRepresentation(moe::Representation representation) {
+  PlanState next = plan_;
+  next.representation = representation;
+  push(next, tr("Compare experts by %1").arg(QString::fromLatin1(moe::representationName(representation))));
+}
+
+void ExplorerDocument::editMetric(const std::string& metric) {
+  PlanState next = plan_;
+  next.metric = metric;
+  push(next, tr("Use %1 distance").arg(QString::fromStdString(metric)));
+}
+
+void ExplorerDocument::editAllocation(Allocation allocation) {
+  PlanState next = plan_;
+  next.allocation = allocation;
+  next.layerK.clear();
+  if (allocation == Allocation::Distance) {
+    // Start from the height that keeps the current K on average.
+    double h = 0;
+    for (int j = 0; j < numMoeLayers(); ++j) h += cutHeightForK(tree(j).linkage, k(j));
+    next.height = numMoeLayers() > 0 ? h / numMoeLayers() : 0;
+  }
+  const QString names[] = {tr("uniform"), tr("global frequency"), tr("distance threshold")};
+  push(next, tr("Allocate clusters by %1").arg(names[static_cast<int>(allocation)]));
+}
+
+void ExplorerDocument::editHeight(double height) {
+  PlanState next = plan_;
+  next.height = height;
+  next.allocation = Allocation::Distance;
+  next.layerK.clear();
+  push(next, tr("Cut every tree at height %1").arg(height, 0, 'g', 4));
+}
+
+void ExplorerDocument::editStrategy(moe::MergeStrategy strategy) {
+  PlanState next = plan_;
+  next.strategy = strategy;
+  push(next, tr("Use the %1 strategy").arg(QString::fromLatin1(moe::mergeStrategyName(strategy))));
+}
+
+void ExplorerDocument::loadPlan(const QString& path) {
+  if (!hasAnalysis()) return;
+  push(loadPlanFile(path.toStdString(), *data_, plan_), tr("Load plan %1").arg(path.section('/', -1)));
+}
+
+void ExplorerDocument::savePlan(const QString& path) const {
+  savePlanFile(path.toStdString(), *data_, plan_, derived_);
+}
+
+}  // namespace gui
+}  // namespace moe

@@ -1,0 +1,93 @@
+#pragma once
+// The open analysis and the plan being edited. Every plan edit goes through the undo stack as a
+// PlanEditCommand; views listen to the signals and read the derived trees, K and clusters.
+#include <QObject>
+#include <QUndoStack>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "app/gui/analysis_data.h"
+#include "app/gui/plan_derivation.h"
+#include "app/gui/plan_metrics.h"
+#include "app/gui/plan_state.h"
+
+namespace moe {
+namespace gui {
+
+class ExplorerDocument : public QObject {
+  Q_OBJECT
+
+ public:
+  explicit ExplorerDocument(QObject* parent = nullptr);
+
+  QUndoStack* undoStack() { return &undo_; }
+  bool hasAnalysis() const { return data_ != nullptr; }
+  const AnalysisData& analysis() const { return *data_; }
+  AnalysisDataPtr analysisPtr() const { return data_; }
+  // Replaces the analysis; the plan starts from defaultPlan() and the undo history is cleared.
+  void setAnalysis(const AnalysisDataPtr& data);
+
+  int numMoeLayers() const { return data_ ? data_->numMoeLayers() : 0; }
+  const PlanState& plan() const { return plan_; }
+  const DerivedPlan& derived() const { return derived_; }
+  const moe::LayerStats& stats(int j) const { return data_->layers.at(static_cast<size_t>(j)); }
+  const moe::LayerTree& tree(int j) const { return derived_.trees.at(static_cast<size_t>(j)); }
+  int64_t k(int j) const { return derived_.k.at(static_cast<size_t>(j)); }
+  const std::vector<int64_t>& clusters(int j) const { return derived_.clusters.at(static_cast<size_t>(j)); }
+  double layerError(int j) const;  // proxy, negative when unavailable
+  double meanError() const;
+  double memoryAfterPlan() const { return data_ ? memoryAfter(*data_, derived_.k) : 0; }
+  const ErrorProxy& errorProxy() const { return proxy_; }
+
+  int currentLayer() const { return current_; }
+  void setCurrentLayer(int j);
+  const std::vector<int64_t>& selection() const { return selection_; }
+  void setSelection(const std::vector<int64_t>& experts);
+
+  // Plan edits; each pushes one undoable command (a rejected edit emits editRejected instead).
+  void editGlobalK(int64_t k, bool interactive = false);
+  // interactive: part of a drag; consecutive interactive edits of one block merge into one command.
+  void editLayerK(int j, int64_t k, bool interactive = false);
+  void endInteractiveEdit() { interactiveOpen_ = false; }
+  void resetLayerK(int j);  // back to the global allocation for block j
+  void clearLayerOverrides();
+  void editLinkage(moe::LinkageMethod method);
+  void editRepresentation(moe::Representation representation);
+  void editMetric(const std::string& metric);
+  void editAllocation(Allocation allocation);
+  void editHeight(double height);
+  void editStrategy(moe::MergeStrategy strategy);
+  void loadPlan(const QString& path);  // throws moe::Error
+  void savePlan(const QString& path) const;
+
+  // Applies a state already validated by an edit (used by undo/redo).
+  void applyState(const PlanState& state);
+
+ signals:
+  void analysisChanged();
+  void planChanged();
+  void clusteringChanged();  // trees were rebuilt (linkage, representation or metric changed)
+  void currentLayerChanged(int j);
+  void selectionChanged();
+  void editRejected(const QString& reason);
+
+ private:
+  void push(const PlanState& next, const QString& text, int serial = -1);
+  int mergeSerial(bool interactive);
+  const std::vector<moe::LayerTree>& treesFor(const PlanState& state);  // cached per clustering choice
+
+  QUndoStack undo_;
+  AnalysisDataPtr data_;
+  PlanState plan_;
+  DerivedPlan derived_;
+  ErrorProxy proxy_;
+  std::map<std::string, std::vector<moe::LayerTree>> treeCache_;
+  int current_ = 0;
+  std::vector<int64_t> selection_;
+  bool interactiveOpen_ = false;
+  int serial_ = 0;
+};
+
+}  // namespace gui
+}  // namespace moe

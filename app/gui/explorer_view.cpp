@@ -1,0 +1,249 @@
+#include "app/gui/explorer_view.h"
+
+#include <QComboBox>
+#include <QDataStream>
+#include <QHBoxLayout>
+#include <QIODevice>
+#include <QLabel>
+#include <QSignalBlocker>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QToolButton>
+
+#include "app/gui/explorer_document.h"
+#include "app/gui/panel.h"
+#include "app/gui/plan_summary.h"
+#include "widgets/dendrogram_view.h"
+#include "widgets/heatmap_view.h"
+#include "widgets/layer_table.h"
+#include "widgets/tradeoff_plot.h"
+#include "widgets/usage_chart.h"
+
+namespace moe {
+namespace gui {
+
+ExplorerView::ExplorerView(ExplorerDocument* doc, QWidget* parent) : QWidget(parent), doc_(doc) {
+  table_ = new widgets::LayerTable(this);
+  dendrogram_ = new widgets::DendrogramView(this);
+  heatmap_ = new widgets::HeatmapView(this);
+  usage_ = new widgets::UsageChart(this);
+  tradeoff_ = new widgets::TradeoffPlot(this);
+  dendrogram_->setToolTip(QString());
+
+  auto* tablePanel = new Panel(tr("Layers"), table_, this);
+  auto* summaryPanel = new Panel(tr("Plan"), new PlanSummary(doc_, this), this);
+  auto* left = new QSplitter(Qt::Vertical, this);
+  left->addWidget(tablePanel);
+  left->addWidget(summaryPanel);
+  left->setStretchFactor(0, 3);
+  left->setStretchFactor(1, 2);
+  treePanel_ = new Panel(tr("Dendrogram"), dendrogram_, this);
+  heatPanel_ = new Panel(tr("Expert distances"), heatmap_, this);
+  usagePanel_ = new Panel(tr("Usage and REAP"), usage_, this);
+  tradeoffPanel_ = new Panel(tr("Trade-off"), tradeoff_, this);
+
+  auto* kLabel = new QLabel(tr("K"), this);
+  layerK_ = new QSpinBox(this);
+  layerK_->setToolTip(tr("Clusters kept in this layer (drag the red cut line to change it)"));
+  layerK_->setKeyboardTracking(false);
+  resetK_ = new QToolButton(this);
+  resetK_->setText(tr("Reset"));
+  resetK_->setToolTip(tr("Use the global allocation for this layer again"));
+  resetK_->setAutoRaise(true);
+  treePanel_->addHeaderWidget(kLabel);
+  treePanel_->addHeaderWidget(layerK_);
+  treePanel_->addHeaderWidget(resetK_);
+  order_ = new QComboBox(this);
+  order_->addItem(tr("Dendrogram order"));
+  order_->addItem(tr("Expert order"));
+  order_->setToolTip(tr("Order of the rows and columns"));
+  heatPanel_->addHeaderWidget(order_);
+
+  top_ = new QSplitter(Qt::Horizontal, this);
+  top_->addWidget(treePanel_);
+  top_->addWidget(heatPanel_);
+  top_->setStretchFactor(0, 3);
+  top_->setStretchFactor(1, 2);
+  bottom_ = new QSplitter(Qt::Horizontal, this);
+  bottom_->addWidget(usagePanel_);
+  bottom_->addWidget(tradeoffPanel_);
+  bottom_->setStretchFactor(0, 3);
+  bottom_->setStretchFactor(1, 2);
+  right_ = new QSplitter(Qt::Vertical, this);
+  right_->addWidget(top_);
+  right_->addWidget(bottom_);
+  right_->setStretchFactor(0, 3);
+  right_->setStretchFactor(1, 2);
+  outer_ = new QSplitter(Qt::Horizontal, this);
+  outer_->addWidget(left);
+  outer_->addWidget(right_);
+  outer_->setStretchFactor(0, 0);
+  outer_->setStretchFactor(1, 1);
+  outer_->setSizes({400, 1200});
+  for (QSplitter* s : {top_, bottom_, right_, outer_, left}) s->setChildrenCollapsible(false);
+  auto* layout = new QHBoxLayout(this);
+  layout->setContentsMargins(6, 6, 6, 6);
+  layout->addWidget(outer_);
+
+  connect(doc_, &ExplorerDocument::analysisChanged, this, &ExplorerView::onAnalysisChanged);
+  connect(doc_, &ExplorerDocument::clusteringChanged, this, &ExplorerView::onClusteringChanged);
+  connect(doc_, &ExplorerDocument::planChanged, this, &ExplorerView::onPlanChanged);
+  connect(doc_, &ExplorerDocument::currentLayerChanged, this, &ExplorerView::onLayerChanged);
+  connect(doc_, &ExplorerDocument::selectionChanged, this, &ExplorerView::onSelectionChanged);
+  connect(table_, &widgets::LayerTable::moeLayerSelected, doc_, &ExplorerDocument::setCurrentLayer);
+  connect(dendrogram_, &widgets::DendrogramView::kRequested, this,
+          [this](int k) { doc_->editLayerK(doc_->currentLayer(), k, true); });
+  connect(dendrogram_, &widgets::DendrogramView::cutDragFinished, doc_, &ExplorerDocument::endInteractiveEdit);
+  connect(dendrogram_, &widgets::DendrogramView::subtreeClicked, doc_, &ExplorerDocument::setSelection);
+  connect(heatmap_, &widgets::HeatmapView::expertsClicked, doc_, &ExplorerDocument::setSelection);
+  connect(layerK_, qOverload<int>(&QSpinBox::valueChanged), this,
+          [this](int k) { doc_->editLayerK(doc_->currentLayer(), k); });
+  connect(resetK_, &QToolButton::clicked, this, [this] { doc_->resetLayerK(doc_->currentLayer()); });
+  connect(order_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { refreshLayerViews(true); });
+}
+
+bool ExplorerView::leafOrder() const { return order_->currentIndex() == 0; }
+
+void ExplorerView::onAnalysisChanged() {
+  refreshTable();
+  table_->selectMoeIndex(doc_->currentLayer());
+}
+
+void ExplorerView::onClusteringChanged() {
+  refreshLayerViews(true);
+  refreshTradeoff();
+}
+
+void ExplorerView::onPlanChanged() {
+  refreshTable();
+  refreshLayerViews(false);
+  if (!doc_->hasAnalysis()) return;
+  widgets::TradeoffPoint p;
+  p.memory = doc_->analysis().memory.known ? doc_->memoryAfterPlan() / 1e6 : 0;
+  if (!doc_->analysis().memory.known) {
+    double kept = 0, total = 0;
+    for (int j = 0; j < doc_->numMoeLayers(); ++j) kept += doc_->k(j), total += doc_->stats(j).numExperts;
+    p.memory = total > 0 ? 100.0 * kept / total : 0;
+  }
+  p.error = doc_->meanError();
+  tradeoff_->setCurrent(p);
+}
+
+void ExplorerView::onLayerChanged() {
+  table_->selectMoeIndex(doc_->currentLayer());
+  refreshLayerViews(true);
+}
+
+void ExplorerView::onSelectionChanged() {
+  heatmap_->setHighlightedExperts(doc_->selection());
+  dendrogram_->setSelectedExperts(doc_->selection());
+  usage_->setHighlightedExperts(doc_->selection());
+}
+
+void ExplorerView::refreshTable() {
+  if (!doc_->hasAnalysis()) return;
+  const AnalysisData& data = doc_->analysis();
+  std::vector<widgets::LayerRow> rows;
+  for (int l = 0; l < static_cast<int>(data.info.numLayers); ++l) {
+    widgets::LayerRow row;
+    row.layer = l;
+    for (int j = 0; j < data.numMoeLayers(); ++j)
+      if (data.layers[static_cast<size_t>(j)].layer == l) row.moeIndex = j;
+    if (row.moeIndex >= 0) {
+      const int j = row.moeIndex;
+      row.experts = doc_->stats(j).numExperts;
+      row.k = doc_->k(j);
+      row.overridden = doc_->plan().layerK.count(j) > 0;
+      if (data.memory.known) row.memory = QString::fromStdString(formatBytes(layerMemoryAfter(data, j, row.k)));
+      row.error = doc_->layerError(j);
+      for (int64_t e : doc_->tree(j).leafOrder) {
+        row.usage.push_back(doc_->stats(j).usageFrequency[static_cast<size_t>(e)]);
+        row.clusters.push_back(doc_->clusters(j)[static_cast<size_t>(e)]);
+      }
+    } else if (data.memory.known && l < static_cast<int>(data.memory.layerBytes.size())) {
+      row.memory = QString::fromStdString(formatBytes(data.memory.layerBytes[static_cast<size_t>(l)]));
+    }
+    rows.push_back(row);
+  }
+  table_->setRows(rows);
+}
+
+void ExplorerView::refreshLayerViews(bool treeChanged) {
+  if (!doc_->hasAnalysis()) return;
+  const int j = doc_->currentLayer();
+  const moe::LayerStats& s = doc_->stats(j);
+  const moe::LayerTree& t = doc_->tree(j);
+  const std::vector<int64_t>& clusters = doc_->clusters(j);
+  const std::vector<int64_t> order = leafOrder() ? t.leafOrder : std::vector<int64_t>{};
+  if (treeChanged) {
+    dendrogram_->setTree(t.linkage, s.usageFrequency);
+    heatmap_->setData(t.distances, order, s.usageFrequency, clusters);
+    heatmap_->setValueLabel(doc_->plan().metric == "cosine" ? tr("cosine distance") : tr("Euclidean distance"));
+  } else {
+    heatmap_->setClusters(clusters);
+  }
+  dendrogram_->setClusters(doc_->k(j), clusters);
+  usage_->setData(s.usageFrequency, s.reapScore, t.leafOrder, clusters);
+  {
+    const QSignalBlocker block(layerK_);
+    layerK_->setRange(1, static_cast<int>(s.numExperts));
+    layerK_->setValue(static_cast<int>(doc_->k(j)));
+  }
+  resetK_->setEnabled(doc_->plan().layerK.count(j) > 0);
+  const QString title = tr("layer %1 \u00b7 %2 experts \u00b7 top-%3").arg(s.layer).arg(s.numExperts).arg(s.topK);
+  treePanel_->setSubtitle(title);
+  heatPanel_->setSubtitle(tr("layer %1").arg(s.layer));
+  usagePanel_->setSubtitle(tr("layer %1 \u00b7 %2 calibration tokens").arg(s.layer).arg(s.tokens));
+  onSelectionChanged();
+}
+
+void ExplorerView::refreshTradeoff() {
+  if (!doc_->hasAnalysis()) return;
+  const AnalysisData& data = doc_->analysis();
+  std::vector<widgets::TradeoffPoint> curve;
+  const int64_t maxE = data.maxExperts();
+  int64_t totalExperts = 0;
+  for (const auto& s : data.layers) totalExperts += s.numExperts;
+  for (int64_t K = maxE; K >= 1; --K) {
+    std::vector<int64_t> k;
+    double err = 0;
+    int64_t kept = 0;
+    for (int j = 0; j < doc_->numMoeLayers(); ++j) {
+      k.push_back(std::min(K, doc_->stats(j).numExperts));
+      kept += k.back();
+      err += doc_->errorProxy().layerError(j, leafOrderedClusters(doc_->tree(j), k.back()));
+    }
+    widgets::TradeoffPoint p;
+    p.k = static_cast<int>(K);
+    p.memory = data.memory.known ? memoryAfter(data, k) / 1e6 : 100.0 * kept / std::max<int64_t>(1, totalExperts);
+    p.error = doc_->numMoeLayers() > 0 ? err / doc_->numMoeLayers() : 0;
+    curve.push_back(p);
+  }
+  tradeoff_->setAxisLabels(data.memory.known ? tr("model size (MB)") : tr("experts kept (%)"),
+                           tr("output error (proxy)"));
+  tradeoff_->setCurve(curve);
+  tradeoffPanel_->setSubtitle(tr("uniform K from %1 to 1, mean over layers").arg(maxE));
+}
+
+QByteArray ExplorerView::saveLayout() const {
+  QByteArray out;
+  QDataStream s(&out, QIODevice::WriteOnly);
+  s << outer_->saveState() << right_->saveState() << top_->saveState() << bottom_->saveState() << order_->currentIndex();
+  return out;
+}
+
+void ExplorerView::restoreLayout(const QByteArray& state) {
+  QDataStream s(state);
+  QByteArray a, b, c, d;
+  int order = 0;
+  s >> a >> b >> c >> d >> order;
+  if (s.status() != QDataStream::Ok) return;
+  outer_->restoreState(a);
+  right_->restoreState(b);
+  top_->restoreState(c);
+  bottom_->restoreState(d);
+  order_->setCurrentIndex(order);
+}
+
+}  // namespace gui
+}  // namespace moe

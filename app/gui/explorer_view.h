@@ -1,0 +1,75 @@
+#pragma once
+// The explorer's main area: layer navigator, dendrogram, distance heatmap, usage chart and the
+// trade-off plot, all showing the document's current layer and plan and kept in sync with it.
+#include <QWidget>
+
+class QComboBox;
+class QSpinBox;
+class QSplitter;
+class QToolButton;
+
+namespace moe {
+namespace widgets {
+class DendrogramView;
+class HeatmapView;
+class LayerTable;
+class TradeoffPlot;
+class UsageChart;
+}  // namespace widgets
+}  // namespace moe
+
+namespace moe {
+namespace gui {
+
+class ExplorerDocument;
+class Panel;
+
+class ExplorerView : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit ExplorerView(ExplorerDocument* doc, QWidget* parent = nullptr);
+
+  widgets::DendrogramView* dendrogram() const { return dendrogram_; }
+  widgets::HeatmapView* heatmap() const { return heatmap_; }
+  widgets::LayerTable* layerTable() const { return table_; }
+  widgets::UsageChart* usageChart() const { return usage_; }
+  widgets::TradeoffPlot* tradeoff() const { return tradeoff_; }
+  QSpinBox* layerKSpin() const { return layerK_; }
+  QComboBox* orderCombo() const { return order_; }
+  bool leafOrder() const;
+
+  QByteArray saveLayout() const;
+  void restoreLayout(const QByteArray& state);
+
+ private:
+  void onAnalysisChanged();
+  void onClusteringChanged();
+  void onPlanChanged();
+  void onLayerChanged();
+  void onSelectionChanged();
+  void refreshTable();
+  void refreshTradeoff();
+  void refreshLayerViews(bool treeChanged);
+
+  ExplorerDocument* doc_;
+  widgets::LayerTable* table_;
+  widgets::DendrogramView* dendrogram_;
+  widgets::HeatmapView* heatmap_;
+  widgets::UsageChart* usage_;
+  widgets::TradeoffPlot* tradeoff_;
+  Panel* treePanel_;
+  Panel* heatPanel_;
+  Panel* usagePanel_;
+  Panel* tradeoffPanel_;
+  QSpinBox* layerK_;
+  QToolButton* resetK_;
+  QComboBox* order_;
+  QSplitter* outer_;
+  QSplitter* right_;
+  QSplitter* top_;
+  QSplitter* bottom_;
+};
+
+}  // namespace gui
+}  // namespace moe

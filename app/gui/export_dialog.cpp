@@ -1,0 +1,149 @@
+#include "app/gui/export_dialog.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QStandardItemModel>
+#include <QVBoxLayout>
+
+#include "app/gui/explorer_document.h"
+#include "app/gui/merge_plan_builder.h"
+#include "core/error.h"
+
+namespace moe {
+namespace gui {
+namespace {
+
+bool uniformK(const ExplorerDocument& doc) {
+  for (int j = 0; j < doc.numMoeLayers(); ++j)
+    if (doc.k(j) != doc.k(0)) return false;
+  return true;
+}
+
+QString metricsMarkdown(const ExplorerDocument& doc) {
+  QString md = "| MoE block | layer | experts | K | output error (proxy) |\n|---|---|---|---|---|\n";
+  for (int j = 0; j < doc.numMoeLayers(); ++j)
+    md += QString("| %1 | %2 | %3 | %4 | %5 |\n")
+              .arg(j)
+              .arg(doc.stats(j).layer)
+              .arg(doc.stats(j).numExperts)
+              .arg(doc.k(j))
+              .arg(doc.layerError(j), 0, 'f', 4);
+  md += "\nThe output error is MoEScope's proxy: the usage-weighted relative error of replacing each expert's mean "
+        "output on the calibration tokens by its group's frequency-weighted mean output.\n";
+  return md;
+}
+
+}  // namespace
+
+ExportRequest makeExportRequest(const ExplorerDocument& doc, moe::ExportFormat format, moe::RouterMode router,
+                                const QString& target, qint64 shardBytes) {
+  ExportRequest r;
+  r.modelDir = QString::fromStdString(doc.analysis().info.modelDir);
+  r.target = target;
+  r.shardBytes = shardBytes;
+  r.plan = toMergePlan(doc.analysis(), doc.plan(), doc.derived());
+  r.plan.format = format;
+  for (auto& lp : r.plan.layers) lp.router = router;
+  if (format == moe::ExportFormat::Compact && !uniformK(doc))
+    throw moe::Error(moe::ErrorKind::InvalidArgument,
+                     "the compact format needs the same K in every layer; use the expert-map format or a uniform plan");
+  if (format == moe::ExportFormat::ExpertMap && moe::isPruneStrategy(doc.plan().strategy))
+    throw moe::Error(moe::ErrorKind::InvalidArgument, "pruned plans can only be exported in the compact format");
+  r.plan.validate();
+  r.metricsMarkdown = metricsMarkdown(doc);
+  return r;
+}
+
+ExportDialog::ExportDialog(const ExplorerDocument& doc, QWidget* parent) : QDialog(parent), doc_(doc) {
+  setWindowTitle(tr("Export Merged Model"));
+  auto* form = new QFormLayout;
+  format_ = new QComboBox(this);
+  format_->addItem(tr("Compact: K experts per layer, loads in stock transformers"));
+  format_->addItem(tr("Expert map: original router, K per layer (the paper's tied model)"));
+  auto* items = qobject_cast<QStandardItemModel*>(format_->model());
+  const bool uniform = uniformK(doc);
+  const bool prune = moe::isPruneStrategy(doc.plan().strategy);
+  items->item(0)->setEnabled(uniform);
+  items->item(1)->setEnabled(!prune);
+  format_->setCurrentIndex(uniform ? 0 : 1);
+  form->addRow(tr("Format:"), format_);
+  router_ = new QComboBox(this);
+  router_->addItem(tr("Average of the member rows"));
+  router_->addItem(tr("Usage-weighted average of the member rows"));
+  form->addRow(tr("Compact router:"), router_);
+  const QFileInfo model(QString::fromStdString(doc.analysis().info.modelDir));
+  const QString suggestion = model.absolutePath() + "/" + model.fileName() +
+                             (uniform ? QString("-merged-k%1").arg(doc.k(0)) : QString("-merged"));
+  target_ = new QLineEdit(QDir::toNativeSeparators(suggestion), this);
+  auto* browse = new QPushButton(tr("Browse\u2026"), this);
+  auto* row = new QWidget(this);
+  auto* rowLayout = new QHBoxLayout(row);
+  rowLayout->setContentsMargins(0, 0, 0, 0);
+  rowLayout->addWidget(target_, 1);
+  rowLayout->addWidget(browse);
+  form->addRow(tr("Output folder:"), row);
+  shard_ = new QSpinBox(this);
+  shard_->setRange(1, 100000);
+  shard_->setValue(5000);
+  shard_->setSuffix(tr(" MB"));
+  form->addRow(tr("Shard size:"), shard_);
+  summary_ = new QLabel(this);
+  summary_->setWordWrap(true);
+  form->addRow(tr("Result:"), summary_);
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+  buttons->button(QDialogButtonBox::Ok)->setText(tr("Export"));
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(form);
+  layout->addWidget(buttons);
+  setMinimumWidth(600);
+  connect(buttons, &QDialogButtonBox::accepted, this, &ExportDialog::accept);
+  connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+  connect(browse, &QPushButton::clicked, this, [this] {
+    const QString d = QFileDialog::getSaveFileName(this, tr("Output Folder"), target_->text(), QString(), nullptr,
+                                                   QFileDialog::ShowDirsOnly);
+    if (!d.isEmpty()) target_->setText(d);
+  });
+  connect(format_, qOverload<int>(&QComboBox::currentIndexChanged), this, &ExportDialog::updateSummary);
+  updateSummary();
+}
+
+void ExportDialog::updateSummary() {
+  router_->setEnabled(format_->currentIndex() == 0);
+  QStringList ks;
+  for (int j = 0; j < doc_.numMoeLayers(); ++j) ks << QString::number(doc_.k(j));
+  QString text = tr("K per layer: %1").arg(ks.join(", "));
+  if (doc_.analysis().memory.known)
+    text += "\n" + tr("About %1 (from %2)")
+                       .arg(QString::fromStdString(formatBytes(doc_.memoryAfterPlan())),
+                            QString::fromStdString(formatBytes(doc_.analysis().memory.totalBytes)));
+  summary_->setText(text);
+}
+
+ExportRequest ExportDialog::request() const {
+  return makeExportRequest(doc_, format_->currentIndex() == 0 ? moe::ExportFormat::Compact : moe::ExportFormat::ExpertMap,
+                           router_->currentIndex() == 0 ? moe::RouterMode::Average : moe::RouterMode::FrequencyWeighted,
+                           QDir::fromNativeSeparators(target_->text()), static_cast<qint64>(shard_->value()) * 1'000'000);
+}
+
+void ExportDialog::accept() {
+  try {
+    (void)request();
+  } catch (const moe::Error& e) {
+    QMessageBox::warning(this, tr("Cannot export this plan"), QString::fromStdString(e.what()));
+    return;
+  }
+  QDialog::accept();
+}
+
+}  // namespace gui
+}  // namespace moe

@@ -1,0 +1,30 @@
+#pragma once
+// What to export: the plan (already in the merge-plan form), the source model and the target.
+#include <QMetaType>
+#include <QString>
+
+#include "core/merge/plan.h"
+
+namespace moe {
+namespace gui {
+
+struct ExportRequest {
+  QString modelDir;
+  QString target;
+  moe::MergePlan plan;
+  qint64 shardBytes = 5'000'000'000;
+  QString metricsMarkdown;  // for the model card
+};
+
+struct ExportSummary {
+  QString folder;
+  int files = 0;
+  qint64 tensorBytes = 0;
+  qint64 tensors = 0;
+};
+
+}  // namespace gui
+}  // namespace moe
+
+Q_DECLARE_METATYPE(moe::gui::ExportRequest)
+Q_DECLARE_METATYPE(moe::gui::ExportSummary)

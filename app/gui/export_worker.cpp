@@ -1,0 +1,70 @@
+// Core (ATen) headers first: Qt's `slots`/`signals` macros must not be defined while they parse.
+#include "core/analysis/fingerprint.h"
+#include "core/engine/model.h"
+#include "core/error.h"
+#include "core/merge/export.h"
+
+#include "app/gui/export_worker.h"
+
+namespace moe {
+namespace gui {
+
+void ExportWorker::run(const ExportRequest& r) {
+  try {
+    auto model = moe::Model::open(r.modelDir.toStdString(), moe::Runtime::make("cpu", "fp32"));
+    moe::ExportOptions options;
+    options.fingerprint = moe::modelFingerprint(model->folder(), model->store());
+    options.shardBytes = r.shardBytes;
+    options.metricsMarkdown = r.metricsMarkdown.toStdString();
+    options.progress = [this](int64_t done, int64_t total) {
+      emit progressed(done, total);
+      if (*cancel_) throw moe::Error(moe::ErrorKind::Cancelled, "export cancelled");
+    };
+    if (*cancel_) throw moe::Error(moe::ErrorKind::Cancelled, "export cancelled");
+    const moe::ExportResult res = moe::exportMergedModel(*model, r.plan, r.target.toStdString(), options);
+    ExportSummary s;
+    s.folder = QString::fromStdString(res.folder);
+    s.files = static_cast<int>(res.files.size());
+    s.tensorBytes = res.tensorBytes;
+    s.tensors = res.numTensors;
+    emit finished(s);
+  } catch (const moe::Error& e) {
+    emit failed(QString::fromStdString(e.what()), e.kind() == moe::ErrorKind::Cancelled);
+  } catch (const std::exception& e) {
+    emit failed(QString::fromStdString(e.what()), false);
+  }
+}
+
+ExportRunner::ExportRunner(QObject* parent) : QObject(parent) {
+  qRegisterMetaType<ExportRequest>();
+  qRegisterMetaType<ExportSummary>();
+  worker_ = new ExportWorker(&cancel_);
+  worker_->moveToThread(&thread_);
+  connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+  connect(worker_, &ExportWorker::progressed, this, &ExportRunner::progressed);
+  connect(worker_, &ExportWorker::finished, this, [this](const ExportSummary& s) {
+    busy_ = false;
+    emit finished(s);
+  });
+  connect(worker_, &ExportWorker::failed, this, [this](const QString& m, bool cancelled) {
+    busy_ = false;
+    emit failed(m, cancelled);
+  });
+  thread_.setObjectName("moescope-export");
+  thread_.start();
+}
+
+ExportRunner::~ExportRunner() {
+  cancel_ = true;
+  thread_.quit();
+  thread_.wait();
+}
+
+void ExportRunner::start(const ExportRequest& request) {
+  cancel_ = false;
+  busy_ = true;
+  QMetaObject::invokeMethod(worker_, [w = worker_, request] { w->run(request); }, Qt::QueuedConnection);
+}
+
+}  // namespace gui
+}  // namespace moe

@@ -1,0 +1,480 @@
+#include "app/gui/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDesktopServices>
+#include <QUrl>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QPushButton>
+#include <QSettings>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QUndoView>
+#include <QVBoxLayout>
+#include <cstdio>
+
+#include "app/gui/analysis_dialog.h"
+#include "app/gui/analysis_estimate.h"
+#include "app/gui/analysis_runner.h"
+#include "app/gui/app_paths.h"
+#include "app/gui/data_export.h"
+#include "app/gui/explorer_document.h"
+#include "app/gui/explorer_view.h"
+#include "app/gui/export_dialog.h"
+#include "app/gui/export_worker.h"
+#include "app/gui/plan_bar.h"
+#include "app/gui/progress_panel.h"
+#include "app/gui/recent_files.h"
+#include "app/gui/settings_dialog.h"
+#include "app/gui/welcome_page.h"
+#include "core/error.h"
+#include "widgets/dendrogram_view.h"
+#include "widgets/heatmap_view.h"
+#include "widgets/tradeoff_plot.h"
+#include "widgets/usage_chart.h"
+
+namespace moe {
+namespace gui {
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle(QStringLiteral("MoEScope"));
+  setAcceptDrops(true);
+  doc_ = new ExplorerDocument(this);
+  runner_ = new AnalysisRunner(this);
+  exporter_ = new ExportRunner(this);
+
+  auto* central = new QWidget(this);
+  auto* layout = new QVBoxLayout(central);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(0);
+  progress_ = new ProgressPanel(central);
+  stack_ = new QStackedWidget(central);
+  welcome_ = new WelcomePage(stack_);
+  explorer_ = new ExplorerView(doc_, stack_);
+  stack_->addWidget(welcome_);
+  stack_->addWidget(explorer_);
+  layout->addWidget(progress_);
+  layout->addWidget(stack_, 1);
+  setCentralWidget(central);
+
+  planBar_ = new PlanBar(doc_, this);
+  createActions();
+  createMenus();
+  addToolBar(Qt::TopToolBarArea, planBar_);
+
+  auto* undoDock = new QDockWidget(tr("History"), this);
+  undoDock->setObjectName("historyDock");
+  auto* undoView = new QUndoView(doc_->undoStack(), undoDock);
+  undoView->setEmptyLabel(tr("<analysis opened>"));
+  undoDock->setWidget(undoView);
+  addDockWidget(Qt::RightDockWidgetArea, undoDock);
+  undoDock->hide();
+  viewMenu_->addAction(undoDock->toggleViewAction());
+
+  modelLabel_ = new QLabel(this);
+  statusBar()->addPermanentWidget(modelLabel_);
+  statusBar()->showMessage(tr("Ready"));
+
+  connect(welcome_, &WelcomePage::openDemoRequested, this, [this] { openDemo(); });
+  connect(welcome_, &WelcomePage::openModelRequested, this, &MainWindow::chooseModel);
+  connect(welcome_, &WelcomePage::openAnalysisRequested, this, &MainWindow::chooseAnalysis);
+  connect(welcome_, &WelcomePage::openPathRequested, this, &MainWindow::openPath);
+  connect(progress_, &ProgressPanel::cancelRequested, runner_, &AnalysisRunner::cancel);
+  connect(progress_, &ProgressPanel::cancelRequested, exporter_, &ExportRunner::cancel);
+  connect(exporter_, &ExportRunner::progressed, progress_, &ProgressPanel::setByteProgress);
+  connect(exporter_, &ExportRunner::finished, this, [this](const ExportSummary& s) {
+    progress_->finish();
+    updateActions();
+    statusBar()->showMessage(tr("Exported %1").arg(s.folder), 10000);
+    emit exportFinished(s);
+    if (quiet_) return;
+    QMessageBox box(QMessageBox::Information, tr("Export finished"),
+                    tr("Wrote %1 tensors (%2) in %3 files to\n%4")
+                        .arg(s.tensors)
+                        .arg(QString::fromStdString(formatBytes(static_cast<double>(s.tensorBytes))))
+                        .arg(s.files)
+                        .arg(s.folder),
+                    QMessageBox::Ok, this);
+    QPushButton* open = box.addButton(tr("Open Folder"), QMessageBox::ActionRole);
+    box.exec();
+    if (box.clickedButton() == open) QDesktopServices::openUrl(QUrl::fromLocalFile(s.folder));
+  });
+  connect(exporter_, &ExportRunner::failed, this, [this](const QString& message, bool cancelled) {
+    progress_->finish();
+    updateActions();
+    if (cancelled) statusBar()->showMessage(tr("Export cancelled; nothing was written."), 8000);
+    else showProblem(tr("Export failed"), message);
+    emit exportFailed(message, cancelled);
+  });
+  connect(runner_, &AnalysisRunner::statusChanged, progress_, &ProgressPanel::setStatus);
+  connect(runner_, &AnalysisRunner::progressed, this, [this](const AnalysisProgressInfo& p) {
+    progress_->setProgress(p);
+    lastElapsed_ = p.elapsedSeconds;
+  });
+  connect(runner_, &AnalysisRunner::finished, this, [this](const AnalysisDataPtr& data) {
+    progress_->finish();
+    try {
+      doc_->setAnalysis(data);
+    } catch (const moe::Error& e) {
+      showProblem(tr("Cannot show the analysis"), QString::fromStdString(e.what()));
+      updateActions();
+      return;
+    }
+    onAnalysisFinished();
+  });
+  connect(runner_, &AnalysisRunner::failed, this, [this](const QString& message, bool cancelled) {
+    progress_->finish();
+    updateActions();
+    if (cancelled) {
+      statusBar()->showMessage(tr("Analysis cancelled. Finished layers are kept; the next run resumes from them."));
+    } else {
+      showProblem(tr("Analysis failed"), message);
+    }
+    emit analysisFailed(message);
+  });
+  connect(doc_, &ExplorerDocument::editRejected, this,
+          [this](const QString& reason) { statusBar()->showMessage(tr("Edit not applied: %1").arg(reason), 8000); });
+  connect(doc_, &ExplorerDocument::planChanged, this, [this] {
+    if (!doc_->hasAnalysis()) return;
+    const double mem = doc_->memoryAfterPlan();
+    const AnalysisData& d = doc_->analysis();
+    modelLabel_->setText(d.memory.known ? tr("%1 \u00b7 %2 \u2192 %3")
+                                              .arg(QFileInfo(QString::fromStdString(d.info.modelDir)).fileName(),
+                                                   QString::fromStdString(formatBytes(d.memory.totalBytes)),
+                                                   QString::fromStdString(formatBytes(mem)))
+                                        : QFileInfo(QString::fromStdString(d.info.modelDir)).fileName());
+  });
+
+  QSettings s;
+  restoreGeometry(s.value("window/geometry").toByteArray());
+  restoreState(s.value("window/state").toByteArray());
+  explorer_->restoreLayout(s.value("window/explorer").toByteArray());
+  if (!s.contains("window/geometry")) resize(1500, 920);
+  updateActions();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createActions() {
+  openDemo_ = new QAction(tr("Open &Demo"), this);
+  openModel_ = new QAction(QIcon::fromTheme("document-open"), tr("&Open Model\u2026"), this);
+  openModel_->setShortcut(QKeySequence::Open);
+  openAnalysis_ = new QAction(tr("Open &Analysis\u2026"), this);
+  openAnalysis_->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
+  analyse_ = new QAction(tr("&Analyse Again\u2026"), this);
+  analyse_->setShortcut(QKeySequence(tr("Ctrl+R")));
+  savePlan_ = new QAction(QIcon::fromTheme("document-save"), tr("&Save Plan\u2026"), this);
+  savePlan_->setShortcut(QKeySequence::Save);
+  loadPlan_ = new QAction(tr("&Load Plan\u2026"), this);
+  loadPlan_->setShortcut(QKeySequence(tr("Ctrl+L")));
+  exportModel_ = new QAction(tr("&Export Merged Model\u2026"), this);
+  exportModel_->setShortcut(QKeySequence(tr("Ctrl+E")));
+  connect(openDemo_, &QAction::triggered, this, [this] { openDemo(); });
+  connect(openModel_, &QAction::triggered, this, &MainWindow::chooseModel);
+  connect(openAnalysis_, &QAction::triggered, this, &MainWindow::chooseAnalysis);
+  connect(analyse_, &QAction::triggered, this, [this] {
+    AnalysisDialog dialog(lastRequest_, this);
+    if (dialog.exec() == QDialog::Accepted) analyse(dialog.request());
+  });
+  connect(savePlan_, &QAction::triggered, this, &MainWindow::savePlan);
+  connect(loadPlan_, &QAction::triggered, this, &MainWindow::loadPlan);
+  connect(exportModel_, &QAction::triggered, this, &MainWindow::exportMergedModel);
+  needsAnalysis_ = {savePlan_, loadPlan_, exportModel_};
+}
+
+void MainWindow::createMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(openDemo_);
+  file->addAction(openModel_);
+  file->addAction(openAnalysis_);
+  recentMenu_ = file->addMenu(tr("Open &Recent"));
+  file->addSeparator();
+  file->addAction(analyse_);
+  file->addSeparator();
+  file->addAction(loadPlan_);
+  file->addAction(savePlan_);
+  file->addAction(exportModel_);
+  QMenu* figures = file->addMenu(tr("Export &Figure"));
+  const QString figureNames[] = {tr("Dendrogram\u2026"), tr("Distance Heatmap\u2026"), tr("Usage Chart\u2026"),
+                                 tr("Trade-off Plot\u2026")};
+  for (int i = 0; i < 4; ++i) {
+    QAction* a = figures->addAction(figureNames[i], this, [this, i] { exportFigure(i); });
+    needsAnalysis_ << a;
+  }
+  QMenu* data = file->addMenu(tr("Export &Data"));
+  const QString dataNames[] = {tr("Distances (CSV)\u2026"), tr("Groups of Every Layer (JSON)\u2026"),
+                               tr("Dendrogram (Newick)\u2026")};
+  for (int i = 0; i < 3; ++i) {
+    QAction* a = data->addAction(dataNames[i], this, [this, i] { exportData(i); });
+    needsAnalysis_ << a;
+  }
+  file->addSeparator();
+  QAction* settings = file->addAction(tr("Se&ttings\u2026"), this, [this] { SettingsDialog(this).exec(); });
+  settings->setShortcut(QKeySequence::Preferences);
+  file->addSeparator();
+  QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+  quit->setShortcut(QKeySequence::Quit);
+
+  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  QAction* undo = doc_->undoStack()->createUndoAction(this, tr("&Undo"));
+  undo->setShortcut(QKeySequence::Undo);
+  QAction* redo = doc_->undoStack()->createRedoAction(this, tr("&Redo"));
+  redo->setShortcuts({QKeySequence(tr("Ctrl+Shift+Z")), QKeySequence::Redo});
+  edit->addAction(undo);
+  edit->addAction(redo);
+  edit->addSeparator();
+  QAction* kUp = edit->addAction(tr("More Clusters"), this, [this] {
+    if (doc_->hasAnalysis()) doc_->editGlobalK(std::min(doc_->plan().globalK + 1, doc_->analysis().maxExperts()));
+  });
+  kUp->setShortcut(QKeySequence(tr("Ctrl+Up")));
+  QAction* kDown = edit->addAction(tr("Fewer Clusters"), this, [this] {
+    if (doc_->hasAnalysis()) doc_->editGlobalK(std::max<int64_t>(1, doc_->plan().globalK - 1));
+  });
+  kDown->setShortcut(QKeySequence(tr("Ctrl+Down")));
+  QAction* reset = edit->addAction(tr("Reset Per-Layer K"), this, [this] { doc_->clearLayerOverrides(); });
+  needsAnalysis_ << kUp << kDown << reset;
+
+  QMenu* view = viewMenu_ = menuBar()->addMenu(tr("&View"));
+  QAction* next = view->addAction(tr("Next Layer"), this, [this] { stepLayer(1); });
+  next->setShortcut(QKeySequence(tr("Alt+Down")));
+  QAction* prev = view->addAction(tr("Previous Layer"), this, [this] { stepLayer(-1); });
+  prev->setShortcut(QKeySequence(tr("Alt+Up")));
+  QAction* home = view->addAction(tr("Welcome Page"), this, [this] { stack_->setCurrentWidget(welcome_); });
+  QAction* explorerPage = view->addAction(tr("Explorer"), this, [this] { stack_->setCurrentWidget(explorer_); });
+  needsAnalysis_ << next << prev << explorerPage;
+  Q_UNUSED(home);
+  view->addSeparator();
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&About MoEScope"), this, [this] {
+    QMessageBox::about(this, tr("About MoEScope"),
+                       tr("<h3>MoEScope %1</h3><p>Inspect expert redundancy in Mixture-of-Experts models and "
+                          "merge experts with HC-SMoE (hierarchical clustering of expert outputs, Chen et al., "
+                          "ICML 2025).</p>")
+                           .arg(QApplication::applicationVersion()));
+  });
+  connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
+}
+
+void MainWindow::rebuildRecentMenu() {
+  recentMenu_->clear();
+  for (const QString& path : recentFiles()) recentMenu_->addAction(path, this, [this, path] { openPath(path); });
+  if (recentMenu_->isEmpty()) recentMenu_->addAction(tr("(none)"))->setEnabled(false);
+  recentMenu_->addSeparator();
+  recentMenu_->addAction(tr("Clear"), this, [this] {
+    clearRecentFiles();
+    welcome_->refreshRecent();
+  });
+}
+
+void MainWindow::updateActions() {
+  const bool has = doc_->hasAnalysis();
+  const bool busy = runner_->isBusy() || exporter_->isBusy();
+  for (QAction* a : needsAnalysis_) a->setEnabled(has && !busy);
+  for (QAction* a : {openDemo_, openModel_, openAnalysis_}) a->setEnabled(!busy);
+  analyse_->setEnabled(!busy && !lastRequest_.modelDir.isEmpty());
+  welcome_->setEnabled(!busy);
+}
+
+void MainWindow::showProblem(const QString& title, const QString& message) {
+  if (quiet_) {
+    std::fprintf(stderr, "%s: %s\n", qPrintable(title), qPrintable(message));
+    return;
+  }
+  QMessageBox::warning(this, title, message);
+}
+
+void MainWindow::openDemo(int sequences, int length) {
+  if (demoModelDir().isEmpty()) {
+    showProblem(tr("Demo not found"), tr("The bundled demo model (resources/demo) was not found next to the "
+                                         "executable. Set MOESCOPE_DEMO_DIR to its folder."));
+    return;
+  }
+  QSettings s;
+  analyse(demoRequest(sequences > 0 ? sequences : s.value("analysis/sequences", 32).toInt(),
+                      length > 0 ? length : s.value("analysis/length", 256).toInt()));
+}
+
+void MainWindow::analyse(const AnalysisRequest& request) {
+  if (runner_->isBusy()) return;
+  lastRequest_ = request;
+  lastElapsed_ = 0;
+  progress_->start(tr("Analysing %1").arg(QFileInfo(request.modelDir).fileName()));
+  runner_->analyse(request);
+  updateActions();
+}
+
+void MainWindow::openAnalysis(const QString& storePath) {
+  if (runner_->isBusy()) return;
+  lastRequest_ = AnalysisRequest{};
+  progress_->start(tr("Opening %1").arg(QFileInfo(storePath).fileName()));
+  runner_->open(storePath);
+  addRecentFile(storePath);
+  updateActions();
+}
+
+void MainWindow::openPath(const QString& path) {
+  const QFileInfo info(path);
+  if (info.isDir()) {
+    AnalysisRequest r = lastRequest_;
+    QSettings s;
+    r.modelDir = info.absoluteFilePath();
+    if (r.calibration.isEmpty()) r.calibration = demoCalibration();
+    r.sequences = s.value("analysis/sequences", 32).toInt();
+    r.length = s.value("analysis/length", 256).toInt();
+    r.device = s.value("analysis/device", "auto").toString();
+    AnalysisDialog dialog(r, this);
+    if (dialog.exec() != QDialog::Accepted) return;
+    addRecentFile(r.modelDir);
+    analyse(dialog.request());
+  } else if (info.suffix().compare("json", Qt::CaseInsensitive) == 0 && doc_->hasAnalysis()) {
+    try {
+      doc_->loadPlan(path);
+    } catch (const moe::Error& e) {
+      showProblem(tr("Cannot load the plan"), QString::fromStdString(e.what()));
+    }
+  } else {
+    openAnalysis(path);
+  }
+}
+
+void MainWindow::onAnalysisFinished() {
+  const AnalysisData& d = doc_->analysis();
+  if (!lastRequest_.modelDir.isEmpty() && lastElapsed_ > 0)
+    rememberSpeed(estimateAnalysisFlops(lastRequest_), lastElapsed_);
+  stack_->setCurrentWidget(explorer_);
+  setWindowTitle(tr("%1 \u2014 MoEScope").arg(QFileInfo(QString::fromStdString(d.info.modelDir)).fileName()));
+  statusBar()->showMessage(tr("%1 MoE layers \u00b7 %2 experts \u00b7 top-%3 \u00b7 %4 \u00d7 %5 calibration tokens \u00b7 %6")
+                               .arg(d.numMoeLayers())
+                               .arg(d.info.numExperts)
+                               .arg(d.info.topK)
+                               .arg(d.info.tokenShape.size() == 2 ? d.info.tokenShape[0] : 0)
+                               .arg(d.info.tokenShape.size() == 2 ? d.info.tokenShape[1] : 0)
+                               .arg(QString::fromStdString(d.storePath)));
+  welcome_->refreshRecent();
+  updateActions();
+  emit analysisLoaded();
+}
+
+void MainWindow::chooseModel() {
+  const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Model Folder"),
+                                                        QSettings().value("lastDir").toString());
+  if (dir.isEmpty()) return;
+  QSettings().setValue("lastDir", dir);
+  openPath(dir);
+}
+
+void MainWindow::chooseAnalysis() {
+  const QString file = QFileDialog::getOpenFileName(this, tr("Open Analysis"), QSettings().value("lastDir").toString(),
+                                                    tr("MoEScope analyses (*.h5);;All files (*)"));
+  if (file.isEmpty()) return;
+  QSettings().setValue("lastDir", QFileInfo(file).absolutePath());
+  openAnalysis(file);
+}
+
+void MainWindow::savePlan() {
+  const QString file = QFileDialog::getSaveFileName(this, tr("Save Plan"), QSettings().value("lastDir").toString() + "/plan.json",
+                                                    tr("Merge plans (*.json)"));
+  if (file.isEmpty()) return;
+  try {
+    doc_->savePlan(file);
+    statusBar()->showMessage(tr("Saved %1").arg(file), 5000);
+  } catch (const moe::Error& e) {
+    showProblem(tr("Cannot save the plan"), QString::fromStdString(e.what()));
+  }
+}
+
+void MainWindow::loadPlan() {
+  const QString file = QFileDialog::getOpenFileName(this, tr("Load Plan"), QSettings().value("lastDir").toString(),
+                                                    tr("Merge plans (*.json)"));
+  if (!file.isEmpty()) openPath(file);
+}
+
+void MainWindow::exportFigure(int which) {
+  QCustomPlot* plots[] = {explorer_->dendrogram(), explorer_->heatmap(), explorer_->usageChart(), explorer_->tradeoff()};
+  const char* names[] = {"dendrogram", "distances", "usage", "tradeoff"};
+  const QString file = QFileDialog::getSaveFileName(
+      this, tr("Export Figure"),
+      QSettings().value("lastDir").toString() + QString("/%1-layer%2.png").arg(names[which]).arg(doc_->currentLayer()),
+      tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
+  if (file.isEmpty()) return;
+  try {
+    saveFigure(plots[which], file);
+    statusBar()->showMessage(tr("Saved %1").arg(file), 5000);
+  } catch (const moe::Error& e) {
+    showProblem(tr("Cannot export the figure"), QString::fromStdString(e.what()));
+  }
+}
+
+void MainWindow::exportData(int which) {
+  const QString filters[] = {tr("CSV (*.csv)"), tr("JSON (*.json)"), tr("Newick (*.nwk *.newick)")};
+  const QString names[] = {QString("distances-layer%1.csv").arg(doc_->currentLayer()), QString("groups.json"),
+                           QString("dendrogram-layer%1.nwk").arg(doc_->currentLayer())};
+  const QString file = QFileDialog::getSaveFileName(this, tr("Export Data"),
+                                                    QSettings().value("lastDir").toString() + "/" + names[which],
+                                                    filters[which]);
+  if (file.isEmpty()) return;
+  try {
+    if (which == 0) saveDistancesCsv(*doc_, doc_->currentLayer(), file);
+    if (which == 1) saveGroupsJson(*doc_, file);
+    if (which == 2) saveNewick(*doc_, doc_->currentLayer(), file);
+    statusBar()->showMessage(tr("Saved %1").arg(file), 5000);
+  } catch (const moe::Error& e) {
+    showProblem(tr("Cannot export the data"), QString::fromStdString(e.what()));
+  }
+}
+
+void MainWindow::exportMergedModel() {
+  if (!doc_->hasAnalysis()) return;
+  ExportDialog dialog(*doc_, this);
+  if (dialog.exec() == QDialog::Accepted) startExport(dialog.request());
+}
+
+void MainWindow::startExport(const ExportRequest& request) {
+  if (exporter_->isBusy() || runner_->isBusy()) return;
+  progress_->start(tr("Exporting to %1").arg(QFileInfo(request.target).fileName()));
+  exporter_->start(request);
+  updateActions();
+}
+
+void MainWindow::stepLayer(int delta) {
+  if (!doc_->hasAnalysis()) return;
+  const int n = doc_->numMoeLayers();
+  doc_->setCurrentLayer((doc_->currentLayer() + delta + n) % n);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  QSettings s;
+  s.setValue("window/geometry", saveGeometry());
+  s.setValue("window/state", saveState());
+  s.setValue("window/explorer", explorer_->saveLayout());
+  runner_->cancel();
+  exporter_->cancel();
+  event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  const auto urls = event->mimeData()->urls();
+  if (urls.size() == 1 && urls.front().isLocalFile()) {
+    const QFileInfo info(urls.front().toLocalFile());
+    if ((info.isDir() && QFileInfo::exists(info.filePath() + "/config.json")) ||
+        info.suffix().compare("h5", Qt::CaseInsensitive) == 0 || info.suffix().compare("json", Qt::CaseInsensitive) == 0)
+      event->acceptProposedAction();
+  }
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  const auto urls = event->mimeData()->urls();
+  if (!urls.isEmpty()) openPath(urls.front().toLocalFile());
+}
+
+}  // namespace gui
+}  // namespace moe

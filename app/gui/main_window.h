@@ -1,0 +1,100 @@
+#pragma once
+// The explorer window: welcome page or explorer, plan toolbar, menus with shortcuts, undo history,
+// analysis progress, drag and drop, and the settings it remembers between sessions.
+#include <QMainWindow>
+
+#include "app/gui/analysis_request.h"
+#include "app/gui/export_request.h"
+
+class QAction;
+class QLabel;
+class QMenu;
+class QStackedWidget;
+
+namespace moe {
+namespace gui {
+
+class AnalysisRunner;
+class ExplorerDocument;
+class ExplorerView;
+class ExportRunner;
+class PlanBar;
+class ProgressPanel;
+class WelcomePage;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  ExplorerDocument* document() const { return doc_; }
+  ExplorerView* explorer() const { return explorer_; }
+  PlanBar* planBar() const { return planBar_; }
+  AnalysisRunner* runner() const { return runner_; }
+  ProgressPanel* progressPanel() const { return progress_; }
+  QAction* exportModelAction() const { return exportModel_; }
+
+  void openDemo(int sequences = 0, int length = 0);  // 0: the configured defaults
+  void analyse(const AnalysisRequest& request);
+  void openAnalysis(const QString& storePath);
+  void openPath(const QString& path);  // model folder, .h5 analysis or .json plan
+  void startExport(const ExportRequest& request);
+  ExportRunner* exportRunner() const { return exporter_; }
+  // When true, failures go to stderr instead of dialogs (screenshot mode, tests).
+  void setQuiet(bool quiet) { quiet_ = quiet; }
+
+ signals:
+  void analysisLoaded();
+  void analysisFailed(const QString& message);
+  void exportFinished(const moe::gui::ExportSummary& summary);
+  void exportFailed(const QString& message, bool cancelled);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+
+ private:
+  void createActions();
+  void createMenus();
+  void updateActions();
+  void rebuildRecentMenu();
+  void showProblem(const QString& title, const QString& message);
+  void onAnalysisFinished();
+  void chooseModel();
+  void chooseAnalysis();
+  void savePlan();
+  void loadPlan();
+  void exportFigure(int which);
+  void exportData(int which);
+  void exportMergedModel();
+  void stepLayer(int delta);
+
+  ExplorerDocument* doc_;
+  AnalysisRunner* runner_;
+  ExportRunner* exporter_;
+  QStackedWidget* stack_;
+  WelcomePage* welcome_;
+  ExplorerView* explorer_;
+  PlanBar* planBar_;
+  ProgressPanel* progress_;
+  QLabel* modelLabel_;
+  QMenu* recentMenu_ = nullptr;
+  QMenu* viewMenu_ = nullptr;
+  QAction* openDemo_ = nullptr;
+  QAction* openModel_ = nullptr;
+  QAction* openAnalysis_ = nullptr;
+  QAction* analyse_ = nullptr;
+  QAction* savePlan_ = nullptr;
+  QAction* loadPlan_ = nullptr;
+  QAction* exportModel_ = nullptr;
+  QList<QAction*> needsAnalysis_;
+  AnalysisRequest lastRequest_;
+  double lastElapsed_ = 0;
+  bool quiet_ = false;
+};
+
+}  // namespace gui
+}  // namespace moe

@@ -1,0 +1,140 @@
+#include "app/gui/plan_bar.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLabel>
+#include <QSignalBlocker>
+#include <QSlider>
+#include <QSpinBox>
+
+#include "app/gui/explorer_document.h"
+
+namespace moe {
+namespace gui {
+namespace {
+
+const moe::LinkageMethod kLinkages[] = {moe::LinkageMethod::Average, moe::LinkageMethod::Single,
+                                        moe::LinkageMethod::Complete, moe::LinkageMethod::Ward};
+const moe::Representation kRepresentations[] = {moe::Representation::ExpertOutput,
+                                                moe::Representation::ExpertOutputRouted,
+                                                moe::Representation::RouterLogits, moe::Representation::Weights};
+const char* const kMetrics[] = {"euclidean", "cosine"};
+const moe::MergeStrategy kStrategies[] = {moe::MergeStrategy::FrequencyWeighted, moe::MergeStrategy::Average,
+                                          moe::MergeStrategy::Dominant, moe::MergeStrategy::PruneFrequency,
+                                          moe::MergeStrategy::PruneReap};
+
+template <typename T, size_t N>
+int indexOf(const T (&values)[N], const T& v) {
+  for (size_t i = 0; i < N; ++i)
+    if (values[i] == v) return static_cast<int>(i);
+  return 0;
+}
+
+}  // namespace
+
+PlanBar::PlanBar(ExplorerDocument* doc, QWidget* parent) : QToolBar(tr("Plan"), parent), doc_(doc) {
+  setObjectName("planBar");
+  setMovable(false);
+  allocation_ = new QComboBox(this);
+  allocation_->addItems({tr("Uniform"), tr("Global frequency"), tr("Distance threshold")});
+  allocation_->setToolTip(tr("How many clusters each layer keeps: the same K everywhere, HC-SMoE's global "
+                             "usage-frequency rule, or one cut height for every tree"));
+  addLabeled(tr("Allocation"), allocation_);
+
+  kLabel_ = new QLabel(tr("K"), this);
+  kLabel_->setContentsMargins(8, 0, 4, 0);
+  addWidget(kLabel_);
+  kSlider_ = new QSlider(Qt::Horizontal, this);
+  kSlider_->setMinimumWidth(140);
+  kSlider_->setMaximumWidth(220);
+  kSlider_->setToolTip(tr("Clusters kept per layer (Ctrl+Up / Ctrl+Down)"));
+  kActionSlider_ = addWidget(kSlider_);
+  kSpin_ = new QSpinBox(this);
+  kSpin_->setKeyboardTracking(false);
+  kActionSpin_ = addWidget(kSpin_);
+  height_ = new QDoubleSpinBox(this);
+  height_->setDecimals(4);
+  height_->setRange(0, 1e9);
+  height_->setSingleStep(0.01);
+  height_->setKeyboardTracking(false);
+  height_->setToolTip(tr("Every layer's tree is cut at this merge height"));
+  heightAction_ = addWidget(height_);
+  addSeparator();
+
+  linkage_ = new QComboBox(this);
+  linkage_->addItems({tr("Average"), tr("Single"), tr("Complete"), tr("Ward")});
+  linkage_->setToolTip(tr("Linkage of the hierarchical clustering (average is the paper's choice)"));
+  addLabeled(tr("Linkage"), linkage_);
+  representation_ = new QComboBox(this);
+  representation_->addItems({tr("Expert output"), tr("Expert output (routed)"), tr("Router logits"), tr("Weights")});
+  representation_->setToolTip(tr("What an expert is represented by when experts are compared"));
+  addLabeled(tr("Compare"), representation_);
+  metric_ = new QComboBox(this);
+  metric_->addItems({tr("Euclidean"), tr("Cosine")});
+  addLabeled(tr("Distance"), metric_);
+  addSeparator();
+  strategy_ = new QComboBox(this);
+  strategy_->addItems({tr("Merge: frequency-weighted"), tr("Merge: average"), tr("Merge: dominant expert"),
+                       tr("Prune: F-prune"), tr("Prune: REAP")});
+  strategy_->setToolTip(tr("How each group becomes one expert"));
+  addLabeled(tr("Strategy"), strategy_);
+
+  connect(allocation_, qOverload<int>(&QComboBox::activated), this,
+          [this](int i) { doc_->editAllocation(static_cast<Allocation>(i)); });
+  connect(kSlider_, &QSlider::valueChanged, this, [this](int k) { doc_->editGlobalK(k, kSlider_->isSliderDown()); });
+  connect(kSlider_, &QSlider::sliderReleased, this, [this] {
+    doc_->editGlobalK(kSlider_->value(), true);
+    doc_->endInteractiveEdit();
+  });
+  connect(kSpin_, qOverload<int>(&QSpinBox::valueChanged), this, [this](int k) { doc_->editGlobalK(k); });
+  connect(height_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, [this](double h) { doc_->editHeight(h); });
+  connect(linkage_, qOverload<int>(&QComboBox::activated), this, [this](int i) { doc_->editLinkage(kLinkages[i]); });
+  connect(representation_, qOverload<int>(&QComboBox::activated), this,
+          [this](int i) { doc_->editRepresentation(kRepresentations[i]); });
+  connect(metric_, qOverload<int>(&QComboBox::activated), this, [this](int i) { doc_->editMetric(kMetrics[i]); });
+  connect(strategy_, qOverload<int>(&QComboBox::activated), this,
+          [this](int i) { doc_->editStrategy(kStrategies[i]); });
+  connect(doc_, &ExplorerDocument::planChanged, this, &PlanBar::sync);
+  connect(doc_, &ExplorerDocument::analysisChanged, this, &PlanBar::sync);
+  // A rejected edit (e.g. Ward on cosine distances) leaves the document unchanged: show its state.
+  connect(doc_, &ExplorerDocument::editRejected, this, &PlanBar::sync);
+  sync();
+}
+
+void PlanBar::addLabeled(const QString& label, QWidget* widget) {
+  auto* l = new QLabel(label, this);
+  l->setContentsMargins(8, 0, 4, 0);
+  l->setBuddy(widget);
+  addWidget(l);
+  addWidget(widget);
+}
+
+void PlanBar::sync() {
+  const bool has = doc_->hasAnalysis();
+  for (QWidget* w : std::initializer_list<QWidget*>{allocation_, kSlider_, kSpin_, height_, linkage_, representation_,
+                                                     metric_, strategy_})
+    w->setEnabled(has);
+  if (!has) return;
+  const PlanState& p = doc_->plan();
+  const QSignalBlocker b1(allocation_), b2(kSlider_), b3(kSpin_), b4(height_), b5(linkage_), b6(representation_),
+      b7(metric_), b8(strategy_);
+  const int maxE = static_cast<int>(doc_->analysis().maxExperts());
+  allocation_->setCurrentIndex(static_cast<int>(p.allocation));
+  kSlider_->setRange(1, maxE);
+  kSpin_->setRange(1, maxE);
+  if (!kSlider_->isSliderDown()) kSlider_->setValue(static_cast<int>(p.globalK));
+  kSpin_->setValue(static_cast<int>(p.globalK));
+  height_->setValue(p.height);
+  const bool distance = p.allocation == Allocation::Distance;
+  kActionSlider_->setVisible(!distance);
+  kActionSpin_->setVisible(!distance);
+  heightAction_->setVisible(distance);
+  kLabel_->setText(distance ? tr("Height") : p.allocation == Allocation::Frequency ? tr("Mean K") : tr("K"));
+  linkage_->setCurrentIndex(indexOf(kLinkages, p.linkage));
+  representation_->setCurrentIndex(indexOf(kRepresentations, p.representation));
+  metric_->setCurrentIndex(p.metric == "cosine" ? 1 : 0);
+  strategy_->setCurrentIndex(indexOf(kStrategies, p.strategy));
+}
+
+}  // namespace gui
+}  // namespace moe

@@ -1,0 +1,98 @@
+#include "app/gui/plan_derivation.h"
+
+#include <algorithm>
+
+#include "core/cluster/tree.h"
+#include "core/error.h"
+
+namespace moe {
+namespace gui {
+
+int64_t AnalysisData::maxExperts() const {
+  int64_t e = 0;
+  for (const auto& l : layers) e = std::max(e, l.numExperts);
+  return e;
+}
+
+moe::ClusteringChoice clusteringChoice(const PlanState& state) {
+  moe::ClusteringChoice c;
+  c.representation = state.representation;
+  c.metric = state.metric;
+  c.method = state.linkage;
+  return c;
+}
+
+std::vector<moe::LayerTree> buildTrees(const AnalysisData& data, const PlanState& state) {
+  if (state.linkage == moe::LinkageMethod::Ward && state.metric != "euclidean")
+    throw moe::Error(moe::ErrorKind::InvalidArgument, "Ward linkage needs Euclidean distances");
+  std::vector<moe::LayerTree> trees;
+  trees.reserve(data.layers.size());
+  for (const auto& s : data.layers) trees.push_back(moe::buildLayerTree(s, clusteringChoice(state)));
+  return trees;
+}
+
+std::vector<int64_t> allocate(const AnalysisData& data, const std::vector<moe::LayerTree>& trees,
+                              const PlanState& state) {
+  const int64_t blocks = data.numMoeLayers();
+  std::vector<int64_t> k;
+  switch (state.allocation) {
+    case Allocation::Uniform:
+      k = moe::allocateClusters(data.layers, trees, moe::AllocationRule::Uniform,
+                                static_cast<double>(std::max<int64_t>(1, state.globalK)));
+      break;
+    case Allocation::Frequency: {
+      int64_t total = 0;
+      for (const auto& l : data.layers) total += l.numExperts;
+      const int64_t budget = std::clamp<int64_t>(state.globalK * blocks, blocks, total);
+      k = moe::allocateClusters(data.layers, trees, moe::AllocationRule::GlobalFrequency, static_cast<double>(budget));
+      break;
+    }
+    case Allocation::Distance:
+      k = moe::allocateClusters(data.layers, trees, moe::AllocationRule::DistanceThreshold, state.height);
+      break;
+  }
+  for (const auto& [j, kj] : state.layerK)
+    if (j >= 0 && j < blocks)
+      k[static_cast<size_t>(j)] = std::clamp<int64_t>(kj, 1, data.layers[static_cast<size_t>(j)].numExperts);
+  return k;
+}
+
+std::vector<int64_t> leafOrderedClusters(const moe::LayerTree& tree, int64_t k) {
+  const std::vector<int64_t> labels = moe::cutTree(tree.linkage, k);
+  std::vector<int64_t> rename(labels.size(), -1), out(labels.size());
+  int64_t next = 0;
+  for (int64_t leaf : tree.leafOrder) {
+    int64_t& r = rename[static_cast<size_t>(labels[static_cast<size_t>(leaf)])];
+    if (r < 0) r = next++;
+  }
+  for (size_t e = 0; e < labels.size(); ++e) out[e] = rename[static_cast<size_t>(labels[e])];
+  return out;
+}
+
+DerivedPlan derive(const AnalysisData& data, const PlanState& state, const std::vector<moe::LayerTree>* trees) {
+  DerivedPlan d;
+  d.trees = trees ? *trees : buildTrees(data, state);
+  d.k = allocate(data, d.trees, state);
+  for (size_t j = 0; j < d.trees.size(); ++j) d.clusters.push_back(leafOrderedClusters(d.trees[j], d.k[j]));
+  return d;
+}
+
+PlanState defaultPlan(const AnalysisData& data) {
+  PlanState s;
+  s.globalK = std::max<int64_t>(1, data.maxExperts() / 2);
+  if (data.layers.empty() || data.layers.front().expertOutputMean.empty())
+    s.representation = moe::Representation::ExpertOutputRouted;
+  return s;
+}
+
+double cutHeightForK(const moe::Linkage& z, int64_t k) {
+  const auto& m = z.merges;
+  const int64_t n = z.n;
+  if (n <= 1 || m.empty()) return 0;
+  if (k <= 1) return m.back().height * 1.05;
+  if (k >= n) return m.front().height * 0.5;
+  return 0.5 * (m[static_cast<size_t>(n - k - 1)].height + m[static_cast<size_t>(n - k)].height);
+}
+
+}  // namespace gui
+}  // namespace moe

@@ -1,0 +1,38 @@
+#pragma once
+// From an analysis and the explorer's plan to what the views draw: one tree per MoE block (the
+// core's clustering path, core/analysis/clustering.h), the K each block keeps and the cluster of
+// every expert. Clusters are numbered in dendrogram leaf order, which is what keeps a cluster's
+// colour the same in every view. Plain data, throws moe::Error.
+#include <cstdint>
+#include <vector>
+
+#include "app/gui/analysis_data.h"
+#include "app/gui/plan_state.h"
+#include "core/analysis/clustering.h"
+
+namespace moe {
+namespace gui {
+
+struct DerivedPlan {
+  std::vector<moe::LayerTree> trees;           // per MoE block
+  std::vector<int64_t> k;                      // per MoE block
+  std::vector<std::vector<int64_t>> clusters;  // per MoE block: cluster of each expert
+};
+
+moe::ClusteringChoice clusteringChoice(const PlanState& state);
+std::vector<moe::LayerTree> buildTrees(const AnalysisData& data, const PlanState& state);
+// K per block from the allocation preset, then the per-block overrides (clamped to [1, E]).
+std::vector<int64_t> allocate(const AnalysisData& data, const std::vector<moe::LayerTree>& trees,
+                              const PlanState& state);
+// scipy cut_tree labels of k clusters, renumbered in order of first appearance along the leaves.
+std::vector<int64_t> leafOrderedClusters(const moe::LayerTree& tree, int64_t k);
+// Trees are rebuilt unless `trees` (built for the same clustering choice) is given.
+DerivedPlan derive(const AnalysisData& data, const PlanState& state, const std::vector<moe::LayerTree>* trees = nullptr);
+
+// A sensible first plan: uniform K = half the experts, the paper's clustering choice.
+PlanState defaultPlan(const AnalysisData& data);
+// Height of a tree's cut into k clusters (between the merges giving k and k - 1 clusters).
+double cutHeightForK(const moe::Linkage& z, int64_t k);
+
+}  // namespace gui
+}  // namespace moe

@@ -1,0 +1,44 @@
+#pragma once
+// The explorer's plan: how many clusters each MoE block keeps (an allocation preset plus per-layer
+// overrides), how experts are compared and clustered, and how groups are merged. This is the one
+// file that knows how the explorer's plan maps onto the merge plan JSON (core/merge/plan.h); the
+// explorer state travels in the same file under "moescope_explorer".
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/analysis/layer_stats.h"
+#include "core/cluster/linkage.h"
+#include "core/merge/plan.h"
+
+namespace moe {
+namespace gui {
+
+enum class Allocation { Uniform, Frequency, Distance };
+const char* allocationName(Allocation a);  // "uniform", "frequency", "distance"
+Allocation parseAllocation(const std::string& name);
+
+struct PlanState {
+  Allocation allocation = Allocation::Uniform;
+  int64_t globalK = 1;          // uniform: K of every block; frequency: mean K per block (budget / blocks)
+  double height = 0;            // distance threshold
+  std::map<int, int64_t> layerK;  // per-block overrides: MoE block -> K
+  moe::LinkageMethod linkage = moe::LinkageMethod::Average;
+  moe::Representation representation = moe::Representation::ExpertOutput;
+  std::string metric = "euclidean";
+  moe::MergeStrategy strategy = moe::MergeStrategy::FrequencyWeighted;
+
+  bool sameClustering(const PlanState& o) const {
+    return linkage == o.linkage && representation == o.representation && metric == o.metric;
+  }
+  bool operator==(const PlanState& o) const;
+  bool operator!=(const PlanState& o) const { return !(*this == o); }
+
+  nlohmann::json toJson() const;
+  static PlanState fromJson(const nlohmann::json& j);  // missing keys keep their defaults
+};
+
+}  // namespace gui
+}  // namespace moe

@@ -1,0 +1,60 @@
+#include "app/gui/settings_dialog.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFormLayout>
+#include <QLabel>
+#include <QMessageBox>
+#include <QSettings>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "app/gui/language.h"
+
+namespace moe {
+namespace gui {
+
+SettingsDialog::SettingsDialog(QWidget* parent) : QDialog(parent) {
+  setWindowTitle(tr("Settings"));
+  QSettings s;
+  auto* form = new QFormLayout;
+  language_ = new QComboBox(this);
+  language_->addItem(tr("System default"), QString());
+  for (const QString& code : availableLanguages()) language_->addItem(languageName(code), code);
+  language_->setCurrentIndex(std::max(0, language_->findData(configuredLanguage())));
+  form->addRow(tr("Language:"), language_);
+  sequences_ = new QSpinBox(this);
+  sequences_->setRange(1, 100000);
+  sequences_->setValue(s.value("analysis/sequences", 32).toInt());
+  form->addRow(tr("Calibration sequences:"), sequences_);
+  length_ = new QSpinBox(this);
+  length_->setRange(8, 1 << 20);
+  length_->setValue(s.value("analysis/length", 256).toInt());
+  form->addRow(tr("Sequence length:"), length_);
+  device_ = new QComboBox(this);
+  device_->addItems({"auto", "cpu", "cuda"});
+  device_->setCurrentText(s.value("analysis/device", "auto").toString());
+  form->addRow(tr("Device:"), device_);
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(form);
+  layout->addWidget(buttons);
+  connect(buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
+  connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+}
+
+void SettingsDialog::accept() {
+  QSettings s;
+  s.setValue("analysis/sequences", sequences_->value());
+  s.setValue("analysis/length", length_->value());
+  s.setValue("analysis/device", device_->currentText());
+  const QString lang = language_->currentData().toString();
+  if (lang != configuredLanguage()) {
+    setConfiguredLanguage(lang);
+    QMessageBox::information(this, tr("Language"), tr("The new language is used the next time MoEScope starts."));
+  }
+  QDialog::accept();
+}
+
+}  // namespace gui
+}  // namespace moe

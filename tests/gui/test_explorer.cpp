@@ -1,0 +1,308 @@
+// The explorer end to end on the bundled demo model (4 x 64 calibration tokens): analysis in the
+// worker thread, heatmap contents, dragging the cut line, undo, linkage switching, plans,
+// cancellation and the screenshot command.
+// ATen (through the model loader) before any Qt header: Qt's keyword macros break its headers.
+#include "core/engine/model.h"
+
+#include <QComboBox>
+#include <QImage>
+#include <QMouseEvent>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <set>
+
+#include "app/gui/analysis_runner.h"
+#include "app/gui/app_paths.h"
+#include "app/gui/explorer_document.h"
+#include "app/gui/explorer_view.h"
+#include "app/gui/export_dialog.h"
+#include "app/gui/main_window.h"
+#include "app/gui/plan_bar.h"
+#include "core/cluster/distance.h"
+#include "core/cluster/linkage.h"
+#include "core/cluster/tree.h"
+#include "core/error.h"
+#include "core/merge/plan.h"
+#include "widgets/dendrogram_view.h"
+#include "widgets/heatmap_view.h"
+
+using namespace moe::gui;
+
+namespace {
+
+std::vector<int64_t> scipyLeaves(const moe::LayerStats& s, moe::LinkageMethod method) {
+  const moe::Matrix d = s.distances(moe::Representation::ExpertOutput, "euclidean");
+  return moe::leavesList(moe::linkage(moe::condensedFromSquare(d.data.data(), d.rows), method));
+}
+
+void sendMouse(QWidget* w, QEvent::Type type, QPointF pos, Qt::MouseButton button, Qt::MouseButtons buttons) {
+  QMouseEvent e(type, pos, w->mapToGlobal(pos), button, buttons, Qt::NoModifier);
+  QApplication::sendEvent(w, &e);
+}
+
+}  // namespace
+
+class ExplorerTest : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase();
+  void analysisCompletes();
+  void heatmapHoldsDistancesInLeafOrder();
+  void draggingCutLineChangesKAndColours();
+  void undoRestoresPreviousK();
+  void hoverAndClickSelectASubtree();
+  void linkageSwitchGivesScipyLeafOrder();
+  void planSavesAndLoads();
+  void exportWritesModelsTheLoaderReads();
+  void cancelledAnalysisKeepsDocument();
+  void screenshotWritesNonBlankPng();
+  void cleanupTestCase();
+
+ private:
+  QTemporaryDir tmp_;
+  MainWindow* window_ = nullptr;
+  ExplorerDocument* doc_ = nullptr;
+};
+
+void ExplorerTest::initTestCase() {
+  QStandardPaths::setTestModeEnabled(true);
+  QVERIFY(tmp_.isValid());
+  QVERIFY2(!demoModelDir().isEmpty(), "demo model not found");
+  window_ = new MainWindow;
+  window_->setQuiet(true);
+  window_->resize(1500, 950);
+  window_->show();
+  QVERIFY(QTest::qWaitForWindowExposed(window_));
+  doc_ = window_->document();
+}
+
+void ExplorerTest::analysisCompletes() {
+  AnalysisRequest r = demoRequest(4, 64);
+  r.storePath = tmp_.filePath("demo.h5");
+  QSignalSpy loaded(window_, &MainWindow::analysisLoaded);
+  QSignalSpy failed(window_, &MainWindow::analysisFailed);
+  window_->analyse(r);
+  QVERIFY(window_->runner()->isBusy());
+  QVERIFY(loaded.wait(180000));
+  QCOMPARE(failed.count(), 0);
+  QVERIFY(doc_->hasAnalysis());
+  QCOMPARE(doc_->numMoeLayers(), 4);
+  for (int j = 0; j < 4; ++j) QCOMPARE(doc_->stats(j).numExperts, int64_t(16));
+  QCOMPARE(doc_->analysis().info.tokenShape, (std::vector<int64_t>{4, 64}));
+  QVERIFY(QFileInfo::exists(r.storePath));
+  QCOMPARE(doc_->k(0), int64_t(8));  // default plan: half the experts
+}
+
+void ExplorerTest::heatmapHoldsDistancesInLeafOrder() {
+  auto* heatmap = window_->explorer()->heatmap();
+  for (int j : {0, 2}) {
+    doc_->setCurrentLayer(j);
+    const moe::Matrix d = doc_->stats(j).distances(moe::Representation::ExpertOutput, "euclidean");
+    const std::vector<int64_t> leaves = scipyLeaves(doc_->stats(j), moe::LinkageMethod::Average);
+    QCOMPARE(heatmap->size(), int64_t(16));
+    QCOMPARE(heatmap->displayOrder(), leaves);
+    for (int64_t r = 0; r < 16; ++r)
+      for (int64_t c = 0; c < 16; ++c) QCOMPARE(heatmap->cellValue(r, c), d(leaves[r], leaves[c]));
+    // Clusters are contiguous in leaf order, so every one of the K blocks is outlined.
+    QCOMPARE(heatmap->outlinedBlocks(), static_cast<int>(doc_->k(j)));
+  }
+  doc_->setCurrentLayer(0);
+}
+
+void ExplorerTest::draggingCutLineChangesKAndColours() {
+  auto* tree = window_->explorer()->dendrogram();
+  tree->replot();
+  const int64_t k0 = doc_->k(0);
+  const int64_t target = k0 - 3;
+  std::vector<QColor> before;
+  for (int64_t e = 0; e < 16; ++e) before.push_back(tree->leafColor(e));
+  const int undoCount = doc_->undoStack()->count();
+
+  const double x = tree->axisRect()->rect().center().x();
+  const double y0 = tree->cutLinePixel();
+  const double y1 = tree->yAxis->coordToPixel(tree->heightForK(target));
+  sendMouse(tree, QEvent::MouseButtonPress, {x, y0}, Qt::LeftButton, Qt::LeftButton);
+  for (int i = 1; i <= 10; ++i)
+    sendMouse(tree, QEvent::MouseMove, {x, y0 + (y1 - y0) * i / 10.0}, Qt::NoButton, Qt::LeftButton);
+  sendMouse(tree, QEvent::MouseButtonRelease, {x, y1}, Qt::LeftButton, Qt::NoButton);
+
+  QCOMPARE(doc_->k(0), target);
+  QCOMPARE(tree->k(), target);
+  QCOMPARE(window_->explorer()->layerKSpin()->value(), static_cast<int>(target));
+  QCOMPARE(window_->explorer()->heatmap()->outlinedBlocks(), static_cast<int>(target));
+  std::set<QRgb> clusterColours;
+  bool changed = false;
+  for (int64_t e = 0; e < 16; ++e) {
+    changed = changed || tree->leafColor(e) != before[static_cast<size_t>(e)];
+    clusterColours.insert(tree->leafColor(e).rgb());
+  }
+  QVERIFY(changed);
+  QCOMPARE(static_cast<int64_t>(clusterColours.size()), target);
+  QCOMPARE(doc_->undoStack()->count(), undoCount + 1);  // one drag, one undo step
+  QCOMPARE(doc_->plan().layerK.at(0), target);
+}
+
+void ExplorerTest::undoRestoresPreviousK() {
+  const int64_t dragged = doc_->k(0);
+  doc_->undoStack()->undo();
+  QCOMPARE(doc_->k(0), int64_t(8));
+  QCOMPARE(window_->explorer()->dendrogram()->k(), int64_t(8));
+  QCOMPARE(window_->explorer()->layerKSpin()->value(), 8);
+  doc_->undoStack()->redo();
+  QCOMPARE(doc_->k(0), dragged);
+  doc_->undoStack()->undo();
+  // The global K edits are undoable too.
+  window_->planBar()->kSpin()->setValue(5);
+  for (int j = 0; j < 4; ++j) QCOMPARE(doc_->k(j), int64_t(5));
+  doc_->undoStack()->undo();
+  for (int j = 0; j < 4; ++j) QCOMPARE(doc_->k(j), int64_t(8));
+}
+
+void ExplorerTest::hoverAndClickSelectASubtree() {
+  auto* tree = window_->explorer()->dendrogram();
+  tree->replot();
+  // The first merge of the linkage: two experts, adjacent in leaf order.
+  const moe::Tree& t = tree->tree();
+  const moe::TreeNode& node = t.nodes[static_cast<size_t>(t.n)];
+  const double x = tree->xAxis->coordToPixel(0.5 * (t.nodes[static_cast<size_t>(node.left)].position +
+                                                    t.nodes[static_cast<size_t>(node.right)].position));
+  const double y = tree->yAxis->coordToPixel(node.height);
+  sendMouse(tree, QEvent::MouseMove, {x, y}, Qt::NoButton, Qt::NoButton);
+  QCOMPARE(tree->hoveredNode(), t.n);
+  sendMouse(tree, QEvent::MouseButtonPress, {x, y}, Qt::LeftButton, Qt::LeftButton);
+  sendMouse(tree, QEvent::MouseButtonRelease, {x, y}, Qt::LeftButton, Qt::NoButton);
+  QCOMPARE(doc_->selection(), node.members);
+  QCOMPARE(window_->explorer()->heatmap()->highlightedBlocks(), 1);
+  doc_->setSelection({});
+  QCOMPARE(window_->explorer()->heatmap()->highlightedBlocks(), 0);
+}
+
+void ExplorerTest::linkageSwitchGivesScipyLeafOrder() {
+  QComboBox* combo = window_->planBar()->linkageCombo();
+  const std::pair<QString, moe::LinkageMethod> methods[] = {{"single", moe::LinkageMethod::Single},
+                                                            {"complete", moe::LinkageMethod::Complete},
+                                                            {"ward", moe::LinkageMethod::Ward},
+                                                            {"average", moe::LinkageMethod::Average}};
+  const int indices[] = {1, 2, 3, 0};  // combo order: average, single, complete, ward
+  const std::vector<int64_t> averageLeaves = scipyLeaves(doc_->stats(0), moe::LinkageMethod::Average);
+  bool anyDifferent = false;
+  for (int i = 0; i < 4; ++i) {
+    combo->setCurrentIndex(indices[i]);
+    emit combo->activated(indices[i]);
+    QCOMPARE(doc_->plan().linkage, methods[i].second);
+    const std::vector<int64_t> expected = scipyLeaves(doc_->stats(0), methods[i].second);
+    QCOMPARE(window_->explorer()->dendrogram()->leafOrder(), expected);
+    QCOMPARE(window_->explorer()->heatmap()->displayOrder(), expected);
+    anyDifferent = anyDifferent || expected != averageLeaves;
+  }
+  QVERIFY(anyDifferent);
+  doc_->undoStack()->undo();  // back to ward
+  QCOMPARE(doc_->plan().linkage, moe::LinkageMethod::Ward);
+  QCOMPARE(window_->explorer()->dendrogram()->leafOrder(), scipyLeaves(doc_->stats(0), moe::LinkageMethod::Ward));
+  QCOMPARE(combo->currentIndex(), 3);
+  doc_->undoStack()->redo();
+}
+
+void ExplorerTest::planSavesAndLoads() {
+  doc_->editLayerK(1, 3);
+  const QString path = tmp_.filePath("plan.json");
+  doc_->savePlan(path);
+  const moe::MergePlan plan = moe::MergePlan::load(path.toStdString());
+  QCOMPARE(QString::fromStdString(plan.modelFingerprint), QString::fromStdString(doc_->analysis().info.modelFingerprint));
+  QCOMPARE(plan.layers.size(), size_t(4));
+  QCOMPARE(plan.layers[1].numGroups, int64_t(3));
+  QCOMPARE(plan.format, moe::ExportFormat::ExpertMap);  // K differs between layers
+  doc_->editGlobalK(4);
+  QCOMPARE(doc_->k(1), int64_t(4));
+  doc_->loadPlan(path);
+  QCOMPARE(doc_->k(1), int64_t(3));
+  QCOMPARE(doc_->k(0), int64_t(8));
+  doc_->undoStack()->undo();
+  QCOMPARE(doc_->k(1), int64_t(4));
+}
+
+void ExplorerTest::exportWritesModelsTheLoaderReads() {
+  const auto rt = moe::Runtime::make("cpu", "fp32");
+  const at::Tensor ids = at::arange(1, 17, at::kLong).reshape({1, 16});
+  doc_->editGlobalK(6);
+  QSignalSpy done(window_, &MainWindow::exportFinished);
+  QSignalSpy failed(window_, &MainWindow::exportFailed);
+  const QString compact = tmp_.filePath("compact");
+  window_->startExport(makeExportRequest(*doc_, moe::ExportFormat::Compact, moe::RouterMode::FrequencyWeighted, compact,
+                                         5'000'000'000));
+  QVERIFY(done.wait(120000));
+  QCOMPARE(failed.count(), 0);
+  QCOMPARE(done.front().at(0).value<ExportSummary>().folder, compact);
+  {
+    auto model = moe::Model::open(compact.toStdString(), rt);
+    QCOMPARE(model->arch().numExperts(), int64_t(6));
+    QVERIFY(model->forward(ids).isfinite().all().item<bool>());
+  }
+  // Different K per layer: only the expert-map format can hold it.
+  doc_->editLayerK(2, 3);
+  bool refused = false;
+  try {
+    makeExportRequest(*doc_, moe::ExportFormat::Compact, moe::RouterMode::Average, tmp_.filePath("refused"),
+                      5'000'000'000);
+  } catch (const moe::Error&) {
+    refused = true;
+  }
+  QVERIFY(refused);
+  const QString map = tmp_.filePath("map");
+  window_->startExport(makeExportRequest(*doc_, moe::ExportFormat::ExpertMap, moe::RouterMode::Average, map, 4'000'000));
+  QVERIFY(done.wait(120000));
+  QCOMPARE(failed.count(), 0);
+  {
+    auto model = moe::Model::open(map.toStdString(), rt);
+    QCOMPARE(model->arch().numExperts(), int64_t(16));
+    QCOMPARE(model->arch().numSlots(model->moeLayers()[2]), int64_t(3));
+    QCOMPARE(model->arch().numSlots(model->moeLayers()[0]), int64_t(6));
+    QVERIFY(model->store().files().size() > 1);  // sharded at 4 MB
+    QVERIFY(model->forward(ids).isfinite().all().item<bool>());
+  }
+  doc_->undoStack()->undo();
+  doc_->undoStack()->undo();
+}
+
+void ExplorerTest::cancelledAnalysisKeepsDocument() {
+  const AnalysisDataPtr before = doc_->analysisPtr();
+  AnalysisRequest r = demoRequest(4, 64);
+  r.storePath = tmp_.filePath("cancelled.h5");
+  QSignalSpy failed(window_->runner(), &AnalysisRunner::failed);
+  window_->analyse(r);
+  window_->runner()->cancel();
+  QVERIFY(failed.wait(180000));
+  QCOMPARE(failed.front().at(1).toBool(), true);  // cancelled, not an error
+  QVERIFY(!window_->runner()->isBusy());
+  QCOMPARE(doc_->analysisPtr(), before);
+}
+
+void ExplorerTest::screenshotWritesNonBlankPng() {
+  const QString png = tmp_.filePath("shot.png");
+  QProcess p;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert("QT_QPA_PLATFORM", "offscreen");
+  env.insert("XDG_CACHE_HOME", tmp_.filePath("cache"));
+  env.insert("XDG_CONFIG_HOME", tmp_.filePath("config"));
+  p.setProcessEnvironment(env);
+  p.start(MOESCOPE_GUI_EXE, {"--screenshot", png, "--layer", "2", "--sequences", "4", "--length", "64"});
+  QVERIFY(p.waitForFinished(300000));
+  QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+  QImage image(png);
+  QVERIFY(!image.isNull());
+  QVERIFY(image.width() >= 800 && image.height() >= 600);
+  std::set<QRgb> colours;
+  for (int y = 0; y < image.height(); y += 7)
+    for (int x = 0; x < image.width(); x += 7) colours.insert(image.pixel(x, y));
+  QVERIFY2(colours.size() > 50, qPrintable(QString("only %1 colours").arg(colours.size())));
+}
+
+void ExplorerTest::cleanupTestCase() { delete window_; }
+
+QTEST_MAIN(ExplorerTest)
+#include "test_explorer.moc"

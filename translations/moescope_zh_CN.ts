@@ -1,0 +1,1180 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>moe::gui::AnalysisDialog</name>
+    <message>
+        <source>Analyse Model</source>
+        <translation>分析模型</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Model folder:</source>
+        <translation>模型文件夹：</translation>
+    </message>
+    <message>
+        <source>Bundled calibration text</source>
+        <translation>内置校准文本</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Calibration:</source>
+        <translation>校准数据：</translation>
+    </message>
+    <message>
+        <source>.jsonl, .txt, .npy or FILE.h5:DATASET</source>
+        <translation>.jsonl、.txt、.npy 或 文件.h5:数据集</translation>
+    </message>
+    <message>
+        <source>tokens</source>
+        <translation>个词元</translation>
+    </message>
+    <message>
+        <source>Sequences × length:</source>
+        <translation>序列数 × 长度：</translation>
+    </message>
+    <message>
+        <source>Every expert on every token (paper)</source>
+        <translation>每个专家处理全部词元（论文做法）</translation>
+    </message>
+    <message>
+        <source>Routed tokens only (faster)</source>
+        <translation>仅路由到的词元（更快）</translation>
+    </message>
+    <message>
+        <source>Statistic:</source>
+        <translation>统计方式：</translation>
+    </message>
+    <message>
+        <source>Device:</source>
+        <translation>设备：</translation>
+    </message>
+    <message>
+        <source>Precision:</source>
+        <translation>精度：</translation>
+    </message>
+    <message>
+        <source>Estimated time:</source>
+        <translation>预计耗时：</translation>
+    </message>
+    <message>
+        <source>Analyse</source>
+        <translation>分析</translation>
+    </message>
+    <message>
+        <source>Model Folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>Calibration Text</source>
+        <translation>校准文本</translation>
+    </message>
+    <message>
+        <source>Text or token ids (*.jsonl *.json *.txt *.npy *.h5);;All files (*)</source>
+        <translation>文本或词元编号 (*.jsonl *.json *.txt *.npy *.h5);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>unknown (no readable config.json in the model folder)</source>
+        <translation>未知（模型文件夹中没有可读的 config.json）</translation>
+    </message>
+    <message>
+        <source>about %1 (%2 TFLOP at %3 GFLOP/s, the speed measured on this machine)</source>
+        <translation>约 %1（%2 TFLOP，按本机实测速度 %3 GFLOP/s 计算）</translation>
+    </message>
+</context>
+<context>
+    <name>moe::gui::AnalysisWorker</name>
+    <message>
+        <source>Opening the model…</source>
+        <translation>正在打开模型…</translation>
+    </message>
+    <message>
+        <source>Reading the calibration text…</source>
+        <translation>正在读取校准文本…</translation>
+    </message>
+    <message>
+        <source>Analysing %1 MoE blocks…</source>
+        <translation>正在分析 %1 个 MoE 模块…</translation>
+    </message>
+    <message>
+        <source>Reading the analysis…</source>
+        <translation>正在读取分析结果…</translation>
+    </message>
+</context>
+<context>
+    <name>moe::gui::ExplorerDocument</name>
+    <message>
+        <source>single</source>
+        <translation>单</translation>
+    </message>
+    <message>
+        <source>complete</source>
+        <translation>全</translation>
+    </message>
+    <message>
+        <source>average</source>
+        <translation>平均</translation>
+    </message>
+    <message>
+        <source>Ward</source>
+        <translation>Ward</translation>
+    </message>
+    <message>
+        <source>Set the expert budget to %1 per layer</source>
+        <translation>将专家预算设为每层 %1 个</translation>
+    </message>
+    <message>
+        <source>Set K = %1 for every layer</source>
+        <translation>所有层设为 K = %1</translation>
+    </message>
+    <message>
+        <source>Set K = %1 for layer %2</source>
+        <translation>第 %2 层设为 K = %1</translation>
+    </message>
+    <message>
+        <source>Reset K of layer %1</source>
+        <translation>重置第 %1 层的 K</translation>
+    </message>
+    <message>
+        <source>Reset per-layer K</source>
+        <translation>重置各层 K</translation>
+    </message>
+    <message>
+        <source>Use %1 linkage</source>
+        <translation>使用%1连接</translation>
+    </message>
+    <message>
+        <source>Compare experts by %1</source>
+        <translation>按 %1 比较专家</translation>
+    </message>
+    <message>
+        <source>Use %1 distance</source>
+        <translation>使用 %1 距离</translation>
+    </message>
+    <message>
+        <source>uniform</source>
+        <translation>统一</translation>
+    </message>
+    <message>
+        <source>global frequency</source>
+        <translation>全局频率</translation>
+    </message>
+    <message>
+        <source>distance threshold</source>
+        <translation>距离阈值</translation>
+    </message>
+    <message>
+        <source>Allocate clusters by %1</source>
+        <translation>按%1分配簇数</translation>
+    </message>
+    <message>
+        <source>Cut every tree at height %1</source>
+        <translation>在高度 %1 处切分所有树</translation>
+    </message>
+    <message>
+        <source>Use the %1 strategy</source>
+        <translation>使用 %1 策略</translation>
+    </message>
+    <message>
+        <source>Load plan %1</source>
+        <translation>加载方案 %1</translation>
+    </message>
+</context>
+<context>
+    <name>moe::gui::ExplorerView</name>
+    <message>
+        <source>Layers</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>Plan</source>
+        <translation>方案</translation>
+    </message>
+    <message>
+        <source>Dendrogram</source>
+        <translation>树状图</translation>
+    </message>
+    <message>
+        <source>Expert distances</source>
+        <translation>专家距离</translation>
+    </message>
+    <message>
+        <source>Usage and REAP</source>
+        <translation>使用率与 REAP</translation>
+    </message>
+    <message>
+        <source>Trade-off</source>
+        <translation>权衡</translation>
+    </message>
+    <message>
+        <source>K</source>
+        <translation>K</translation>
+    </message>
+    <message>
+        <source>Clusters kept in this layer (drag the red cut line to change it)</source>
+        <translation>本层保留的簇数（拖动红色切割线即可修改）</translation>
+    </message>
+    <message>
+        <source>Reset</source>
+        <translation>重置</translation>
+    </message>
+    <message>
+        <source>Use the global allocation for this layer again</source>
+        <translation>本层重新使用全局分配</translation>
+    </message>
+    <message>
+        <source>Dendrogram order</source>
+        <translation>树状图顺序</translation>
+    </message>
+    <message>
+        <source>Expert order</source>
+        <translation>专家编号顺序</translation>
+    </message>
+    <message>
+        <source>Order of the rows and columns</source>
+        <translation>行与列的排列顺序</translation>
+    </message>
+    <message>
+        <source>cosine distance</source>
+        <translation>余弦距离</translation>
+    </message>
+    <message>
+        <source>Euclidean distance</source>
+        <translation>欧氏距离</translation>
+    </message>
+    <message>
+        <source>layer %1 · %2 experts · top-%3</source>
+        <translation>第 %1 层 · %2 个专家 · top-%3</translation>
+    </message>
+    <message>
+        <source>layer %1</source>
+        <translation>第 %1 层</translation>
+    </message>
+    <message>
+        <source>layer %1 · %2 calibration tokens</source>
+        <translation>第 %1 层 · %2 个校准词元</translation>
+    </message>
+    <message>
+        <source>model size (MB)</source>
+        <translation>模型大小 (MB)</translation>
+    </message>
+    <message>
+        <source>experts kept (%)</source>
+        <translation>保留的专家 (%)</translation>
+    </message>
+    <message>
+        <source>output error (proxy)</source>
+        <translation>输出误差（近似）</translation>
+    </message>
+    <message>
+        <source>uniform K from %1 to 1, mean over layers</source>
+        <translation>统一 K 从 %1 到 1，各层平均</translation>
+    </message>
+</context>
+<context>
+    <name>moe::gui::ExportDialog</name>
+    <message>
+        <source>Export Merged Model</source>
+        <translation>导出合并后的模型</translation>
+    </message>
+    <message>
+        <source>Compact: K experts per layer, loads in stock transformers</source>
+        <translation>紧凑格式：每层 K 个专家，可直接由标准 transformers 加载</translation>
+    </message>
+    <message>
+        <source>Expert map: original router, K per layer (the paper&apos;s tied model)</source>
+        <translation>专家映射：保留原路由器，每层可不同 K（论文中的绑定模型）</translation>
+    </message>
+    <message>
+        <source>Format:</source>
+        <translation>格式：</translation>
+    </message>
+    <message>
+        <source>Average of the member rows</source>
+        <translation>成员行的平均</translation>
+    </message>
+    <message>
+        <source>Usage-weighted average of the member rows</source>
+        <translation>按使用率加权的成员行平均</translation>
+    </message>
+    <message>
+        <source>Compact router:</source>
+        <translation>紧凑格式路由器：</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Output folder:</source>
+        <translation>输出文件夹：</translation>
+    </message>
+    <message>
+        <source> MB</source>
+        <translation> MB</translation>
+    </message>
+    <message>
+        <source>Shard size:</source>
+        <translation>分片大小：</translation>
+    </message>
+    <message>
+        <source>Result:</source>
+        <translation>结果：</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>Output Folder</source>
+        <translation>输出文件夹</translation>
+    </message>
+    <message>
+        <source>K per layer: %1</source>
+        <translation>各层 K：%1</translation>
+    </message>
+    <message>
+        <source>About %1 (from %2)</source>
+        <translation>约 %1（原为 %2）</translation>
+    </message>
+    <message>
+        <source>Cannot export this plan</source>
+        <translation>无法导出此方案</translation>
+    </message>
+</context>
+<context>
+    <name>moe::gui::MainWindow</name>
+    <message>
+        <source>History</source>
+        <translation>历史记录</translation>
+    </message>
+    <message>
+        <source>&lt;analysis opened&gt;</source>
+        <translation>&lt;已打开分析&gt;</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <source>Exported %1</source>
+        <translation>已导出 %1</translation>
+    </message>
+    <message>
+        <source>Export finished</source>
+        <translation>导出完成</translation>
+    </message>
+    <message>
+        <source>Wrote %1 tensors (%2) in %3 files to
+%4</source>
+        <translation>已将 %1 个张量（%2）写入 %3 个文件：
+%4</translation>
+    </message>
+    <message>
+        <source>Open Folder</source>
+        <translation>打开文件夹</translation>
+    </message>
+    <message>
+        <source>Export cancelled; nothing was written.</source>
+        <translation>导出已取消，未写入任何内容。</translation>
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>导出失败</translation>
+    </message>
+    <message>
+        <source>Cannot show the analysis</source>
+        <translation>无法显示分析结果</translation>
+    </message>
+    <message>
+        <source>Analysis cancelled. Finished layers are kept; the next run resumes from them.</source>
+        <translation>分析已取消。已完成的层会保留，下次运行将从这些层继续。</translation>
+    </message>
+    <message>
+        <source>Analysis failed</source>
+        <translation>分析失败</translation>
+    </message>
+    <message>
+        <source>Edit not applied: %1</source>
+        <translation>未应用修改：%1</translation>
+    </message>
+    <message>
+        <source>%1 · %2 → %3</source>
+        <translation>%1 · %2 → %3</translation>
+    </message>
+    <message>
+        <source>Open &amp;Demo</source>
+        <translation>打开演示(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Open Model…</source>
+        <translation>打开模型(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Open &amp;Analysis…</source>
+        <translation>打开分析(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>Ctrl+Shift+O</source>
+        <translation>Ctrl+Shift+O</translation>
+    </message>
+    <message>
+        <source>&amp;Analyse Again…</source>
+        <translation>重新分析(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>Ctrl+R</source>
+        <translation>Ctrl+R</translation>
+    </message>
+    <message>
+        <source>&amp;Save Plan…</source>
+        <translation>保存方案(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;Load Plan…</source>
+        <translation>加载方案(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>Ctrl+L</source>
+        <translation>Ctrl+L</translation>
+    </message>
+    <message>
+        <source>&amp;Export Merged Model…</source>
+        <translation>导出合并后的模型(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Ctrl+E</source>
+        <translation>Ctrl+E</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Open &amp;Recent</source>
+        <translation>最近打开(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Export &amp;Figure</source>
+        <translation>导出图表(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Dendrogram…</source>
+        <translation>树状图…</translation>
+    </message>
+    <message>
+        <source>Distance Heatmap…</source>
+        <translation>距离热图…</translation>
+    </message>
+    <message>
+        <source>Usage Chart…</source>
+        <translation>使用率图…</translation>
+    </message>
+    <message>
+        <source>Trade-off Plot…</source>
+        <translation>权衡图…</translation>
+    </message>
+    <message>
+        <source>Export &amp;Data</source>
+        <translation>导出数据(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Distances (CSV)…</source>
+        <translation>距离 (CSV)…</translation>
+    </message>
+    <message>
+        <source>Groups of Every Layer (JSON)…</source>
+        <translation>各层分组 (JSON)…</translation>
+    </message>
+    <message>
+        <source>Dendrogram (Newick)…</source>
+        <translation>树状图 (Newick)…</translation>
+    </message>
+    <message>
+        <source>Se&amp;ttings…</source>
+        <translation>设置(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation>撤销(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>重做(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Ctrl+Shift+Z</source>
+        <translation>Ctrl+Shift+Z</translation>
+    </message>
+    <message>
+        <source>More Clusters</source>
+        <translation>增加簇数</translation>
+    </message>
+    <message>
+        <source>Ctrl+Up</source>
+        <translation>Ctrl+Up</translation>
+    </message>
+    <message>
+        <source>Fewer Clusters</source>
+        <translation>减少簇数</translation>
+    </message>
+    <message>
+        <source>Ctrl+Down</source>
+        <translation>Ctrl+Down</translation>
+    </message>
+    <message>
+        <source>Reset Per-Layer K</source>
+        <translation>重置各层 K</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Next Layer</source>
+        <translation>下一层</translation>
+    </message>
+    <message>
+        <source>Alt+Down</source>
+        <translation>Alt+Down</translation>
+    </message>
+    <message>
+        <source>Previous Layer</source>
+        <translation>上一层</translation>
+    </message>
+    <message>
+        <source>Alt+Up</source>
+        <translation>Alt+Up</translation>
+    </message>
+    <message>
+        <source>Welcome Page</source>
+        <translation>欢迎页</translation>
+    </message>
+    <message>
+        <source>Explorer</source>
+        <translation>浏览器</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About MoEScope</source>
+        <translation>关于 MoEScope(&amp;A)</translation>
+    </message>
+    <message>
+        <source>About MoEScope</source>
+        <translation>关于 MoEScope</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;MoEScope %1&lt;/h3&gt;&lt;p&gt;Inspect expert redundancy in Mixture-of-Experts models and merge experts with HC-SMoE (hierarchical clustering of expert outputs, Chen et al., ICML 2025).&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;MoEScope %1&lt;/h3&gt;&lt;p&gt;检查混合专家（MoE）模型中的专家冗余，并用 HC-SMoE（对专家输出做层次聚类，Chen 等，ICML 2025）合并专家。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation>（无）</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>Demo not found</source>
+        <translation>未找到演示模型</translation>
+    </message>
+    <message>
+        <source>The bundled demo model (resources/demo) was not found next to the executable. Set MOESCOPE_DEMO_DIR to its folder.</source>
+        <translation>在可执行文件旁未找到内置演示模型 (resources/demo)。请将 MOESCOPE_DEMO_DIR 设为其所在文件夹。</translation>
+    </message>
+    <message>
+        <source>Analysing %1</source>
+        <translation>正在分析 %1</translation>
+    </message>
+    <message>
+        <source>Opening %1</source>
+        <translation>正在打开 %1</translation>
+    </message>
+    <message>
+        <source>Cannot load the plan</source>
+        <translation>无法加载方案</translation>
+    </message>
+    <message>
+        <source>%1 — MoEScope</source>
+        <translation>%1 — MoEScope</translation>
+    </message>
+    <message>
+        <source>%1 MoE layers · %2 experts · top-%3 · %4 × %5 calibration tokens · %6</source>
+        <translation>%1 个 MoE 层 · %2 个专家 · top-%3 · %4 × %5 个校准词元 · %6</translation>
+    </message>
+    <message>
+        <source>Open Model Folder</source>
+        <translation>打开模型文件夹</translation>
+    </message>
+    <message>
+        <source>Open Analysis</source>
+        <translation>打开分析</translation>
+    </message>
+    <message>
+        <source>MoEScope analyses (*.h5);;All files (*)</source>
+        <translation>MoEScope 分析文件 (*.h5);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Save Plan</source>
+        <translation>保存方案</translation>
+    </message>
+    <message>
+        <source>Merge plans (*.json)</source>
+        <translation>合并方案 (*.json)</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>已保存 %1</translation>
+    </message>
+    <message>
+        <source>Cannot save the plan</source>
+        <translation>无法保存方案</translation>
+    </message>
+    <message>
+        <source>Load Plan</source>
+        <translation>加载方案</translation>
+    </message>
+    <message>
+        <source>Export Figure</source>
+        <translation>导出图表</translation>
+    </message>
+    <message>
+        <source>PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)</source>
+        <translation>PNG 图像 (*.png);;SVG 矢量图 (*.svg);;PDF 文档 (*.pdf)</translation>
+    </message>
+    <message>
+        <source>Cannot export the figure</source>
+        <translation>无法导出图表</translation>
+    </message>
+    <message>
+        <source>CSV (*.csv)</source>
+        <translation>CSV (*.csv)</translation>
+    </message>
+    <message>
+        <source>JSON (*.json)</source>
+        <translation>JSON (*.json)</translation>
+    </message>
+    <message>
+        <source>Newick (*.nwk *.newick)</source>
+        <translation>Newick (*.nwk *.newick)</translation>
+    </message>
+    <message>
+        <source>Export Data</source>
+        <translation>导出数据</translation>
+    </message>
+    <message>
+        <source>Cannot export the data</source>
+        <translation>无法导出数据</translation>
+    </message>
+    <message>
+        <source>Exporting to %1</source>
+        <translation>正在导出到 %1</translation>
+    </message>
+</context>
+<context>
+    <name>moe::gui::PlanBar</name>
+    <message>
+        <source>Plan</source>
+        <translation>方案</translation>
+    </message>
+    <message>
+        <source>Uniform</source>
+        <translation>统一</translation>
+    </message>
+    <message>
+        <source>Global frequency</source>
+        <translation>全局频率</translation>
+    </message>
+    <message>
+        <source>Distance threshold</source>
+        <translation>距离阈值</translation>
+    </message>
+    <message>
+        <source>How many clusters each layer keeps: the same K everywhere, HC-SMoE&apos;s global usage-frequency rule, or one cut height for every tree</source>
+        <translation>每层保留多少个簇：所有层相同的 K、HC-SMoE 的全局使用频率规则，或所有树使用同一切割高度</translation>
+    </message>
+    <message>
+        <source>Allocation</source>
+        <translation>分配</translation>
+    </message>
+    <message>
+        <source>K</source>
+        <translation>K</translation>
+    </message>
+    <message>
+        <source>Clusters kept per layer (Ctrl+Up / Ctrl+Down)</source>
+        <translation>每层保留的簇数（Ctrl+Up / Ctrl+Down）</translation>
+    </message>
+    <message>
+        <source>Every layer&apos;s tree is cut at this merge height</source>
+        <translation>每层的树都在此合并高度处切分</translation>
+    </message>
+    <message>
+        <source>Average</source>
+        <translation>平均连接</translation>
+    </message>
+    <message>
+        <source>Single</source>
+        <translation>单连接</translation>
+    </message>
+    <message>
+        <source>Complete</source>
+        <translation>全连接</translation>
+    </message>
+    <message>
+        <source>Ward</source>
+        <translation>Ward</translation>
+    </message>
+    <message>
+        <source>Linkage of the hierarchical clustering (average is the paper&apos;s choice)</source>
+        <translation>层次聚类的连接方式（论文采用平均连接）</translation>
+    </message>
+    <message>
+        <source>Linkage</source>
+        <translation>连接</translation>
+    </message>
+    <message>
+        <source>Expert output</source>
+        <translation>专家输出</translation>
+    </message>
+    <message>
+        <source>Expert output (routed)</source>
+        <translation>专家输出（仅路由词元）</translation>
+    </message>
+    <message>
+        <source>Router logits</source>
+        <translation>路由器 logits</translation>
+    </message>
+    <message>
+        <source>Weights</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <source>What an expert is represented by when experts are compared</source>
+        <translation>比较专家时用什么来表示一个专家</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>比较</translation>
+    </message>
+    <message>
+        <source>Euclidean</source>
+        <translation>欧氏</translation>
+    </message>
+    <message>
+        <source>Cosine</source>
+        <translation>余弦</translation>
+    </message>
+    <message>
+        <source>Distance</source>
+        <translation>距离</translation>
+    </message>
+    <message>
+        <source>Merge: frequency-weighted</source>
+        <translation>合并：按频率加权</translation>
+    </message>
+    <message>
+        <source>Merge: average</source>
+        <translation>合并：平均</translation>
+    </message>
+    <message>
+        <source>Merge: dominant expert</source>
+        <translation>合并：主导专家</translation>
+    </message>
+    <message>
+        <source>Prune: F-prune</source>
+        <translation>剪枝：F-prune</translation>
+    </message>
+    <message>
+        <source>Prune: REAP</source>
+        <translation>剪枝：REAP</translation>
+    </message>
+    <message>
+        <source>How each group becomes one expert</source>
+        <translation>每组如何变为一个专家</translation>
+    </message>
+    <message>
+        <source>Strategy</source>
+        <translation>策略</translation>
+    </message>
+    <message>
+        <source>Height</source>
+        <translation>高度</translation>
+    </message>
+    <message>
+        <source>Mean K</source>
+        <translation>平均 K</translation>
+    </message>
+</context>
+<context>
+    <name>moe::gui::PlanSummary</name>
+    <message>
+        <source>Experts kept</source>
+        <translation>保留的专家</translation>
+    </message>
+    <message>
+        <source>%1 of %2 (%3 %)</source>
+        <translation>%1 / %2（%3 %）</translation>
+    </message>
+    <message>
+        <source>Model size</source>
+        <translation>模型大小</translation>
+    </message>
+    <message>
+        <source>%1 → %2 (−%3 %)</source>
+        <translation>%1 → %2（−%3 %）</translation>
+    </message>
+    <message>
+        <source>Output error (proxy)</source>
+        <translation>输出误差（近似）</translation>
+    </message>
+    <message>
+        <source>Export format</source>
+        <translation>导出格式</translation>
+    </message>
+    <message>
+        <source>compact (K = %1 everywhere)</source>
+        <translation>紧凑（所有层 K = %1）</translation>
+    </message>
+    <message>
+        <source>expert map (K per layer)</source>
+        <translation>专家映射（每层各自的 K）</translation>
+    </message>
+    <message>
+        <source>Clustering</source>
+        <translation>聚类</translation>
+    </message>
+    <message>
+        <source>Single</source>
+        <translation>单连接</translation>
+    </message>
+    <message>
+        <source>Complete</source>
+        <translation>全连接</translation>
+    </message>
+    <message>
+        <source>Average</source>
+        <translation>平均连接</translation>
+    </message>
+    <message>
+        <source>Ward</source>
+        <translation>Ward</translation>
+    </message>
+    <message>
+        <source>Expert output</source>
+        <translation>专家输出</translation>
+    </message>
+    <message>
+        <source>Expert output (routed)</source>
+        <translation>专家输出（仅路由词元）</translation>
+    </message>
+    <message>
+        <source>Router logits</source>
+        <translation>路由器 logits</translation>
+    </message>
+    <message>
+        <source>Weights</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <source>%1 linkage · %2 · %3</source>
+        <translation>%1 · %2 · %3</translation>
+    </message>
+    <message>
+        <source>Cosine</source>
+        <translation>余弦</translation>
+    </message>
+    <message>
+        <source>Euclidean</source>
+        <translation>欧氏</translation>
+    </message>
+</context>
+<context>
+    <name>moe::gui::ProgressPanel</name>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>%1 min %2 s</source>
+        <translation>%1 分 %2 秒</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 小时 %2 分</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Cancelling after the current layer…</source>
+        <translation>将在当前层完成后取消…</translation>
+    </message>
+    <message>
+        <source>layer %1 of %2</source>
+        <translation>第 %1 层，共 %2 层</translation>
+    </message>
+    <message>
+        <source>%1 tokens/s · elapsed %2 · about %3 left</source>
+        <translation>%1 词元/秒 · 已用 %2 · 约剩 %3</translation>
+    </message>
+    <message>
+        <source>%1 of %2 MB written</source>
+        <translation>已写入 %1 / %2 MB</translation>
+    </message>
+</context>
+<context>
+    <name>moe::gui::SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Language:</source>
+        <translation>语言：</translation>
+    </message>
+    <message>
+        <source>Calibration sequences:</source>
+        <translation>校准序列数：</translation>
+    </message>
+    <message>
+        <source>Sequence length:</source>
+        <translation>序列长度：</translation>
+    </message>
+    <message>
+        <source>Device:</source>
+        <translation>设备：</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>The new language is used the next time MoEScope starts.</source>
+        <translation>新语言将在下次启动 MoEScope 时生效。</translation>
+    </message>
+</context>
+<context>
+    <name>moe::gui::WelcomePage</name>
+    <message>
+        <source>See how redundant a Mixture-of-Experts model&apos;s experts are, cut the dendrograms layer by layer, and merge them with HC-SMoE.</source>
+        <translation>查看混合专家模型中专家的冗余程度，逐层切分树状图，并用 HC-SMoE 合并专家。</translation>
+    </message>
+    <message>
+        <source>Explore the demo model</source>
+        <translation>探索演示模型</translation>
+    </message>
+    <message>
+        <source>A small Mixtral-style model with 16 experts per layer, bundled with MoEScope</source>
+        <translation>MoEScope 自带的小型 Mixtral 风格模型，每层 16 个专家</translation>
+    </message>
+    <message>
+        <source>Open Model…</source>
+        <translation>打开模型…</translation>
+    </message>
+    <message>
+        <source>Analyse a Hugging Face checkpoint folder</source>
+        <translation>分析 Hugging Face 检查点文件夹</translation>
+    </message>
+    <message>
+        <source>Open Analysis…</source>
+        <translation>打开分析…</translation>
+    </message>
+    <message>
+        <source>Reopen a saved analysis (.h5)</source>
+        <translation>重新打开已保存的分析 (.h5)</translation>
+    </message>
+    <message>
+        <source>Tip: drop a model folder or an analysis file on this window.</source>
+        <translation>提示：可将模型文件夹或分析文件拖放到此窗口。</translation>
+    </message>
+    <message>
+        <source>Recent</source>
+        <translation>最近</translation>
+    </message>
+    <message>
+        <source>No recent models or analyses</source>
+        <translation>没有最近打开的模型或分析</translation>
+    </message>
+</context>
+<context>
+    <name>moe::widgets::DendrogramView</name>
+    <message>
+        <source>merge height</source>
+        <translation>合并高度</translation>
+    </message>
+    <message>
+        <source>expert (usage %)</source>
+        <translation>专家（使用率 %）</translation>
+    </message>
+    <message>
+        <source>K = %1</source>
+        <translation>K = %1</translation>
+    </message>
+    <message>
+        <source>Expert %1</source>
+        <translation>专家 %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n experts: %1</source>
+        <translation>
+            <numerusform>%n 个专家：%1</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Merge height: %1</source>
+        <translation>合并高度：%1</translation>
+    </message>
+    <message>
+        <source>Usage: %1 %</source>
+        <translation>使用率：%1 %</translation>
+    </message>
+</context>
+<context>
+    <name>moe::widgets::HeatmapView</name>
+    <message>
+        <source>expert</source>
+        <translation>专家</translation>
+    </message>
+    <message>
+        <source>Expert %1 ↔ expert %2</source>
+        <translation>专家 %1 ↔ 专家 %2</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>Usage: %1 % / %2 %</source>
+        <translation>使用率：%1 % / %2 %</translation>
+    </message>
+</context>
+<context>
+    <name>moe::widgets::LayerTable</name>
+    <message>
+        <source>Layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>Experts</source>
+        <translation>专家数</translation>
+    </message>
+    <message>
+        <source>K</source>
+        <translation>K</translation>
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>误差</translation>
+    </message>
+    <message>
+        <source>Usage</source>
+        <translation>使用率</translation>
+    </message>
+    <message>
+        <source>Parameter memory of the layer after merging</source>
+        <translation>合并后该层参数占用的内存</translation>
+    </message>
+    <message>
+        <source>Relative error of the merged experts&apos; mean outputs, weighted by usage (a fast proxy of the layer reconstruction error)</source>
+        <translation>合并后专家平均输出的相对误差，按使用率加权（层重建误差的快速近似）</translation>
+    </message>
+    <message>
+        <source>Usage frequency of each expert, in dendrogram order</source>
+        <translation>各专家的使用频率，按树状图顺序</translation>
+    </message>
+    <message>
+        <source>%1 (dense)</source>
+        <translation>%1（稠密）</translation>
+    </message>
+    <message>
+        <source>Set for this layer (overrides the global allocation)</source>
+        <translation>为本层单独设置（覆盖全局分配）</translation>
+    </message>
+</context>
+<context>
+    <name>moe::widgets::TradeoffPlot</name>
+    <message>
+        <source>uniform K</source>
+        <translation>统一 K</translation>
+    </message>
+    <message>
+        <source>current plan</source>
+        <translation>当前方案</translation>
+    </message>
+    <message>
+        <source>memory</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <source>error</source>
+        <translation>误差</translation>
+    </message>
+    <message>
+        <source>plan</source>
+        <translation>方案</translation>
+    </message>
+</context>
+<context>
+    <name>moe::widgets::UsageChart</name>
+    <message>
+        <source>usage %</source>
+        <translation>使用率 %</translation>
+    </message>
+    <message>
+        <source>REAP score</source>
+        <translation>REAP 分数</translation>
+    </message>
+    <message>
+        <source>expert</source>
+        <translation>专家</translation>
+    </message>
+    <message>
+        <source>usage frequency</source>
+        <translation>使用频率</translation>
+    </message>
+    <message>
+        <source>Expert %1</source>
+        <translation>专家 %1</translation>
+    </message>
+    <message>
+        <source>Usage: %1 %</source>
+        <translation>使用率：%1 %</translation>
+    </message>
+    <message>
+        <source>REAP score: %1</source>
+        <translation>REAP 分数：%1</translation>
+    </message>
+</context>
+</TS>

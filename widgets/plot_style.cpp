@@ -1,0 +1,43 @@
+#include "widgets/plot_style.h"
+
+#include <qcustomplot.h>
+
+#include "widgets/cluster_palette.h"
+
+namespace moe {
+namespace widgets {
+
+void styleAxis(QCPAxis* axis, const QCustomPlot* plot) {
+  const QPalette& pal = plot->palette();
+  const QColor text = pal.color(QPalette::WindowText);
+  QColor grid = text;
+  grid.setAlpha(isDarkPalette(pal) ? 40 : 28);
+  QColor line = text;
+  line.setAlpha(140);
+  axis->setBasePen(QPen(line, 1));
+  axis->setTickPen(QPen(line, 1));
+  axis->setSubTickPen(QPen(line, 1));
+  axis->setTickLabelColor(text);
+  axis->setLabelColor(text);
+  axis->setTickLabelFont(plot->font());
+  QFont labelFont = plot->font();
+  labelFont.setBold(false);
+  axis->setLabelFont(labelFont);
+  axis->grid()->setPen(QPen(grid, 1, Qt::SolidLine));
+  axis->grid()->setSubGridVisible(false);
+  axis->grid()->setZeroLinePen(Qt::NoPen);
+}
+
+void applyPlotStyle(QCustomPlot* plot) {
+  const QPalette& pal = plot->palette();
+  plot->setBackground(pal.brush(QPalette::Base));
+  plot->axisRect()->setBackground(pal.brush(QPalette::Base));
+  for (QCPAxis* axis : plot->axisRect()->axes()) styleAxis(axis, plot);
+  plot->legend->setTextColor(pal.color(QPalette::WindowText));
+  plot->legend->setFont(plot->font());
+  plot->setAntialiasedElements(QCP::aePlottables | QCP::aeItems);
+  plot->setNoAntialiasingOnDrag(true);
+}
+
+}  // namespace widgets
+}  // namespace moe

@@ -1,0 +1,112 @@
+#include "widgets/tradeoff_plot.h"
+
+#include <algorithm>
+
+#include "widgets/cluster_palette.h"
+#include "widgets/plot_style.h"
+
+namespace moe {
+namespace widgets {
+
+TradeoffPlot::TradeoffPlot(QWidget* parent) : QCustomPlot(parent) {
+  setInteractions(QCP::Interactions());
+  curve_ = addGraph();
+  curve_->setName(tr("uniform K"));
+  current_ = addGraph();
+  current_->setName(tr("current plan"));
+  current_->setLineStyle(QCPGraph::lsNone);
+  currentLabel_ = new QCPItemText(this);
+  currentLabel_->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+  currentLabel_->setPadding(QMargins(6, 0, 0, 4));
+  legend->setVisible(true);
+  legend->setBrush(Qt::NoBrush);
+  legend->setBorderPen(Qt::NoPen);
+  axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
+  setAxisLabels(tr("memory"), tr("error"));
+  applyPlotStyle(this);
+  restyle();
+}
+
+void TradeoffPlot::setAxisLabels(const QString& memory, const QString& error) {
+  xAxis->setLabel(memory);
+  yAxis->setLabel(error);
+}
+
+void TradeoffPlot::setCurve(const std::vector<TradeoffPoint>& uniform) {
+  points_ = uniform;
+  for (QCPItemText* t : kLabels_) removeItem(t);
+  kLabels_.clear();
+  QVector<double> x, y;
+  std::vector<TradeoffPoint> sorted = uniform;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.memory < b.memory; });
+  const size_t step = std::max<size_t>(1, sorted.size() / 8);
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    x << sorted[i].memory;
+    y << sorted[i].error;
+    if (sorted[i].k > 0 && (i % step == 0 || i + 1 == sorted.size())) {
+      auto* t = new QCPItemText(this);
+      t->position->setCoords(sorted[i].memory, sorted[i].error);
+      t->setPositionAlignment(Qt::AlignRight | Qt::AlignTop);
+      t->setPadding(QMargins(0, 3, 4, 0));
+      t->setText(QString::number(sorted[i].k));
+      kLabels_.push_back(t);
+    }
+  }
+  curve_->setData(x, y, true);
+  restyle();
+  rescale();
+}
+
+void TradeoffPlot::setCurrent(const TradeoffPoint& plan) {
+  current_->setData(QVector<double>{plan.memory}, QVector<double>{plan.error}, true);
+  currentLabel_->position->setCoords(plan.memory, plan.error);
+  currentLabel_->setText(tr("plan"));
+  rescale();
+}
+
+int TradeoffPlot::curvePointCount() const { return curve_->dataCount(); }
+
+void TradeoffPlot::rescale() {
+  bool found = false;
+  QCPRange xr = curve_->getKeyRange(found), yr = curve_->getValueRange(found);
+  if (current_->dataCount() > 0) {
+    xr.expand(current_->getKeyRange(found));
+    yr.expand(current_->getValueRange(found));
+  }
+  const double dx = std::max(xr.size() * 0.08, 1e-9), dy = std::max(yr.size() * 0.1, 1e-9);
+  xAxis->setRange(xr.lower - dx, xr.upper + dx);
+  yAxis->setRange(std::min(0.0, yr.lower - dy), yr.upper + dy);
+  replot(QCustomPlot::rpQueuedReplot);
+}
+
+void TradeoffPlot::restyle() {
+  const bool dark = isDarkPalette(palette());
+  const QColor line = neutralColor(palette());
+  curve_->setPen(QPen(line, 1.6));
+  curve_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, line, palette().color(QPalette::Base), 5));
+  const QColor accent = dark ? QColor(255, 120, 110) : QColor(200, 40, 40);
+  current_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, accent, accent, 12));
+  currentLabel_->setColor(accent);
+  QFont bold = font();
+  bold.setBold(true);
+  currentLabel_->setFont(bold);
+  QFont small = font();
+  small.setPointSizeF(small.pointSizeF() * 0.85);
+  for (QCPItemText* t : kLabels_) {
+    t->setColor(palette().color(QPalette::PlaceholderText));
+    t->setFont(small);
+  }
+  legend->setTextColor(palette().color(QPalette::WindowText));
+  replot(QCustomPlot::rpQueuedReplot);
+}
+
+void TradeoffPlot::changeEvent(QEvent* event) {
+  QCustomPlot::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange) {
+    applyPlotStyle(this);
+    restyle();
+  }
+}
+
+}  // namespace widgets
+}  // namespace moe
