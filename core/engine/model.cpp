@@ -61,6 +61,7 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
   const int64_t B = ids.size(0), T = ids.size(1);
   arch_->prepare(T, rt_);
   at::Tensor hidden = arch_->embed(ids, loadTensor("model.embed_tokens.weight"));
+  releaseMappedPages(store_->get("model.embed_tokens.weight"));
   if (observer) observer->onHiddenState(0, hidden);
 
   const int L = numLayers();
@@ -93,6 +94,7 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
       mlp = arch_->denseMlp(l, w, x);
     }
     hidden = hidden + mlp * rs;
+    for (const auto& spec : arch_->layerTensors(l)) releaseMappedPages(store_->get(spec.name));
     if (observer) {
       if (l + 1 < L) observer->onHiddenState(l + 1, hidden);
       observer->onLayerDone(l, L);

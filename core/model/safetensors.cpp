@@ -243,6 +243,14 @@ std::vector<std::string> TensorStore::names() const {
   return out;
 }
 
+void releaseMappedPages(const TensorInfo& info) {
+  if (!info.data || info.nbytes == 0) return;
+  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(info.data) & ~(page - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(info.data) + info.nbytes + page - 1) & ~(page - 1);
+  madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 void writeSafetensors(const std::string& path, const std::vector<const TensorBlob*>& tensors,
                       const std::map<std::string, std::string>& metadata) {
   std::vector<const TensorBlob*> sorted = tensors;

@@ -71,6 +71,11 @@ class TensorStore {
   std::map<std::string, const TensorInfo*> index_;
 };
 
+// Drops the mapped pages of a tensor from this process's resident set once it has been converted.
+// The mapping is private and read-only, so nothing is lost: a later access re-reads the pages (from
+// the page cache). Without this, every layer ever streamed would stay counted in resident memory.
+void releaseMappedPages(const TensorInfo& info);
+
 // A tensor to write: bytes already in the target dtype, row-major.
 struct TensorBlob {
   std::string name;
