@@ -56,7 +56,7 @@ std::vector<Variant> variants(const std::vector<RouterMode>& routers) {
 int cmdCompare(const Argv& argv) {
   Args args(argv,
             {"model", "analysis", "calib", "sequences", "length", "field", "text", "eval-sequences", "experts",
-             "device", "dtype", "threads"},
+             "routers", "device", "dtype", "threads"},
             {"markdown"});
   initThreads(static_cast<int>(args.getInt("threads", 0)));
   const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
@@ -97,7 +97,19 @@ int cmdCompare(const Argv& argv) {
   }
   row(src.layers.front().numExperts, "original", base, baseMem.paramsAfter);
 
-  std::vector<RouterMode> routers{RouterMode::Average, RouterMode::FrequencyWeighted};
+  // Compact router options to compare; the fitted ones (lse-fit, soft-fit, tied-fit) each run
+  // forward passes over the calibration tokens, so they are opt-in.
+  std::vector<RouterMode> routers;
+  {
+    const std::string list = args.get("routers", "average,frequency");
+    size_t pos = 0;
+    while (pos <= list.size()) {
+      size_t comma = list.find(',', pos);
+      if (comma == std::string::npos) comma = list.size();
+      routers.push_back(parseRouterMode(list.substr(pos, comma - pos)));
+      pos = comma + 1;
+    }
+  }
   for (int64_t k : ks) {
     for (const Variant& v : variants(routers)) {
       PlanRequest req = v.request;

@@ -105,8 +105,9 @@ std::vector<double> mergeCoefficients(const std::vector<int64_t>& labels, int64_
 
 std::vector<double> routerCoefficients(const std::vector<int64_t>& labels, int64_t K, RouterMode mode,
                                        const std::vector<double>& frequency) {
+  // Fitted routers start from the plain average and are replaced by the router hook.
   return mergeCoefficients(labels, K,
-                           mode == RouterMode::Average ? MergeStrategy::Average : MergeStrategy::FrequencyWeighted,
+                           mode == RouterMode::FrequencyWeighted ? MergeStrategy::FrequencyWeighted : MergeStrategy::Average,
                            frequency);
 }
 

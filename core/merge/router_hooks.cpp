@@ -1,20 +1,17 @@
 #include "core/merge/router_hooks.h"
 
+#include "core/merge/router_fit.h"
+
 namespace moe {
 
 bool routerModesNeedCalibration(const MergePlan& plan) {
   for (const auto& l : plan.layers)
-    if (!l.isIdentity() && !isPruneStrategy(l.strategy) && l.router != RouterMode::Average &&
-        l.router != RouterMode::FrequencyWeighted)
-      return true;
+    if (!l.isIdentity() && !isPruneStrategy(l.strategy) && isFittedRouter(l.router)) return true;
   return false;
 }
 
 CompactRouterHook makeCompactRouterHook(Model& model, const at::Tensor& calibIds, const MergePlan& plan) {
-  (void)model;
-  (void)calibIds;
-  (void)plan;
-  return {};
+  return routerModesNeedCalibration(plan) ? makeRouterHook(model, calibIds, plan) : CompactRouterHook{};
 }
 
 }  // namespace moe
