@@ -38,6 +38,21 @@ AnalysisSource loadAnalysis(Model& model, const Args& args) {
   return src;
 }
 
+std::vector<int64_t> clustersFromArgs(const Args& args, const std::vector<LayerStats>& layers,
+                                      const std::vector<LayerTree>& trees) {
+  const int given = (args.has("experts") ? 1 : 0) + (args.has("budget") ? 1 : 0) + (args.has("height") ? 1 : 0);
+  if (given == 0) return {};
+  if (given > 1) throw Error(ErrorKind::InvalidArgument, "give only one of --experts K, --budget TOTAL, --height H");
+  if (args.has("budget"))
+    return allocateClusters(layers, trees, AllocationRule::GlobalFrequency, static_cast<double>(args.getInt("budget", 0)));
+  if (args.has("height")) return allocateClusters(layers, trees, AllocationRule::DistanceThreshold, args.getNumber("height", 0));
+  const int64_t K = args.getInt("experts", 0);
+  for (const auto& l : layers)
+    if (K < 1 || K > l.numExperts)
+      throw Error(ErrorKind::InvalidArgument, "--experts must be between 1 and " + std::to_string(l.numExperts));
+  return allocateClusters(layers, trees, AllocationRule::Uniform, static_cast<double>(K));
+}
+
 std::vector<int64_t> parseIntList(const std::string& spec, const std::string& option) {
   std::vector<int64_t> out;
   size_t pos = 0;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "app/cli/args.h"
+#include "core/analysis/clustering.h"
 #include "core/analysis/store.h"
 #include "core/engine/model.h"
 
@@ -17,6 +18,11 @@ struct AnalysisSource {
 
 // Options it reads: analysis, calib, sequences, length, field.
 AnalysisSource loadAnalysis(Model& model, const Args& args);
+
+// K per MoE block from exactly one of --experts K, --budget TOTAL, --height H (empty when none
+// is given; an error when several are, or when K lies outside 1..E of some block).
+std::vector<int64_t> clustersFromArgs(const Args& args, const std::vector<LayerStats>& layers,
+                                      const std::vector<LayerTree>& trees);
 
 // "12,8,4" -> {12, 8, 4}
 std::vector<int64_t> parseIntList(const std::string& spec, const std::string& option);

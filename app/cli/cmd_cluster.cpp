@@ -2,12 +2,13 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "app/cli/args.h"
+#include "app/cli/analysis_source.h"
 #include "app/cli/commands.h"
 #include "core/analysis/clustering.h"
 #include "core/analysis/store.h"
 #include "core/cluster/tree.h"
 #include "core/error.h"
+#include "core/merge/plan_builder.h"
 
 namespace moe::cli {
 namespace {
@@ -45,29 +46,11 @@ int cmdCluster(const Argv& argv) {
   choice.method = parseLinkageMethod(args.get("linkage", "average"));
   choice.representation = parseRepresentation(args.get("basis", "expert_output"));
   choice.metric = args.get("metric", "euclidean");
-  const int given = (args.has("experts") ? 1 : 0) + (args.has("budget") ? 1 : 0) + (args.has("height") ? 1 : 0);
-  if (given != 1) throw Error(ErrorKind::InvalidArgument, "give exactly one of --experts K, --budget TOTAL, --height H");
-
-  std::vector<LayerStats> layers;
+  const std::vector<LayerStats> layers = readAllLayers(store);
   std::vector<LayerTree> trees;
-  for (int j : store.completedLayers()) {
-    layers.push_back(store.readLayer(j));
-    trees.push_back(buildLayerTree(layers.back(), choice));
-  }
-  if (layers.size() != store.info().moeLayers.size())
-    throw Error(ErrorKind::InvalidArgument, store.path() + " is incomplete; finish it with moescope-cli analyze first");
-  std::vector<int64_t> k;
-  if (args.has("experts")) {
-    const int64_t K = args.getInt("experts", 0);
-    for (const auto& l : layers)
-      if (K < 1 || K > l.numExperts)
-        throw Error(ErrorKind::InvalidArgument, "--experts must be between 1 and " + std::to_string(l.numExperts));
-    k = allocateClusters(layers, trees, AllocationRule::Uniform, static_cast<double>(K));
-  } else if (args.has("budget")) {
-    k = allocateClusters(layers, trees, AllocationRule::GlobalFrequency, static_cast<double>(args.getInt("budget", 0)));
-  } else {
-    k = allocateClusters(layers, trees, AllocationRule::DistanceThreshold, args.getNumber("height", 0));
-  }
+  for (const auto& l : layers) trees.push_back(buildLayerTree(l, choice));
+  const std::vector<int64_t> k = clustersFromArgs(args, layers, trees);
+  if (k.empty()) throw Error(ErrorKind::InvalidArgument, "give one of --experts K, --budget TOTAL, --height H");
   const std::set<int> only = args.has("layers") ? parseLayerList(args.get("layers")) : std::set<int>{};
 
   nlohmann::json out = nlohmann::json::array();

@@ -51,13 +51,8 @@ int cmdMerge(const Argv& argv) {
     req.firstUnmerged = static_cast<int>(args.getInt("first-unmerged", 0));
     std::vector<LayerTree> trees;
     for (const auto& l : src.layers) trees.push_back(buildLayerTree(l, req.clustering));
-    if (args.has("experts"))
-      req.clustersPerBlock = allocateClusters(src.layers, trees, AllocationRule::Uniform, static_cast<double>(args.getInt("experts", 0)));
-    else if (args.has("budget"))
-      req.clustersPerBlock = allocateClusters(src.layers, trees, AllocationRule::GlobalFrequency, static_cast<double>(args.getInt("budget", 0)));
-    else if (args.has("height"))
-      req.clustersPerBlock = allocateClusters(src.layers, trees, AllocationRule::DistanceThreshold, args.getNumber("height", 0));
-    else
+    req.clustersPerBlock = clustersFromArgs(args, src.layers, trees);
+    if (req.clustersPerBlock.empty())
       throw Error(ErrorKind::InvalidArgument, "give --plan P.json, or one of --experts K, --budget TOTAL, --height H");
     plan = buildPlan(src.layers, req, src.info);
   }

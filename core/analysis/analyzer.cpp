@@ -126,9 +126,6 @@ LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, c
       std::vector<int64_t> rows(toks.begin(), toks.end());
       at::Tensor rowIdx = at::from_blob(rows.data(), {r}, longOpts).to(x.device());
       at::Tensor hidden = b.slotHidden(b.slotOf(e), x.index_select(0, rowIdx));
-      // accumulateRouted indexes `hidden` by token - offset; here rows are consecutive 0..r-1.
-      std::vector<int64_t> local(static_cast<size_t>(r));
-      for (int64_t i = 0; i < r; ++i) local[static_cast<size_t>(i)] = i;
       at::Tensor y = b.slotDown(b.slotOf(e), hidden).to(at::kFloat);
       at::Tensor gates = at::from_blob(const_cast<float*>(wts.data()), {r}, at::kFloat).to(x.device());
       routedSum += y.sum(0).to(at::kCPU, at::kDouble);
@@ -160,12 +157,10 @@ class AnalysisObserver : public ForwardObserver {
 
   void onMoeBlock(const MoeTrace& trace) override {
     if (store_ && store_->hasLayer(trace.moeIndex)) return;  // finished in an earlier run
-    const auto t0 = Clock::now();
     LayerStats stats = computeLayerStats(trace, model_.arch().moePrefix(trace.layer), options_, &result_.expertFlops,
                                          &result_.expertSeconds);
     if (store_) store_->writeLayer(stats);
     result_.layers.push_back(std::move(stats));
-    computedSeconds_ += secondsSince(t0);
   }
 
   void onLayerDone(int layer, int numLayers) override {
@@ -197,7 +192,6 @@ class AnalysisObserver : public ForwardObserver {
   AnalysisResult& result_;
   int64_t tokens_;
   Clock::time_point start_;
-  double computedSeconds_ = 0;
   int layersDone_ = 0;
   int lastLayer_ = 0;
 };

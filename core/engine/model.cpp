@@ -67,7 +67,6 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
   const int L = numLayers();
   const int last = options.stopAfterLayer >= 0 ? std::min(options.stopAfterLayer, L) : L;
   const double rs = arch_->residualScale();
-  const std::string eps;
   int moeIndex = 0;
   for (int l = 0; l < last; ++l) {
     if (observer && observer->cancelled()) throw Error(ErrorKind::Cancelled, "forward pass cancelled");
