@@ -269,12 +269,30 @@
         <translation>experts kept (%)</translation>
     </message>
     <message>
-        <source>output error (proxy)</source>
-        <translation>output error (proxy)</translation>
-    </message>
-    <message>
         <source>uniform K from %1 to 1, mean over layers</source>
         <translation>uniform K from %1 to 1, mean over layers</translation>
+    </message>
+    <message>
+        <source>Relative L2 error of the merged block on %1 calibration tokens:
+tied (router kept) %2 · compact (averaged router) %3</source>
+        <translation>Relative L2 error of the merged block on %1 calibration tokens:
+tied (router kept) %2 · compact (averaged router) %3</translation>
+    </message>
+    <message>
+        <source>Estimate from the experts&apos; mean outputs; the exact error is not computed yet</source>
+        <translation>Estimate from the experts&apos; mean outputs; the exact error is not computed yet</translation>
+    </message>
+    <message>
+        <source>relative output error (tied)</source>
+        <translation>relative output error (tied)</translation>
+    </message>
+    <message>
+        <source>output error (estimate)</source>
+        <translation>output error (estimate)</translation>
+    </message>
+    <message>
+        <source>uniform K from %1 to 1, mean over layers · estimate until the exact errors are computed</source>
+        <translation>uniform K from %1 to 1, mean over layers · estimate until the exact errors are computed</translation>
     </message>
 </context>
 <context>
@@ -289,7 +307,7 @@
     </message>
     <message>
         <source>Expert map: original router, K per layer (the paper&apos;s tied model)</source>
-        <translation>Expert map: original router, K per layer (the paper's tied model)</translation>
+        <translation>Expert map: original router, K per layer (the paper&apos;s tied model)</translation>
     </message>
     <message>
         <source>Format:</source>
@@ -346,6 +364,60 @@
     <message>
         <source>Cannot export this plan</source>
         <translation>Cannot export this plan</translation>
+    </message>
+</context>
+<context>
+    <name>moe::gui::LayerErrorStatus</name>
+    <message>
+        <source>exact errors</source>
+        <translation>exact errors</translation>
+    </message>
+    <message>
+        <source>Relative L2 error of each merged block&apos;s output against the original block on %1 calibration tokens</source>
+        <translation>Relative L2 error of each merged block&apos;s output against the original block on %1 calibration tokens</translation>
+    </message>
+    <message>
+        <source>preparing exact errors…</source>
+        <translation>preparing exact errors…</translation>
+    </message>
+    <message>
+        <source>Running the calibration tokens through the model once; the errors shown are estimates until then</source>
+        <translation>Running the calibration tokens through the model once; the errors shown are estimates until then</translation>
+    </message>
+    <message numerus="yes">
+        <source>exact errors: %n left</source>
+        <translation>
+            <numerusform>exact errors: %n left</numerusform>
+            <numerusform>exact errors: %n left</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Scoring the plan&apos;s blocks first, then the trade-off curve</source>
+        <translation>Scoring the plan&apos;s blocks first, then the trade-off curve</translation>
+    </message>
+    <message>
+        <source>estimates (exact errors stopped)</source>
+        <translation>estimates (exact errors stopped)</translation>
+    </message>
+    <message>
+        <source>estimates (exact errors unavailable)</source>
+        <translation>estimates (exact errors unavailable)</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>Compute</source>
+        <translation>Compute</translation>
+    </message>
+    <message>
+        <source>Stop computing exact errors; the estimates stay</source>
+        <translation>Stop computing exact errors; the estimates stay</translation>
+    </message>
+    <message>
+        <source>Compute the exact errors</source>
+        <translation>Compute the exact errors</translation>
     </message>
 </context>
 <context>
@@ -709,7 +781,7 @@
     </message>
     <message>
         <source>How many clusters each layer keeps: the same K everywhere, HC-SMoE&apos;s global usage-frequency rule, or one cut height for every tree</source>
-        <translation>How many clusters each layer keeps: the same K everywhere, HC-SMoE's global usage-frequency rule, or one cut height for every tree</translation>
+        <translation>How many clusters each layer keeps: the same K everywhere, HC-SMoE&apos;s global usage-frequency rule, or one cut height for every tree</translation>
     </message>
     <message>
         <source>Allocation</source>
@@ -725,7 +797,7 @@
     </message>
     <message>
         <source>Every layer&apos;s tree is cut at this merge height</source>
-        <translation>Every layer's tree is cut at this merge height</translation>
+        <translation>Every layer&apos;s tree is cut at this merge height</translation>
     </message>
     <message>
         <source>Average</source>
@@ -745,7 +817,7 @@
     </message>
     <message>
         <source>Linkage of the hierarchical clustering (average is the paper&apos;s choice)</source>
-        <translation>Linkage of the hierarchical clustering (average is the paper's choice)</translation>
+        <translation>Linkage of the hierarchical clustering (average is the paper&apos;s choice)</translation>
     </message>
     <message>
         <source>Linkage</source>
@@ -843,10 +915,6 @@
         <translation>%1 → %2 (−%3 %)</translation>
     </message>
     <message>
-        <source>Output error (proxy)</source>
-        <translation>Output error (proxy)</translation>
-    </message>
-    <message>
         <source>Export format</source>
         <translation>Export format</translation>
     </message>
@@ -905,6 +973,14 @@
     <message>
         <source>Euclidean</source>
         <translation>Euclidean</translation>
+    </message>
+    <message>
+        <source>Output error (mean, tied)</source>
+        <translation>Output error (mean, tied)</translation>
+    </message>
+    <message>
+        <source>Output error (estimate)</source>
+        <translation>Output error (estimate)</translation>
     </message>
 </context>
 <context>
@@ -981,7 +1057,7 @@
     <name>moe::gui::WelcomePage</name>
     <message>
         <source>See how redundant a Mixture-of-Experts model&apos;s experts are, cut the dendrograms layer by layer, and merge them with HC-SMoE.</source>
-        <translation>See how redundant a Mixture-of-Experts model's experts are, cut the dendrograms layer by layer, and merge them with HC-SMoE.</translation>
+        <translation>See how redundant a Mixture-of-Experts model&apos;s experts are, cut the dendrograms layer by layer, and merge them with HC-SMoE.</translation>
     </message>
     <message>
         <source>Explore the demo model</source>
@@ -1108,10 +1184,6 @@
         <translation>Parameter memory of the layer after merging</translation>
     </message>
     <message>
-        <source>Relative error of the merged experts&apos; mean outputs, weighted by usage (a fast proxy of the layer reconstruction error)</source>
-        <translation>Relative error of the merged experts' mean outputs, weighted by usage (a fast proxy of the layer reconstruction error)</translation>
-    </message>
-    <message>
         <source>Usage frequency of each expert, in dendrogram order</source>
         <translation>Usage frequency of each expert, in dendrogram order</translation>
     </message>
@@ -1122,6 +1194,10 @@
     <message>
         <source>Set for this layer (overrides the global allocation)</source>
         <translation>Set for this layer (overrides the global allocation)</translation>
+    </message>
+    <message>
+        <source>Relative L2 error of the merged block&apos;s output against the original block on calibration tokens (tied semantics). Values marked ≈ are estimates from the experts&apos; mean outputs, shown until the exact value is computed.</source>
+        <translation>Relative L2 error of the merged block&apos;s output against the original block on calibration tokens (tied semantics). Values marked ≈ are estimates from the experts&apos; mean outputs, shown until the exact value is computed.</translation>
     </message>
 </context>
 <context>

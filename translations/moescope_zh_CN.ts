@@ -269,12 +269,30 @@
         <translation>保留的专家 (%)</translation>
     </message>
     <message>
-        <source>output error (proxy)</source>
-        <translation>输出误差（近似）</translation>
-    </message>
-    <message>
         <source>uniform K from %1 to 1, mean over layers</source>
         <translation>统一 K 从 %1 到 1，各层平均</translation>
+    </message>
+    <message>
+        <source>Relative L2 error of the merged block on %1 calibration tokens:
+tied (router kept) %2 · compact (averaged router) %3</source>
+        <translation>合并后模块在 %1 个校准词元上的相对 L2 误差：
+绑定（保留路由器）%2 · 紧凑（平均路由器）%3</translation>
+    </message>
+    <message>
+        <source>Estimate from the experts&apos; mean outputs; the exact error is not computed yet</source>
+        <translation>由专家平均输出得到的估计值；精确误差尚未计算</translation>
+    </message>
+    <message>
+        <source>relative output error (tied)</source>
+        <translation>相对输出误差（绑定）</translation>
+    </message>
+    <message>
+        <source>output error (estimate)</source>
+        <translation>输出误差（估计）</translation>
+    </message>
+    <message>
+        <source>uniform K from %1 to 1, mean over layers · estimate until the exact errors are computed</source>
+        <translation>统一 K 从 %1 到 1，各层平均 · 精确误差算出前为估计值</translation>
     </message>
 </context>
 <context>
@@ -346,6 +364,59 @@
     <message>
         <source>Cannot export this plan</source>
         <translation>无法导出此方案</translation>
+    </message>
+</context>
+<context>
+    <name>moe::gui::LayerErrorStatus</name>
+    <message>
+        <source>exact errors</source>
+        <translation>精确误差</translation>
+    </message>
+    <message>
+        <source>Relative L2 error of each merged block&apos;s output against the original block on %1 calibration tokens</source>
+        <translation>每个合并后模块的输出相对原始模块在 %1 个校准词元上的相对 L2 误差</translation>
+    </message>
+    <message>
+        <source>preparing exact errors…</source>
+        <translation>正在准备精确误差…</translation>
+    </message>
+    <message>
+        <source>Running the calibration tokens through the model once; the errors shown are estimates until then</source>
+        <translation>正在让校准词元通过模型一次；在此之前显示的误差为估计值</translation>
+    </message>
+    <message numerus="yes">
+        <source>exact errors: %n left</source>
+        <translation>
+            <numerusform>精确误差：剩余 %n 项</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Scoring the plan&apos;s blocks first, then the trade-off curve</source>
+        <translation>先计算方案中的各模块，再计算权衡曲线</translation>
+    </message>
+    <message>
+        <source>estimates (exact errors stopped)</source>
+        <translation>估计值（精确误差已停止）</translation>
+    </message>
+    <message>
+        <source>estimates (exact errors unavailable)</source>
+        <translation>估计值（精确误差不可用）</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Compute</source>
+        <translation>计算</translation>
+    </message>
+    <message>
+        <source>Stop computing exact errors; the estimates stay</source>
+        <translation>停止计算精确误差；保留估计值</translation>
+    </message>
+    <message>
+        <source>Compute the exact errors</source>
+        <translation>计算精确误差</translation>
     </message>
 </context>
 <context>
@@ -843,10 +914,6 @@
         <translation>%1 → %2（−%3 %）</translation>
     </message>
     <message>
-        <source>Output error (proxy)</source>
-        <translation>输出误差（近似）</translation>
-    </message>
-    <message>
         <source>Export format</source>
         <translation>导出格式</translation>
     </message>
@@ -905,6 +972,14 @@
     <message>
         <source>Euclidean</source>
         <translation>欧氏</translation>
+    </message>
+    <message>
+        <source>Output error (mean, tied)</source>
+        <translation>输出误差（平均，绑定）</translation>
+    </message>
+    <message>
+        <source>Output error (estimate)</source>
+        <translation>输出误差（估计）</translation>
     </message>
 </context>
 <context>
@@ -1107,10 +1182,6 @@
         <translation>合并后该层参数占用的内存</translation>
     </message>
     <message>
-        <source>Relative error of the merged experts&apos; mean outputs, weighted by usage (a fast proxy of the layer reconstruction error)</source>
-        <translation>合并后专家平均输出的相对误差，按使用率加权（层重建误差的快速近似）</translation>
-    </message>
-    <message>
         <source>Usage frequency of each expert, in dendrogram order</source>
         <translation>各专家的使用频率，按树状图顺序</translation>
     </message>
@@ -1121,6 +1192,10 @@
     <message>
         <source>Set for this layer (overrides the global allocation)</source>
         <translation>为本层单独设置（覆盖全局分配）</translation>
+    </message>
+    <message>
+        <source>Relative L2 error of the merged block&apos;s output against the original block on calibration tokens (tied semantics). Values marked ≈ are estimates from the experts&apos; mean outputs, shown until the exact value is computed.</source>
+        <translation>合并后模块的输出相对原始模块在校准词元上的相对 L2 误差（绑定语义）。标有 ≈ 的值是由专家平均输出得到的估计值，在精确值算出前显示。</translation>
     </message>
 </context>
 <context>

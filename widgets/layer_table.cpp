@@ -33,8 +33,9 @@ void LayerTable::retranslate() {
   setHorizontalHeaderLabels({tr("Layer"), tr("Experts"), tr("K"), tr("Memory"), tr("Error"), tr("Usage")});
   horizontalHeaderItem(MemoryColumn)->setToolTip(tr("Parameter memory of the layer after merging"));
   horizontalHeaderItem(ErrorColumn)->setToolTip(
-      tr("Relative error of the merged experts' mean outputs, weighted by usage (a fast proxy of the "
-         "layer reconstruction error)"));
+      tr("Relative L2 error of the merged block's output against the original block on calibration tokens "
+         "(tied semantics). Values marked \u2248 are estimates from the experts' mean outputs, shown until "
+         "the exact value is computed."));
   horizontalHeaderItem(UsageColumn)->setToolTip(tr("Usage frequency of each expert, in dendrogram order"));
 }
 
@@ -65,7 +66,19 @@ void LayerTable::setRows(const std::vector<LayerRow>& rows) {
       k->setToolTip(tr("Set for this layer (overrides the global allocation)"));
     }
     cell(MemoryColumn, row.memory.isEmpty() ? QStringLiteral("\u2013") : row.memory);
-    cell(ErrorColumn, row.error < 0 ? QStringLiteral("\u2013") : QString::number(row.error, 'f', 3));
+    QTableWidgetItem* error = cell(ErrorColumn, row.error < 0 ? QStringLiteral("\u2013")
+                                                              : (row.errorExact ? QString() : QStringLiteral("\u2248")) +
+                                                                    QString::number(row.error, 'f', 3));
+    error->setData(ErrorValueRole, row.error);
+    error->setData(ErrorExactRole, row.errorExact);
+    error->setToolTip(row.errorToolTip);
+    if (!dense && row.error >= 0 && !row.errorExact) {
+      // Estimates look provisional: italic and muted until the exact value replaces them.
+      QFont f = font();
+      f.setItalic(true);
+      error->setFont(f);
+      error->setForeground(palette().color(QPalette::Disabled, QPalette::Text));
+    }
     QTableWidgetItem* usage = cell(UsageColumn, QString());
     QVariantList values, clusters;
     for (double u : row.usage) values << u;

@@ -18,6 +18,8 @@ struct LayerRow {
   bool overridden = false;       // K set for this layer, not by the global allocation
   QString memory;                // e.g. "12.4 MB" (empty: unknown)
   double error = -1;             // reconstruction error (negative: unknown)
+  bool errorExact = false;       // measured (exact) rather than estimated (shown as "≈", italic)
+  QString errorToolTip;          // what the value is (tied/compact values, how it was obtained)
   std::vector<double> usage;     // in display order
   std::vector<int64_t> clusters; // cluster of each bar (same order)
 };
@@ -26,6 +28,9 @@ class LayerTable : public QTableWidget {
   Q_OBJECT
 
  public:
+  // ErrorColumn items carry the number (ErrorValueRole, double) and whether it is exact (ErrorExactRole).
+  static constexpr int ErrorValueRole = Qt::UserRole + 20;
+  static constexpr int ErrorExactRole = Qt::UserRole + 21;
   enum Column { LayerColumn, ExpertsColumn, KColumn, MemoryColumn, ErrorColumn, UsageColumn, ColumnCount };
 
   explicit LayerTable(QWidget* parent = nullptr);

@@ -27,7 +27,11 @@ QString linkageText(moe::LinkageMethod m) {
 
 }  // namespace
 
-ExplorerDocument::ExplorerDocument(QObject* parent) : QObject(parent) { undo_.setUndoLimit(500); }
+ExplorerDocument::ExplorerDocument(QObject* parent) : QObject(parent), errors_(new LayerErrorService(this)) {
+  undo_.setUndoLimit(500);
+  connect(errors_, &LayerErrorService::resultsChanged, this, &ExplorerDocument::errorsChanged);
+  connect(errors_, &LayerErrorService::statusChanged, this, &ExplorerDocument::errorsChanged);
+}
 
 void ExplorerDocument::setAnalysis(const AnalysisDataPtr& data) {
   undo_.clear();
@@ -53,6 +57,9 @@ void ExplorerDocument::setAnalysis(const AnalysisDataPtr& data) {
   current_ = 0;
   selection_.clear();
   interactiveOpen_ = false;
+  curveFor_.clear();
+  errors_->setAnalysis(data_);
+  updateErrorRequests();
   emit analysisChanged();
   emit clusteringChanged();
   emit planChanged();
@@ -68,20 +75,115 @@ const std::vector<moe::LayerTree>& ExplorerDocument::treesFor(const PlanState& s
 }
 
 double ExplorerDocument::layerError(int j) const {
-  return hasAnalysis() ? proxy_.layerError(j, clusters(j)) : -1;
+  if (!hasAnalysis()) return -1;
+  if (const auto e = exactLayerError(j); e && e->tied >= 0) return e->tied;
+  return proxy_.layerError(j, clusters(j));
 }
 
-double ExplorerDocument::meanError() const {
-  if (!proxy_.available() || numMoeLayers() == 0) return -1;
+std::optional<ExactLayerError> ExplorerDocument::exactLayerError(int j) const {
+  if (!hasAnalysis() || j < 0 || j >= static_cast<int>(planKeys_.size())) return std::nullopt;
+  return errors_->result(planKeys_[static_cast<size_t>(j)]);
+}
+
+bool ExplorerDocument::layerErrorExact(int j) const {
+  const auto e = exactLayerError(j);
+  return e && e->tied >= 0;
+}
+
+bool ExplorerDocument::planErrorsExact() const {
+  if (!hasAnalysis()) return false;
+  for (int j = 0; j < numMoeLayers(); ++j)
+    if (!layerErrorExact(j)) return false;
+  return true;
+}
+
+bool ExplorerDocument::curveErrorsExact() const {
+  if (!hasAnalysis() || curveEntries_.empty()) return false;
+  for (const auto& plan : curveEntries_)
+    for (const auto& entry : plan) {
+      const auto e = errors_->result(entry.first);
+      if (!e || e->tied < 0) return false;
+    }
+  return true;
+}
+
+double ExplorerDocument::meanError(bool exact) const {
+  if (!hasAnalysis() || numMoeLayers() == 0) return -1;
   double sum = 0;
-  for (int j = 0; j < numMoeLayers(); ++j) sum += layerError(j);
+  for (int j = 0; j < numMoeLayers(); ++j) {
+    double e = -1;
+    if (exact) {
+      const auto r = exactLayerError(j);
+      e = r ? r->tied : -1;
+    } else {
+      e = proxy_.layerError(j, clusters(j));
+    }
+    if (e < 0) return -1;
+    sum += e;
+  }
   return sum / numMoeLayers();
+}
+
+double ExplorerDocument::uniformMeanError(int64_t K, bool exact) const {
+  if (!hasAnalysis() || numMoeLayers() == 0) return -1;
+  double sum = 0;
+  for (int j = 0; j < numMoeLayers(); ++j) {
+    const int64_t kj = std::min(K, stats(j).numExperts);
+    double e = -1;
+    if (exact) {
+      const size_t row = static_cast<size_t>(analysis().maxExperts() - K);
+      if (row < curveEntries_.size()) {
+        const auto r = errors_->result(curveEntries_[row][static_cast<size_t>(j)].first);
+        e = r ? r->tied : -1;
+      }
+    } else {
+      e = proxy_.layerError(j, leafOrderedClusters(tree(j), kj));
+    }
+    if (e < 0) return -1;
+    sum += e;
+  }
+  return sum / numMoeLayers();
+}
+
+void ExplorerDocument::updateErrorRequests() {
+  if (!hasAnalysis()) return;
+  planEntries_.clear();
+  planKeys_.clear();
+  for (int j = 0; j < numMoeLayers(); ++j) {
+    planEntries_.push_back(toLayerPlan(*data_, plan_, j, k(j), clusters(j)));
+    planKeys_.push_back(layerPlanKey(planEntries_.back()));
+  }
+  const std::string curveKey = clusteringKey(plan_) + "/" + moe::mergeStrategyName(plan_.strategy);
+  if (curveKey != curveFor_) {
+    curveFor_ = curveKey;
+    ++curveSerial_;
+    curveEntries_.clear();
+    for (int64_t K = data_->maxExperts(); K >= 1; --K) {
+      std::vector<LayerErrorService::KeyedEntry> row;
+      for (int j = 0; j < numMoeLayers(); ++j) {
+        const int64_t kj = std::min(K, stats(j).numExperts);
+        moe::LayerPlan entry = toLayerPlan(*data_, plan_, j, kj, leafOrderedClusters(tree(j), kj));
+        QString key = layerPlanKey(entry);
+        row.emplace_back(std::move(key), std::move(entry));
+      }
+      curveEntries_.push_back(std::move(row));
+    }
+  }
+  // What the user looks at first: the current layer, the rest of the plan, then the curve.
+  std::vector<LayerErrorService::KeyedEntry> wanted;
+  const size_t cur = static_cast<size_t>(current_);
+  wanted.emplace_back(planKeys_[cur], planEntries_[cur]);
+  for (size_t j = 0; j < planEntries_.size(); ++j)
+    if (j != cur) wanted.emplace_back(planKeys_[j], planEntries_[j]);
+  for (const auto& row : curveEntries_) wanted.insert(wanted.end(), row.begin(), row.end());
+  errors_->setWanted(std::move(wanted));
 }
 
 void ExplorerDocument::setCurrentLayer(int j) {
   if (!hasAnalysis() || j < 0 || j >= numMoeLayers() || j == current_) return;
   current_ = j;
   selection_.clear();
+  updateErrorRequests();
   emit currentLayerChanged(j);
   emit selectionChanged();
 }
@@ -96,6 +198,7 @@ void ExplorerDocument::applyState(const PlanState& state) {
   const bool rebuilt = !state.sameClustering(plan_);
   derived_ = derive(*data_, state, &treesFor(state));
   plan_ = state;
+  updateErrorRequests();
   if (rebuilt) emit clusteringChanged();
   emit planChanged();
 }

@@ -4,10 +4,12 @@
 #include <QObject>
 #include <QUndoStack>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "app/gui/analysis_data.h"
+#include "app/gui/layer_error_service.h"
 #include "app/gui/plan_derivation.h"
 #include "app/gui/plan_metrics.h"
 #include "app/gui/plan_state.h"
@@ -35,8 +37,22 @@ class ExplorerDocument : public QObject {
   const moe::LayerTree& tree(int j) const { return derived_.trees.at(static_cast<size_t>(j)); }
   int64_t k(int j) const { return derived_.k.at(static_cast<size_t>(j)); }
   const std::vector<int64_t>& clusters(int j) const { return derived_.clusters.at(static_cast<size_t>(j)); }
-  double layerError(int j) const;  // proxy, negative when unavailable
-  double meanError() const;
+  // Layer error: the exact relative L2 error of the merged block (tied semantics) once the
+  // LayerErrorService has scored the block's plan entry, the Gram-matrix proxy until then
+  // (layerErrorExact tells which); negative when neither is available.
+  double layerError(int j) const;
+  bool layerErrorExact(int j) const;
+  std::optional<ExactLayerError> exactLayerError(int j) const;  // tied and compact
+  const moe::LayerPlan& layerPlan(int j) const { return planEntries_.at(static_cast<size_t>(j)); }
+  bool planErrorsExact() const;   // every block of the current plan scored
+  bool curveErrorsExact() const;  // every block of every uniform plan (K = E .. 1) scored
+  // Mean over blocks of the current plan's / the uniform-K plan's errors: exact (tied) values, or
+  // the proxy when `exact` is false. Negative when unavailable.
+  double meanError(bool exact) const;
+  double meanError() const { return meanError(planErrorsExact()); }
+  double uniformMeanError(int64_t K, bool exact) const;
+  LayerErrorService* errorService() const { return errors_; }
+  int curveSerial() const { return curveSerial_; }  // changes whenever the uniform plans are rebuilt
   double memoryAfterPlan() const { return data_ ? memoryAfter(*data_, derived_.k) : 0; }
   const ErrorProxy& errorProxy() const { return proxy_; }
 
@@ -71,17 +87,26 @@ class ExplorerDocument : public QObject {
   void currentLayerChanged(int j);
   void selectionChanged();
   void editRejected(const QString& reason);
+  void errorsChanged();  // exact errors arrived, or the service's status changed
 
  private:
   void push(const PlanState& next, const QString& text, int serial = -1);
   int mergeSerial(bool interactive);
   const std::vector<moe::LayerTree>& treesFor(const PlanState& state);  // cached per clustering choice
+  void updateErrorRequests();  // plan entries and the uniform curve's entries, current layer first
 
   QUndoStack undo_;
   AnalysisDataPtr data_;
   PlanState plan_;
   DerivedPlan derived_;
   ErrorProxy proxy_;
+  LayerErrorService* errors_;
+  std::vector<moe::LayerPlan> planEntries_;  // per block, the current plan
+  std::vector<QString> planKeys_;            // their layerPlanKey
+  std::string curveFor_;                     // clustering + strategy the curve was built for
+  int curveSerial_ = 0;
+  // [maxE - K][block]: the uniform plans K = maxE .. 1, keyed once per curve.
+  std::vector<std::vector<LayerErrorService::KeyedEntry>> curveEntries_;
   std::map<std::string, std::vector<moe::LayerTree>> treeCache_;
   int current_ = 0;
   std::vector<int64_t> selection_;

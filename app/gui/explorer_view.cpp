@@ -8,9 +8,11 @@
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTimer>
 #include <QToolButton>
 
 #include "app/gui/explorer_document.h"
+#include "app/gui/layer_error_status.h"
 #include "app/gui/panel.h"
 #include "app/gui/plan_summary.h"
 #include "widgets/dendrogram_view.h"
@@ -31,6 +33,15 @@ ExplorerView::ExplorerView(ExplorerDocument* doc, QWidget* parent) : QWidget(par
   dendrogram_->setToolTip(QString());
 
   auto* tablePanel = new Panel(tr("Layers"), table_, this);
+  errorStatus_ = new LayerErrorStatus(doc_->errorService(), this);
+  tablePanel->addHeaderWidget(errorStatus_);
+  errorRefresh_ = new QTimer(this);
+  errorRefresh_->setSingleShot(true);
+  errorRefresh_->setInterval(30);
+  connect(errorRefresh_, &QTimer::timeout, this, &ExplorerView::refreshErrors);
+  connect(doc_, &ExplorerDocument::errorsChanged, this, [this] {
+    if (!errorRefresh_->isActive()) errorRefresh_->start();
+  });
   auto* summaryPanel = new Panel(tr("Plan"), new PlanSummary(doc_, this), this);
   auto* left = new QSplitter(Qt::Vertical, this);
   left->addWidget(tablePanel);
@@ -117,7 +128,14 @@ void ExplorerView::onClusteringChanged() {
 void ExplorerView::onPlanChanged() {
   refreshTable();
   refreshLayerViews(false);
+  refreshCurrentPoint();
+}
+
+void ExplorerView::refreshCurrentPoint() {
   if (!doc_->hasAnalysis()) return;
+  // The marker uses the same kind of value as the curve; while the edited blocks' exact values are
+  // being computed (well under a second on small models) it stays where it was.
+  if (tradeoffExact_ && !doc_->planErrorsExact()) return;
   widgets::TradeoffPoint p;
   p.memory = doc_->analysis().memory.known ? doc_->memoryAfterPlan() / 1e6 : 0;
   if (!doc_->analysis().memory.known) {
@@ -125,7 +143,7 @@ void ExplorerView::onPlanChanged() {
     for (int j = 0; j < doc_->numMoeLayers(); ++j) kept += doc_->k(j), total += doc_->stats(j).numExperts;
     p.memory = total > 0 ? 100.0 * kept / total : 0;
   }
-  p.error = doc_->meanError();
+  p.error = doc_->meanError(tradeoffExact_);
   tradeoff_->setCurrent(p);
 }
 
@@ -156,6 +174,16 @@ void ExplorerView::refreshTable() {
       row.overridden = doc_->plan().layerK.count(j) > 0;
       if (data.memory.known) row.memory = QString::fromStdString(formatBytes(layerMemoryAfter(data, j, row.k)));
       row.error = doc_->layerError(j);
+      row.errorExact = doc_->layerErrorExact(j);
+      if (const auto e = doc_->exactLayerError(j); e && e->tied >= 0) {
+        row.errorToolTip = tr("Relative L2 error of the merged block on %1 calibration tokens:\n"
+                              "tied (router kept) %2 \u00b7 compact (averaged router) %3")
+                               .arg(doc_->errorService()->tokensPerBlock())
+                               .arg(e->tied, 0, 'f', 4)
+                               .arg(e->compact, 0, 'f', 4);
+      } else if (row.error >= 0) {
+        row.errorToolTip = tr("Estimate from the experts' mean outputs; the exact error is not computed yet");
+      }
       for (int64_t e : doc_->tree(j).leafOrder) {
         row.usage.push_back(doc_->stats(j).usageFrequency[static_cast<size_t>(e)]);
         row.clusters.push_back(doc_->clusters(j)[static_cast<size_t>(e)]);
@@ -199,30 +227,48 @@ void ExplorerView::refreshLayerViews(bool treeChanged) {
 
 void ExplorerView::refreshTradeoff() {
   if (!doc_->hasAnalysis()) return;
+  proxyCurve_.clear();
+  for (int64_t K = doc_->analysis().maxExperts(); K >= 1; --K) proxyCurve_.push_back(doc_->uniformMeanError(K, false));
+  curveDirty_ = true;
+  refreshErrors();
+}
+
+void ExplorerView::refreshErrors() {
+  if (!doc_->hasAnalysis()) return;
+  refreshTable();
   const AnalysisData& data = doc_->analysis();
-  std::vector<widgets::TradeoffPoint> curve;
   const int64_t maxE = data.maxExperts();
+  // Exact values replace the proxy only once the whole curve is measured: the two are on
+  // different scales and must not share one plot.
+  const bool exact = doc_->curveErrorsExact();
+  if (!curveDirty_ && exact == tradeoffExact_ && drawnCurve_ == doc_->curveSerial()) return refreshCurrentPoint();
+  curveDirty_ = false;
+  drawnCurve_ = doc_->curveSerial();
+  std::vector<widgets::TradeoffPoint> curve;
   int64_t totalExperts = 0;
   for (const auto& s : data.layers) totalExperts += s.numExperts;
   for (int64_t K = maxE; K >= 1; --K) {
     std::vector<int64_t> k;
-    double err = 0;
     int64_t kept = 0;
     for (int j = 0; j < doc_->numMoeLayers(); ++j) {
       k.push_back(std::min(K, doc_->stats(j).numExperts));
       kept += k.back();
-      err += doc_->errorProxy().layerError(j, leafOrderedClusters(doc_->tree(j), k.back()));
     }
     widgets::TradeoffPoint p;
     p.k = static_cast<int>(K);
     p.memory = data.memory.known ? memoryAfter(data, k) / 1e6 : 100.0 * kept / std::max<int64_t>(1, totalExperts);
-    p.error = doc_->numMoeLayers() > 0 ? err / doc_->numMoeLayers() : 0;
+    p.error = exact ? doc_->uniformMeanError(K, true) : proxyCurve_.at(static_cast<size_t>(maxE - K));
     curve.push_back(p);
   }
+  tradeoffExact_ = exact;
   tradeoff_->setAxisLabels(data.memory.known ? tr("model size (MB)") : tr("experts kept (%)"),
-                           tr("output error (proxy)"));
+                           exact ? tr("relative output error (tied)") : tr("output error (estimate)"));
   tradeoff_->setCurve(curve);
-  tradeoffPanel_->setSubtitle(tr("uniform K from %1 to 1, mean over layers").arg(maxE));
+  tradeoffPanel_->setSubtitle(exact ? tr("uniform K from %1 to 1, mean over layers").arg(maxE)
+                                    : tr("uniform K from %1 to 1, mean over layers \u00b7 estimate until the exact "
+                                         "errors are computed")
+                                          .arg(maxE));
+  refreshCurrentPoint();
 }
 
 QByteArray ExplorerView::saveLayout() const {

@@ -2,10 +2,12 @@
 // The explorer's main area: layer navigator, dendrogram, distance heatmap, usage chart and the
 // trade-off plot, all showing the document's current layer and plan and kept in sync with it.
 #include <QWidget>
+#include <vector>
 
 class QComboBox;
 class QSpinBox;
 class QSplitter;
+class QTimer;
 class QToolButton;
 
 namespace moe {
@@ -22,6 +24,7 @@ namespace moe {
 namespace gui {
 
 class ExplorerDocument;
+class LayerErrorStatus;
 class Panel;
 
 class ExplorerView : public QWidget {
@@ -37,6 +40,8 @@ class ExplorerView : public QWidget {
   widgets::TradeoffPlot* tradeoff() const { return tradeoff_; }
   QSpinBox* layerKSpin() const { return layerK_; }
   QComboBox* orderCombo() const { return order_; }
+  LayerErrorStatus* errorStatus() const { return errorStatus_; }
+  bool tradeoffExact() const { return tradeoffExact_; }  // the plot shows exact errors, not the proxy
   bool leafOrder() const;
 
   QByteArray saveLayout() const;
@@ -49,7 +54,9 @@ class ExplorerView : public QWidget {
   void onLayerChanged();
   void onSelectionChanged();
   void refreshTable();
-  void refreshTradeoff();
+  void refreshTradeoff();         // the proxy curve (clustering changed), then refreshErrors
+  void refreshErrors();           // table and trade-off values (exact where computed)
+  void refreshCurrentPoint();
   void refreshLayerViews(bool treeChanged);
 
   ExplorerDocument* doc_;
@@ -65,6 +72,12 @@ class ExplorerView : public QWidget {
   QSpinBox* layerK_;
   QToolButton* resetK_;
   QComboBox* order_;
+  LayerErrorStatus* errorStatus_;
+  QTimer* errorRefresh_;  // coalesces bursts of exact-error results into one redraw
+  std::vector<double> proxyCurve_;  // mean proxy error of the uniform plans K = maxE .. 1
+  bool tradeoffExact_ = false;
+  bool curveDirty_ = true;  // the curve must be redrawn (clustering changed)
+  int drawnCurve_ = -1;     // ExplorerDocument::curveSerial() of the curve drawn
   QSplitter* outer_;
   QSplitter* right_;
   QSplitter* top_;

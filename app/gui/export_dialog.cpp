@@ -30,16 +30,25 @@ bool uniformK(const ExplorerDocument& doc) {
 }
 
 QString metricsMarkdown(const ExplorerDocument& doc) {
-  QString md = "| MoE block | layer | experts | K | output error (proxy) |\n|---|---|---|---|---|\n";
-  for (int j = 0; j < doc.numMoeLayers(); ++j)
-    md += QString("| %1 | %2 | %3 | %4 | %5 |\n")
+  const bool exact = doc.planErrorsExact();
+  QString md = exact ? "| MoE block | layer | experts | K | output error (tied) | output error (compact) |\n"
+                       "|---|---|---|---|---|---|\n"
+                     : "| MoE block | layer | experts | K | output error (estimate) |\n|---|---|---|---|---|\n";
+  for (int j = 0; j < doc.numMoeLayers(); ++j) {
+    md += QString("| %1 | %2 | %3 | %4 | %5 |")
               .arg(j)
               .arg(doc.stats(j).layer)
               .arg(doc.stats(j).numExperts)
               .arg(doc.k(j))
               .arg(doc.layerError(j), 0, 'f', 4);
-  md += "\nThe output error is MoEScope's proxy: the usage-weighted relative error of replacing each expert's mean "
-        "output on the calibration tokens by its group's frequency-weighted mean output.\n";
+    if (exact) md += QString(" %1 |").arg(doc.exactLayerError(j)->compact, 0, 'f', 4);
+    md += "\n";
+  }
+  md += exact ? "\nOutput error: relative L2 error ||merged(x) - original(x)|| / ||original(x)|| of each MoE block on "
+                "the calibration tokens; tied keeps the router and maps every expert to its group's merged weights, "
+                "compact has one averaged router row per group.\n"
+              : "\nThe output error is MoEScope's estimate: the usage-weighted relative error of replacing each "
+                "expert's mean output on the calibration tokens by its group's frequency-weighted mean output.\n";
   return md;
 }
 

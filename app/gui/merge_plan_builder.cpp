@@ -56,6 +56,25 @@ std::string methodText(const PlanState& state) {
 
 }  // namespace
 
+moe::LayerPlan toLayerPlan(const AnalysisData& data, const PlanState& state, int j, int64_t k,
+                           const std::vector<int64_t>& clusters) {
+  const moe::LayerStats& s = data.layers.at(static_cast<size_t>(j));
+  moe::LayerPlan lp;
+  if (k >= s.numExperts) {
+    lp = moe::keepLayerPlan(j, s.numExperts);
+  } else if (state.strategy == moe::MergeStrategy::PruneFrequency) {
+    lp = moe::pruneLayerPlan(j, s.numExperts, topK(s.usageFrequency, k), state.strategy, s.usageFrequency);
+  } else if (state.strategy == moe::MergeStrategy::PruneReap) {
+    lp = moe::pruneLayerPlan(j, s.numExperts, topK(s.reapScore, k), state.strategy, s.reapScore);
+  } else {
+    const std::vector<int64_t> dom =
+        state.strategy == moe::MergeStrategy::Dominant ? dominant(s, clusters, k) : std::vector<int64_t>{};
+    lp = moe::mergeLayerPlan(j, clusters, state.strategy, s.usageFrequency, moe::RouterMode::Average, dom);
+  }
+  lp.layer = s.layer;
+  return lp;
+}
+
 moe::MergePlan toMergePlan(const AnalysisData& data, const PlanState& state, const DerivedPlan& derived) {
   moe::MergePlan plan;
   plan.modelFingerprint = data.info.modelFingerprint;
@@ -65,25 +84,9 @@ moe::MergePlan toMergePlan(const AnalysisData& data, const PlanState& state, con
   bool uniform = true;
   for (int64_t k : derived.k) uniform = uniform && k == derived.k.front();
   plan.format = uniform ? moe::ExportFormat::Compact : moe::ExportFormat::ExpertMap;
-  for (int j = 0; j < data.numMoeLayers(); ++j) {
-    const moe::LayerStats& s = data.layers[static_cast<size_t>(j)];
-    const int64_t k = derived.k[static_cast<size_t>(j)];
-    moe::LayerPlan lp;
-    if (k >= s.numExperts) {
-      lp = moe::keepLayerPlan(j, s.numExperts);
-    } else if (state.strategy == moe::MergeStrategy::PruneFrequency) {
-      lp = moe::pruneLayerPlan(j, s.numExperts, topK(s.usageFrequency, k), state.strategy, s.usageFrequency);
-    } else if (state.strategy == moe::MergeStrategy::PruneReap) {
-      lp = moe::pruneLayerPlan(j, s.numExperts, topK(s.reapScore, k), state.strategy, s.reapScore);
-    } else {
-      const auto& labels = derived.clusters[static_cast<size_t>(j)];
-      const std::vector<int64_t> dom =
-          state.strategy == moe::MergeStrategy::Dominant ? dominant(s, labels, k) : std::vector<int64_t>{};
-      lp = moe::mergeLayerPlan(j, labels, state.strategy, s.usageFrequency, moe::RouterMode::Average, dom);
-    }
-    lp.layer = s.layer;
-    plan.layers.push_back(lp);
-  }
+  for (int j = 0; j < data.numMoeLayers(); ++j)
+    plan.layers.push_back(
+        toLayerPlan(data, state, j, derived.k[static_cast<size_t>(j)], derived.clusters[static_cast<size_t>(j)]));
   plan.validate();
   return plan;
 }

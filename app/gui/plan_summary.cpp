@@ -13,6 +13,7 @@ PlanSummary::PlanSummary(ExplorerDocument* doc, QWidget* parent) : QLabel(parent
   setTextInteractionFlags(Qt::TextSelectableByMouse);
   connect(doc_, &ExplorerDocument::planChanged, this, &PlanSummary::refresh);
   connect(doc_, &ExplorerDocument::analysisChanged, this, &PlanSummary::refresh);
+  connect(doc_, &ExplorerDocument::errorsChanged, this, &PlanSummary::refresh);
 }
 
 void PlanSummary::refresh() {
@@ -38,8 +39,11 @@ void PlanSummary::refresh() {
                                                QString::fromStdString(formatBytes(after)))
                                           .arg(100.0 * (1 - after / d.memory.totalBytes), 0, 'f', 1));
   }
-  const double err = doc_->meanError();
-  if (err >= 0) html += row.arg(tr("Output error (proxy)"), QString::number(err, 'f', 3));
+  const bool exact = doc_->planErrorsExact();
+  const double err = doc_->meanError(exact);
+  if (err >= 0)
+    html += row.arg(exact ? tr("Output error (mean, tied)") : tr("Output error (estimate)"),
+                    (exact ? QString() : QStringLiteral("\u2248")) + QString::number(err, 'f', 3));
   html += row.arg(tr("Export format"), uniform ? tr("compact (K = %1 everywhere)").arg(doc_->k(0))
                                                : tr("expert map (K per layer)"));
   const PlanState& p = doc_->plan();

@@ -3,8 +3,11 @@
 // cancellation and the screenshot command.
 // ATen (through the model loader) before any Qt header: Qt's keyword macros break its headers.
 #include "core/engine/model.h"
+#include "core/eval/reconstruction.h"
+#include "core/merge/merge.h"
 
 #include <QComboBox>
+#include <QElapsedTimer>
 #include <QImage>
 #include <QMouseEvent>
 #include <QProcess>
@@ -21,6 +24,7 @@
 #include "app/gui/explorer_view.h"
 #include "app/gui/export_dialog.h"
 #include "app/gui/main_window.h"
+#include "app/gui/layer_error_status.h"
 #include "app/gui/plan_bar.h"
 #include "core/cluster/distance.h"
 #include "core/cluster/linkage.h"
@@ -29,6 +33,7 @@
 #include "core/merge/plan.h"
 #include "widgets/dendrogram_view.h"
 #include "widgets/heatmap_view.h"
+#include "widgets/layer_table.h"
 
 using namespace moe::gui;
 
@@ -38,6 +43,29 @@ std::vector<int64_t> scipyLeaves(const moe::LayerStats& s, moe::LinkageMethod me
   const moe::Matrix d = s.distances(moe::Representation::ExpertOutput, "euclidean");
   return moe::leavesList(moe::linkage(moe::condensedFromSquare(d.data.data(), d.rows), method));
 }
+
+// The exact error of block j cut into K clusters, computed here from core alone: scipy-style
+// average linkage on the analysis' Euclidean distances of mean expert outputs, cut at K,
+// frequency-weighted merge, relative L2 error on the analysis' calibration tokens.
+struct IndependentErrors {
+  std::unique_ptr<moe::Model> model;
+  std::optional<moe::ReconstructionCache> cache;
+
+  explicit IndependentErrors(const moe::AnalysisInfo& info) {
+    model = moe::Model::open(info.modelDir, moe::Runtime::make("cpu", "fp32"));
+    const at::Tensor ids = at::tensor(info.tokenIds, at::kLong).reshape({info.tokenShape[0], info.tokenShape[1]});
+    cache.emplace(moe::ReconstructionCache::build(*model, ids));
+  }
+  double error(const moe::LayerStats& s, int j, int64_t K, moe::MergeSemantics semantics) const {
+    const moe::Matrix d = s.distances(moe::Representation::ExpertOutput, "euclidean");
+    const std::vector<int64_t> labels =
+        moe::cutTree(moe::linkage(moe::condensedFromSquare(d.data.data(), d.rows), moe::LinkageMethod::Average), K);
+    const moe::LayerPlan lp = moe::mergeLayerPlan(j, labels, moe::MergeStrategy::FrequencyWeighted, s.usageFrequency);
+    return moe::reconstructionError(*cache, model->moeBlock(j), lp, semantics);
+  }
+};
+
+bool close(double a, double b) { return std::abs(a - b) <= 1e-6 * std::max(1.0, std::abs(b)); }
 
 void sendMouse(QWidget* w, QEvent::Type type, QPointF pos, Qt::MouseButton button, Qt::MouseButtons buttons) {
   QMouseEvent e(type, pos, w->mapToGlobal(pos), button, buttons, Qt::NoModifier);
@@ -52,6 +80,7 @@ class ExplorerTest : public QObject {
  private slots:
   void initTestCase();
   void analysisCompletes();
+  void exactLayerErrorsMatchCore();
   void heatmapHoldsDistancesInLeafOrder();
   void draggingCutLineChangesKAndColours();
   void undoRestoresPreviousK();
@@ -96,6 +125,60 @@ void ExplorerTest::analysisCompletes() {
   QCOMPARE(doc_->analysis().info.tokenShape, (std::vector<int64_t>{4, 64}));
   QVERIFY(QFileInfo::exists(r.storePath));
   QCOMPARE(doc_->k(0), int64_t(8));  // default plan: half the experts
+}
+
+void ExplorerTest::exactLayerErrorsMatchCore() {
+  auto* table = window_->explorer()->layerTable();
+  auto shown = [&](int j) {
+    return table->item(table->rowOfMoeIndex(j), moe::widgets::LayerTable::ErrorColumn);
+  };
+  // The table follows the document within a redraw interval.
+  auto tableExact = [&] {
+    for (int j = 0; j < 4; ++j)
+      if (!shown(j)->data(moe::widgets::LayerTable::ErrorExactRole).toBool()) return false;
+    return true;
+  };
+  QTRY_VERIFY_WITH_TIMEOUT(tableExact(), 120000);
+  const IndependentErrors core(doc_->analysis().info);
+  std::vector<double> before;
+  for (int j = 0; j < 4; ++j) {
+    const double tied = core.error(doc_->stats(j), j, 8, moe::MergeSemantics::Tied);
+    const double compact = core.error(doc_->stats(j), j, 8, moe::MergeSemantics::Compact);
+    QVERIFY(tied > 0.01 && tied < 2);  // a real merge of 16 experts into 8 changes the output
+    QVERIFY2(close(shown(j)->data(moe::widgets::LayerTable::ErrorValueRole).toDouble(), tied),
+             qPrintable(QString("block %1: shown %2, core %3").arg(j).arg(shown(j)->text()).arg(tied)));
+    QVERIFY(shown(j)->data(moe::widgets::LayerTable::ErrorExactRole).toBool());
+    QVERIFY(!shown(j)->text().startsWith(QChar(0x2248)));  // no estimate mark
+    QVERIFY(close(doc_->exactLayerError(j)->compact, compact));
+    before.push_back(tied);
+  }
+  // Moving the cut of block 1 to K = 3: the block's value follows, the others stay.
+  QElapsedTimer timer;
+  timer.start();
+  doc_->editLayerK(1, 3);
+  QTRY_VERIFY_WITH_TIMEOUT(shown(1)->data(moe::widgets::LayerTable::ErrorExactRole).toBool(), 60000);
+  qInfo("exact error of the edited block shown after %lld ms", static_cast<long long>(timer.elapsed()));
+  const double k3 = core.error(doc_->stats(1), 1, 3, moe::MergeSemantics::Tied);
+  QVERIFY(close(shown(1)->data(moe::widgets::LayerTable::ErrorValueRole).toDouble(), k3));
+  QVERIFY(std::abs(k3 - before[1]) > 1e-3);
+  QVERIFY(close(shown(0)->data(moe::widgets::LayerTable::ErrorValueRole).toDouble(), before[0]));
+  // A strategy change re-scores every block (nothing cached for it yet).
+  timer.restart();
+  doc_->editStrategy(moe::MergeStrategy::Average);
+  QTRY_VERIFY_WITH_TIMEOUT(tableExact(), 60000);
+  qInfo("exact errors of all %d blocks after a strategy change: %lld ms", doc_->numMoeLayers(),
+        static_cast<long long>(timer.elapsed()));
+  doc_->undoStack()->undo();
+  doc_->undoStack()->undo();
+  QTRY_VERIFY_WITH_TIMEOUT(tableExact(), 60000);
+  QVERIFY(close(shown(1)->data(moe::widgets::LayerTable::ErrorValueRole).toDouble(), before[1]));
+  // The trade-off plot switches from the estimate to exact values once the whole curve is scored.
+  QTRY_VERIFY_WITH_TIMEOUT(window_->explorer()->tradeoffExact(), 120000);
+  QCOMPARE(window_->explorer()->errorStatus()->text(), QString("exact errors"));
+  double mean = 0;
+  for (int j = 0; j < 4; ++j) mean += core.error(doc_->stats(j), j, 5, moe::MergeSemantics::Tied) / 4;
+  QVERIFY(close(doc_->uniformMeanError(5, true), mean));
+  doc_->undoStack()->clear();  // the plan is the default one again; later tests count commands from 0
 }
 
 void ExplorerTest::heatmapHoldsDistancesInLeafOrder() {

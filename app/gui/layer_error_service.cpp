@@ -1,0 +1,150 @@
+#include "app/gui/layer_error_service.h"
+
+#include "app/gui/layer_error_worker.h"
+
+namespace moe {
+namespace gui {
+namespace {
+
+// Far more than any session produces; only a guard against unbounded growth.
+constexpr int kMaxResults = 50000;
+
+template <typename T>
+QString joined(const std::vector<T>& v) {
+  QString s;
+  for (const T& x : v) s += QString::number(x, 'g', 17) + ',';
+  return s;
+}
+
+}  // namespace
+
+QString layerPlanKey(const moe::LayerPlan& p) {
+  // Usage frequencies matter for the frequency strategy only, and are fixed per analysis and block.
+  return QString("%1|%2|%3|%4|g%5|k%6|d%7")
+      .arg(p.moeIndex)
+      .arg(QString::fromLatin1(moe::mergeStrategyName(p.strategy)))
+      .arg(QString::fromLatin1(moe::routerModeName(p.router)))
+      .arg(p.numGroups)
+      .arg(joined(p.labels), joined(p.kept), joined(p.dominant));
+}
+
+LayerErrorService::LayerErrorService(QObject* parent) : QObject(parent) {
+  worker_ = new LayerErrorWorker;
+  worker_->moveToThread(&thread_);
+  connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+  connect(worker_, &LayerErrorWorker::built, this, [this](int generation, qint64 tokens, double seconds) {
+    if (generation != generation_) return;
+    tokens_ = tokens;
+    buildSeconds_ = seconds;
+    cacheReady_ = true;
+    setStatus(Status::Scoring);
+    sendNext();
+  });
+  connect(worker_, &LayerErrorWorker::buildFailed, this, [this](int generation, const QString& m, bool cancelled) {
+    if (generation != generation_) return;
+    setStatus(cancelled ? Status::Cancelled : Status::Failed, m);
+  });
+  connect(worker_, &LayerErrorWorker::scored, this, [this](int generation, const QString& key, double t, double c) {
+    if (generation != generation_) return;
+    if (results_.size() >= kMaxResults) results_.clear();
+    results_.insert(key, ExactLayerError{t, c});
+    inFlight_.clear();
+    emit resultsChanged();
+    sendNext();
+  });
+  connect(worker_, &LayerErrorWorker::scoreFailed, this, [this](int generation, const QString& key, const QString&) {
+    if (generation != generation_) return;
+    results_.insert(key, ExactLayerError{});  // negative: shown as unavailable, never retried
+    inFlight_.clear();
+    emit resultsChanged();
+    sendNext();
+  });
+  thread_.setObjectName("moescope-layer-errors");
+  thread_.start();
+}
+
+LayerErrorService::~LayerErrorService() {
+  if (buildCancel_) *buildCancel_ = true;
+  thread_.quit();
+  thread_.wait();
+}
+
+void LayerErrorService::setStatus(Status s, const QString& message) {
+  status_ = s;
+  message_ = message;
+  emit statusChanged();
+}
+
+void LayerErrorService::setAnalysis(const AnalysisDataPtr& data) {
+  data_ = data;
+  results_.clear();
+  wanted_.clear();
+  restart();
+}
+
+void LayerErrorService::restart() {
+  if (cacheReady_ && status_ == Status::Cancelled) {  // scoring was stopped: the cache is still there
+    setStatus(Status::Scoring);
+    sendNext();
+    return;
+  }
+  if (buildCancel_) *buildCancel_ = true;
+  ++generation_;
+  inFlight_.clear();
+  cacheReady_ = false;
+  tokens_ = 0;
+  if (!data_) {
+    setStatus(Status::NoAnalysis);
+    return;
+  }
+  buildCancel_ = std::make_shared<std::atomic<bool>>(false);
+  setStatus(Status::Building);
+  QMetaObject::invokeMethod(
+      worker_, [w = worker_, g = generation_, d = data_, c = buildCancel_] { w->build(g, d, c); },
+      Qt::QueuedConnection);
+}
+
+void LayerErrorService::cancel() {
+  if (status_ == Status::Building) {
+    *buildCancel_ = true;  // the worker stops between layers and reports Cancelled
+  } else if (status_ == Status::Scoring) {
+    // A score takes milliseconds: the one in flight still lands, nothing more is sent.
+    setStatus(Status::Cancelled);
+  }
+}
+
+void LayerErrorService::setWanted(std::vector<KeyedEntry> entries) {
+  wanted_ = std::move(entries);
+  for (const auto& [key, entry] : wanted_)
+    if (entry.isIdentity()) results_.insert(key, ExactLayerError{0, 0});  // an unmerged block is exact
+  sendNext();
+}
+
+std::optional<ExactLayerError> LayerErrorService::result(const QString& key) const {
+  auto it = results_.constFind(key);
+  if (it == results_.constEnd()) return std::nullopt;
+  return *it;
+}
+
+int LayerErrorService::pendingCount() const {
+  int n = 0;
+  for (const auto& w : wanted_) n += results_.contains(w.first) ? 0 : 1;
+  return n;
+}
+
+void LayerErrorService::sendNext() {
+  if ((status_ != Status::Scoring && status_ != Status::Ready) || !inFlight_.isEmpty()) return;
+  for (const auto& [key, entry] : wanted_) {
+    if (results_.contains(key)) continue;
+    inFlight_ = key;
+    if (status_ != Status::Scoring) setStatus(Status::Scoring);
+    QMetaObject::invokeMethod(
+        worker_, [w = worker_, g = generation_, key = key, entry = entry] { w->score(g, key, entry); },
+        Qt::QueuedConnection);
+    return;
+  }
+  if (status_ != Status::Ready) setStatus(Status::Ready);
+}
+
+}  // namespace gui
+}  // namespace moe

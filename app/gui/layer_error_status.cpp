@@ -1,0 +1,88 @@
+#include "app/gui/layer_error_status.h"
+
+#include <QEvent>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QProgressBar>
+#include <QToolButton>
+
+#include "app/gui/layer_error_service.h"
+
+namespace moe {
+namespace gui {
+
+LayerErrorStatus::LayerErrorStatus(LayerErrorService* service, QWidget* parent) : QWidget(parent), service_(service) {
+  label_ = new QLabel(this);
+  bar_ = new QProgressBar(this);
+  bar_->setMaximumWidth(90);
+  bar_->setMaximumHeight(14);
+  bar_->setTextVisible(false);
+  button_ = new QToolButton(this);
+  button_->setAutoRaise(true);
+  auto* layout = new QHBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(label_);
+  layout->addWidget(bar_);
+  layout->addWidget(button_);
+  connect(button_, &QToolButton::clicked, this, [this] {
+    const auto s = service_->status();
+    if (s == LayerErrorService::Status::Building || s == LayerErrorService::Status::Scoring) service_->cancel();
+    else service_->restart();
+  });
+  connect(service_, &LayerErrorService::statusChanged, this, &LayerErrorStatus::refresh);
+  connect(service_, &LayerErrorService::resultsChanged, this, &LayerErrorStatus::refresh);
+  refresh();
+}
+
+QString LayerErrorStatus::text() const { return label_->text(); }
+
+void LayerErrorStatus::refresh() {
+  using S = LayerErrorService::Status;
+  const S s = service_->status();
+  const int pending = service_->pendingCount();
+  if (s != S::Scoring) total_ = 0;
+  else total_ = std::max(total_, pending);
+  setVisible(s != S::NoAnalysis);
+  bar_->setVisible(s == S::Building || s == S::Scoring);
+  button_->setVisible(s != S::Ready);
+  switch (s) {
+    case S::NoAnalysis:
+    case S::Ready:
+      label_->setText(tr("exact errors"));
+      label_->setToolTip(tr("Relative L2 error of each merged block's output against the original block on %1 "
+                            "calibration tokens")
+                             .arg(service_->tokensPerBlock()));
+      break;
+    case S::Building:
+      label_->setText(tr("preparing exact errors\u2026"));
+      label_->setToolTip(tr("Running the calibration tokens through the model once; the errors shown are "
+                            "estimates until then"));
+      bar_->setRange(0, 0);  // one forward pass: no finer progress than busy
+      break;
+    case S::Scoring:
+      label_->setText(tr("exact errors: %n left", nullptr, pending));
+      label_->setToolTip(tr("Scoring the plan's blocks first, then the trade-off curve"));
+      bar_->setRange(0, std::max(1, total_));
+      bar_->setValue(total_ - pending);
+      break;
+    case S::Cancelled:
+      label_->setText(tr("estimates (exact errors stopped)"));
+      label_->setToolTip(QString());
+      break;
+    case S::Failed:
+      label_->setText(tr("estimates (exact errors unavailable)"));
+      label_->setToolTip(service_->message());
+      break;
+  }
+  const bool running = s == S::Building || s == S::Scoring;
+  button_->setText(running ? tr("Cancel") : tr("Compute"));
+  button_->setToolTip(running ? tr("Stop computing exact errors; the estimates stay") : tr("Compute the exact errors"));
+}
+
+void LayerErrorStatus::changeEvent(QEvent* event) {
+  QWidget::changeEvent(event);
+  if (event->type() == QEvent::LanguageChange) refresh();
+}
+
+}  // namespace gui
+}  // namespace moe
