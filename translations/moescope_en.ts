@@ -294,6 +294,56 @@ tied (router kept) %2 · compact (averaged router) %3</translation>
         <source>uniform K from %1 to 1, mean over layers · estimate until the exact errors are computed</source>
         <translation>uniform K from %1 to 1, mean over layers · estimate until the exact errors are computed</translation>
     </message>
+    <message>
+        <source>Measure perplexity / KL</source>
+        <translation>Measure perplexity / KL</translation>
+    </message>
+    <message>
+        <source>Perplexity and KL(original || merged) of the current plan on held-out text, tied and compact (text and size in Settings)</source>
+        <translation>Perplexity and KL(original || merged) of the current plan on held-out text, tied and compact (text and size in Settings)</translation>
+    </message>
+    <message>
+        <source>measurement cancelled</source>
+        <translation>measurement cancelled</translation>
+    </message>
+    <message>
+        <source>measurement failed</source>
+        <translation>measurement failed</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>measuring on %1 × %2 tokens…</source>
+        <translation>measuring on %1 × %2 tokens…</translation>
+    </message>
+    <message>
+        <source>perplexity %1 → %2 tied · %3 compact</source>
+        <translation>perplexity %1 → %2 tied · %3 compact</translation>
+    </message>
+    <message>
+        <source>On %1 predicted tokens of held-out text (%2 s):
+original perplexity %3
+tied: perplexity %4, KL(original || merged) %5
+compact: perplexity %6, KL(original || merged) %7%8</source>
+        <translation>On %1 predicted tokens of held-out text (%2 s):
+original perplexity %3
+tied: perplexity %4, KL(original || merged) %5
+compact: perplexity %6, KL(original || merged) %7%8</translation>
+    </message>
+    <message>
+        <source>
+(measured for an earlier plan)</source>
+        <translation>
+(measured for an earlier plan)</translation>
+    </message>
+    <message>
+        <source>ppl %1 tied · %2 compact
+KL %3 · %4</source>
+        <translation>ppl %1 tied · %2 compact
+KL %3 · %4</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::ExportDialog</name>
@@ -1051,6 +1101,22 @@ tied (router kept) %2 · compact (averaged router) %3</translation>
     <message>
         <source>The new language is used the next time MoEScope starts.</source>
         <translation>The new language is used the next time MoEScope starts.</translation>
+    </message>
+    <message>
+        <source>Held-out text for perplexity and KL (JSON lines, plain text, .npy or FILE.h5:DATASET); empty: the demo&apos;s evaluation text</source>
+        <translation>Held-out text for perplexity and KL (JSON lines, plain text, .npy or FILE.h5:DATASET); empty: the demo&apos;s evaluation text</translation>
+    </message>
+    <message>
+        <source>Evaluation text:</source>
+        <translation>Evaluation text:</translation>
+    </message>
+    <message>
+        <source>Evaluation sequences:</source>
+        <translation>Evaluation sequences:</translation>
+    </message>
+    <message>
+        <source>Evaluation length:</source>
+        <translation>Evaluation length:</translation>
     </message>
 </context>
 <context>

@@ -294,6 +294,56 @@ tied (router kept) %2 · compact (averaged router) %3</source>
         <source>uniform K from %1 to 1, mean over layers · estimate until the exact errors are computed</source>
         <translation>统一 K 从 %1 到 1，各层平均 · 精确误差算出前为估计值</translation>
     </message>
+    <message>
+        <source>Measure perplexity / KL</source>
+        <translation>测量困惑度 / KL</translation>
+    </message>
+    <message>
+        <source>Perplexity and KL(original || merged) of the current plan on held-out text, tied and compact (text and size in Settings)</source>
+        <translation>当前方案在留出文本上的困惑度和 KL(原始 || 合并)，分别按绑定和紧凑语义（文本和规模在设置中）</translation>
+    </message>
+    <message>
+        <source>measurement cancelled</source>
+        <translation>测量已取消</translation>
+    </message>
+    <message>
+        <source>measurement failed</source>
+        <translation>测量失败</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>measuring on %1 × %2 tokens…</source>
+        <translation>正在 %1 × %2 个词元上测量…</translation>
+    </message>
+    <message>
+        <source>perplexity %1 → %2 tied · %3 compact</source>
+        <translation>困惑度 %1 → 绑定 %2 · 紧凑 %3</translation>
+    </message>
+    <message>
+        <source>On %1 predicted tokens of held-out text (%2 s):
+original perplexity %3
+tied: perplexity %4, KL(original || merged) %5
+compact: perplexity %6, KL(original || merged) %7%8</source>
+        <translation>在留出文本的 %1 个预测词元上（%2 秒）：
+原始困惑度 %3
+绑定：困惑度 %4，KL(原始 || 合并) %5
+紧凑：困惑度 %6，KL(原始 || 合并) %7%8</translation>
+    </message>
+    <message>
+        <source>
+(measured for an earlier plan)</source>
+        <translation>
+（针对之前的方案测量）</translation>
+    </message>
+    <message>
+        <source>ppl %1 tied · %2 compact
+KL %3 · %4</source>
+        <translation>困惑度 绑定 %1 · 紧凑 %2
+KL %3 · %4</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::ExportDialog</name>
@@ -1050,6 +1100,22 @@ tied (router kept) %2 · compact (averaged router) %3</source>
     <message>
         <source>The new language is used the next time MoEScope starts.</source>
         <translation>新语言将在下次启动 MoEScope 时生效。</translation>
+    </message>
+    <message>
+        <source>Held-out text for perplexity and KL (JSON lines, plain text, .npy or FILE.h5:DATASET); empty: the demo&apos;s evaluation text</source>
+        <translation>用于困惑度和 KL 的留出文本（JSON lines、纯文本、.npy 或 FILE.h5:DATASET）；留空：使用演示的评估文本</translation>
+    </message>
+    <message>
+        <source>Evaluation text:</source>
+        <translation>评估文本：</translation>
+    </message>
+    <message>
+        <source>Evaluation sequences:</source>
+        <translation>评估序列数：</translation>
+    </message>
+    <message>
+        <source>Evaluation length:</source>
+        <translation>评估序列长度：</translation>
     </message>
 </context>
 <context>

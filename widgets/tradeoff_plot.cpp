@@ -18,6 +18,11 @@ TradeoffPlot::TradeoffPlot(QWidget* parent) : QCustomPlot(parent) {
   currentLabel_ = new QCPItemText(this);
   currentLabel_->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
   currentLabel_->setPadding(QMargins(6, 0, 0, 4));
+  measurement_ = new QCPItemText(this);
+  measurement_->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+  measurement_->setTextAlignment(Qt::AlignLeft);
+  measurement_->setPadding(QMargins(6, 4, 0, 0));
+  measurement_->setVisible(false);
   legend->setVisible(true);
   legend->setBrush(Qt::NoBrush);
   legend->setBorderPen(Qt::NoPen);
@@ -61,8 +66,17 @@ void TradeoffPlot::setCurrent(const TradeoffPoint& plan) {
   current_->setData(QVector<double>{plan.memory}, QVector<double>{plan.error}, true);
   currentLabel_->position->setCoords(plan.memory, plan.error);
   currentLabel_->setText(tr("plan"));
+  measurement_->position->setCoords(plan.memory, plan.error);
   rescale();
 }
+
+void TradeoffPlot::setMeasurement(const QString& text) {
+  measurement_->setText(text);
+  measurement_->setVisible(!text.isEmpty());
+  replot(QCustomPlot::rpQueuedReplot);
+}
+
+QString TradeoffPlot::measurementText() const { return measurement_->visible() ? measurement_->text() : QString(); }
 
 int TradeoffPlot::curvePointCount() const { return curve_->dataCount(); }
 
@@ -87,6 +101,7 @@ void TradeoffPlot::restyle() {
   const QColor accent = dark ? QColor(255, 120, 110) : QColor(200, 40, 40);
   current_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, accent, accent, 12));
   currentLabel_->setColor(accent);
+  measurement_->setColor(accent);
   QFont bold = font();
   bold.setBold(true);
   currentLabel_->setFont(bold);

@@ -23,6 +23,9 @@ class TradeoffPlot : public QCustomPlot {
   void setCurve(const std::vector<TradeoffPoint>& uniform);
   void setCurrent(const TradeoffPoint& plan);
   int curvePointCount() const;
+  // Measured numbers (perplexity, KL) written beside the current-plan marker; empty: none.
+  void setMeasurement(const QString& text);
+  QString measurementText() const;
 
  protected:
   void changeEvent(QEvent* event) override;
@@ -34,6 +37,7 @@ class TradeoffPlot : public QCustomPlot {
   QCPGraph* curve_ = nullptr;
   QCPGraph* current_ = nullptr;
   QCPItemText* currentLabel_ = nullptr;
+  QCPItemText* measurement_ = nullptr;
   std::vector<QCPItemText*> kLabels_;
   std::vector<TradeoffPoint> points_;
 };

@@ -34,6 +34,11 @@ QString demoCalibration() {
   return d.isEmpty() ? QString() : d + "/calib.jsonl";
 }
 
+QString demoEvalText() {
+  const QString d = demoDir();
+  return d.isEmpty() ? QString() : d + "/eval.jsonl";
+}
+
 AnalysisRequest demoRequest(int sequences, int length) {
   AnalysisRequest r;
   r.modelDir = demoModelDir();

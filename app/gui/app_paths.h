@@ -12,6 +12,7 @@ namespace gui {
 QString demoDir();
 QString demoModelDir();
 QString demoCalibration();
+QString demoEvalText();  // held-out text for perplexity (never part of the calibration)
 // A request for the bundled demo with the default calibration size.
 AnalysisRequest demoRequest(int sequences = 32, int length = 256);
 // <cache>/analyses/<model>-<hash>.h5, keyed by model folder, calibration and options, so that

@@ -5,6 +5,7 @@
 #include <QHBoxLayout>
 #include <QIODevice>
 #include <QLabel>
+#include <QProgressBar>
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QSplitter>
@@ -13,6 +14,8 @@
 
 #include "app/gui/explorer_document.h"
 #include "app/gui/layer_error_status.h"
+#include "app/gui/measure_worker.h"
+#include "app/gui/merge_plan_builder.h"
 #include "app/gui/panel.h"
 #include "app/gui/plan_summary.h"
 #include "widgets/dendrogram_view.h"
@@ -69,6 +72,42 @@ ExplorerView::ExplorerView(ExplorerDocument* doc, QWidget* parent) : QWidget(par
   order_->addItem(tr("Expert order"));
   order_->setToolTip(tr("Order of the rows and columns"));
   heatPanel_->addHeaderWidget(order_);
+  measureResult_ = new QLabel(this);
+  measureResult_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  measureProgress_ = new QProgressBar(this);
+  measureProgress_->setMaximumWidth(90);
+  measureProgress_->setMaximumHeight(14);
+  measureProgress_->setTextVisible(false);
+  measureProgress_->hide();
+  measure_ = new QToolButton(this);
+  measure_->setText(tr("Measure perplexity / KL"));
+  measure_->setToolTip(tr("Perplexity and KL(original || merged) of the current plan on held-out text, tied and "
+                          "compact (text and size in Settings)"));
+  measurer_ = new MeasureRunner(this);
+  tradeoffPanel_->addHeaderWidget(measureResult_);
+  tradeoffPanel_->addHeaderWidget(measureProgress_);
+  tradeoffPanel_->addHeaderWidget(measure_);
+  connect(measure_, &QToolButton::clicked, this, [this] {
+    if (measurer_->isBusy()) measurer_->cancel();
+    else measure(configuredMeasureRequest());
+  });
+  connect(measurer_, &MeasureRunner::progressed, this, [this](int done, int total) {
+    measureProgress_->setRange(0, total);
+    measureProgress_->setValue(done);
+  });
+  connect(measurer_, &MeasureRunner::finished, this, [this](const MeasureResult& r) {
+    measured_ = r;
+    measuredPlan_ = measuringPlan_;
+    measureProgress_->hide();
+    measure_->setText(tr("Measure perplexity / KL"));
+    showMeasurement();
+  });
+  connect(measurer_, &MeasureRunner::failed, this, [this](const QString& message, bool cancelled) {
+    measureProgress_->hide();
+    measure_->setText(tr("Measure perplexity / KL"));
+    measureResult_->setText(cancelled ? tr("measurement cancelled") : tr("measurement failed"));
+    measureResult_->setToolTip(cancelled ? QString() : message);
+  });
 
   top_ = new QSplitter(Qt::Horizontal, this);
   top_->addWidget(treePanel_);
@@ -115,7 +154,58 @@ ExplorerView::ExplorerView(ExplorerDocument* doc, QWidget* parent) : QWidget(par
 
 bool ExplorerView::leafOrder() const { return order_->currentIndex() == 0; }
 
+void ExplorerView::measure(const MeasureRequest& settings) {
+  if (!doc_->hasAnalysis() || measurer_->isBusy()) return;
+  MeasureRequest r = settings;
+  r.modelDir = QString::fromStdString(doc_->analysis().info.modelDir);
+  r.plan = toMergePlan(doc_->analysis(), doc_->plan(), doc_->derived());
+  measuringPlan_ = doc_->plan();
+  measureProgress_->setRange(0, 0);
+  measureProgress_->show();
+  measure_->setText(tr("Cancel"));
+  measureResult_->setText(tr("measuring on %1 \u00d7 %2 tokens\u2026").arg(r.sequences).arg(r.length));
+  measureResult_->setToolTip(QString());
+  measurer_->start(r);
+}
+
+QString ExplorerView::measureResultText() const { return measureResult_->text(); }
+
+void ExplorerView::showMeasurement() {
+  if (!measured_) {
+    measureResult_->clear();
+    tradeoff_->setMeasurement(QString());
+    return;
+  }
+  const MeasureResult& m = *measured_;
+  const bool current = doc_->hasAnalysis() && measuredPlan_ == doc_->plan();
+  measureResult_->setText(tr("perplexity %1 \u2192 %2 tied \u00b7 %3 compact")
+                              .arg(m.originalPerplexity, 0, 'f', 2)
+                              .arg(m.tiedPerplexity, 0, 'f', 2)
+                              .arg(m.compactPerplexity, 0, 'f', 2));
+  measureResult_->setToolTip(tr("On %1 predicted tokens of held-out text (%2 s):\n"
+                                "original perplexity %3\n"
+                                "tied: perplexity %4, KL(original || merged) %5\n"
+                                "compact: perplexity %6, KL(original || merged) %7%8")
+                                 .arg(m.predictedTokens)
+                                 .arg(m.seconds, 0, 'f', 1)
+                                 .arg(m.originalPerplexity, 0, 'f', 3)
+                                 .arg(m.tiedPerplexity, 0, 'f', 3)
+                                 .arg(m.tiedKl, 0, 'f', 4)
+                                 .arg(m.compactPerplexity, 0, 'f', 3)
+                                 .arg(m.compactKl, 0, 'f', 4)
+                                 .arg(current ? QString() : tr("\n(measured for an earlier plan)")));
+  measureResult_->setEnabled(current);
+  tradeoff_->setMeasurement(current ? tr("ppl %1 tied \u00b7 %2 compact\nKL %3 \u00b7 %4")
+                                          .arg(m.tiedPerplexity, 0, 'f', 2)
+                                          .arg(m.compactPerplexity, 0, 'f', 2)
+                                          .arg(m.tiedKl, 0, 'f', 3)
+                                          .arg(m.compactKl, 0, 'f', 3)
+                                    : QString());
+}
+
 void ExplorerView::onAnalysisChanged() {
+  measured_.reset();
+  showMeasurement();
   refreshTable();
   table_->selectMoeIndex(doc_->currentLayer());
 }
@@ -129,6 +219,7 @@ void ExplorerView::onPlanChanged() {
   refreshTable();
   refreshLayerViews(false);
   refreshCurrentPoint();
+  if (measured_) showMeasurement();
 }
 
 void ExplorerView::refreshCurrentPoint() {

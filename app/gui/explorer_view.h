@@ -2,9 +2,15 @@
 // The explorer's main area: layer navigator, dendrogram, distance heatmap, usage chart and the
 // trade-off plot, all showing the document's current layer and plan and kept in sync with it.
 #include <QWidget>
+#include <optional>
 #include <vector>
 
+#include "app/gui/measure_request.h"
+#include "app/gui/plan_state.h"
+
 class QComboBox;
+class QLabel;
+class QProgressBar;
 class QSpinBox;
 class QSplitter;
 class QTimer;
@@ -25,6 +31,7 @@ namespace gui {
 
 class ExplorerDocument;
 class LayerErrorStatus;
+class MeasureRunner;
 class Panel;
 
 class ExplorerView : public QWidget {
@@ -42,6 +49,11 @@ class ExplorerView : public QWidget {
   QComboBox* orderCombo() const { return order_; }
   LayerErrorStatus* errorStatus() const { return errorStatus_; }
   bool tradeoffExact() const { return tradeoffExact_; }  // the plot shows exact errors, not the proxy
+  QToolButton* measureButton() const { return measure_; }
+  MeasureRunner* measureRunner() const { return measurer_; }
+  QString measureResultText() const;
+  // Measures perplexity / KL of the current plan with `settings` (text, sequences, length).
+  void measure(const MeasureRequest& settings);
   bool leafOrder() const;
 
   QByteArray saveLayout() const;
@@ -57,6 +69,7 @@ class ExplorerView : public QWidget {
   void refreshTradeoff();         // the proxy curve (clustering changed), then refreshErrors
   void refreshErrors();           // table and trade-off values (exact where computed)
   void refreshCurrentPoint();
+  void showMeasurement();  // the last result, marked on the plot while the plan is the one measured
   void refreshLayerViews(bool treeChanged);
 
   ExplorerDocument* doc_;
@@ -76,6 +89,12 @@ class ExplorerView : public QWidget {
   QTimer* errorRefresh_;  // coalesces bursts of exact-error results into one redraw
   std::vector<double> proxyCurve_;  // mean proxy error of the uniform plans K = maxE .. 1
   bool tradeoffExact_ = false;
+  QToolButton* measure_;
+  QProgressBar* measureProgress_;
+  QLabel* measureResult_;
+  MeasureRunner* measurer_;
+  std::optional<MeasureResult> measured_;
+  PlanState measuredPlan_, measuringPlan_;
   bool curveDirty_ = true;  // the curve must be redrawn (clustering changed)
   int drawnCurve_ = -1;     // ExplorerDocument::curveSerial() of the curve drawn
   QSplitter* outer_;

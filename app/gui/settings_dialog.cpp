@@ -4,12 +4,14 @@
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QSettings>
 #include <QSpinBox>
 #include <QVBoxLayout>
 
 #include "app/gui/language.h"
+#include "app/gui/measure_request.h"
 
 namespace moe {
 namespace gui {
@@ -35,6 +37,20 @@ SettingsDialog::SettingsDialog(QWidget* parent) : QDialog(parent) {
   device_->addItems({"auto", "cpu", "cuda"});
   device_->setCurrentText(s.value("analysis/device", "auto").toString());
   form->addRow(tr("Device:"), device_);
+  const MeasureRequest eval = configuredMeasureRequest();
+  evalText_ = new QLineEdit(s.value("eval/text").toString(), this);
+  evalText_->setPlaceholderText(eval.evalText);
+  evalText_->setToolTip(tr("Held-out text for perplexity and KL (JSON lines, plain text, .npy or FILE.h5:DATASET); "
+                           "empty: the demo's evaluation text"));
+  form->addRow(tr("Evaluation text:"), evalText_);
+  evalSequences_ = new QSpinBox(this);
+  evalSequences_->setRange(1, 100000);
+  evalSequences_->setValue(eval.sequences);
+  form->addRow(tr("Evaluation sequences:"), evalSequences_);
+  evalLength_ = new QSpinBox(this);
+  evalLength_->setRange(2, 1 << 20);
+  evalLength_->setValue(eval.length);
+  form->addRow(tr("Evaluation length:"), evalLength_);
   auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(form);
@@ -48,6 +64,9 @@ void SettingsDialog::accept() {
   s.setValue("analysis/sequences", sequences_->value());
   s.setValue("analysis/length", length_->value());
   s.setValue("analysis/device", device_->currentText());
+  s.setValue("eval/text", evalText_->text().trimmed());
+  s.setValue("eval/sequences", evalSequences_->value());
+  s.setValue("eval/length", evalLength_->value());
   const QString lang = language_->currentData().toString();
   if (lang != configuredLanguage()) {
     setConfiguredLanguage(lang);

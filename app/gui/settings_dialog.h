@@ -1,8 +1,10 @@
 #pragma once
-// Preferences: interface language (applied at the next start) and the defaults of new analyses.
+// Preferences: interface language (applied at the next start), the defaults of new analyses and
+// the held-out text and size of perplexity / KL measurements.
 #include <QDialog>
 
 class QComboBox;
+class QLineEdit;
 class QSpinBox;
 
 namespace moe {
@@ -20,6 +22,9 @@ class SettingsDialog : public QDialog {
   QSpinBox* sequences_;
   QSpinBox* length_;
   QComboBox* device_;
+  QLineEdit* evalText_;
+  QSpinBox* evalSequences_;
+  QSpinBox* evalLength_;
 };
 
 }  // namespace gui

@@ -3,6 +3,8 @@
 // cancellation and the screenshot command.
 // ATen (through the model loader) before any Qt header: Qt's keyword macros break its headers.
 #include "core/engine/model.h"
+#include "core/engine/token_source.h"
+#include "core/eval/evaluate.h"
 #include "core/eval/reconstruction.h"
 #include "core/merge/merge.h"
 
@@ -25,6 +27,7 @@
 #include "app/gui/export_dialog.h"
 #include "app/gui/main_window.h"
 #include "app/gui/layer_error_status.h"
+#include "app/gui/measure_worker.h"
 #include "app/gui/plan_bar.h"
 #include "core/cluster/distance.h"
 #include "core/cluster/linkage.h"
@@ -34,6 +37,7 @@
 #include "widgets/dendrogram_view.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/layer_table.h"
+#include "widgets/tradeoff_plot.h"
 
 using namespace moe::gui;
 
@@ -65,6 +69,20 @@ struct IndependentErrors {
   }
 };
 
+// The plan the explorer starts from, built here from core alone: every block cut into K clusters
+// by average linkage on the Euclidean distances of mean expert outputs, frequency-weighted merge.
+moe::MergePlan independentUniformPlan(const std::vector<moe::LayerStats>& layers, int64_t K) {
+  moe::MergePlan plan;
+  for (int j = 0; j < static_cast<int>(layers.size()); ++j) {
+    const moe::LayerStats& s = layers[static_cast<size_t>(j)];
+    const moe::Matrix d = s.distances(moe::Representation::ExpertOutput, "euclidean");
+    const std::vector<int64_t> labels =
+        moe::cutTree(moe::linkage(moe::condensedFromSquare(d.data.data(), d.rows), moe::LinkageMethod::Average), K);
+    plan.layers.push_back(moe::mergeLayerPlan(j, labels, moe::MergeStrategy::FrequencyWeighted, s.usageFrequency));
+  }
+  return plan;
+}
+
 bool close(double a, double b) { return std::abs(a - b) <= 1e-6 * std::max(1.0, std::abs(b)); }
 
 void sendMouse(QWidget* w, QEvent::Type type, QPointF pos, Qt::MouseButton button, Qt::MouseButtons buttons) {
@@ -81,6 +99,7 @@ class ExplorerTest : public QObject {
   void initTestCase();
   void analysisCompletes();
   void exactLayerErrorsMatchCore();
+  void measuresPerplexityAndKl();
   void heatmapHoldsDistancesInLeafOrder();
   void draggingCutLineChangesKAndColours();
   void undoRestoresPreviousK();
@@ -179,6 +198,62 @@ void ExplorerTest::exactLayerErrorsMatchCore() {
   for (int j = 0; j < 4; ++j) mean += core.error(doc_->stats(j), j, 5, moe::MergeSemantics::Tied) / 4;
   QVERIFY(close(doc_->uniformMeanError(5, true), mean));
   doc_->undoStack()->clear();  // the plan is the default one again; later tests count commands from 0
+}
+
+void ExplorerTest::measuresPerplexityAndKl() {
+  ExplorerView* view = window_->explorer();
+  MeasureRequest tiny;
+  tiny.evalText = demoEvalText();
+  tiny.sequences = 2;
+  tiny.length = 32;
+  QSignalSpy done(view->measureRunner(), &MeasureRunner::finished);
+  QSignalSpy failed(view->measureRunner(), &MeasureRunner::failed);
+  view->measure(tiny);
+  QVERIFY(view->measureRunner()->isBusy());
+  QCOMPARE(view->measureButton()->text(), QString("Cancel"));
+  QVERIFY(done.wait(120000));
+  QCOMPARE(failed.count(), 0);
+  const MeasureResult got = done.front().at(0).value<MeasureResult>();
+
+  // The same numbers from core alone.
+  auto model = moe::Model::open(doc_->analysis().info.modelDir, moe::Runtime::make("cpu", "fp32"));
+  moe::TokenSourceOptions src;
+  src.sequences = 2;
+  src.length = 32;
+  const at::Tensor ids = moe::loadTokenIds(demoEvalText().toStdString(), model->folder(), src);
+  const at::Tensor reference = moe::finalHidden(*model, ids);
+  const moe::MergePlan plan = independentUniformPlan(doc_->analysis().layers, 8);
+  moe::ForwardOptions tied, compact;
+  tied.moeOverride = moe::planOverride(plan, moe::MergeSemantics::Tied);
+  compact.moeOverride = moe::planOverride(plan, moe::MergeSemantics::Compact);
+  const moe::EvalResult original = moe::scoreHidden(*model, reference, ids);
+  const moe::EvalResult t = moe::evaluate(*model, ids, tied, reference);
+  const moe::EvalResult c = moe::evaluate(*model, ids, compact, reference);
+  QCOMPARE(got.predictedTokens, qint64(2 * 31));
+  QVERIFY(close(got.originalPerplexity, original.perplexity));
+  QVERIFY(close(got.tiedPerplexity, t.perplexity));
+  QVERIFY(close(got.tiedKl, t.meanKl));
+  QVERIFY(close(got.compactPerplexity, c.perplexity));
+  QVERIFY(close(got.compactKl, c.meanKl));
+  QVERIFY(t.meanKl > 0 && c.meanKl > 0);
+  // Shown beside the plan and on the plot, until the plan changes.
+  QVERIFY(view->measureResultText().contains(QString::number(t.perplexity, 'f', 2)));
+  QVERIFY(view->tradeoff()->measurementText().contains(QString::number(c.perplexity, 'f', 2)));
+  doc_->editLayerK(0, 4);
+  QVERIFY(view->tradeoff()->measurementText().isEmpty());
+  doc_->undoStack()->undo();
+  QVERIFY(!view->tradeoff()->measurementText().isEmpty());
+
+  // Cancel: a long measurement stops with "cancelled", not an error.
+  MeasureRequest big = tiny;
+  big.sequences = 64;
+  big.length = 256;
+  view->measure(big);
+  view->measureButton()->click();
+  QVERIFY(failed.wait(120000));
+  QCOMPARE(failed.front().at(1).toBool(), true);
+  QVERIFY(!view->measureRunner()->isBusy());
+  doc_->undoStack()->clear();
 }
 
 void ExplorerTest::heatmapHoldsDistancesInLeafOrder() {

@@ -1,0 +1,35 @@
+#pragma once
+// End-to-end quality of the current plan on held-out text (core/eval/evaluate.h): what to measure
+// and what came out. Passed to the measure worker by value; no torch.
+#include <QMetaType>
+#include <QString>
+
+#include "core/merge/plan.h"
+
+namespace moe {
+namespace gui {
+
+struct MeasureRequest {
+  QString modelDir;
+  QString evalText;     // .jsonl / .txt / .npy / FILE.h5:DATASET, tokenized with the model's tokenizer
+  int sequences = 8;    // the first sequences x length tokens: seconds on the demo model
+  int length = 256;
+  moe::MergePlan plan;  // merged in tied and in compact semantics
+};
+
+struct MeasureResult {
+  double originalPerplexity = 0;
+  double tiedPerplexity = 0, tiedKl = 0;        // router kept, experts mapped to merged weights
+  double compactPerplexity = 0, compactKl = 0;  // K experts, averaged router rows
+  qint64 predictedTokens = 0;
+  double seconds = 0;
+};
+
+// The evaluation settings (Settings dialog): text (default: the demo's held-out eval.jsonl),
+// sequences and length.
+MeasureRequest configuredMeasureRequest();
+
+}  // namespace gui
+}  // namespace moe
+
+Q_DECLARE_METATYPE(moe::gui::MeasureResult)
