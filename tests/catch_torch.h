@@ -5,3 +5,18 @@
 #include <ATen/ATen.h>
 #undef CHECK
 #include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+#include "core/nn/runtime.h"
+
+namespace moe {
+namespace test {
+// The device the tests compute on: CPU, unless MOESCOPE_TEST_DEVICE names another ("cuda" on a GPU
+// machine), so that the same comparisons with the reference numbers check the CUDA code path too.
+inline Runtime runtime(const char* dtype = "fp32") {
+  const char* device = std::getenv("MOESCOPE_TEST_DEVICE");
+  return Runtime::make(device && *device ? device : "cpu", dtype);
+}
+}  // namespace test
+}  // namespace moe

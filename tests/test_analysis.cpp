@@ -2,6 +2,8 @@
 // the paper's code computes them (tests/data/hf-tiny/*/hcsmoe_reference.h5, on its calib_ids).
 #include "tests/catch_torch.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "core/analysis/analyzer.h"
@@ -50,7 +52,7 @@ struct TempDir {
 
 TEST_CASE("statistics, distances, linkages and cuts match the HC-SMoE reference", "[analysis]") {
   moe::initThreads();
-  const auto rt = moe::Runtime::make("cpu", "fp32");
+  const auto rt = moe::test::runtime("fp32");
   for (const char* arch : kArchitectures) {
     DYNAMIC_SECTION(arch) {
       auto model = moe::Model::open(fixture(arch), rt);
@@ -98,7 +100,7 @@ TEST_CASE("statistics, distances, linkages and cuts match the HC-SMoE reference"
 }
 
 TEST_CASE("routed-only statistics agree with the all-token pass where they overlap", "[analysis]") {
-  const auto rt = moe::Runtime::make("cpu", "fp32");
+  const auto rt = moe::test::runtime("fp32");
   auto model = moe::Model::open(fixture("qwen2_moe"), rt);
   moe::h5::File ref(fixture("qwen2_moe") + "/hcsmoe_reference.h5", moe::h5::File::Mode::Read);
   at::Tensor ids = moe::readIntTensor(ref, "calib_ids");
@@ -120,7 +122,7 @@ TEST_CASE("routed-only statistics agree with the all-token pass where they overl
 
 TEST_CASE("the analysis store round-trips, resumes and refuses stale files", "[analysis][store]") {
   TempDir tmp;
-  const auto rt = moe::Runtime::make("cpu", "fp32");
+  const auto rt = moe::test::runtime("fp32");
   auto model = moe::Model::open(fixture("olmoe"), rt);
   moe::h5::File ref(fixture("olmoe") + "/hcsmoe_reference.h5", moe::h5::File::Mode::Read);
   at::Tensor ids = moe::readIntTensor(ref, "calib_ids");

@@ -11,7 +11,7 @@ std::string demo(const std::string& name) { return std::string(MOESCOPE_DEMO_DIR
 
 TEST_CASE("the demo model's held-out perplexity is 77.5 under the reference protocol", "[eval]") {
   moe::initThreads();
-  auto model = moe::Model::open(demo("demo-moe"), moe::Runtime::make("cpu", "fp32"));
+  auto model = moe::Model::open(demo("demo-moe"), moe::test::runtime("fp32"));
   moe::TokenSourceOptions src;
   src.length = 256;
   src.allSequences = true;
@@ -23,7 +23,7 @@ TEST_CASE("the demo model's held-out perplexity is 77.5 under the reference prot
 }
 
 TEST_CASE("KL is zero against itself and positive against a perturbed model", "[eval]") {
-  auto model = moe::Model::open(demo("demo-moe"), moe::Runtime::make("cpu", "fp32"));
+  auto model = moe::Model::open(demo("demo-moe"), moe::test::runtime("fp32"));
   moe::TokenSourceOptions src;
   src.sequences = 2;
   src.length = 64;

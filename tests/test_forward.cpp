@@ -18,7 +18,7 @@ std::string fixture(const std::string& arch) { return std::string(MOESCOPE_TEST_
 double relativeError(const at::Tensor& got, const at::Tensor& ref) {
   REQUIRE(got.sizes() == ref.sizes());
   const double scale = ref.abs().max().item<double>();
-  return (got.to(at::kFloat) - ref).abs().max().item<double>() / (scale > 0 ? scale : 1.0);
+  return (got.to(at::kCPU, at::kFloat) - ref.to(at::kCPU, at::kFloat)).abs().max().item<double>() / (scale > 0 ? scale : 1.0);
 }
 
 class Recorder : public moe::ForwardObserver {
@@ -32,7 +32,7 @@ class Recorder : public moe::ForwardObserver {
 
 TEST_CASE("forward pass matches transformers on every architecture", "[forward]") {
   moe::initThreads();
-  const auto rt = moe::Runtime::make("cpu", "fp32");
+  const auto rt = moe::test::runtime("fp32");
   for (const char* arch : kArchitectures) {
     DYNAMIC_SECTION(arch) {
       auto model = moe::Model::open(fixture(arch), rt);
@@ -63,7 +63,7 @@ TEST_CASE("forward pass matches transformers on every architecture", "[forward]"
 }
 
 TEST_CASE("each MoE block reproduces its reference output from its reference input", "[forward][moe]") {
-  const auto rt = moe::Runtime::make("cpu", "fp32");
+  const auto rt = moe::test::runtime("fp32");
   for (const char* arch : kArchitectures) {
     DYNAMIC_SECTION(arch) {
       auto model = moe::Model::open(fixture(arch), rt);
@@ -77,7 +77,7 @@ TEST_CASE("each MoE block reproduces its reference output from its reference inp
         CHECK(block.numExperts() == static_cast<int64_t>(ref.readNumberAttribute(g, "num_experts")));
         // The block's on-disk prefix is the architecture's table entry for that layer.
         CHECK(model->arch().moePrefix(model->moeLayers()[std::stoul(j)]) == ref.readStringAttribute(g, "disk_prefix"));
-        at::Tensor x = moe::readFloatTensor(ref, g + "/moe_input");
+        at::Tensor x = moe::readFloatTensor(ref, g + "/moe_input").to(rt.device);
         at::Tensor logits;
         at::Tensor out = block.forward(x, &logits);
         CHECK(relativeError(logits, moe::readFloatTensor(ref, g + "/router_logits")) <= 1e-3);
@@ -88,7 +88,7 @@ TEST_CASE("each MoE block reproduces its reference output from its reference inp
 }
 
 TEST_CASE("bf16 compute stays close to the fp32 reference", "[forward][bf16]") {
-  const auto rt = moe::Runtime::make("cpu", "bf16");
+  const auto rt = moe::test::runtime("bf16");
   auto model = moe::Model::open(fixture("mixtral"), rt);
   moe::h5::File ref(fixture("mixtral") + "/reference.h5", moe::h5::File::Mode::Read);
   at::Tensor logits = model->forward(moe::readIntTensor(ref, "input_ids"));
@@ -98,7 +98,7 @@ TEST_CASE("bf16 compute stays close to the fp32 reference", "[forward][bf16]") {
 }
 
 TEST_CASE("a forward pass can stop early and be cancelled", "[forward]") {
-  const auto rt = moe::Runtime::make("cpu", "fp32");
+  const auto rt = moe::test::runtime("fp32");
   auto model = moe::Model::open(fixture("mixtral"), rt);
   moe::h5::File ref(fixture("mixtral") + "/reference.h5", moe::h5::File::Mode::Read);
   at::Tensor ids = moe::readIntTensor(ref, "input_ids");

@@ -135,7 +135,7 @@ std::string errorOf(const std::function<void()>& f, moe::ErrorKind kind) {
   return {};
 }
 
-moe::Runtime cpu() { return moe::Runtime::make("cpu", "fp32"); }
+moe::Runtime cpu() { return moe::test::runtime("fp32"); }
 
 at::Tensor sampleIds() { return at::tensor({1, 5, 7, 42, 100, 3, 200, 11}, at::kLong).view({2, 4}); }
 

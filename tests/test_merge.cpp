@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/io/h5file.h"
 #include "core/merge/export.h"
+#include "core/merge/expert_map_modeling.h"
 #include "core/merge/layout.h"
 #include "core/merge/memory.h"
 #include "core/merge/merge.h"
@@ -26,6 +27,13 @@
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+namespace {
+std::string fileText(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+}  // namespace
 
 namespace {
 
@@ -37,7 +45,7 @@ std::string fixture(const std::string& arch) { return std::string(MOESCOPE_TEST_
 double relativeError(const at::Tensor& got, const at::Tensor& ref) {
   REQUIRE(got.sizes() == ref.sizes());
   const double scale = ref.abs().max().item<double>();
-  return (got.to(at::kFloat) - ref.to(at::kFloat)).abs().max().item<double>() / (scale > 0 ? scale : 1.0);
+  return (got.to(at::kCPU, at::kFloat) - ref.to(at::kCPU, at::kFloat)).abs().max().item<double>() / (scale > 0 ? scale : 1.0);
 }
 
 // A fresh scratch folder per test run, removed at the end.
@@ -145,7 +153,7 @@ moe::ErrorKind errorKindOf(F&& f) {
 
 TEST_CASE("tied merge with the reference groups reproduces transformers' merged logits", "[merge][reference]") {
   moe::initThreads();
-  const auto rt = moe::Runtime::make("cpu", "fp32");
+  const auto rt = moe::test::runtime("fp32");
   for (const char* arch : kArchitectures) {
     DYNAMIC_SECTION(arch) {
       auto model = moe::Model::open(fixture(arch), rt);
@@ -184,7 +192,7 @@ TEST_CASE("merge coefficients, dominant members and prune lists", "[merge]") {
 }
 
 TEST_CASE("compact merge: one router row per group, top-k capped at K", "[merge]") {
-  const auto rt = moe::Runtime::make("cpu", "fp32");
+  const auto rt = moe::test::runtime("fp32");
   auto model = moe::Model::open(fixture("deepseek_v3"), rt);
   moe::MoeBlock block = model->moeBlock(0);
   const std::vector<int64_t> labels{0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7};
@@ -216,7 +224,7 @@ TEST_CASE("compact merge: one router row per group, top-k capped at K", "[merge]
 }
 
 TEST_CASE("merge plans round-trip through JSON and reject bad input", "[merge][plan]") {
-  const auto rt = moe::Runtime::make("cpu", "fp32");
+  const auto rt = moe::test::runtime("fp32");
   auto model = moe::Model::open(fixture("mixtral"), rt);
   const Reference r = readReference("mixtral");
   moe::MergePlan plan = referencePlan(r, moe::ExportFormat::Compact, moe::RouterMode::FrequencyWeighted);
@@ -271,7 +279,7 @@ TEST_CASE("merge plans round-trip through JSON and reject bad input", "[merge][p
 
 TEST_CASE("export -> reload -> forward equals the in-memory merged model", "[merge][export]") {
   moe::initThreads();
-  const auto rt = moe::Runtime::make("cpu", "fp32");
+  const auto rt = moe::test::runtime("fp32");
   for (const char* arch : kArchitectures) {
     DYNAMIC_SECTION(arch) {
       auto model = moe::Model::open(fixture(arch), rt);
@@ -299,6 +307,9 @@ TEST_CASE("export -> reload -> forward equals the in-memory merged model", "[mer
         CHECK(mem.paramsAfter == params);
         CHECK(mem.bytesAfter < mem.bytesBefore);
         CHECK((scratch.entries() == std::vector<std::string>{"compact"}));  // no temporary folder left
+        // A standard checkpoint: no custom code.
+        CHECK_FALSE(json::parse(fileText(fs::path(res.folder) / "config.json")).contains("auto_map"));
+        CHECK_FALSE(fs::exists(fs::path(res.folder) / moe::kExpertMapModelingFile));
       }
 
       SECTION("compact, F-prune") {
@@ -329,6 +340,14 @@ TEST_CASE("export -> reload -> forward equals the in-memory merged model", "[mer
         CHECK(fs::exists(fs::path(res.folder) / "model.safetensors.index.json"));
         CHECK(fs::exists(fs::path(res.folder) / "generation_config.json"));
         CHECK(fs::exists(fs::path(res.folder) / "README.md"));
+        // transformers builds it (trust_remote_code) from the shipped modeling file of this architecture.
+        const json cfg = json::parse(fileText(fs::path(res.folder) / "config.json"));
+        CHECK(cfg["auto_map"]["AutoModelForCausalLM"] == "modeling_moescope_expert_map.MoEScopeExpertMapForCausalLM");
+        const std::string py = fileText(fs::path(res.folder) / moe::kExpertMapModelingFile);
+        CHECK_THAT(py, Catch::Contains("_MODEL_TYPE = \"" + std::string(arch) + "\""));
+        CHECK_THAT(py, Catch::Contains("_BASE_CLASS = \"" + moe::transformersCausalLMClass(arch) + "\""));
+        CHECK_THAT(py, Catch::Contains("class MoEScopeExpertMapForCausalLM(_base):"));
+        CHECK(py.find("{{") == std::string::npos);
         auto back = moe::Model::open(res.folder, rt);
         CHECK(back->store().files().size() > 1);
         CHECK(back->arch().numExperts() == model->arch().numExperts());
@@ -351,7 +370,7 @@ TEST_CASE("export -> reload -> forward equals the in-memory merged model", "[mer
 // The stored model differs from the reference only by the bf16 rounding of the merged weights
 // (the reference evaluates them in fp32), hence the looser tolerance.
 TEST_CASE("the expert-map export of the reference plan is the paper's tied model", "[merge][export][reference]") {
-  const auto rt = moe::Runtime::make("cpu", "fp32");
+  const auto rt = moe::test::runtime("fp32");
   for (const char* arch : {"mixtral", "gpt_oss", "granitemoe"}) {
     DYNAMIC_SECTION(arch) {
       auto model = moe::Model::open(fixture(arch), rt);
@@ -367,7 +386,7 @@ TEST_CASE("the expert-map export of the reference plan is the paper's tied model
 }
 
 TEST_CASE("a compact export has the source's names minus the removed experts and an updated config", "[merge][export]") {
-  const auto rt = moe::Runtime::make("cpu", "fp32");
+  const auto rt = moe::test::runtime("fp32");
   for (const char* arch : kArchitectures) {
     DYNAMIC_SECTION(arch) {
       auto model = moe::Model::open(fixture(arch), rt);
@@ -426,7 +445,7 @@ TEST_CASE("a compact export has the source's names minus the removed experts and
 }
 
 TEST_CASE("export refuses bad targets and leaves nothing behind on failure", "[merge][export]") {
-  const auto rt = moe::Runtime::make("cpu", "fp32");
+  const auto rt = moe::test::runtime("fp32");
   auto model = moe::Model::open(fixture("qwen2_moe"), rt);
   const Reference r = readReference("qwen2_moe");
   const moe::MergePlan plan = referencePlan(r, moe::ExportFormat::Compact, moe::RouterMode::Average);
@@ -504,7 +523,7 @@ TEST_CASE("export refuses bad targets and leaves nothing behind on failure", "[m
 }
 
 TEST_CASE("a compact router hook reaches the export", "[merge][export]") {
-  const auto rt = moe::Runtime::make("cpu", "fp32");
+  const auto rt = moe::test::runtime("fp32");
   auto model = moe::Model::open(fixture("gpt_oss"), rt);
   const moe::MergePlan plan = referencePlan(readReference("gpt_oss"), moe::ExportFormat::Compact, moe::RouterMode::Average);
   // A stand-in for a fitted router: the first member's row instead of the group average.
@@ -534,7 +553,7 @@ TEST_CASE("a compact router hook reaches the export", "[merge][export]") {
 }
 
 TEST_CASE("memory preview counts every tensor before and after", "[merge][memory]") {
-  const auto rt = moe::Runtime::make("cpu", "fp32");
+  const auto rt = moe::test::runtime("fp32");
   auto model = moe::Model::open(fixture("qwen2_moe"), rt);
   moe::MergePlan plan = referencePlan(readReference("qwen2_moe"), moe::ExportFormat::Compact, moe::RouterMode::Average);
   const moe::MemoryPreview m = moe::previewMemory(*model, plan);

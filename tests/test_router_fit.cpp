@@ -33,7 +33,7 @@ struct Demo {
     static Demo d = [] {
       moe::initThreads();
       Demo d;
-      d.model = moe::Model::open(demo("demo-moe"), moe::Runtime::make("cpu", "fp32"));
+      d.model = moe::Model::open(demo("demo-moe"), moe::test::runtime("fp32"));
       moe::TokenSourceOptions cs;
       cs.sequences = 4;
       cs.length = 256;
@@ -79,7 +79,7 @@ at::Tensor compactLogits(const Demo& d, const moe::LayerPlan& lp, const moe::Com
 
 std::vector<at::Tensor> groupColumns(const at::Tensor& L, const moe::LayerPlan& lp) {
   std::vector<at::Tensor> out;
-  for (const auto& m : lp.members()) out.push_back(L.index_select(1, at::tensor(m, at::kLong)));
+  for (const auto& m : lp.members()) out.push_back(L.index_select(1, at::tensor(m, at::kLong).to(L.device())));
   return out;
 }
 

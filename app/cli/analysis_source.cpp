@@ -69,4 +69,12 @@ std::vector<int64_t> parseIntList(const std::string& spec, const std::string& op
   return out;
 }
 
+RouterFitOptions routerFitOptionsFromArgs(const Args& args) {
+  RouterFitOptions o;
+  o.maxTokens = args.getInt("fit-tokens", o.maxTokens);
+  if (o.maxTokens < 1) throw Error(ErrorKind::InvalidArgument, "--fit-tokens must be at least 1");
+  o.refineOutput = !args.has("no-refine");
+  return o;
+}
+
 }  // namespace moe::cli

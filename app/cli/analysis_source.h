@@ -7,6 +7,7 @@
 #include "core/analysis/clustering.h"
 #include "core/analysis/store.h"
 #include "core/engine/model.h"
+#include "core/merge/router_fit.h"
 
 namespace moe::cli {
 
@@ -23,6 +24,10 @@ AnalysisSource loadAnalysis(Model& model, const Args& args);
 // is given; an error when several are, or when K lies outside 1..E of some block).
 std::vector<int64_t> clustersFromArgs(const Args& args, const std::vector<LayerStats>& layers,
                                       const std::vector<LayerTree>& trees);
+
+// Router-fit settings from --fit-tokens N (calibration tokens per block) and the --no-refine flag
+// (tied-fit without its slower output-matching stage).
+RouterFitOptions routerFitOptionsFromArgs(const Args& args);
 
 // "12,8,4" -> {12, 8, 4}
 std::vector<int64_t> parseIntList(const std::string& spec, const std::string& option);

@@ -56,8 +56,8 @@ std::vector<Variant> variants(const std::vector<RouterMode>& routers) {
 int cmdCompare(const Argv& argv) {
   Args args(argv,
             {"model", "analysis", "calib", "sequences", "length", "field", "text", "eval-sequences", "experts",
-             "routers", "device", "dtype", "threads"},
-            {"markdown"});
+             "routers", "device", "dtype", "threads", "fit-tokens"},
+            {"markdown", "no-refine"});
   initThreads(static_cast<int>(args.getInt("threads", 0)));
   const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
   auto model = Model::open(args.get("model"), rt);
@@ -110,6 +110,7 @@ int cmdCompare(const Argv& argv) {
       pos = comma + 1;
     }
   }
+  const RouterFitOptions fitOptions = routerFitOptionsFromArgs(args);
   for (int64_t k : ks) {
     for (const Variant& v : variants(routers)) {
       PlanRequest req = v.request;
@@ -120,7 +121,7 @@ int cmdCompare(const Argv& argv) {
       const MergePlan plan = buildPlan(src.layers, req, src.info);
       const CompactRouterHook hook =
           v.semantics == MergeSemantics::Compact && routerModesNeedCalibration(plan)
-              ? makeCompactRouterHook(*model, src.calibIds, plan)
+              ? makeCompactRouterHook(*model, src.calibIds, plan, fitOptions)
               : CompactRouterHook{};
       ForwardOptions fo;
       fo.moeOverride = planOverride(plan, v.semantics, hook);

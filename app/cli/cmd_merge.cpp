@@ -25,8 +25,8 @@ int cmdMerge(const Argv& argv) {
   Args args(argv,
             {"model", "analysis", "calib", "sequences", "length", "field", "plan", "experts", "budget", "height",
              "linkage", "basis", "metric", "strategy", "grouping", "seed", "format", "router", "first-unmerged",
-             "shard-mb", "save-plan", "out", "device", "dtype", "threads"},
-            {});
+             "shard-mb", "save-plan", "out", "device", "dtype", "threads", "fit-tokens"},
+            {"no-refine"});
   initThreads(static_cast<int>(args.getInt("threads", 0)));
   const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
   auto model = Model::open(args.get("model"), rt);
@@ -76,7 +76,7 @@ int cmdMerge(const Argv& argv) {
       AnalysisSource src = loadAnalysis(*model, args);
       calibIds = src.calibIds;
     }
-    opts.routerHook = makeCompactRouterHook(*model, calibIds, plan);
+    opts.routerHook = makeCompactRouterHook(*model, calibIds, plan, routerFitOptionsFromArgs(args));
   }
   ProgressLine line;
   opts.progress = [&](int64_t done, int64_t total) {

@@ -22,12 +22,14 @@ const std::map<std::string, Command>& commands() {
         "merge --model DIR (--analysis A.h5 | --calib FILE) (--plan P.json | --experts K | --budget TOTAL | --height H)\n"
         "        [--linkage average --basis expert_output --strategy frequency|average|dominant|f-prune|reap]\n"
         "        [--format compact|expert-map --router average|frequency|lse-fit|soft-fit|tied-fit]\n"
+        "        [--fit-tokens N (8192) --no-refine (tied-fit without its output-matching stage)]\n"
         "        [--first-unmerged N --save-plan P.json]\n"
         "        --out DIR   Writes the merged checkpoint (temporary folder, renamed into place)."}},
       {"compare",
        {moe::cli::cmdCompare,
         "compare --model DIR (--analysis A.h5 | --calib FILE) --text FILE [--experts 12,8,4 --eval-sequences N]\n"
-        "        [--routers average,frequency,lse-fit,soft-fit,tied-fit] [--markdown]   Perplexity, KL and memory of HC-SMoE and the baselines at each K."}},
+        "        [--routers average,frequency,lse-fit,soft-fit,tied-fit --fit-tokens N --no-refine] [--markdown]\n"
+        "        Perplexity, KL and memory of HC-SMoE and the baselines at each K."}},
       {"eval",
        {moe::cli::cmdEval,
         "eval --model DIR --text FILE [--length L (256) --sequences N] [--device --dtype]\n"

@@ -1,5 +1,6 @@
 #include "core/analysis/analyzer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -32,8 +33,15 @@ at::Tensor weightGram(const MoeBlock& b, int64_t* paramsPerExpert) {
   int64_t params = 0;
   for (const at::Tensor* w : {&b.gate, &b.up, &b.down, &b.gateBias, &b.upBias, &b.downBias}) {
     if (!w->defined()) continue;
-    at::Tensor flat = w->flatten(1).to(at::kFloat);
-    gram += at::matmul(flat, flat.t()).to(at::kCPU, at::kDouble);
+    // In float64: the distances derived from the Gram (|wi|^2 + |wj|^2 - 2 wi.wj) cancel badly for
+    // near-duplicate experts, and float32 sums there differ between BLAS builds in the 4th digit.
+    // Column chunks bound the float64 copy.
+    const at::Tensor flat = w->flatten(1);
+    constexpr int64_t kChunk = 1 << 20;
+    for (int64_t c = 0; c < flat.size(1); c += kChunk) {
+      const at::Tensor part = flat.narrow(1, c, std::min(kChunk, flat.size(1) - c)).to(at::kDouble);
+      gram += at::matmul(part, part.t()).to(at::kCPU);
+    }
     params += flat.size(1);
   }
   *paramsPerExpert = params;

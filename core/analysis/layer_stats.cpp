@@ -36,18 +36,22 @@ namespace {
 
 // Distances between the rows of X from its Gram matrix G = X X^T:
 // |xi - xj|^2 = Gii + Gjj - 2 Gij, cos = Gij / sqrt(Gii Gjj).
+// Each pair is computed once from the symmetrised entry: a Gram matrix from a BLAS product need not
+// be bitwise symmetric, and the clustering refuses asymmetric distances.
 Matrix distancesFromGram(const Matrix& g, bool cosine) {
   const int64_t n = g.rows;
   Matrix d(n, n);
   for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      if (i == j) continue;
+    for (int64_t j = i + 1; j < n; ++j) {
+      const double gij = 0.5 * (g(i, j) + g(j, i));
+      double v;
       if (cosine) {
         const double denom = std::sqrt(g(i, i) * g(j, j));
-        d(i, j) = denom > 0 ? 1.0 - g(i, j) / denom : 1.0;
+        v = denom > 0 ? 1.0 - gij / denom : 1.0;
       } else {
-        d(i, j) = std::sqrt(std::max(0.0, g(i, i) + g(j, j) - 2 * g(i, j)));
+        v = std::sqrt(std::max(0.0, g(i, i) + g(j, j) - 2 * gij));
       }
+      d(i, j) = d(j, i) = v;
     }
   return d;
 }

@@ -12,6 +12,7 @@
 
 #include "core/engine/model.h"
 #include "core/error.h"
+#include "core/merge/expert_map_modeling.h"
 #include "core/merge/layout.h"
 #include "core/merge/merge.h"
 
@@ -84,7 +85,8 @@ std::string modelCard(const Model& src, const MergePlan& plan, const std::string
   } else {
     s << "- Format: expert-map — the original routers are kept and every original expert is mapped to its group's "
          "merged weights (config.json: `moescope_expert_map`, `moescope_expert_slots`). MoEScope loads it "
-         "directly; transformers needs a custom modeling file for it.\n";
+         "directly; transformers loads it with `trust_remote_code=True` through `modeling_moescope_expert_map.py` "
+         "(registered in config.json's `auto_map`).\n";
   }
   s << "\n## Merged MoE layers\n\n| MoE block | decoder layer | strategy | router | E | K | groups |\n"
        "|---|---|---|---|---|---|---|\n";
@@ -103,6 +105,16 @@ std::string modelCard(const Model& src, const MergePlan& plan, const std::string
   s << "\nShared experts, dense layers and attention are unchanged.\n\n## Metrics\n\n"
     << (metrics.empty() ? "Not measured for this export.\n" : metrics + "\n");
   return s.str();
+}
+
+// A compact export of an expert-map source must not keep pointing at the expert-map modeling file.
+void eraseExpertMapAutoMap(json& cfg) {
+  if (!cfg.contains("auto_map") || !cfg["auto_map"].is_object()) return;
+  json& m = cfg["auto_map"];
+  if (m.contains("AutoModelForCausalLM") && m["AutoModelForCausalLM"].is_string() &&
+      m["AutoModelForCausalLM"].get<std::string>().find(kExpertMapModelClass) != std::string::npos)
+    m.erase("AutoModelForCausalLM");
+  if (m.empty()) cfg.erase("auto_map");
 }
 
 json exportConfig(const Model& src, const MergePlan& plan) {
@@ -130,6 +142,7 @@ json exportConfig(const Model& src, const MergePlan& plan) {
     }
     cfg.erase("moescope_expert_map");
     cfg.erase("moescope_expert_slots");
+    eraseExpertMapAutoMap(cfg);
     return cfg;
   }
   json map = cfg.contains("moescope_expert_map") && cfg["moescope_expert_map"].is_object() ? cfg["moescope_expert_map"]
@@ -145,6 +158,11 @@ json exportConfig(const Model& src, const MergePlan& plan) {
   }
   cfg["moescope_expert_map"] = map;
   cfg["moescope_expert_slots"] = slots;
+  // transformers builds the model from the modeling file written beside config.json.
+  if (!cfg.contains("auto_map") || !cfg["auto_map"].is_object()) cfg["auto_map"] = json::object();
+  cfg["auto_map"]["AutoModelForCausalLM"] =
+      std::string(kExpertMapModelingFile).substr(0, std::string(kExpertMapModelingFile).size() - 3) + "." +
+      kExpertMapModelClass;
   return cfg;
 }
 
@@ -250,6 +268,10 @@ ExportResult writeExport(const Model& src, const MergePlan& plan, const fs::path
     if (!entry.is_regular_file() || !isCompanionFile(n)) continue;
     fs::copy_file(entry.path(), dir / n);
     res.files.push_back(n);
+  }
+  if (plan.format == ExportFormat::ExpertMap) {
+    writeText(dir / kExpertMapModelingFile, expertMapModelingSource(src.config().modelType));
+    res.files.push_back(kExpertMapModelingFile);
   }
   writeText(dir / "README.md", modelCard(src, plan, opt.fingerprint, opt.metricsMarkdown));
   res.files.push_back("README.md");

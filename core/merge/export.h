@@ -13,8 +13,9 @@
 //   stores K_j experts (any K per block) in the source layout, and config.json records
 //     "moescope_expert_slots": {"<decoder layer>": K_j},
 //     "moescope_expert_map":   {"<decoder layer>": [slot of each of the E router experts]}
-//   which MoEScope's loader (Architecture::numSlots / expertMap) reads. (A modeling file for
-//   transformers' trust_remote_code is not written yet.)
+//   which MoEScope's loader (Architecture::numSlots / expertMap) reads, plus
+//     "auto_map": {"AutoModelForCausalLM": "modeling_moescope_expert_map.MoEScopeExpertMapForCausalLM"}
+//   and that modeling file (expert_map_modeling.h), so transformers loads it with trust_remote_code.
 //
 // Writer: safetensors shards of at most shardBytes (model.safetensors, or model-0000i-of-0000n +
 // model.safetensors.index.json), tokenizer*, generation_config.json, special_tokens_map.json and

@@ -123,7 +123,7 @@ std::vector<int64_t> dominantMembers(const std::vector<int64_t>& labels, int64_t
     for (int64_t e = 0; e < E; ++e)
       if (labels[static_cast<size_t>(e)] == g) m.push_back(e);
     if (m.empty()) throw invalid("dominant members: group " + std::to_string(g) + " has no members");
-    at::Tensor rows = rep.index_select(0, at::tensor(m, at::kLong));
+    at::Tensor rows = rep.index_select(0, at::tensor(m, at::kLong).to(rep.device()));
     at::Tensor d = (rows - rows.mean(0, true)).pow(2).sum(1);
     double best = 0;
     for (size_t i = 0; i < m.size(); ++i) {

@@ -173,7 +173,7 @@ std::vector<at::Tensor> memberIndex(const std::vector<int64_t>& labels, int64_t 
 template <typename F>
 at::Tensor perGroup(const at::Tensor& L, const std::vector<at::Tensor>& members, F f) {
   std::vector<at::Tensor> cols;
-  for (const auto& idx : members) cols.push_back(f(L.index_select(1, idx)));
+  for (const auto& idx : members) cols.push_back(f(L.index_select(1, idx.to(L.device()))));
   return at::stack(cols, 1);
 }
 

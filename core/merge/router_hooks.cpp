@@ -10,8 +10,9 @@ bool routerModesNeedCalibration(const MergePlan& plan) {
   return false;
 }
 
-CompactRouterHook makeCompactRouterHook(Model& model, const at::Tensor& calibIds, const MergePlan& plan) {
-  return routerModesNeedCalibration(plan) ? makeRouterHook(model, calibIds, plan) : CompactRouterHook{};
+CompactRouterHook makeCompactRouterHook(Model& model, const at::Tensor& calibIds, const MergePlan& plan,
+                                        const RouterFitOptions& options) {
+  return routerModesNeedCalibration(plan) ? makeRouterHook(model, calibIds, plan, options) : CompactRouterHook{};
 }
 
 }  // namespace moe

@@ -6,6 +6,7 @@
 #include "core/engine/model.h"
 #include "core/merge/merge.h"
 #include "core/merge/plan.h"
+#include "core/merge/router_fit.h"
 
 namespace moe {
 
@@ -13,6 +14,7 @@ namespace moe {
 bool routerModesNeedCalibration(const MergePlan& plan);
 
 // The hook for planOverride / exportMergedModel (empty when no block needs fitting).
-CompactRouterHook makeCompactRouterHook(Model& model, const at::Tensor& calibIds, const MergePlan& plan);
+CompactRouterHook makeCompactRouterHook(Model& model, const at::Tensor& calibIds, const MergePlan& plan,
+                                        const RouterFitOptions& options = {});
 
 }  // namespace moe
