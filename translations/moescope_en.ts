@@ -415,6 +415,22 @@ KL %3 · %4</translation>
         <source>Cannot export this plan</source>
         <translation>Cannot export this plan</translation>
     </message>
+    <message>
+        <source>Fitted: logsumexp of member logits (lse-fit)</source>
+        <translation>Fitted: logsumexp of member logits (lse-fit)</translation>
+    </message>
+    <message>
+        <source>Fitted: soft routing targets (soft-fit)</source>
+        <translation>Fitted: soft routing targets (soft-fit)</translation>
+    </message>
+    <message>
+        <source>Fitted: imitate the tied model, layer by layer (tied-fit)</source>
+        <translation>Fitted: imitate the tied model, layer by layer (tied-fit)</translation>
+    </message>
+    <message>
+        <source>How the compact model&apos;s router row of each group is built. Fitted routers are trained on the analysis&apos; calibration tokens (slower export, usually closer to the original).</source>
+        <translation>How the compact model&apos;s router row of each group is built. Fitted routers are trained on the analysis&apos; calibration tokens (slower export, usually closer to the original).</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::LayerErrorStatus</name>
@@ -809,6 +825,10 @@ KL %3 · %4</translation>
     <message>
         <source>Exporting to %1</source>
         <translation>Exporting to %1</translation>
+    </message>
+    <message>
+        <source>Fitting the compact routers: block %1 of %2</source>
+        <translation>Fitting the compact routers: block %1 of %2</translation>
     </message>
 </context>
 <context>

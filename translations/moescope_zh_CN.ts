@@ -415,6 +415,22 @@ KL %3 · %4</translation>
         <source>Cannot export this plan</source>
         <translation>无法导出此方案</translation>
     </message>
+    <message>
+        <source>Fitted: logsumexp of member logits (lse-fit)</source>
+        <translation>拟合：成员 logits 的 logsumexp（lse-fit）</translation>
+    </message>
+    <message>
+        <source>Fitted: soft routing targets (soft-fit)</source>
+        <translation>拟合：软路由目标（soft-fit）</translation>
+    </message>
+    <message>
+        <source>Fitted: imitate the tied model, layer by layer (tied-fit)</source>
+        <translation>拟合：逐层模仿绑定模型（tied-fit）</translation>
+    </message>
+    <message>
+        <source>How the compact model&apos;s router row of each group is built. Fitted routers are trained on the analysis&apos; calibration tokens (slower export, usually closer to the original).</source>
+        <translation>紧凑模型中每组路由器行的构建方式。拟合路由器在分析所用的校准词元上训练（导出较慢，通常更接近原始模型）。</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::LayerErrorStatus</name>
@@ -808,6 +824,10 @@ KL %3 · %4</translation>
     <message>
         <source>Exporting to %1</source>
         <translation>正在导出到 %1</translation>
+    </message>
+    <message>
+        <source>Fitting the compact routers: block %1 of %2</source>
+        <translation>正在拟合紧凑路由器：第 %1 / %2 个模块</translation>
     </message>
 </context>
 <context>

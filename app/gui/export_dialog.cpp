@@ -23,6 +23,13 @@ namespace moe {
 namespace gui {
 namespace {
 
+const std::vector<moe::RouterMode>& routerModes() {
+  static const std::vector<moe::RouterMode> modes = {moe::RouterMode::Average, moe::RouterMode::FrequencyWeighted,
+                                                     moe::RouterMode::LseFit, moe::RouterMode::SoftFit,
+                                                     moe::RouterMode::TiedFit};
+  return modes;
+}
+
 bool uniformK(const ExplorerDocument& doc) {
   for (int j = 0; j < doc.numMoeLayers(); ++j)
     if (doc.k(j) != doc.k(0)) return false;
@@ -63,6 +70,10 @@ ExportRequest makeExportRequest(const ExplorerDocument& doc, moe::ExportFormat f
   r.plan = toMergePlan(doc.analysis(), doc.plan(), doc.derived());
   r.plan.format = format;
   for (auto& lp : r.plan.layers) lp.router = router;
+  if (format == moe::ExportFormat::Compact && moe::isFittedRouter(router) && !moe::isPruneStrategy(doc.plan().strategy)) {
+    r.calibTokens = doc.analysis().info.tokenIds;
+    r.calibShape = doc.analysis().info.tokenShape;
+  }
   if (format == moe::ExportFormat::Compact && !uniformK(doc))
     throw moe::Error(moe::ErrorKind::InvalidArgument,
                      "the compact format needs the same K in every layer; use the expert-map format or a uniform plan");
@@ -87,8 +98,16 @@ ExportDialog::ExportDialog(const ExplorerDocument& doc, QWidget* parent) : QDial
   format_->setCurrentIndex(uniform ? 0 : 1);
   form->addRow(tr("Format:"), format_);
   router_ = new QComboBox(this);
+  // Order = routerModes() below. Fitted routers run the analysis' calibration tokens through the
+  // model before writing; the checkpoint still has a plain router.
   router_->addItem(tr("Average of the member rows"));
   router_->addItem(tr("Usage-weighted average of the member rows"));
+  router_->addItem(tr("Fitted: logsumexp of member logits (lse-fit)"));
+  router_->addItem(tr("Fitted: soft routing targets (soft-fit)"));
+  router_->addItem(tr("Fitted: imitate the tied model, layer by layer (tied-fit)"));
+  router_->setToolTip(tr("How the compact model's router row of each group is built. Fitted routers are trained on "
+                         "the analysis' calibration tokens (slower export, usually closer to the original)."));
+  router_->setCurrentIndex(1);
   form->addRow(tr("Compact router:"), router_);
   const QFileInfo model(QString::fromStdString(doc.analysis().info.modelDir));
   const QString suggestion = model.absolutePath() + "/" + model.fileName() +
@@ -127,7 +146,8 @@ ExportDialog::ExportDialog(const ExplorerDocument& doc, QWidget* parent) : QDial
 }
 
 void ExportDialog::updateSummary() {
-  router_->setEnabled(format_->currentIndex() == 0);
+  // The expert map keeps the original router; pruned plans keep their experts' own rows.
+  router_->setEnabled(format_->currentIndex() == 0 && !moe::isPruneStrategy(doc_.plan().strategy));
   QStringList ks;
   for (int j = 0; j < doc_.numMoeLayers(); ++j) ks << QString::number(doc_.k(j));
   QString text = tr("K per layer: %1").arg(ks.join(", "));
@@ -140,7 +160,7 @@ void ExportDialog::updateSummary() {
 
 ExportRequest ExportDialog::request() const {
   return makeExportRequest(doc_, format_->currentIndex() == 0 ? moe::ExportFormat::Compact : moe::ExportFormat::ExpertMap,
-                           router_->currentIndex() == 0 ? moe::RouterMode::Average : moe::RouterMode::FrequencyWeighted,
+                           routerModes()[static_cast<size_t>(router_->currentIndex())],
                            QDir::fromNativeSeparators(target_->text()), static_cast<qint64>(shard_->value()) * 1'000'000);
 }
 

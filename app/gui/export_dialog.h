@@ -26,6 +26,8 @@ class ExportDialog : public QDialog {
  public:
   explicit ExportDialog(const ExplorerDocument& doc, QWidget* parent = nullptr);
   ExportRequest request() const;
+  QComboBox* formatCombo() const { return format_; }
+  QComboBox* routerCombo() const { return router_; }
   void accept() override;
 
  private:

@@ -2,6 +2,8 @@
 // What to export: the plan (already in the merge-plan form), the source model and the target.
 #include <QMetaType>
 #include <QString>
+#include <cstdint>
+#include <vector>
 
 #include "core/merge/plan.h"
 
@@ -14,6 +16,10 @@ struct ExportRequest {
   moe::MergePlan plan;
   qint64 shardBytes = 5'000'000'000;
   QString metricsMarkdown;  // for the model card
+  // Calibration tokens [sequences, length] for fitted compact routers (lse-fit, soft-fit,
+  // tied-fit): the analysis' own calibration set. Empty when no block needs fitting.
+  std::vector<int64_t> calibTokens;
+  std::vector<int64_t> calibShape;
 };
 
 struct ExportSummary {

@@ -3,6 +3,8 @@
 #include "core/engine/model.h"
 #include "core/error.h"
 #include "core/merge/export.h"
+#include "core/merge/router_fit.h"
+#include "core/merge/router_hooks.h"
 
 #include "app/gui/export_worker.h"
 
@@ -21,6 +23,13 @@ void ExportWorker::run(const ExportRequest& r) {
       if (*cancel_) throw moe::Error(moe::ErrorKind::Cancelled, "export cancelled");
     };
     if (*cancel_) throw moe::Error(moe::ErrorKind::Cancelled, "export cancelled");
+    if (r.plan.format == moe::ExportFormat::Compact && moe::routerModesNeedCalibration(r.plan)) {
+      if (r.calibShape.size() != 2 || r.calibTokens.empty())
+        throw moe::Error(moe::ErrorKind::InvalidArgument, "fitted routers need the analysis' calibration tokens");
+      const at::Tensor ids = at::tensor(r.calibTokens, at::kLong).reshape({r.calibShape[0], r.calibShape[1]});
+      options.routerHook = moe::makeRouterHook(
+          *model, ids, r.plan, {}, [this](int done, int total) { emit fittingRouters(done, total); }, cancel_);
+    }
     const moe::ExportResult res = moe::exportMergedModel(*model, r.plan, r.target.toStdString(), options);
     ExportSummary s;
     s.folder = QString::fromStdString(res.folder);
@@ -42,6 +51,7 @@ ExportRunner::ExportRunner(QObject* parent) : QObject(parent) {
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
   connect(worker_, &ExportWorker::progressed, this, &ExportRunner::progressed);
+  connect(worker_, &ExportWorker::fittingRouters, this, &ExportRunner::fittingRouters);
   connect(worker_, &ExportWorker::finished, this, [this](const ExportSummary& s) {
     busy_ = false;
     emit finished(s);

@@ -19,6 +19,7 @@ class ExportWorker : public QObject {
 
  signals:
   void progressed(qint64 done, qint64 total);
+  void fittingRouters(int blocksDone, int blocksTotal);  // before writing, for fitted compact routers
   void finished(const moe::gui::ExportSummary& summary);
   void failed(const QString& message, bool cancelled);
 
@@ -39,6 +40,7 @@ class ExportRunner : public QObject {
 
  signals:
   void progressed(qint64 done, qint64 total);
+  void fittingRouters(int blocksDone, int blocksTotal);
   void finished(const moe::gui::ExportSummary& summary);
   void failed(const QString& message, bool cancelled);
 

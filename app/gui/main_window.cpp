@@ -90,6 +90,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(progress_, &ProgressPanel::cancelRequested, runner_, &AnalysisRunner::cancel);
   connect(progress_, &ProgressPanel::cancelRequested, exporter_, &ExportRunner::cancel);
   connect(exporter_, &ExportRunner::progressed, progress_, &ProgressPanel::setByteProgress);
+  connect(exporter_, &ExportRunner::fittingRouters, this, [this](int done, int total) {
+    progress_->setStatus(tr("Fitting the compact routers: block %1 of %2").arg(done).arg(total));
+  });
   connect(exporter_, &ExportRunner::finished, this, [this](const ExportSummary& s) {
     progress_->finish();
     updateActions();

@@ -107,6 +107,7 @@ class ExplorerTest : public QObject {
   void linkageSwitchGivesScipyLeafOrder();
   void planSavesAndLoads();
   void exportWritesModelsTheLoaderReads();
+  void fittedRouterExportDiffersFromAverage();
   void cancelledAnalysisKeepsDocument();
   void screenshotWritesNonBlankPng();
   void cleanupTestCase();
@@ -424,6 +425,46 @@ void ExplorerTest::exportWritesModelsTheLoaderReads() {
     QVERIFY(model->forward(ids).isfinite().all().item<bool>());
   }
   doc_->undoStack()->undo();
+  doc_->undoStack()->undo();
+}
+
+void ExplorerTest::fittedRouterExportDiffersFromAverage() {
+  doc_->editGlobalK(6);
+  // The dialog offers every compact router, and none for the expert map (its router is kept).
+  {
+    ExportDialog dialog(*doc_);
+    QCOMPARE(dialog.routerCombo()->count(), 5);
+    dialog.formatCombo()->setCurrentIndex(1);
+    QVERIFY(!dialog.routerCombo()->isEnabled());
+    dialog.formatCombo()->setCurrentIndex(0);
+    QVERIFY(dialog.routerCombo()->isEnabled());
+    dialog.routerCombo()->setCurrentIndex(2);
+    const ExportRequest r = dialog.request();
+    QCOMPARE(r.plan.layers[0].router, moe::RouterMode::LseFit);
+    QCOMPARE(r.calibShape, doc_->analysis().info.tokenShape);  // fitted on the analysis' own tokens
+  }
+  QSignalSpy done(window_, &MainWindow::exportFinished);
+  QSignalSpy failed(window_, &MainWindow::exportFailed);
+  std::vector<QString> folders;
+  for (moe::RouterMode mode : {moe::RouterMode::Average, moe::RouterMode::LseFit}) {
+    folders.push_back(tmp_.filePath(QString("router-%1").arg(moe::routerModeName(mode))));
+    window_->startExport(makeExportRequest(*doc_, moe::ExportFormat::Compact, mode, folders.back(), 5'000'000'000));
+    QVERIFY(done.wait(120000));
+    QCOMPARE(failed.count(), 0);
+  }
+  const auto rt = moe::Runtime::make("cpu", "fp32");
+  auto average = moe::Model::open(folders[0].toStdString(), rt);
+  auto fitted = moe::Model::open(folders[1].toStdString(), rt);
+  QCOMPARE(fitted->arch().numExperts(), int64_t(6));
+  const at::Tensor ids = at::arange(1, 17, at::kLong).reshape({1, 16});
+  QVERIFY(fitted->forward(ids).isfinite().all().item<bool>());
+  for (int j = 0; j < 4; ++j) {
+    const moe::MoeBlock a = average->moeBlock(j), f = fitted->moeBlock(j);
+    QCOMPARE(f.routerWeight.sizes(), a.routerWeight.sizes());
+    // Same merged experts, different router rows.
+    QVERIFY(at::equal(f.gate, a.gate) && at::equal(f.down, a.down));
+    QVERIFY((f.routerWeight - a.routerWeight).abs().max().item<double>() > 1e-3);
+  }
   doc_->undoStack()->undo();
 }
 
