@@ -222,3 +222,53 @@ TEST_CASE("layer reconstruction error", "[reconstruction][demo]") {
     }
   }
 }
+
+namespace {
+
+// KL(p || q) of next-token distributions, averaged over positions, in float64.
+double meanKL(const at::Tensor& pLogits, const at::Tensor& qLogits) {
+  const at::Tensor lp = at::log_softmax(pLogits.to(at::kCPU, at::kDouble), -1);
+  const at::Tensor lq = at::log_softmax(qLogits.to(at::kCPU, at::kDouble), -1);
+  return (lp.exp() * (lp - lq)).sum(-1).mean().item<double>();
+}
+
+}  // namespace
+
+// Every architecture's routing rule (softmax with and without renormalisation, gpt-oss' router bias
+// and softmax over the top-k, DeepSeek's sigmoid with groups and correction bias): tied-fit, fitted
+// on a tiny fixture's 256 calibration tokens, must bring the compact model much closer to the tied
+// (paper) model on those tokens than the plain-average router does. (On the fixtures' 48 held-out
+// tokens the random, untrained routers generalise unevenly; the demo tests and the README measure
+// held-out quality on a trained model.) DeepSeek's sigmoid routing is fitted with lse-fit: only a
+// strict improvement is asked there.
+TEST_CASE("tied-fit moves every architecture's compact model towards the tied one", "[router-fit][arch]") {
+  moe::initThreads();
+  for (const char* arch : {"mixtral", "qwen2_moe", "qwen3_moe", "olmoe", "granitemoe", "deepseek_v3", "gpt_oss"}) {
+    DYNAMIC_SECTION(arch) {
+      const std::string dir = std::string(MOESCOPE_TEST_DATA) + "/hf-tiny/" + arch;
+      auto model = moe::Model::open(dir, moe::test::runtime("fp32"));
+      const at::Tensor calib = moe::loadTokenIds(dir + "/hcsmoe_reference.h5:calib_ids", dir, {});
+      const auto stats = moe::runAnalysis(*model, calib, {}).layers;
+      moe::MergePlan plan;
+      plan.modelFingerprint = "test";
+      for (const auto& s : stats) {
+        const moe::LayerTree tree = moe::buildLayerTree(s, moe::ClusteringChoice{});
+        plan.layers.push_back(moe::mergeLayerPlan(s.moeIndex, moe::cutTree(tree.linkage, (s.numExperts + 1) / 2),
+                                                  moe::MergeStrategy::FrequencyWeighted, s.usageFrequency));
+      }
+      auto logits = [&](moe::MergeSemantics sem, const moe::CompactRouterHook& hook) {
+        moe::ForwardOptions fo;
+        fo.moeOverride = moe::planOverride(plan, sem, hook);
+        return model->forward(calib, nullptr, fo);
+      };
+      const moe::CompactRouterHook fit = moe::makeRouterHook(moe::RouterMode::TiedFit, *model, calib, plan);
+      REQUIRE(fit);
+      const at::Tensor tied = logits(moe::MergeSemantics::Tied, {});
+      const double klAverage = meanKL(tied, logits(moe::MergeSemantics::Compact, {}));
+      const double klFit = meanKL(tied, logits(moe::MergeSemantics::Compact, fit));
+      INFO("KL(tied || compact): average router " << klAverage << ", tied-fit " << klFit);
+      CHECK(klAverage > 1e-4);  // the plain-average router does leave a gap to close
+      CHECK(klFit < (std::string(arch) == "deepseek_v3" ? 1.0 : 0.25) * klAverage);
+    }
+  }
+}
