@@ -106,6 +106,7 @@ class ExplorerTest : public QObject {
   void hoverAndClickSelectASubtree();
   void linkageSwitchGivesScipyLeafOrder();
   void planSavesAndLoads();
+  void savedPlansFollowCoreRules();
   void exportWritesModelsTheLoaderReads();
   void fittedRouterExportDiffersFromAverage();
   void cancelledAnalysisKeepsDocument();
@@ -383,6 +384,55 @@ void ExplorerTest::planSavesAndLoads() {
   QCOMPARE(doc_->k(0), int64_t(8));
   doc_->undoStack()->undo();
   QCOMPARE(doc_->k(1), int64_t(4));
+}
+
+void ExplorerTest::savedPlansFollowCoreRules() {
+  const int64_t K = 5;
+  doc_->editGlobalK(K);
+  const QString path = tmp_.filePath("rules.json");
+  // F-prune keeps the K most used experts of every block.
+  doc_->editStrategy(moe::MergeStrategy::PruneFrequency);
+  doc_->savePlan(path);
+  moe::MergePlan plan = moe::MergePlan::load(path.toStdString());
+  for (int j = 0; j < 4; ++j) {
+    const std::vector<double>& u = doc_->stats(j).usageFrequency;
+    std::vector<int64_t> order(u.size());
+    for (size_t e = 0; e < u.size(); ++e) order[e] = static_cast<int64_t>(e);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return u[a] > u[b]; });
+    std::vector<int64_t> expected(order.begin(), order.begin() + K);
+    std::sort(expected.begin(), expected.end());
+    QCOMPARE(plan.layers[static_cast<size_t>(j)].kept, expected);
+  }
+  // Dominant: average-linkage groups, each represented by the member nearest its group's mean output.
+  doc_->editStrategy(moe::MergeStrategy::Dominant);
+  doc_->savePlan(path);
+  plan = moe::MergePlan::load(path.toStdString());
+  const moe::MergePlan independent = independentUniformPlan(doc_->analysis().layers, K);
+  for (int j = 0; j < 4; ++j) {
+    const moe::LayerPlan& lp = plan.layers[static_cast<size_t>(j)];
+    auto partition = [](const moe::LayerPlan& p) {
+      auto m = p.members();
+      std::sort(m.begin(), m.end());
+      return m;
+    };
+    QCOMPARE(partition(lp), partition(independent.layers[static_cast<size_t>(j)]));
+    const moe::Matrix& m = doc_->stats(j).expertOutputMean;
+    const auto groups = lp.members();
+    for (size_t g = 0; g < groups.size(); ++g) {
+      std::vector<double> centre(static_cast<size_t>(m.cols), 0.0);
+      for (int64_t e : groups[g])
+        for (int64_t c = 0; c < m.cols; ++c) centre[static_cast<size_t>(c)] += m(e, c) / groups[g].size();
+      int64_t best = -1;
+      double bestD = 1e300;
+      for (int64_t e : groups[g]) {
+        double d = 0;
+        for (int64_t c = 0; c < m.cols; ++c) d += std::pow(m(e, c) - centre[static_cast<size_t>(c)], 2);
+        if (d < bestD) bestD = d, best = e;
+      }
+      QCOMPARE(lp.dominant[g], best);
+    }
+  }
+  for (int i = 0; i < 3; ++i) doc_->undoStack()->undo();
 }
 
 void ExplorerTest::exportWritesModelsTheLoaderReads() {
