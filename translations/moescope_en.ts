@@ -344,6 +344,26 @@ KL %3 · %4</source>
         <translation>ppl %1 tied · %2 compact
 KL %3 · %4</translation>
     </message>
+    <message>
+        <source>Distance</source>
+        <translation>Distance</translation>
+    </message>
+    <message>
+        <source>Cosine similarity</source>
+        <translation>Cosine similarity</translation>
+    </message>
+    <message>
+        <source>Show the distances the clustering uses, or the cosine similarity of the same representation (view only: the plan does not change)</source>
+        <translation>Show the distances the clustering uses, or the cosine similarity of the same representation (view only: the plan does not change)</translation>
+    </message>
+    <message>
+        <source>cosine similarity</source>
+        <translation>cosine similarity</translation>
+    </message>
+    <message>
+        <source>Expert similarities</source>
+        <translation>Expert similarities</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::ExportDialog</name>

@@ -344,6 +344,26 @@ KL %3 · %4</source>
         <translation>困惑度 绑定 %1 · 紧凑 %2
 KL %3 · %4</translation>
     </message>
+    <message>
+        <source>Distance</source>
+        <translation>距离</translation>
+    </message>
+    <message>
+        <source>Cosine similarity</source>
+        <translation>余弦相似度</translation>
+    </message>
+    <message>
+        <source>Show the distances the clustering uses, or the cosine similarity of the same representation (view only: the plan does not change)</source>
+        <translation>显示聚类所用的距离，或同一表示的余弦相似度（仅改变视图：方案不变）</translation>
+    </message>
+    <message>
+        <source>cosine similarity</source>
+        <translation>余弦相似度</translation>
+    </message>
+    <message>
+        <source>Expert similarities</source>
+        <translation>专家相似度</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::ExportDialog</name>

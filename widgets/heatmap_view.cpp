@@ -88,6 +88,26 @@ void HeatmapView::setValueLabel(const QString& label) {
   replot(QCustomPlot::rpQueuedReplot);
 }
 
+QString HeatmapView::valueLabel() const { return scale_->label(); }
+
+void HeatmapView::setHigherIsCloser(bool higherIsCloser) {
+  const QCPColorGradient g = higherIsCloser ? viridis().inverted() : viridis();
+  scale_->setGradient(g);
+  map_->setGradient(g);
+  replot(QCustomPlot::rpQueuedReplot);
+}
+
+QString HeatmapView::cellToolTip(int64_t r, int64_t c) const {
+  const int64_t a = expertAt(r), b = expertAt(c);
+  QString text = tr("Expert %1 \u2194 expert %2").arg(a).arg(b) + "\n" +
+                 tr("%1: %2").arg(scale_->label().isEmpty() ? tr("Value") : scale_->label()).arg(values_(a, b), 0, 'g', 5);
+  if (static_cast<int64_t>(usage_.size()) == size())
+    text += "\n" + tr("Usage: %1 % / %2 %")
+                       .arg(100.0 * usage_[static_cast<size_t>(a)], 0, 'f', 2)
+                       .arg(100.0 * usage_[static_cast<size_t>(b)], 0, 'f', 2);
+  return text;
+}
+
 void HeatmapView::rebuildTicks() {
   const int64_t n = size();
   const int64_t step = std::max<int64_t>(1, (n + 31) / 32);
@@ -188,14 +208,7 @@ void HeatmapView::mouseMoveEvent(QMouseEvent* event) {
     replot(QCustomPlot::rpQueuedReplot);
     return;
   }
-  const int64_t a = expertAt(r), b = expertAt(c);
-  QString text = tr("Expert %1 \u2194 expert %2").arg(a).arg(b) + "\n" +
-                 tr("%1: %2").arg(scale_->label().isEmpty() ? tr("Value") : scale_->label()).arg(values_(a, b), 0, 'g', 5);
-  if (static_cast<int64_t>(usage_.size()) == size())
-    text += "\n" + tr("Usage: %1 % / %2 %")
-                       .arg(100.0 * usage_[static_cast<size_t>(a)], 0, 'f', 2)
-                       .arg(100.0 * usage_[static_cast<size_t>(b)], 0, 'f', 2);
-  QToolTip::showText(event->globalPosition().toPoint(), text, this);
+  QToolTip::showText(event->globalPosition().toPoint(), cellToolTip(r, c), this);
   hoverRow_->topLeft->setCoords(c - 0.5, r - 0.5);
   hoverRow_->bottomRight->setCoords(c + 0.5, r + 0.5);
   hoverRow_->setPen(QPen(palette().color(QPalette::Base), 2));

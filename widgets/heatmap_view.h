@@ -26,6 +26,11 @@ class HeatmapView : public QCustomPlot {
   void setClusters(const std::vector<int64_t>& clusters);
   void setHighlightedExperts(const std::vector<int64_t>& experts);
   void setValueLabel(const QString& label);
+  QString valueLabel() const;
+  // Similarities: high values mean alike, so the gradient is flipped to keep "alike" dark in both modes.
+  void setHigherIsCloser(bool higherIsCloser);
+  // Tooltip text of the cell at (row, column) in display order (what hovering it shows).
+  QString cellToolTip(int64_t row, int64_t column) const;
 
   // What is drawn, for tests and exports: cells in display order.
   int64_t size() const { return static_cast<int64_t>(order_.size()); }

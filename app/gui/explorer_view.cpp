@@ -71,6 +71,12 @@ ExplorerView::ExplorerView(ExplorerDocument* doc, QWidget* parent) : QWidget(par
   order_->addItem(tr("Dendrogram order"));
   order_->addItem(tr("Expert order"));
   order_->setToolTip(tr("Order of the rows and columns"));
+  heatMode_ = new QComboBox(this);
+  heatMode_->addItem(tr("Distance"));
+  heatMode_->addItem(tr("Cosine similarity"));
+  heatMode_->setToolTip(tr("Show the distances the clustering uses, or the cosine similarity of the same "
+                           "representation (view only: the plan does not change)"));
+  heatPanel_->addHeaderWidget(heatMode_);
   heatPanel_->addHeaderWidget(order_);
   measureResult_ = new QLabel(this);
   measureResult_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -150,6 +156,7 @@ ExplorerView::ExplorerView(ExplorerDocument* doc, QWidget* parent) : QWidget(par
           [this](int k) { doc_->editLayerK(doc_->currentLayer(), k); });
   connect(resetK_, &QToolButton::clicked, this, [this] { doc_->resetLayerK(doc_->currentLayer()); });
   connect(order_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { refreshLayerViews(true); });
+  connect(heatMode_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { refreshLayerViews(true); });
 }
 
 bool ExplorerView::leafOrder() const { return order_->currentIndex() == 0; }
@@ -296,8 +303,20 @@ void ExplorerView::refreshLayerViews(bool treeChanged) {
   const std::vector<int64_t> order = leafOrder() ? t.leafOrder : std::vector<int64_t>{};
   if (treeChanged) {
     dendrogram_->setTree(t.linkage, s.usageFrequency);
-    heatmap_->setData(t.distances, order, s.usageFrequency, clusters);
-    heatmap_->setValueLabel(doc_->plan().metric == "cosine" ? tr("cosine distance") : tr("Euclidean distance"));
+    if (heatMode_->currentIndex() == 1) {
+      // Similarity of the representation the plan clusters on: 1 - cosine distance.
+      moe::Matrix similarity = s.distances(doc_->plan().representation, "cosine");
+      for (double& v : similarity.data) v = 1.0 - v;
+      heatmap_->setData(similarity, order, s.usageFrequency, clusters);
+      heatmap_->setValueLabel(tr("cosine similarity"));
+      heatmap_->setHigherIsCloser(true);
+      heatPanel_->setTitle(tr("Expert similarities"));
+    } else {
+      heatmap_->setData(t.distances, order, s.usageFrequency, clusters);
+      heatmap_->setValueLabel(doc_->plan().metric == "cosine" ? tr("cosine distance") : tr("Euclidean distance"));
+      heatmap_->setHigherIsCloser(false);
+      heatPanel_->setTitle(tr("Expert distances"));
+    }
   } else {
     heatmap_->setClusters(clusters);
   }

@@ -47,6 +47,7 @@ class ExplorerView : public QWidget {
   widgets::TradeoffPlot* tradeoff() const { return tradeoff_; }
   QSpinBox* layerKSpin() const { return layerK_; }
   QComboBox* orderCombo() const { return order_; }
+  QComboBox* heatmapModeCombo() const { return heatMode_; }  // 0: distance as clustered, 1: cosine similarity
   LayerErrorStatus* errorStatus() const { return errorStatus_; }
   bool tradeoffExact() const { return tradeoffExact_; }  // the plot shows exact errors, not the proxy
   QToolButton* measureButton() const { return measure_; }
@@ -85,6 +86,7 @@ class ExplorerView : public QWidget {
   QSpinBox* layerK_;
   QToolButton* resetK_;
   QComboBox* order_;
+  QComboBox* heatMode_;
   LayerErrorStatus* errorStatus_;
   QTimer* errorRefresh_;  // coalesces bursts of exact-error results into one redraw
   std::vector<double> proxyCurve_;  // mean proxy error of the uniform plans K = maxE .. 1

@@ -38,6 +38,9 @@ Panel::Panel(const QString& title, QWidget* content, QWidget* parent) : QFrame(p
   layout->addWidget(content, 1);
 }
 
+void Panel::setTitle(const QString& text) { title_->setText(text); }
+QString Panel::title() const { return title_->text(); }
+
 void Panel::setSubtitle(const QString& text) { subtitle_->setText(text); }
 
 void Panel::addHeaderWidget(QWidget* widget) { header_->addWidget(widget); }

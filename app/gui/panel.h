@@ -13,6 +13,8 @@ class Panel : public QFrame {
 
  public:
   Panel(const QString& title, QWidget* content, QWidget* parent = nullptr);
+  void setTitle(const QString& text);
+  QString title() const;
   void setSubtitle(const QString& text);
   void addHeaderWidget(QWidget* widget);  // right-aligned controls
   QWidget* content() const { return content_; }

@@ -101,6 +101,7 @@ class ExplorerTest : public QObject {
   void exactLayerErrorsMatchCore();
   void measuresPerplexityAndKl();
   void heatmapHoldsDistancesInLeafOrder();
+  void heatmapShowsCosineSimilarity();
   void draggingCutLineChangesKAndColours();
   void undoRestoresPreviousK();
   void hoverAndClickSelectASubtree();
@@ -271,6 +272,38 @@ void ExplorerTest::heatmapHoldsDistancesInLeafOrder() {
     // Clusters are contiguous in leaf order, so every one of the K blocks is outlined.
     QCOMPARE(heatmap->outlinedBlocks(), static_cast<int>(doc_->k(j)));
   }
+  doc_->setCurrentLayer(0);
+}
+
+void ExplorerTest::heatmapShowsCosineSimilarity() {
+  auto* heatmap = window_->explorer()->heatmap();
+  doc_->setCurrentLayer(1);
+  const int undoCount = doc_->undoStack()->count();
+  window_->explorer()->heatmapModeCombo()->setCurrentIndex(1);
+  QCOMPARE(heatmap->valueLabel(), QString("cosine similarity"));
+  // Cosine similarity of the mean expert outputs, computed here from the analysis.
+  const moe::Matrix& m = doc_->stats(1).expertOutputMean;
+  auto cosine = [&](int64_t a, int64_t b) {
+    double dot = 0, na = 0, nb = 0;
+    for (int64_t c = 0; c < m.cols; ++c) dot += m(a, c) * m(b, c), na += m(a, c) * m(a, c), nb += m(b, c) * m(b, c);
+    return dot / std::sqrt(na * nb);
+  };
+  bool spread = false;
+  for (int64_t r = 0; r < 16; ++r)
+    for (int64_t c = 0; c < 16; ++c) {
+      const double expected = cosine(heatmap->expertAt(r), heatmap->expertAt(c));
+      QVERIFY2(std::abs(heatmap->cellValue(r, c) - expected) < 1e-9,
+               qPrintable(QString("cell %1,%2: %3 vs %4").arg(r).arg(c).arg(heatmap->cellValue(r, c)).arg(expected)));
+      spread = spread || std::abs(expected) < 0.9;
+    }
+  QVERIFY(spread);  // not a matrix of ones
+  QVERIFY(heatmap->cellToolTip(2, 5).contains(
+      QString("cosine similarity: %1").arg(cosine(heatmap->expertAt(2), heatmap->expertAt(5)), 0, 'g', 5)));
+  QCOMPARE(doc_->undoStack()->count(), undoCount);  // a view switch, not a plan edit
+  window_->explorer()->heatmapModeCombo()->setCurrentIndex(0);
+  QCOMPARE(heatmap->valueLabel(), QString("Euclidean distance"));
+  const moe::Matrix d = doc_->stats(1).distances(moe::Representation::ExpertOutput, "euclidean");
+  QCOMPARE(heatmap->cellValue(2, 5), d(heatmap->expertAt(2), heatmap->expertAt(5)));
   doc_->setCurrentLayer(0);
 }
 
