@@ -17,6 +17,8 @@
 #include "core/engine/model.h"
 #include "core/engine/tensor_h5.h"
 #include "core/error.h"
+#include "core/eval/evaluate.h"
+#include "core/eval/merge_metrics.h"
 #include "core/io/h5file.h"
 #include "core/merge/export.h"
 #include "core/merge/expert_map_modeling.h"
@@ -570,4 +572,42 @@ TEST_CASE("memory preview counts every tensor before and after", "[merge][memory
   int64_t sum = m.otherBytes;
   for (const auto& l : m.layers) sum += l.bytesAfter;
   CHECK(sum == m.bytesAfter);
+}
+
+// The metrics the model card states are what the exported checkpoint itself measures when reloaded.
+TEST_CASE("the model card's metrics match the reloaded export", "[merge][export][metrics]") {
+  const auto rt = moe::test::runtime("fp32");
+  for (const char* arch : {"mixtral", "gpt_oss"}) {
+    DYNAMIC_SECTION(arch) {
+      auto model = moe::Model::open(fixture(arch), rt);
+      moe::h5::File ref(fixture(arch) + "/hcsmoe_reference.h5", moe::h5::File::Mode::Read);
+      const at::Tensor calib = moe::readIntTensor(ref, "calib_ids");
+      const at::Tensor ids = inputIds(arch);
+      for (moe::ExportFormat format : {moe::ExportFormat::Compact, moe::ExportFormat::ExpertMap}) {
+        INFO(moe::exportFormatName(format));
+        const moe::MergePlan plan = referencePlan(readReference(arch), format, moe::RouterMode::Average);
+        const moe::MergeMetrics m = moe::measureMerge(*model, plan, {}, calib, ids);
+        REQUIRE(m.original);
+        REQUIRE(m.merged);
+        CHECK(m.layers.size() == model->moeLayers().size());
+        CHECK(m.calibTokens == calib.numel());
+        moe::ExportOptions opt = exportOptions();
+        opt.metricsMarkdown = moe::mergeMetricsMarkdown(*model, plan, m);
+        Scratch scratch;
+        const auto res = moe::exportMergedModel(*model, plan, (scratch.dir / "out").string(), opt);
+        auto back = moe::Model::open(res.folder, rt);
+        // Same numbers up to the bf16 rounding of the stored merged weights.
+        CHECK(moe::evaluate(*back, ids).perplexity == Approx(m.merged->perplexity).epsilon(1e-2));
+        CHECK(moe::evaluate(*model, ids).perplexity == Approx(m.original->perplexity).epsilon(1e-9));
+        CHECK(m.merged->meanKl > 0);
+        int64_t bytes = 0;
+        for (const auto& n : back->store().names()) bytes += static_cast<int64_t>(back->store().get(n).nbytes);
+        CHECK(m.memory.bytesAfter == bytes);
+        const std::string card = fileText(fs::path(res.folder) / "README.md");
+        char ppl[32];
+        std::snprintf(ppl, sizeof ppl, "| this export | %.2f |", m.merged->perplexity);
+        CHECK_THAT(card, Catch::Contains("## Metrics") && Catch::Contains(ppl) && Catch::Contains("output error"));
+      }
+    }
+  }
 }

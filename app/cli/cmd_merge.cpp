@@ -4,7 +4,9 @@
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
 #include "core/analysis/fingerprint.h"
+#include "core/engine/token_source.h"
 #include "core/error.h"
+#include "core/eval/merge_metrics.h"
 #include "core/merge/export.h"
 #include "core/merge/memory.h"
 #include "core/merge/plan_builder.h"
@@ -25,8 +27,9 @@ int cmdMerge(const Argv& argv) {
   Args args(argv,
             {"model", "analysis", "calib", "sequences", "length", "field", "plan", "experts", "budget", "height",
              "linkage", "basis", "metric", "strategy", "grouping", "seed", "format", "router", "first-unmerged",
-             "shard-mb", "save-plan", "out", "device", "dtype", "threads", "fit-tokens"},
-            {"no-refine"});
+             "shard-mb", "save-plan", "out", "device", "dtype", "threads", "fit-tokens", "eval-text",
+             "eval-sequences", "eval-length"},
+            {"no-refine", "layer-errors"});
   initThreads(static_cast<int>(args.getInt("threads", 0)));
   const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
   auto model = Model::open(args.get("model"), rt);
@@ -78,6 +81,27 @@ int cmdMerge(const Argv& argv) {
     }
     opts.routerHook = makeCompactRouterHook(*model, calibIds, plan, routerFitOptionsFromArgs(args));
   }
+  // Measured metrics for the console and the model card.
+  if (args.has("layer-errors") && !calibIds.defined()) calibIds = loadAnalysis(*model, args).calibIds;
+  at::Tensor evalIds;
+  if (args.has("eval-text")) {
+    TokenSourceOptions es;
+    es.sequences = args.getInt("eval-sequences", 64);
+    es.length = args.getInt("eval-length", 256);
+    es.read.textField = args.get("field", "text");
+    evalIds = loadTokenIds(args.get("eval-text"), model->folder(), es);
+  }
+  const MergeMetrics metrics = measureMerge(*model, plan, opts.routerHook,
+                                            args.has("layer-errors") ? calibIds : at::Tensor(), evalIds);
+  if (metrics.original && metrics.merged)
+    std::printf("perplexity  %.2f -> %.2f (%+.1f %%), mean KL %.4f on %lld x %lld held-out tokens\n",
+                metrics.original->perplexity, metrics.merged->perplexity,
+                100.0 * (metrics.merged->perplexity / metrics.original->perplexity - 1.0), metrics.merged->meanKl,
+                static_cast<long long>(metrics.evalSequences), static_cast<long long>(metrics.evalLength));
+  for (const auto& l : metrics.layers)
+    std::printf("error       block %d: %.4f\n", l.moeIndex,
+                metrics.semantics == MergeSemantics::Tied ? l.tied : l.compact);
+  opts.metricsMarkdown = mergeMetricsMarkdown(*model, plan, metrics);
   ProgressLine line;
   opts.progress = [&](int64_t done, int64_t total) {
     line.update("writing " + gib(done) + " / " + gib(total));

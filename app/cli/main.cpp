@@ -23,6 +23,8 @@ const std::map<std::string, Command>& commands() {
         "        [--linkage average --basis expert_output --strategy frequency|average|dominant|f-prune|reap]\n"
         "        [--format compact|expert-map --router average|frequency|lse-fit|soft-fit|tied-fit]\n"
         "        [--fit-tokens N (8192) --no-refine (tied-fit without its output-matching stage)]\n"
+        "        [--layer-errors] [--eval-text FILE --eval-sequences N (64) --eval-length L (256)]   metrics for the\n"
+        "        console and the model card: each block's output error on the calibration tokens, held-out perplexity/KL\n"
         "        [--first-unmerged N --save-plan P.json]\n"
         "        --out DIR   Writes the merged checkpoint (temporary folder, renamed into place)."}},
       {"compare",
