@@ -101,18 +101,21 @@ LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, c
     const int64_t r = static_cast<int64_t>(toks.size());
     at::Tensor routedSum = at::zeros({H}, at::kDouble);
     double reapSum = 0;
-    auto accumulateRouted = [&](const at::Tensor& hidden, size_t from, size_t to, int64_t rowOffset) {
-      // hidden holds rows for tokens starting at rowOffset; take the routed ones in [from, to).
+    // Adds the routed tokens toks[from, to), whose hidden activations are the rows of hiddenRows.
+    auto addRouted = [&](const at::Tensor& hiddenRows, size_t from, size_t to) {
       if (from == to) return;
-      std::vector<int64_t> rows(toks.begin() + static_cast<long>(from), toks.begin() + static_cast<long>(to));
-      for (auto& row : rows) row -= rowOffset;
-      at::Tensor rowIdx = at::from_blob(rows.data(), {static_cast<int64_t>(rows.size())}, longOpts).to(x.device());
-      at::Tensor y = b.slotDown(b.slotOf(e), hidden.index_select(0, rowIdx)).to(at::kFloat);
+      at::Tensor y = b.slotDown(b.slotOf(e), hiddenRows).to(at::kFloat);
       at::Tensor gates = at::from_blob(const_cast<float*>(wts.data()) + from, {static_cast<int64_t>(to - from)},
                                        at::kFloat).to(x.device());
       routedSum += y.sum(0).to(at::kCPU, at::kDouble);
       reapSum += (gates * y.norm(2, {1})).sum().item<double>();
       work += 2.0 * static_cast<double>(to - from) * I * H;
+    };
+    // toks[from, to) as row indices into a tensor whose first row is token `rowOffset`.
+    auto rowsOf = [&](size_t from, size_t to, int64_t rowOffset) {
+      std::vector<int64_t> rows(toks.begin() + static_cast<long>(from), toks.begin() + static_cast<long>(to));
+      for (auto& row : rows) row -= rowOffset;
+      return at::tensor(rows, longOpts).to(x.device());
     };
     if (options.allTokens) {
       at::Tensor sumHidden = at::zeros({I}, at::TensorOptions().dtype(at::kDouble).device(x.device()));
@@ -123,7 +126,7 @@ LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, c
         sumHidden += hidden.to(at::kDouble).sum(0);
         size_t end = next;
         while (end < toks.size() && toks[end] < start + n) ++end;
-        accumulateRouted(hidden, next, end, start);
+        if (end > next) addRouted(hidden.index_select(0, rowsOf(next, end, start)), next, end);
         next = end;
         work += 4.0 * static_cast<double>(n) * I * H;
       }
@@ -131,14 +134,8 @@ LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, c
       at::Tensor meanHidden = (sumHidden / static_cast<double>(N)).to(x.scalar_type()).unsqueeze(0);
       meanAll[e] = b.slotDown(b.slotOf(e), meanHidden).squeeze(0).to(at::kCPU, at::kDouble);
     } else if (r > 0) {
-      std::vector<int64_t> rows(toks.begin(), toks.end());
-      at::Tensor rowIdx = at::from_blob(rows.data(), {r}, longOpts).to(x.device());
-      at::Tensor hidden = b.slotHidden(b.slotOf(e), x.index_select(0, rowIdx));
-      at::Tensor y = b.slotDown(b.slotOf(e), hidden).to(at::kFloat);
-      at::Tensor gates = at::from_blob(const_cast<float*>(wts.data()), {r}, at::kFloat).to(x.device());
-      routedSum += y.sum(0).to(at::kCPU, at::kDouble);
-      reapSum += (gates * y.norm(2, {1})).sum().item<double>();
-      work += 6.0 * static_cast<double>(r) * I * H;
+      addRouted(b.slotHidden(b.slotOf(e), x.index_select(0, rowsOf(0, toks.size(), 0))), 0, toks.size());
+      work += 4.0 * static_cast<double>(r) * I * H;
     }
     if (r > 0) {
       meanRouted[e] = routedSum / static_cast<double>(r);

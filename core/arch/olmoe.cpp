@@ -22,21 +22,13 @@ class Olmoe : public StandardAttentionArchitecture {
   std::vector<TensorSpec> layerTensors(int layer) const override {
     std::vector<TensorSpec> s = attentionTensors(layer);
     const std::string p = moePrefix(layer);
-    s.push_back({p + "gate.weight", {numExperts(), cfg_.hiddenSize}});
-    addPerExpert(s, p + "experts.", numSlots(layer), cfg_.intermediateSize, "gate_proj", "up_proj", "down_proj");
+    addProjExpertsMoe(s, p, layer, cfg_.intermediateSize);
     return s;
   }
 
-
-
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
-    const std::string p = moePrefix(layer);
-    MoeBlock b = softmaxRoutedBlock(w, p + "gate.weight", cfg_.normTopkProb);
-    stackPerExpert(b, w, p + "experts.", numSlots(layer), "gate_proj", "up_proj", "down_proj");
-    return b;
+    return projExpertsMoeBlock(w, moePrefix(layer), layer);
   }
-
- private:
 };
 
 }  // namespace

@@ -27,8 +27,7 @@ class Qwen2Moe : public StandardAttentionArchitecture {
       addDenseMlp(s, p, cfg_.intermediateSize);
       return s;
     }
-    s.push_back({p + "gate.weight", {numExperts(), cfg_.hiddenSize}});
-    addPerExpert(s, p + "experts.", numSlots(layer), cfg_.moeIntermediateSize, "gate_proj", "up_proj", "down_proj");
+    addProjExpertsMoe(s, p, layer, cfg_.moeIntermediateSize);
     if (sharedWidth_ > 0) {
       addDenseMlp(s, p + "shared_expert.", sharedWidth_);
       s.push_back({p + "shared_expert_gate.weight", {1, cfg_.hiddenSize}});
@@ -36,12 +35,9 @@ class Qwen2Moe : public StandardAttentionArchitecture {
     return s;
   }
 
-
-
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
     const std::string p = moePrefix(layer);
-    MoeBlock b = softmaxRoutedBlock(w, p + "gate.weight", cfg_.normTopkProb);
-    stackPerExpert(b, w, p + "experts.", numSlots(layer), "gate_proj", "up_proj", "down_proj");
+    MoeBlock b = projExpertsMoeBlock(w, p, layer);
     if (sharedWidth_ > 0) {
       SharedExpert sh;
       sh.gate = w.get(p + "shared_expert.gate_proj.weight");

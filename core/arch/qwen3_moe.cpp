@@ -26,18 +26,12 @@ class Qwen3Moe : public StandardAttentionArchitecture {
       addDenseMlp(s, p, cfg_.intermediateSize);
       return s;
     }
-    s.push_back({p + "gate.weight", {numExperts(), cfg_.hiddenSize}});
-    addPerExpert(s, p + "experts.", numSlots(layer), cfg_.moeIntermediateSize, "gate_proj", "up_proj", "down_proj");
+    addProjExpertsMoe(s, p, layer, cfg_.moeIntermediateSize);
     return s;
   }
 
-
-
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
-    const std::string p = moePrefix(layer);
-    MoeBlock b = softmaxRoutedBlock(w, p + "gate.weight", cfg_.normTopkProb);
-    stackPerExpert(b, w, p + "experts.", numSlots(layer), "gate_proj", "up_proj", "down_proj");
-    return b;
+    return projExpertsMoeBlock(w, moePrefix(layer), layer);
   }
 
  private:

@@ -88,4 +88,17 @@ MoeBlock StandardAttentionArchitecture::softmaxRoutedBlock(const LayerWeights& w
   return b;
 }
 
+void StandardAttentionArchitecture::addProjExpertsMoe(std::vector<TensorSpec>& s, const std::string& p, int layer,
+                                                     int64_t width) const {
+  s.push_back({p + "gate.weight", {numExperts(), cfg_.hiddenSize}});
+  addPerExpert(s, p + "experts.", numSlots(layer), width, "gate_proj", "up_proj", "down_proj");
+}
+
+MoeBlock StandardAttentionArchitecture::projExpertsMoeBlock(const LayerWeights& w, const std::string& p,
+                                                            int layer) const {
+  MoeBlock b = softmaxRoutedBlock(w, p + "gate.weight", cfg_.normTopkProb);
+  stackPerExpert(b, w, p + "experts.", numSlots(layer), "gate_proj", "up_proj", "down_proj");
+  return b;
+}
+
 }  // namespace moe

@@ -37,6 +37,11 @@ class StandardAttentionArchitecture : public Architecture {
   // A softmax top-k router at `routerName` (+ optional bias), weights renormalised when asked.
   MoeBlock softmaxRoutedBlock(const LayerWeights& w, const std::string& routerName, bool normalize,
                               const std::string& routerBias = "") const;
+  // The Qwen / OLMoE block under `prefix` ("...mlp."): router `gate.weight` [E, H], per-expert
+  // `experts.E.gate_proj|up_proj|down_proj` of width `width`, softmax top-k renormalised when
+  // norm_topk_prob. The tensor table's entries, and the block from loaded weights.
+  void addProjExpertsMoe(std::vector<TensorSpec>& specs, const std::string& prefix, int layer, int64_t width) const;
+  MoeBlock projExpertsMoeBlock(const LayerWeights& w, const std::string& prefix, int layer) const;
 
   StandardAttentionSpec attn_;
   RopeTable rope_;
