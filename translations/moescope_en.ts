@@ -850,6 +850,14 @@ KL %3 · %4</translation>
         <source>Fitting the compact routers: block %1 of %2</source>
         <translation>Fitting the compact routers: block %1 of %2</translation>
     </message>
+    <message>
+        <source>&amp;Undo %1</source>
+        <translation>&amp;Undo %1</translation>
+    </message>
+    <message>
+        <source>&amp;Redo %1</source>
+        <translation>&amp;Redo %1</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::PlanBar</name>
@@ -1133,14 +1141,6 @@ KL %3 · %4</translation>
     <message>
         <source>Device:</source>
         <translation>Device:</translation>
-    </message>
-    <message>
-        <source>Language</source>
-        <translation>Language</translation>
-    </message>
-    <message>
-        <source>The new language is used the next time MoEScope starts.</source>
-        <translation>The new language is used the next time MoEScope starts.</translation>
     </message>
     <message>
         <source>Held-out text for perplexity and KL (JSON lines, plain text, .npy or FILE.h5:DATASET); empty: the demo&apos;s evaluation text</source>

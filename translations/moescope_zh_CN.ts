@@ -849,6 +849,14 @@ KL %3 · %4</translation>
         <source>Fitting the compact routers: block %1 of %2</source>
         <translation>正在拟合紧凑路由器：第 %1 / %2 个模块</translation>
     </message>
+    <message>
+        <source>&amp;Undo %1</source>
+        <translation>撤销 %1(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Redo %1</source>
+        <translation>重做 %1(&amp;R)</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::PlanBar</name>
@@ -1132,14 +1140,6 @@ KL %3 · %4</translation>
     <message>
         <source>Device:</source>
         <translation>设备：</translation>
-    </message>
-    <message>
-        <source>Language</source>
-        <translation>语言</translation>
-    </message>
-    <message>
-        <source>The new language is used the next time MoEScope starts.</source>
-        <translation>新语言将在下次启动 MoEScope 时生效。</translation>
     </message>
     <message>
         <source>Held-out text for perplexity and KL (JSON lines, plain text, .npy or FILE.h5:DATASET); empty: the demo&apos;s evaluation text</source>

@@ -295,6 +295,11 @@ void DendrogramView::changeEvent(QEvent* event) {
   if (event->type() == QEvent::PaletteChange) {
     applyPlotStyle(this);
     restyle();
+  } else if (event->type() == QEvent::LanguageChange) {
+    yAxis->setLabel(tr("merge height"));
+    xAxis->setLabel(tr("expert (usage %)"));
+    if (cutLabel_) cutLabel_->setText(tr("K = %1").arg(k_));
+    replot(QCustomPlot::rpQueuedReplot);
   }
 }
 

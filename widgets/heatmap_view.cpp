@@ -235,6 +235,11 @@ void HeatmapView::changeEvent(QEvent* event) {
     applyPlotStyle(this);
     styleAxis(scale_->axis(), this);
     rebuildOutlines();
+  } else if (event->type() == QEvent::LanguageChange) {
+    // The value label comes from the caller, which retranslates it itself.
+    xAxis->setLabel(tr("expert"));
+    yAxis->setLabel(tr("expert"));
+    replot(QCustomPlot::rpQueuedReplot);
   }
 }
 

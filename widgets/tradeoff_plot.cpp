@@ -120,6 +120,12 @@ void TradeoffPlot::changeEvent(QEvent* event) {
   if (event->type() == QEvent::PaletteChange) {
     applyPlotStyle(this);
     restyle();
+  } else if (event->type() == QEvent::LanguageChange) {
+    // Axis labels come from the caller, which retranslates them itself.
+    curve_->setName(tr("uniform K"));
+    current_->setName(tr("current plan"));
+    if (!currentLabel_->text().isEmpty()) currentLabel_->setText(tr("plan"));
+    replot(QCustomPlot::rpQueuedReplot);
   }
 }
 

@@ -126,6 +126,11 @@ void UsageChart::changeEvent(QEvent* event) {
   if (event->type() == QEvent::PaletteChange) {
     applyPlotStyle(this);
     rebuild();
+  } else if (event->type() == QEvent::LanguageChange) {
+    yAxis->setLabel(tr("usage %"));
+    yAxis2->setLabel(tr("REAP score"));
+    xAxis->setLabel(tr("expert"));
+    rebuild();  // legend names
   }
 }
 

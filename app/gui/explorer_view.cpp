@@ -18,6 +18,7 @@
 #include "app/gui/merge_plan_builder.h"
 #include "app/gui/panel.h"
 #include "app/gui/plan_summary.h"
+#include "app/gui/retranslate.h"
 #include "widgets/dendrogram_view.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/layer_table.h"
@@ -157,6 +158,32 @@ ExplorerView::ExplorerView(ExplorerDocument* doc, QWidget* parent) : QWidget(par
   connect(resetK_, &QToolButton::clicked, this, [this] { doc_->resetLayerK(doc_->currentLayer()); });
   connect(order_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { refreshLayerViews(true); });
   connect(heatMode_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { refreshLayerViews(true); });
+  // Texts set above follow a live language switch; the views' own texts come from the refreshes.
+  onLanguageChange(this, [this, tablePanel, summaryPanel, kLabel] {
+    tablePanel->setTitle(tr("Layers"));
+    summaryPanel->setTitle(tr("Plan"));
+    treePanel_->setTitle(tr("Dendrogram"));
+    usagePanel_->setTitle(tr("Usage and REAP"));
+    tradeoffPanel_->setTitle(tr("Trade-off"));
+    kLabel->setText(tr("K"));
+    layerK_->setToolTip(tr("Clusters kept in this layer (drag the red cut line to change it)"));
+    resetK_->setText(tr("Reset"));
+    resetK_->setToolTip(tr("Use the global allocation for this layer again"));
+    order_->setItemText(0, tr("Dendrogram order"));
+    order_->setItemText(1, tr("Expert order"));
+    order_->setToolTip(tr("Order of the rows and columns"));
+    heatMode_->setItemText(0, tr("Distance"));
+    heatMode_->setItemText(1, tr("Cosine similarity"));
+    heatMode_->setToolTip(tr("Show the distances the clustering uses, or the cosine similarity of the same "
+                             "representation (view only: the plan does not change)"));
+    measure_->setText(measurer_->isBusy() ? tr("Cancel") : tr("Measure perplexity / KL"));
+    measure_->setToolTip(tr("Perplexity and KL(original || merged) of the current plan on held-out text, tied and "
+                            "compact (text and size in Settings)"));
+    refreshTable();
+    refreshLayerViews(true);
+    refreshTradeoff();
+    if (measured_) showMeasurement();
+  });
 }
 
 bool ExplorerView::leafOrder() const { return order_->currentIndex() == 0; }

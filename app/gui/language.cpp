@@ -3,6 +3,7 @@
 #include <QCoreApplication>
 #include <QLibraryInfo>
 #include <QLocale>
+#include <QPointer>
 #include <QSettings>
 #include <QTranslator>
 
@@ -20,16 +21,34 @@ QString configuredLanguage() { return QSettings().value("language").toString(); 
 
 void setConfiguredLanguage(const QString& code) { QSettings().setValue("language", code); }
 
+namespace {
+// The translators installed last (owned by the application), removed when the language changes.
+QPointer<QTranslator> installedMine, installedQt;
+}  // namespace
+
 void installTranslations(QCoreApplication& app, const QString& code) {
   QString lang = code.isEmpty() ? configuredLanguage() : code;
   QLocale locale = lang.isEmpty() ? QLocale::system() : QLocale(lang);
-  if (!lang.isEmpty()) QLocale::setDefault(locale);
+  QLocale::setDefault(locale);
+  for (QPointer<QTranslator>* old : {&installedMine, &installedQt})
+    if (*old) {
+      app.removeTranslator(*old);
+      delete old->data();
+    }
   auto* mine = new QTranslator(&app);
-  if (mine->load(locale, "moescope", "_", ":/i18n")) app.installTranslator(mine);
-  else delete mine;
+  if (mine->load(locale, "moescope", "_", ":/i18n")) {
+    app.installTranslator(mine);
+    installedMine = mine;
+  } else {
+    delete mine;
+  }
   auto* qt = new QTranslator(&app);
-  if (qt->load(locale, "qtbase", "_", QLibraryInfo::path(QLibraryInfo::TranslationsPath))) app.installTranslator(qt);
-  else delete qt;
+  if (qt->load(locale, "qtbase", "_", QLibraryInfo::path(QLibraryInfo::TranslationsPath))) {
+    app.installTranslator(qt);
+    installedQt = qt;
+  } else {
+    delete qt;
+  }
 }
 
 }  // namespace gui

@@ -17,6 +17,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QToolBar>
+#include <QUndoStack>
 #include <QUndoView>
 #include <QVBoxLayout>
 #include <cstdio>
@@ -33,6 +34,7 @@
 #include "app/gui/plan_bar.h"
 #include "app/gui/progress_panel.h"
 #include "app/gui/recent_files.h"
+#include "app/gui/retranslate.h"
 #include "app/gui/settings_dialog.h"
 #include "app/gui/welcome_page.h"
 #include "core/error.h"
@@ -70,10 +72,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   createMenus();
   addToolBar(Qt::TopToolBarArea, planBar_);
 
-  auto* undoDock = new QDockWidget(tr("History"), this);
+  auto* undoDock = new QDockWidget(this);
   undoDock->setObjectName("historyDock");
   auto* undoView = new QUndoView(doc_->undoStack(), undoDock);
-  undoView->setEmptyLabel(tr("<analysis opened>"));
+  onLanguageChange(this, [undoDock, undoView] {
+    undoDock->setWindowTitle(tr("History"));
+    undoView->setEmptyLabel(tr("<analysis opened>"));
+  });
   undoDock->setWidget(undoView);
   addDockWidget(Qt::RightDockWidgetArea, undoDock);
   undoDock->hide();
@@ -167,18 +172,25 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 MainWindow::~MainWindow() = default;
 
 void MainWindow::createActions() {
-  openDemo_ = new QAction(tr("Open &Demo"), this);
-  openModel_ = new QAction(QIcon::fromTheme("document-open"), tr("&Open Model\u2026"), this);
+  openDemo_ = new QAction(QString(), this);
+  translatedText(this, openDemo_, [] { return tr("Open &Demo"); });
+  openModel_ = new QAction(QIcon::fromTheme("document-open"), QString(), this);
+  translatedText(this, openModel_, [] { return tr("&Open Model\u2026"); });
   openModel_->setShortcut(QKeySequence::Open);
-  openAnalysis_ = new QAction(tr("Open &Analysis\u2026"), this);
+  openAnalysis_ = new QAction(QString(), this);
+  translatedText(this, openAnalysis_, [] { return tr("Open &Analysis\u2026"); });
   openAnalysis_->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
-  analyse_ = new QAction(tr("&Analyse Again\u2026"), this);
+  analyse_ = new QAction(QString(), this);
+  translatedText(this, analyse_, [] { return tr("&Analyse Again\u2026"); });
   analyse_->setShortcut(QKeySequence(tr("Ctrl+R")));
-  savePlan_ = new QAction(QIcon::fromTheme("document-save"), tr("&Save Plan\u2026"), this);
+  savePlan_ = new QAction(QIcon::fromTheme("document-save"), QString(), this);
+  translatedText(this, savePlan_, [] { return tr("&Save Plan\u2026"); });
   savePlan_->setShortcut(QKeySequence::Save);
-  loadPlan_ = new QAction(tr("&Load Plan\u2026"), this);
+  loadPlan_ = new QAction(QString(), this);
+  translatedText(this, loadPlan_, [] { return tr("&Load Plan\u2026"); });
   loadPlan_->setShortcut(QKeySequence(tr("Ctrl+L")));
-  exportModel_ = new QAction(tr("&Export Merged Model\u2026"), this);
+  exportModel_ = new QAction(QString(), this);
+  translatedText(this, exportModel_, [] { return tr("&Export Merged Model\u2026"); });
   exportModel_->setShortcut(QKeySequence(tr("Ctrl+E")));
   connect(openDemo_, &QAction::triggered, this, [this] { openDemo(); });
   connect(openModel_, &QAction::triggered, this, &MainWindow::chooseModel);
@@ -194,76 +206,114 @@ void MainWindow::createActions() {
 }
 
 void MainWindow::createMenus() {
-  QMenu* file = menuBar()->addMenu(tr("&File"));
+  QMenu* file = menuBar()->addMenu(QString());
+  translatedText(this, file->menuAction(), [] { return tr("&File"); });
   file->addAction(openDemo_);
   file->addAction(openModel_);
   file->addAction(openAnalysis_);
-  recentMenu_ = file->addMenu(tr("Open &Recent"));
+  recentMenu_ = file->addMenu(QString());
+  translatedText(this, recentMenu_->menuAction(), [] { return tr("Open &Recent"); });
   file->addSeparator();
   file->addAction(analyse_);
   file->addSeparator();
   file->addAction(loadPlan_);
   file->addAction(savePlan_);
   file->addAction(exportModel_);
-  QMenu* figures = file->addMenu(tr("Export &Figure"));
-  const QString figureNames[] = {tr("Dendrogram\u2026"), tr("Distance Heatmap\u2026"), tr("Usage Chart\u2026"),
-                                 tr("Trade-off Plot\u2026")};
+  QMenu* figures = file->addMenu(QString());
+  translatedText(this, figures->menuAction(), [] { return tr("Export &Figure"); });
+  auto figureNames = [] {
+    return QStringList{tr("Dendrogram\u2026"), tr("Distance Heatmap\u2026"), tr("Usage Chart\u2026"),
+                       tr("Trade-off Plot\u2026")};
+  };
   for (int i = 0; i < 4; ++i) {
-    QAction* a = figures->addAction(figureNames[i], this, [this, i] { exportFigure(i); });
+    QAction* a = figures->addAction(QString(), this, [this, i] { exportFigure(i); });
+    translatedText(this, a, [figureNames, i] { return figureNames()[i]; });
     needsAnalysis_ << a;
   }
-  QMenu* data = file->addMenu(tr("Export &Data"));
-  const QString dataNames[] = {tr("Distances (CSV)\u2026"), tr("Groups of Every Layer (JSON)\u2026"),
-                               tr("Dendrogram (Newick)\u2026")};
+  QMenu* data = file->addMenu(QString());
+  translatedText(this, data->menuAction(), [] { return tr("Export &Data"); });
+  auto dataNames = [] {
+    return QStringList{tr("Distances (CSV)\u2026"), tr("Groups of Every Layer (JSON)\u2026"),
+                       tr("Dendrogram (Newick)\u2026")};
+  };
   for (int i = 0; i < 3; ++i) {
-    QAction* a = data->addAction(dataNames[i], this, [this, i] { exportData(i); });
+    QAction* a = data->addAction(QString(), this, [this, i] { exportData(i); });
+    translatedText(this, a, [dataNames, i] { return dataNames()[i]; });
     needsAnalysis_ << a;
   }
   file->addSeparator();
-  QAction* settings = file->addAction(tr("Se&ttings\u2026"), this, [this] { SettingsDialog(this).exec(); });
+  QAction* settings = file->addAction(QString(), this, [this] { SettingsDialog(this).exec(); });
+  translatedText(this, settings, [] { return tr("Se&ttings\u2026"); });
   settings->setShortcut(QKeySequence::Preferences);
   file->addSeparator();
-  QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+  QAction* quit = file->addAction(QString(), this, &QWidget::close);
+  translatedText(this, quit, [] { return tr("&Quit"); });
   quit->setShortcut(QKeySequence::Quit);
 
-  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
-  QAction* undo = doc_->undoStack()->createUndoAction(this, tr("&Undo"));
+  QMenu* edit = menuBar()->addMenu(QString());
+  translatedText(this, edit->menuAction(), [] { return tr("&Edit"); });
+  // Own undo/redo actions rather than QUndoStack's: their "Undo" prefix must follow a live language
+  // switch (the commands' own texts stay in the language they were made in).
+  QUndoStack* stack = doc_->undoStack();
+  QAction* undo = new QAction(this);
+  QAction* redo = new QAction(this);
+  auto label = [this, stack, undo, redo] {
+    undo->setText(stack->canUndo() ? tr("&Undo %1").arg(stack->undoText()) : tr("&Undo"));
+    redo->setText(stack->canRedo() ? tr("&Redo %1").arg(stack->redoText()) : tr("&Redo"));
+    undo->setEnabled(stack->canUndo());
+    redo->setEnabled(stack->canRedo());
+  };
+  onLanguageChange(this, label);
+  connect(stack, &QUndoStack::indexChanged, this, label);
+  connect(stack, &QUndoStack::undoTextChanged, this, label);
+  connect(stack, &QUndoStack::redoTextChanged, this, label);
+  connect(undo, &QAction::triggered, stack, &QUndoStack::undo);
+  connect(redo, &QAction::triggered, stack, &QUndoStack::redo);
   undo->setShortcut(QKeySequence::Undo);
-  QAction* redo = doc_->undoStack()->createRedoAction(this, tr("&Redo"));
   redo->setShortcuts({QKeySequence(tr("Ctrl+Shift+Z")), QKeySequence::Redo});
   edit->addAction(undo);
   edit->addAction(redo);
   edit->addSeparator();
-  QAction* kUp = edit->addAction(tr("More Clusters"), this, [this] {
+  QAction* kUp = edit->addAction(QString(), this, [this] {
     if (doc_->hasAnalysis()) doc_->editGlobalK(std::min(doc_->plan().globalK + 1, doc_->analysis().maxExperts()));
   });
+  translatedText(this, kUp, [] { return tr("More Clusters"); });
   kUp->setShortcut(QKeySequence(tr("Ctrl+Up")));
-  QAction* kDown = edit->addAction(tr("Fewer Clusters"), this, [this] {
+  QAction* kDown = edit->addAction(QString(), this, [this] {
     if (doc_->hasAnalysis()) doc_->editGlobalK(std::max<int64_t>(1, doc_->plan().globalK - 1));
   });
+  translatedText(this, kDown, [] { return tr("Fewer Clusters"); });
   kDown->setShortcut(QKeySequence(tr("Ctrl+Down")));
-  QAction* reset = edit->addAction(tr("Reset Per-Layer K"), this, [this] { doc_->clearLayerOverrides(); });
+  QAction* reset = edit->addAction(QString(), this, [this] { doc_->clearLayerOverrides(); });
+  translatedText(this, reset, [] { return tr("Reset Per-Layer K"); });
   needsAnalysis_ << kUp << kDown << reset;
 
-  QMenu* view = viewMenu_ = menuBar()->addMenu(tr("&View"));
-  QAction* next = view->addAction(tr("Next Layer"), this, [this] { stepLayer(1); });
+  QMenu* view = viewMenu_ = menuBar()->addMenu(QString());
+  translatedText(this, viewMenu_->menuAction(), [] { return tr("&View"); });
+  QAction* next = view->addAction(QString(), this, [this] { stepLayer(1); });
+  translatedText(this, next, [] { return tr("Next Layer"); });
   next->setShortcut(QKeySequence(tr("Alt+Down")));
-  QAction* prev = view->addAction(tr("Previous Layer"), this, [this] { stepLayer(-1); });
+  QAction* prev = view->addAction(QString(), this, [this] { stepLayer(-1); });
+  translatedText(this, prev, [] { return tr("Previous Layer"); });
   prev->setShortcut(QKeySequence(tr("Alt+Up")));
-  QAction* home = view->addAction(tr("Welcome Page"), this, [this] { stack_->setCurrentWidget(welcome_); });
-  QAction* explorerPage = view->addAction(tr("Explorer"), this, [this] { stack_->setCurrentWidget(explorer_); });
+  QAction* home = view->addAction(QString(), this, [this] { stack_->setCurrentWidget(welcome_); });
+  translatedText(this, home, [] { return tr("Welcome Page"); });
+  QAction* explorerPage = view->addAction(QString(), this, [this] { stack_->setCurrentWidget(explorer_); });
+  translatedText(this, explorerPage, [] { return tr("Explorer"); });
   needsAnalysis_ << next << prev << explorerPage;
   Q_UNUSED(home);
   view->addSeparator();
 
-  QMenu* help = menuBar()->addMenu(tr("&Help"));
-  help->addAction(tr("&About MoEScope"), this, [this] {
+  QMenu* help = menuBar()->addMenu(QString());
+  translatedText(this, help->menuAction(), [] { return tr("&Help"); });
+  QAction* about = help->addAction(QString(), this, [this] {
     QMessageBox::about(this, tr("About MoEScope"),
                        tr("<h3>MoEScope %1</h3><p>Inspect expert redundancy in Mixture-of-Experts models and "
                           "merge experts with HC-SMoE (hierarchical clustering of expert outputs, Chen et al., "
                           "ICML 2025).</p>")
                            .arg(QApplication::applicationVersion()));
   });
+  translatedText(this, about, [] { return tr("&About MoEScope"); });
   connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
 }
 

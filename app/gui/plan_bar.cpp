@@ -8,6 +8,7 @@
 #include <QSpinBox>
 
 #include "app/gui/explorer_document.h"
+#include "app/gui/retranslate.h"
 
 namespace moe {
 namespace gui {
@@ -32,14 +33,13 @@ int indexOf(const T (&values)[N], const T& v) {
 
 }  // namespace
 
-PlanBar::PlanBar(ExplorerDocument* doc, QWidget* parent) : QToolBar(tr("Plan"), parent), doc_(doc) {
+PlanBar::PlanBar(ExplorerDocument* doc, QWidget* parent) : QToolBar(parent), doc_(doc) {
   setObjectName("planBar");
   setMovable(false);
+  onLanguageChange(this, [this] { setWindowTitle(tr("Plan")); });
   allocation_ = new QComboBox(this);
-  allocation_->addItems({tr("Uniform"), tr("Global frequency"), tr("Distance threshold")});
-  allocation_->setToolTip(tr("How many clusters each layer keeps: the same K everywhere, HC-SMoE's global "
-                             "usage-frequency rule, or one cut height for every tree"));
-  addLabeled(tr("Allocation"), allocation_);
+  translatedItems(this, allocation_, [] { return QStringList{tr("Uniform"), tr("Global frequency"), tr("Distance threshold")}; });
+  addLabeled([] { return tr("Allocation"); }, allocation_);
 
   kLabel_ = new QLabel(tr("K"), this);
   kLabel_->setContentsMargins(8, 0, 4, 0);
@@ -47,7 +47,6 @@ PlanBar::PlanBar(ExplorerDocument* doc, QWidget* parent) : QToolBar(tr("Plan"), 
   kSlider_ = new QSlider(Qt::Horizontal, this);
   kSlider_->setMinimumWidth(140);
   kSlider_->setMaximumWidth(220);
-  kSlider_->setToolTip(tr("Clusters kept per layer (Ctrl+Up / Ctrl+Down)"));
   kActionSlider_ = addWidget(kSlider_);
   kSpin_ = new QSpinBox(this);
   kSpin_->setKeyboardTracking(false);
@@ -57,27 +56,37 @@ PlanBar::PlanBar(ExplorerDocument* doc, QWidget* parent) : QToolBar(tr("Plan"), 
   height_->setRange(0, 1e9);
   height_->setSingleStep(0.01);
   height_->setKeyboardTracking(false);
-  height_->setToolTip(tr("Every layer's tree is cut at this merge height"));
   heightAction_ = addWidget(height_);
   addSeparator();
 
   linkage_ = new QComboBox(this);
-  linkage_->addItems({tr("Average"), tr("Single"), tr("Complete"), tr("Ward")});
-  linkage_->setToolTip(tr("Linkage of the hierarchical clustering (average is the paper's choice)"));
-  addLabeled(tr("Linkage"), linkage_);
+  translatedItems(this, linkage_, [] { return QStringList{tr("Average"), tr("Single"), tr("Complete"), tr("Ward")}; });
+  addLabeled([] { return tr("Linkage"); }, linkage_);
   representation_ = new QComboBox(this);
-  representation_->addItems({tr("Expert output"), tr("Expert output (routed)"), tr("Router logits"), tr("Weights")});
-  representation_->setToolTip(tr("What an expert is represented by when experts are compared"));
-  addLabeled(tr("Compare"), representation_);
+  translatedItems(this, representation_, [] {
+    return QStringList{tr("Expert output"), tr("Expert output (routed)"), tr("Router logits"), tr("Weights")};
+  });
+  addLabeled([] { return tr("Compare"); }, representation_);
   metric_ = new QComboBox(this);
-  metric_->addItems({tr("Euclidean"), tr("Cosine")});
-  addLabeled(tr("Distance"), metric_);
+  translatedItems(this, metric_, [] { return QStringList{tr("Euclidean"), tr("Cosine")}; });
+  addLabeled([] { return tr("Distance"); }, metric_);
   addSeparator();
   strategy_ = new QComboBox(this);
-  strategy_->addItems({tr("Merge: frequency-weighted"), tr("Merge: average"), tr("Merge: dominant expert"),
-                       tr("Prune: F-prune"), tr("Prune: REAP")});
-  strategy_->setToolTip(tr("How each group becomes one expert"));
-  addLabeled(tr("Strategy"), strategy_);
+  translatedItems(this, strategy_, [] {
+    return QStringList{tr("Merge: frequency-weighted"), tr("Merge: average"), tr("Merge: dominant expert"),
+                       tr("Prune: F-prune"), tr("Prune: REAP")};
+  });
+  addLabeled([] { return tr("Strategy"); }, strategy_);
+  onLanguageChange(this, [this] {
+    allocation_->setToolTip(tr("How many clusters each layer keeps: the same K everywhere, HC-SMoE's global "
+                               "usage-frequency rule, or one cut height for every tree"));
+    kSlider_->setToolTip(tr("Clusters kept per layer (Ctrl+Up / Ctrl+Down)"));
+    height_->setToolTip(tr("Every layer's tree is cut at this merge height"));
+    linkage_->setToolTip(tr("Linkage of the hierarchical clustering (average is the paper's choice)"));
+    representation_->setToolTip(tr("What an expert is represented by when experts are compared"));
+    strategy_->setToolTip(tr("How each group becomes one expert"));
+    sync();  // the K label's text depends on the allocation
+  });
 
   connect(allocation_, qOverload<int>(&QComboBox::activated), this,
           [this](int i) { doc_->editAllocation(static_cast<Allocation>(i)); });
@@ -101,8 +110,9 @@ PlanBar::PlanBar(ExplorerDocument* doc, QWidget* parent) : QToolBar(tr("Plan"), 
   sync();
 }
 
-void PlanBar::addLabeled(const QString& label, QWidget* widget) {
-  auto* l = new QLabel(label, this);
+void PlanBar::addLabeled(const std::function<QString()>& label, QWidget* widget) {
+  auto* l = new QLabel(this);
+  onLanguageChange(this, [l, label] { l->setText(label()); });
   l->setContentsMargins(8, 0, 4, 0);
   l->setBuddy(widget);
   addWidget(l);

@@ -3,6 +3,7 @@
 // representation, distance and merge strategy. Every change becomes a document edit; the bar
 // follows the document (undo/redo included).
 #include <QToolBar>
+#include <functional>
 
 class QComboBox;
 class QDoubleSpinBox;
@@ -29,7 +30,7 @@ class PlanBar : public QToolBar {
 
  private:
   void sync();
-  void addLabeled(const QString& label, QWidget* widget);
+  void addLabeled(const std::function<QString()>& label, QWidget* widget);
 
   ExplorerDocument* doc_;
   QComboBox* allocation_;

@@ -1,6 +1,7 @@
 #include "app/gui/plan_summary.h"
 
 #include "app/gui/explorer_document.h"
+#include "app/gui/retranslate.h"
 
 namespace moe {
 namespace gui {
@@ -14,6 +15,7 @@ PlanSummary::PlanSummary(ExplorerDocument* doc, QWidget* parent) : QLabel(parent
   connect(doc_, &ExplorerDocument::planChanged, this, &PlanSummary::refresh);
   connect(doc_, &ExplorerDocument::analysisChanged, this, &PlanSummary::refresh);
   connect(doc_, &ExplorerDocument::errorsChanged, this, &PlanSummary::refresh);
+  onLanguageChange(this, [this] { refresh(); });
 }
 
 void PlanSummary::refresh() {

@@ -7,6 +7,8 @@
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "app/gui/retranslate.h"
+
 namespace moe {
 namespace gui {
 
@@ -37,7 +39,8 @@ ProgressPanel::ProgressPanel(QWidget* parent) : QFrame(parent) {
   bar_->setMinimumWidth(260);
   bar_->setTextVisible(true);
   layout->addWidget(bar_);
-  cancel_ = new QPushButton(tr("Cancel"), this);
+  cancel_ = new QPushButton(this);
+  onLanguageChange(this, [this] { cancel_->setText(tr("Cancel")); });
   cancel_->setShortcut(Qt::Key_Escape);
   layout->addWidget(cancel_);
   connect(cancel_, &QPushButton::clicked, this, [this] {

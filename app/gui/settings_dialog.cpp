@@ -1,6 +1,7 @@
 #include "app/gui/settings_dialog.h"
 
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QLabel>
@@ -70,10 +71,12 @@ void SettingsDialog::accept() {
   const QString lang = language_->currentData().toString();
   if (lang != configuredLanguage()) {
     setConfiguredLanguage(lang);
-    QMessageBox::information(this, tr("Language"), tr("The new language is used the next time MoEScope starts."));
+    installTranslations(*QCoreApplication::instance(), lang);  // every window retranslates itself
   }
   QDialog::accept();
 }
+
+QComboBox* SettingsDialog::languageCombo() const { return language_; }
 
 }  // namespace gui
 }  // namespace moe

@@ -1,5 +1,5 @@
 #pragma once
-// Preferences: interface language (applied at the next start), the defaults of new analyses and
+// Preferences: interface language (applied at once), the defaults of new analyses and
 // the held-out text and size of perplexity / KL measurements.
 #include <QDialog>
 
@@ -16,6 +16,7 @@ class SettingsDialog : public QDialog {
  public:
   explicit SettingsDialog(QWidget* parent = nullptr);
   void accept() override;
+  QComboBox* languageCombo() const;
 
  private:
   QComboBox* language_;

@@ -10,6 +10,7 @@
 #include <QVBoxLayout>
 
 #include "app/gui/recent_files.h"
+#include "app/gui/retranslate.h"
 
 namespace moe {
 namespace gui {
@@ -20,20 +21,29 @@ WelcomePage::WelcomePage(QWidget* parent) : QWidget(parent) {
   big.setPointSizeF(big.pointSizeF() * 2.4);
   big.setBold(true);
   title->setFont(big);
-  auto* subtitle = new QLabel(tr("See how redundant a Mixture-of-Experts model's experts are, cut the "
-                                 "dendrograms layer by layer, and merge them with HC-SMoE."),
-                              this);
+  auto* subtitle = new QLabel(this);
   subtitle->setWordWrap(true);
   subtitle->setForegroundRole(QPalette::PlaceholderText);
 
-  auto* demo = new QCommandLinkButton(tr("Explore the demo model"),
-                                      tr("A small Mixtral-style model with 16 experts per layer, bundled with MoEScope"), this);
-  auto* model = new QCommandLinkButton(tr("Open Model\u2026"), tr("Analyse a Hugging Face checkpoint folder"), this);
-  auto* analysis = new QCommandLinkButton(tr("Open Analysis\u2026"), tr("Reopen a saved analysis (.h5)"), this);
-  auto* hint = new QLabel(tr("Tip: drop a model folder or an analysis file on this window."), this);
+  auto* demo = new QCommandLinkButton(this);
+  auto* model = new QCommandLinkButton(this);
+  auto* analysis = new QCommandLinkButton(this);
+  auto* hint = new QLabel(this);
   hint->setForegroundRole(QPalette::PlaceholderText);
 
-  auto* recentTitle = new QLabel(tr("Recent"), this);
+  auto* recentTitle = new QLabel(this);
+  onLanguageChange(this, [=] {
+    subtitle->setText(tr("See how redundant a Mixture-of-Experts model's experts are, cut the "
+                         "dendrograms layer by layer, and merge them with HC-SMoE."));
+    demo->setText(tr("Explore the demo model"));
+    demo->setDescription(tr("A small Mixtral-style model with 16 experts per layer, bundled with MoEScope"));
+    model->setText(tr("Open Model\u2026"));
+    model->setDescription(tr("Analyse a Hugging Face checkpoint folder"));
+    analysis->setText(tr("Open Analysis\u2026"));
+    analysis->setDescription(tr("Reopen a saved analysis (.h5)"));
+    hint->setText(tr("Tip: drop a model folder or an analysis file on this window."));
+    recentTitle->setText(tr("Recent"));
+  });
   QFont bold = recentTitle->font();
   bold.setBold(true);
   recentTitle->setFont(bold);
@@ -79,7 +89,7 @@ WelcomePage::WelcomePage(QWidget* parent) : QWidget(parent) {
   connect(analysis, &QCommandLinkButton::clicked, this, &WelcomePage::openAnalysisRequested);
   connect(recent_, &QListWidget::itemActivated, this,
           [this](QListWidgetItem* item) { emit openPathRequested(item->data(Qt::UserRole).toString()); });
-  refreshRecent();
+  onLanguageChange(this, [this] { refreshRecent(); });
 }
 
 void WelcomePage::refreshRecent() {

@@ -10,7 +10,9 @@
 
 #include <QComboBox>
 #include <QElapsedTimer>
+#include <QHeaderView>
 #include <QImage>
+#include <QMenuBar>
 #include <QMouseEvent>
 #include <QProcess>
 #include <QSignalSpy>
@@ -29,6 +31,7 @@
 #include "app/gui/layer_error_status.h"
 #include "app/gui/measure_worker.h"
 #include "app/gui/plan_bar.h"
+#include "app/gui/settings_dialog.h"
 #include "core/cluster/distance.h"
 #include "core/cluster/linkage.h"
 #include "core/cluster/tree.h"
@@ -111,6 +114,7 @@ class ExplorerTest : public QObject {
   void exportWritesModelsTheLoaderReads();
   void fittedRouterExportDiffersFromAverage();
   void cancelledAnalysisKeepsDocument();
+  void languageSwitchesWithoutRestart();
   void screenshotWritesNonBlankPng();
   void cleanupTestCase();
 
@@ -562,6 +566,26 @@ void ExplorerTest::cancelledAnalysisKeepsDocument() {
   QCOMPARE(failed.front().at(1).toBool(), true);  // cancelled, not an error
   QVERIFY(!window_->runner()->isBusy());
   QCOMPARE(doc_->analysisPtr(), before);
+}
+
+void ExplorerTest::languageSwitchesWithoutRestart() {
+  QAction* fileMenu = window_->menuBar()->actions().front();
+  auto* table = window_->explorer()->layerTable();
+  QCOMPARE(fileMenu->text(), QString("&File"));
+  QCOMPARE(table->horizontalHeaderItem(0)->text(), QString("Layer"));
+  auto choose = [&](const QString& code) {
+    SettingsDialog dialog(window_);
+    dialog.languageCombo()->setCurrentIndex(dialog.languageCombo()->findData(code));
+    dialog.accept();
+  };
+  choose("zh_CN");
+  // The texts of translations/moescope_zh_CN.ts, in the menu, a view and the plan toolbar.
+  QTRY_COMPARE(fileMenu->text(), QString::fromUtf8("\u6587\u4ef6(&F)"));
+  QCOMPARE(table->horizontalHeaderItem(0)->text(), QString::fromUtf8("\u5c42"));
+  QCOMPARE(window_->planBar()->linkageCombo()->itemText(0), QString::fromUtf8("\u5e73\u5747\u8fde\u63a5"));
+  choose(QString());  // back to the system language (English here)
+  QTRY_COMPARE(fileMenu->text(), QString("&File"));
+  QCOMPARE(window_->planBar()->linkageCombo()->itemText(0), QString("Average"));
 }
 
 void ExplorerTest::screenshotWritesNonBlankPng() {
