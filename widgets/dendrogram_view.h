@@ -31,6 +31,8 @@ class DendrogramView : public QCustomPlot {
   const std::vector<int64_t>& leafOrder() const { return tree_.leafOrder; }
   const moe::Tree& tree() const { return tree_; }
   int64_t hoveredNode() const { return hovered_; }
+  // True when `node` (leaf or inner) lies in the hovered subtree, drawn thicker.
+  bool isHoverHighlighted(int64_t node) const { return hovered_ >= 0 && inSubtree(node, hovered_); }
   QColor leafColor(int64_t expert) const;    // colour of the expert's leaf marker
   QColor branchColor(int64_t node) const;    // colour of the link above an inner node's children
   double cutLinePixel() const;               // y pixel of the cut line

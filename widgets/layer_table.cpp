@@ -85,6 +85,9 @@ void LayerTable::setRows(const std::vector<LayerRow>& rows) {
     for (int64_t c : row.clusters) clusters << QVariant::fromValue(static_cast<int>(c));
     usage->setData(UsageBarDelegate::ValuesRole, values);
     usage->setData(UsageBarDelegate::ClustersRole, clusters);
+    QVariantList highlighted;
+    for (bool h : row.highlighted) highlighted << h;
+    usage->setData(UsageBarDelegate::HighlightRole, highlighted);
   }
   if (keep >= 0) selectMoeIndex(keep);
 }

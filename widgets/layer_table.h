@@ -22,6 +22,7 @@ struct LayerRow {
   QString errorToolTip;          // what the value is (tied/compact values, how it was obtained)
   std::vector<double> usage;     // in display order
   std::vector<int64_t> clusters; // cluster of each bar (same order)
+  std::vector<bool> highlighted; // selected experts (same order; empty: no selection)
 };
 
 class LayerTable : public QTableWidget {

@@ -12,6 +12,8 @@ void UsageBarDelegate::paint(QPainter* painter, const QStyleOptionViewItem& opti
   QStyledItemDelegate::paint(painter, option, QModelIndex());  // background and selection only
   const QVariantList values = index.data(ValuesRole).toList();
   const QVariantList clusters = index.data(ClustersRole).toList();
+  const QVariantList highlight = index.data(HighlightRole).toList();
+  const bool anyHighlighted = std::any_of(highlight.begin(), highlight.end(), [](const QVariant& v) { return v.toBool(); });
   if (values.isEmpty()) return;
   double top = 0;
   for (const QVariant& v : values) top = std::max(top, v.toDouble());
@@ -26,6 +28,7 @@ void UsageBarDelegate::paint(QPainter* painter, const QStyleOptionViewItem& opti
     const double h = area.height() * values[i].toDouble() / top;
     QColor c = i < clusters.size() ? clusterColor(clusters[i].toInt(), dark) : option.palette.color(QPalette::Highlight);
     if (!enabled) c = neutralColor(option.palette);
+    if (anyHighlighted && !(i < highlight.size() && highlight[i].toBool())) c.setAlpha(60);
     const QRectF bar(area.left() + i * w + (w > 3 ? 0.5 : 0), area.bottom() - h, std::max(1.0, w - (w > 3 ? 1 : 0)), h);
     painter->fillRect(bar, c);
   }

@@ -13,6 +13,9 @@ class UsageBarDelegate : public QStyledItemDelegate {
  public:
   static constexpr int ValuesRole = Qt::UserRole + 10;
   static constexpr int ClustersRole = Qt::UserRole + 11;
+  // Optional QVariantList of bools (same order): when any is true, the others are drawn faded so
+  // that a selection made in another view stands out here too.
+  static constexpr int HighlightRole = Qt::UserRole + 12;
 
   using QStyledItemDelegate::QStyledItemDelegate;
   void paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const override;

@@ -18,6 +18,7 @@ class UsageChart : public QCustomPlot {
   void setData(const std::vector<double>& usage, const std::vector<double>& reap, const std::vector<int64_t>& order,
                const std::vector<int64_t>& clusters);
   void setHighlightedExperts(const std::vector<int64_t>& experts);
+  const std::vector<int64_t>& highlightedExperts() const { return highlighted_; }
 
  protected:
   void changeEvent(QEvent* event) override;

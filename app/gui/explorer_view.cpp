@@ -1,5 +1,7 @@
 #include "app/gui/explorer_view.h"
 
+#include <algorithm>
+
 #include <QComboBox>
 #include <QDataStream>
 #include <QHBoxLayout>
@@ -281,6 +283,7 @@ void ExplorerView::onSelectionChanged() {
   heatmap_->setHighlightedExperts(doc_->selection());
   dendrogram_->setSelectedExperts(doc_->selection());
   usage_->setHighlightedExperts(doc_->selection());
+  refreshTable();  // the current layer's usage bars show the selection too
 }
 
 void ExplorerView::refreshTable() {
@@ -312,6 +315,9 @@ void ExplorerView::refreshTable() {
       for (int64_t e : doc_->tree(j).leafOrder) {
         row.usage.push_back(doc_->stats(j).usageFrequency[static_cast<size_t>(e)]);
         row.clusters.push_back(doc_->clusters(j)[static_cast<size_t>(e)]);
+        if (j == doc_->currentLayer() && !doc_->selection().empty())
+          row.highlighted.push_back(std::find(doc_->selection().begin(), doc_->selection().end(), e) !=
+                                    doc_->selection().end());
       }
     } else if (data.memory.known && l < static_cast<int>(data.memory.layerBytes.size())) {
       row.memory = QString::fromStdString(formatBytes(data.memory.layerBytes[static_cast<size_t>(l)]));

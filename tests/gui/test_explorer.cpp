@@ -41,6 +41,8 @@
 #include "widgets/heatmap_view.h"
 #include "widgets/layer_table.h"
 #include "widgets/tradeoff_plot.h"
+#include "widgets/usage_bar_delegate.h"
+#include "widgets/usage_chart.h"
 
 using namespace moe::gui;
 
@@ -108,6 +110,7 @@ class ExplorerTest : public QObject {
   void draggingCutLineChangesKAndColours();
   void undoRestoresPreviousK();
   void hoverAndClickSelectASubtree();
+  void subtreeSelectionShowsEverywhere();
   void linkageSwitchGivesScipyLeafOrder();
   void planSavesAndLoads();
   void savedPlansFollowCoreRules();
@@ -377,6 +380,55 @@ void ExplorerTest::hoverAndClickSelectASubtree() {
   QCOMPARE(window_->explorer()->heatmap()->highlightedBlocks(), 1);
   doc_->setSelection({});
   QCOMPARE(window_->explorer()->heatmap()->highlightedBlocks(), 0);
+}
+
+void ExplorerTest::subtreeSelectionShowsEverywhere() {
+  ExplorerView* view = window_->explorer();
+  auto* tree = view->dendrogram();
+  tree->replot();
+  const moe::Tree& t = tree->tree();
+  // The larger child of the root: a subtree of several experts, contiguous in leaf order.
+  const moe::TreeNode& root = t.nodes.back();
+  const int64_t id = t.nodes[static_cast<size_t>(root.left)].size >= t.nodes[static_cast<size_t>(root.right)].size
+                         ? root.left : root.right;
+  const moe::TreeNode& node = t.nodes[static_cast<size_t>(id)];
+  QVERIFY(node.size >= 3);
+  const double x = tree->xAxis->coordToPixel(0.5 * (t.nodes[static_cast<size_t>(node.left)].position +
+                                                    t.nodes[static_cast<size_t>(node.right)].position));
+  const double y = tree->yAxis->coordToPixel(node.height);
+  // Hover: the subtree (and only it) is drawn highlighted.
+  sendMouse(tree, QEvent::MouseMove, {x, y}, Qt::NoButton, Qt::NoButton);
+  QCOMPARE(tree->hoveredNode(), id);
+  for (int64_t e = 0; e < t.n; ++e) {
+    const bool member = std::find(node.members.begin(), node.members.end(), e) != node.members.end();
+    QCOMPARE(tree->isHoverHighlighted(e), member);
+  }
+  QVERIFY(!tree->isHoverHighlighted(t.nodes.back().id));
+  // Click: selected in the document, the heatmap, the usage chart and the layer table.
+  sendMouse(tree, QEvent::MouseButtonPress, {x, y}, Qt::LeftButton, Qt::LeftButton);
+  sendMouse(tree, QEvent::MouseButtonRelease, {x, y}, Qt::LeftButton, Qt::NoButton);
+  QCOMPARE(doc_->selection(), node.members);
+  QCOMPARE(view->heatmap()->highlightedBlocks(), 1);
+  QCOMPARE(view->usageChart()->highlightedExperts(), node.members);
+  auto* table = view->layerTable();
+  const auto cell = [&](int j) { return table->item(table->rowOfMoeIndex(j), moe::widgets::LayerTable::UsageColumn); };
+  const QVariantList marks = cell(doc_->currentLayer())->data(moe::widgets::UsageBarDelegate::HighlightRole).toList();
+  QCOMPARE(marks.size(), 16);
+  const std::vector<int64_t>& leaves = doc_->tree(doc_->currentLayer()).leafOrder;
+  for (int p = 0; p < 16; ++p) {
+    const bool member = std::find(node.members.begin(), node.members.end(), leaves[static_cast<size_t>(p)]) !=
+                        node.members.end();
+    QCOMPARE(marks[p].toBool(), member);
+  }
+  QVERIFY(cell(doc_->currentLayer() == 0 ? 1 : 0)->data(moe::widgets::UsageBarDelegate::HighlightRole).toList().isEmpty());
+  // Clicking the background clears it everywhere.
+  const QRect area = tree->axisRect()->rect();
+  sendMouse(tree, QEvent::MouseButtonPress, QPointF(area.right() - 2, area.top() + 2), Qt::LeftButton, Qt::LeftButton);
+  sendMouse(tree, QEvent::MouseButtonRelease, QPointF(area.right() - 2, area.top() + 2), Qt::LeftButton, Qt::NoButton);
+  QVERIFY(doc_->selection().empty());
+  QCOMPARE(view->heatmap()->highlightedBlocks(), 0);
+  QVERIFY(view->usageChart()->highlightedExperts().empty());
+  QVERIFY(cell(doc_->currentLayer())->data(moe::widgets::UsageBarDelegate::HighlightRole).toList().isEmpty());
 }
 
 void ExplorerTest::linkageSwitchGivesScipyLeafOrder() {
