@@ -40,8 +40,12 @@ void saveFigure(QCustomPlot* plot, const QString& path) {
       plot->toPainter(&painter, plot->width(), plot->height());
       ok = painter.end();
     }
-  } else {
+  } else if (suffix == "png") {
     ok = plot->savePng(path, 0, 0, 2.0);
+  } else {
+    // Never write one format under another's name.
+    throw moe::Error(moe::ErrorKind::InvalidArgument,
+                     "unsupported figure format \"" + suffix.toStdString() + "\" (use .png, .svg or .pdf)");
   }
   if (!ok) throw moe::Error(moe::ErrorKind::Io, "cannot write " + path.toStdString());
 }

@@ -10,7 +10,7 @@ namespace gui {
 
 class ExplorerDocument;
 
-void saveFigure(QCustomPlot* plot, const QString& path);  // format from the suffix
+void saveFigure(QCustomPlot* plot, const QString& path);  // format from the suffix (png, svg, pdf)
 void saveDistancesCsv(const ExplorerDocument& doc, int moeIndex, const QString& path);
 void saveGroupsJson(const ExplorerDocument& doc, const QString& path);
 void saveNewick(const ExplorerDocument& doc, int moeIndex, const QString& path);

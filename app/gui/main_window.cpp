@@ -454,11 +454,12 @@ void MainWindow::loadPlan() {
 void MainWindow::exportFigure(int which) {
   QCustomPlot* plots[] = {explorer_->dendrogram(), explorer_->heatmap(), explorer_->usageChart(), explorer_->tradeoff()};
   const char* names[] = {"dendrogram", "distances", "usage", "tradeoff"};
-  const QString file = QFileDialog::getSaveFileName(
+  QString file = QFileDialog::getSaveFileName(
       this, tr("Export Figure"),
       QSettings().value("lastDir").toString() + QString("/%1-layer%2.png").arg(names[which]).arg(doc_->currentLayer()),
       tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
   if (file.isEmpty()) return;
+  if (QFileInfo(file).suffix().isEmpty()) file += ".png";
   try {
     saveFigure(plots[which], file);
     statusBar()->showMessage(tr("Saved %1").arg(file), 5000);

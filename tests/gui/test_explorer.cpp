@@ -9,6 +9,12 @@
 #include "core/merge/merge.h"
 
 #include <QComboBox>
+#include <QDir>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QMimeData>
+#include <QSettings>
+#include <QTimer>
 #include <QElapsedTimer>
 #include <QHeaderView>
 #include <QImage>
@@ -23,7 +29,9 @@
 #include <set>
 
 #include "app/gui/analysis_runner.h"
+#include "app/gui/analysis_dialog.h"
 #include "app/gui/app_paths.h"
+#include "app/gui/data_export.h"
 #include "app/gui/explorer_document.h"
 #include "app/gui/explorer_view.h"
 #include "app/gui/export_dialog.h"
@@ -116,6 +124,8 @@ class ExplorerTest : public QObject {
   void savedPlansFollowCoreRules();
   void exportWritesModelsTheLoaderReads();
   void fittedRouterExportDiffersFromAverage();
+  void figuresExportAsPngSvgPdf();
+  void droppedModelFolderOpens();
   void cancelledAnalysisKeepsDocument();
   void languageSwitchesWithoutRestart();
   void screenshotWritesNonBlankPng();
@@ -605,6 +615,71 @@ void ExplorerTest::fittedRouterExportDiffersFromAverage() {
     QVERIFY((f.routerWeight - a.routerWeight).abs().max().item<double>() > 1e-3);
   }
   doc_->undoStack()->undo();
+}
+
+void ExplorerTest::figuresExportAsPngSvgPdf() {
+  ExplorerView* view = window_->explorer();
+  QCustomPlot* plots[] = {view->dendrogram(), view->heatmap(), view->usageChart(), view->tradeoff()};
+  // What each format's file starts with.
+  const std::pair<QString, QByteArray> formats[] = {{"png", QByteArray("\x89PNG", 4)}, {"svg", "<?xml"}, {"pdf", "%PDF"}};
+  for (int i = 0; i < 4; ++i)
+    for (const auto& [suffix, magic] : formats) {
+      const QString path = tmp_.filePath(QString("figure%1.%2").arg(i).arg(suffix));
+      saveFigure(plots[i], path);
+      QFile f(path);
+      QVERIFY2(f.open(QIODevice::ReadOnly), qPrintable(path));
+      const QByteArray bytes = f.readAll();
+      QVERIFY2(bytes.size() > 1000, qPrintable(QString("%1: %2 bytes").arg(path).arg(bytes.size())));
+      QVERIFY2(bytes.startsWith(magic), qPrintable(path));
+    }
+  QImage png(tmp_.filePath("figure1.png"));
+  QVERIFY(png.width() > 100 && png.height() > 100);
+  bool threw = false;
+  try {
+    saveFigure(view->heatmap(), tmp_.filePath("figure.bmpx"));
+  } catch (const moe::Error&) {
+    threw = true;
+  }
+  QVERIFY(threw);  // an unknown format is refused, not written as something else
+}
+
+void ExplorerTest::droppedModelFolderOpens() {
+  // A copy of the demo model in a folder of its own, so that the opened analysis can only be the drop's.
+  const QString folder = tmp_.filePath("dropped-model");
+  QVERIFY(QDir().mkpath(folder));
+  for (const QFileInfo& f : QDir(demoModelDir()).entryInfoList(QDir::Files))
+    QVERIFY(QFile::copy(f.absoluteFilePath(), folder + "/" + f.fileName()));
+  QSettings().setValue("analysis/sequences", 4);
+  QSettings().setValue("analysis/length", 64);
+  QMimeData mime;
+  mime.setUrls({QUrl::fromLocalFile(folder)});
+  const QPoint pos(window_->width() / 2, window_->height() / 2);
+  QDragEnterEvent enter(pos, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+  QApplication::sendEvent(window_, &enter);
+  QVERIFY(enter.isAccepted());
+  // A file that is neither a model folder, an analysis nor a plan is refused.
+  QMimeData other;
+  other.setUrls({QUrl::fromLocalFile(folder + "/config.json.txt")});
+  QDragEnterEvent refused(pos, Qt::CopyAction, &other, Qt::LeftButton, Qt::NoModifier);
+  refused.setAccepted(false);
+  QApplication::sendEvent(window_, &refused);
+  QVERIFY(!refused.isAccepted());
+  // Dropping opens the analysis dialog for that folder; accept it as the user would.
+  QString dialogModel;
+  QTimer::singleShot(200, this, [&] {
+    auto* dialog = qobject_cast<AnalysisDialog*>(QApplication::activeModalWidget());
+    if (!dialog) return;
+    dialogModel = dialog->request().modelDir;
+    dialog->accept();
+  });
+  QSignalSpy loaded(window_, &MainWindow::analysisLoaded);
+  QDropEvent drop(pos, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+  QApplication::sendEvent(window_, &drop);
+  QCOMPARE(dialogModel, folder);
+  QVERIFY(loaded.wait(180000));
+  QCOMPARE(QDir(QString::fromStdString(doc_->analysis().info.modelDir)).canonicalPath(), QDir(folder).canonicalPath());
+  QCOMPARE(doc_->analysis().info.tokenShape, (std::vector<int64_t>{4, 64}));
+  QCOMPARE(doc_->numMoeLayers(), 4);
 }
 
 void ExplorerTest::cancelledAnalysisKeepsDocument() {
