@@ -131,7 +131,7 @@ double ExplorerDocument::uniformMeanError(int64_t K, bool exact) const {
     const int64_t kj = std::min(K, stats(j).numExperts);
     double e = -1;
     if (exact) {
-      const size_t row = static_cast<size_t>(analysis().maxExperts() - K);
+      const size_t row = static_cast<size_t>(std::find(curveKs_.begin(), curveKs_.end(), K) - curveKs_.begin());
       if (row < curveEntries_.size()) {
         const auto r = errors_->result(curveEntries_[row][static_cast<size_t>(j)].first);
         e = r ? r->tied : -1;
@@ -158,7 +158,15 @@ void ExplorerDocument::updateErrorRequests() {
     curveFor_ = curveKey;
     ++curveSerial_;
     curveEntries_.clear();
-    for (int64_t K = data_->maxExperts(); K >= 1; --K) {
+    curveKs_.clear();
+    const int64_t maxE = data_->maxExperts();
+    constexpr int64_t kMaxCurvePoints = 16;
+    for (int64_t i = 0; i < std::min(maxE, kMaxCurvePoints); ++i) {
+      const int64_t K = maxE <= kMaxCurvePoints ? maxE - i
+                                                : maxE - (i * (maxE - 1) + (kMaxCurvePoints - 1) / 2) / (kMaxCurvePoints - 1);
+      if (curveKs_.empty() || curveKs_.back() != K) curveKs_.push_back(K);
+    }
+    for (int64_t K : curveKs_) {
       std::vector<LayerErrorService::KeyedEntry> row;
       for (int j = 0; j < numMoeLayers(); ++j) {
         const int64_t kj = std::min(K, stats(j).numExperts);

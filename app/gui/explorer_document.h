@@ -45,9 +45,12 @@ class ExplorerDocument : public QObject {
   std::optional<ExactLayerError> exactLayerError(int j) const;  // tied and compact
   const moe::LayerPlan& layerPlan(int j) const { return planEntries_.at(static_cast<size_t>(j)); }
   bool planErrorsExact() const;   // every block of the current plan scored
-  bool curveErrorsExact() const;  // every block of every uniform plan (K = E .. 1) scored
+  bool curveErrorsExact() const;  // every block of every measured uniform plan (curveKs) scored
+  // The uniform K whose exact errors are measured: every K from E down to 1 when E <= 16, else 16
+  // values spread over that range (each K costs one merge and block forward per layer).
+  const std::vector<int64_t>& curveKs() const { return curveKs_; }
   // Mean over blocks of the current plan's / the uniform-K plan's errors: exact (tied) values, or
-  // the proxy when `exact` is false. Negative when unavailable.
+  // the proxy when `exact` is false. Negative when unavailable (exact: K not in curveKs).
   double meanError(bool exact) const;
   double meanError() const { return meanError(planErrorsExact()); }
   double uniformMeanError(int64_t K, bool exact) const;
@@ -105,7 +108,8 @@ class ExplorerDocument : public QObject {
   std::vector<QString> planKeys_;            // their layerPlanKey
   std::string curveFor_;                     // clustering + strategy the curve was built for
   int curveSerial_ = 0;
-  // [maxE - K][block]: the uniform plans K = maxE .. 1, keyed once per curve.
+  // [i][block]: the uniform plan K = curveKs_[i], keyed once per curve.
+  std::vector<int64_t> curveKs_;
   std::vector<std::vector<LayerErrorService::KeyedEntry>> curveEntries_;
   std::map<std::string, std::vector<moe::LayerTree>> treeCache_;
   int current_ = 0;

@@ -390,7 +390,10 @@ void ExplorerView::refreshErrors() {
   std::vector<widgets::TradeoffPoint> curve;
   int64_t totalExperts = 0;
   for (const auto& s : data.layers) totalExperts += s.numExperts;
-  for (int64_t K = maxE; K >= 1; --K) {
+  std::vector<int64_t> Ks;
+  if (exact) Ks = doc_->curveKs();
+  else for (int64_t K = maxE; K >= 1; --K) Ks.push_back(K);
+  for (int64_t K : Ks) {
     std::vector<int64_t> k;
     int64_t kept = 0;
     for (int j = 0; j < doc_->numMoeLayers(); ++j) {

@@ -14,7 +14,8 @@ namespace {
 
 // Below this checkpoint size the original blocks stay in memory, so a score costs one merge and
 // one block forward; above it each score reloads its block from the memory-mapped checkpoint.
-constexpr double kKeepBlocksBelowBytes = 2e9;
+// (Stored bytes; kept blocks are fp32, up to twice that in memory.)
+constexpr double kKeepBlocksBelowBytes = 1e9;
 
 }  // namespace
 

@@ -35,8 +35,8 @@ moe::LayerPlan toLayerPlan(const AnalysisData& data, const PlanState& state, int
     std::vector<int64_t> dom;
     if (state.strategy == moe::MergeStrategy::Dominant) {
       const moe::Matrix& rep = s.expertOutputMean.empty() ? s.expertOutputMeanRouted : s.expertOutputMean;
-      const at::Tensor t =
-          at::from_blob(const_cast<double*>(rep.data.data()), {rep.rows, rep.cols}, at::kDouble).clone();
+      // A view of the analysis' matrix, no copy: dominantMembers only reads it during this call.
+      const at::Tensor t = at::from_blob(const_cast<double*>(rep.data.data()), {rep.rows, rep.cols}, at::kDouble);
       dom = moe::dominantMembers(clusters, k, t);
     }
     lp = moe::mergeLayerPlan(j, clusters, state.strategy, s.usageFrequency, moe::RouterMode::Average, dom);
