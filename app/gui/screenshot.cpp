@@ -4,6 +4,7 @@
 #include <QPixmap>
 #include <QTimer>
 #include <cstdio>
+#include <memory>
 
 #include "app/gui/explorer_document.h"
 #include "app/gui/main_window.h"
@@ -17,14 +18,32 @@ void scheduleScreenshot(MainWindow* window, const ScreenshotOptions& options) {
   QObject::connect(window, &MainWindow::analysisLoaded, window, [window, options] {
     ExplorerDocument* doc = window->document();
     doc->setCurrentLayer(std::clamp(options.layer, 0, std::max(0, doc->numMoeLayers() - 1)));
-    // Let the layouts settle and the plots replot before grabbing.
-    QTimer::singleShot(300, window, [window, options] {
+    auto grab = [window, options] {
       const QPixmap image = window->grab();
       const bool ok = !image.isNull() && image.save(options.path, "PNG");
       if (ok) std::printf("wrote %s (%dx%d)\n", qPrintable(options.path), image.width(), image.height());
       else std::fprintf(stderr, "cannot write %s\n", qPrintable(options.path));
       QApplication::exit(ok ? 0 : 1);
+    };
+    // The picture shows exact errors: wait until the error service has nothing left to score (or
+    // gave up), at most kMaxWaitMs, then let the layouts settle and the plots replot.
+    constexpr int kMaxWaitMs = 60000;
+    LayerErrorService* errors = doc->errorService();
+    auto settled = [errors] {
+      const auto s = errors->status();
+      return s != LayerErrorService::Status::Building && s != LayerErrorService::Status::Scoring;
+    };
+    auto done = std::make_shared<bool>(false);
+    auto finish = [window, grab, done] {
+      if (*done) return;
+      *done = true;
+      QTimer::singleShot(300, window, grab);
+    };
+    if (settled()) return finish();
+    QObject::connect(errors, &LayerErrorService::statusChanged, window, [settled, finish] {
+      if (settled()) finish();
     });
+    QTimer::singleShot(kMaxWaitMs, window, finish);
   });
   QObject::connect(window, &MainWindow::analysisFailed, window, [](const QString&) { QApplication::exit(1); });
 }
