@@ -31,13 +31,11 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
+
 std::string fileText(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
-}  // namespace
-
-namespace {
 
 const char* kArchitectures[] = {"mixtral", "qwen2_moe", "qwen3_moe", "olmoe", "granitemoe", "deepseek_v3", "gpt_oss"};
 const char* kFingerprint = "test-fingerprint";
@@ -589,7 +587,7 @@ TEST_CASE("the model card's metrics match the reloaded export", "[merge][export]
         const moe::MergeMetrics m = moe::measureMerge(*model, plan, {}, calib, ids);
         REQUIRE(m.original);
         REQUIRE(m.merged);
-        CHECK(m.layers.size() == model->moeLayers().size());
+        CHECK(m.layerErrors.size() == model->moeLayers().size());
         CHECK(m.calibTokens == calib.numel());
         moe::ExportOptions opt = exportOptions();
         opt.metricsMarkdown = moe::mergeMetricsMarkdown(*model, plan, m);

@@ -11,22 +11,41 @@
 
 namespace moe::cli {
 
-AnalysisSource loadAnalysis(Model& model, const Args& args) {
-  AnalysisSource src;
-  if (args.has("analysis")) {
-    const AnalysisStore store = AnalysisStore::open(args.get("analysis"));
-    store.checkFresh(modelFingerprint(model.folder(), model.store()));
-    src.info = store.info();
-    src.layers = readAllLayers(store);
-    src.calibIds = at::from_blob(src.info.tokenIds.data(), src.info.tokenShape, at::kLong).clone();
-    return src;
-  }
+namespace {
+
+// --analysis A.h5, refused when it no longer matches the model.
+AnalysisStore openFreshStore(const Model& model, const Args& args) {
+  AnalysisStore store = AnalysisStore::open(args.get("analysis"));
+  store.checkFresh(modelFingerprint(model.folder(), model.store()));
+  return store;
+}
+
+at::Tensor storedCalibrationIds(const AnalysisInfo& info) {
+  return at::tensor(info.tokenIds, at::kLong).reshape(info.tokenShape);
+}
+
+}  // namespace
+
+at::Tensor loadCalibrationIds(Model& model, const Args& args) {
+  if (args.has("analysis")) return storedCalibrationIds(openFreshStore(model, args).info());
   if (!args.has("calib")) throw Error(ErrorKind::InvalidArgument, "give --analysis A.h5 or --calib FILE");
   TokenSourceOptions opts;
   opts.sequences = args.getInt("sequences", 32);
   opts.length = args.getInt("length", 256);
   opts.read.textField = args.get("field", "text");
-  src.calibIds = loadTokenIds(args.get("calib"), model.folder(), opts);
+  return loadTokenIds(args.get("calib"), model.folder(), opts);
+}
+
+AnalysisSource loadAnalysis(Model& model, const Args& args) {
+  AnalysisSource src;
+  if (args.has("analysis")) {
+    const AnalysisStore store = openFreshStore(model, args);
+    src.info = store.info();
+    src.layers = readAllLayers(store);
+    src.calibIds = storedCalibrationIds(src.info);
+    return src;
+  }
+  src.calibIds = loadCalibrationIds(model, args);
   src.info = describeAnalysis(model, src.calibIds, {{"calibration", args.get("calib")}});
   ProgressLine line;
   AnalysisResult r = runAnalysis(model, src.calibIds, {}, nullptr, [&](const AnalysisProgress& p) {

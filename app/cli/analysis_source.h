@@ -20,6 +20,9 @@ struct AnalysisSource {
 // Options it reads: analysis, calib, sequences, length, field.
 AnalysisSource loadAnalysis(Model& model, const Args& args);
 
+// Only the calibration token ids loadAnalysis would use ([N, L]), without running an analysis.
+at::Tensor loadCalibrationIds(Model& model, const Args& args);
+
 // K per MoE block from exactly one of --experts K, --budget TOTAL, --height H (empty when none
 // is given; an error when several are, or when K lies outside 1..E of some block).
 std::vector<int64_t> clustersFromArgs(const Args& args, const std::vector<LayerStats>& layers,

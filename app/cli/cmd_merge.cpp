@@ -75,14 +75,11 @@ int cmdMerge(const Argv& argv) {
   opts.shardBytes = args.getInt("shard-mb", 5000) * 1000 * 1000;
   const bool needsCalib = plan.format == ExportFormat::Compact && routerModesNeedCalibration(plan);
   if (needsCalib) {
-    if (!calibIds.defined()) {
-      AnalysisSource src = loadAnalysis(*model, args);
-      calibIds = src.calibIds;
-    }
+    if (!calibIds.defined()) calibIds = loadCalibrationIds(*model, args);
     opts.routerHook = makeCompactRouterHook(*model, calibIds, plan, routerFitOptionsFromArgs(args));
   }
   // Measured metrics for the console and the model card.
-  if (args.has("layer-errors") && !calibIds.defined()) calibIds = loadAnalysis(*model, args).calibIds;
+  if (args.has("layer-errors") && !calibIds.defined()) calibIds = loadCalibrationIds(*model, args);
   at::Tensor evalIds;
   if (args.has("eval-text")) {
     TokenSourceOptions es;
@@ -98,9 +95,8 @@ int cmdMerge(const Argv& argv) {
                 metrics.original->perplexity, metrics.merged->perplexity,
                 100.0 * (metrics.merged->perplexity / metrics.original->perplexity - 1.0), metrics.merged->meanKl,
                 static_cast<long long>(metrics.evalSequences), static_cast<long long>(metrics.evalLength));
-  for (const auto& l : metrics.layers)
-    std::printf("error       block %d: %.4f\n", l.moeIndex,
-                metrics.semantics == MergeSemantics::Tied ? l.tied : l.compact);
+  for (size_t j = 0; j < metrics.layerErrors.size(); ++j)
+    std::printf("error       block %zu: %.4f\n", j, metrics.layerErrors[j]);
   opts.metricsMarkdown = mergeMetricsMarkdown(*model, plan, metrics);
   ProgressLine line;
   opts.progress = [&](int64_t done, int64_t total) {

@@ -27,7 +27,7 @@ MergeMetrics measureMerge(Model& model, const MergePlan& plan, const CompactRout
     ReconstructionOptions ro;
     ro.maxTokens = calibIds.numel();  // every calibration token
     const ReconstructionCache cache = ReconstructionCache::build(model, calibIds, ro);
-    m.layers = reconstructionErrors(cache, model, plan, routerHook);
+    m.layerErrors = reconstructionErrors(cache, model, plan, m.semantics, routerHook);
     m.calibTokens = cache.tokens();
   }
   if (evalIds.defined() && evalIds.numel() > 0) {
@@ -56,16 +56,16 @@ std::string mergeMetricsMarkdown(const Model& model, const MergePlan& plan, cons
       << "|---|---|---|\n| source | " << fixed(m.original->perplexity, 2) << " | - |\n"
       << "| this export | " << fixed(m.merged->perplexity, 2) << " | " << fixed(m.merged->meanKl, 4) << " |\n";
   }
-  if (!m.layers.empty()) {
+  if (!m.layerErrors.empty()) {
     const bool tied = m.semantics == MergeSemantics::Tied;
     s << "\nOutput error of each merged MoE block on " << m.calibTokens
       << " calibration tokens, ||merged(x) - original(x)|| / ||original(x)||, as this export computes it ("
       << (tied ? "router kept, experts mapped to their group" : "one router row per group") << "):\n\n"
       << "| MoE block | decoder layer | output error |\n|---|---|---|\n";
-    for (const auto& l : m.layers) {
-      const LayerPlan* lp = plan.find(l.moeIndex);
-      s << "| " << l.moeIndex << " | " << model.moeLayers()[static_cast<size_t>(l.moeIndex)] << " | "
-        << (lp && !lp->isIdentity() ? fixed(tied ? l.tied : l.compact, 4) : std::string("unmerged")) << " |\n";
+    for (size_t j = 0; j < m.layerErrors.size(); ++j) {
+      const LayerPlan* lp = plan.find(static_cast<int>(j));
+      s << "| " << j << " | " << model.moeLayers()[j] << " | "
+        << (lp && !lp->isIdentity() ? fixed(m.layerErrors[j], 4) : std::string("unmerged")) << " |\n";
     }
   }
   return s.str();

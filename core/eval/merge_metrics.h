@@ -22,7 +22,7 @@ namespace moe {
 struct MergeMetrics {
   MergeSemantics semantics = MergeSemantics::Compact;
   MemoryPreview memory;
-  std::vector<LayerReconstruction> layers;  // empty when not measured
+  std::vector<double> layerErrors;  // per MoE block, in `semantics` (0: unmerged); empty when not measured
   int64_t calibTokens = 0;
   std::optional<EvalResult> original, merged;
   int64_t evalSequences = 0, evalLength = 0;

@@ -103,23 +103,41 @@ double reconstructionError(const ReconstructionCache& cache, const MoeBlock& ori
   return reconstructionError(cache, layer.moeIndex, merged);
 }
 
+namespace {
+
+// Calls f(j, original block, plan entry) for every block the plan merges; originals come from the
+// cache when kept, else they are loaded from the model one at a time.
+template <typename F>
+void forEachMergedBlock(const ReconstructionCache& cache, const Model& model, const MergePlan& plan, F f) {
+  for (int j = 0; j < cache.numBlocks(); ++j) {
+    const LayerPlan* lp = plan.find(j);
+    if (!lp || lp->isIdentity()) continue;
+    std::optional<MoeBlock> loaded;
+    const MoeBlock* original = cache.block(j);
+    if (!original) original = &loaded.emplace(model.moeBlock(j));
+    f(j, *original, *lp);
+  }
+}
+
+}  // namespace
+
 std::vector<LayerReconstruction> reconstructionErrors(const ReconstructionCache& cache, const Model& model,
                                                       const MergePlan& plan, const CompactRouterHook& routerHook) {
-  std::vector<LayerReconstruction> out;
-  for (int j = 0; j < cache.numBlocks(); ++j) {
-    LayerReconstruction r;
-    r.moeIndex = j;
-    if (const LayerPlan* lp = plan.find(j)) {
-      if (!lp->isIdentity()) {
-        std::optional<MoeBlock> loaded;
-        const MoeBlock* original = cache.block(j);
-        if (!original) original = &loaded.emplace(model.moeBlock(j));
-        r.tied = reconstructionError(cache, *original, *lp, MergeSemantics::Tied, routerHook);
-        r.compact = reconstructionError(cache, *original, *lp, MergeSemantics::Compact, routerHook);
-      }
-    }
-    out.push_back(r);
-  }
+  std::vector<LayerReconstruction> out(static_cast<size_t>(cache.numBlocks()));
+  for (int j = 0; j < cache.numBlocks(); ++j) out[static_cast<size_t>(j)].moeIndex = j;
+  forEachMergedBlock(cache, model, plan, [&](int j, const MoeBlock& original, const LayerPlan& lp) {
+    out[static_cast<size_t>(j)].tied = reconstructionError(cache, original, lp, MergeSemantics::Tied, routerHook);
+    out[static_cast<size_t>(j)].compact = reconstructionError(cache, original, lp, MergeSemantics::Compact, routerHook);
+  });
+  return out;
+}
+
+std::vector<double> reconstructionErrors(const ReconstructionCache& cache, const Model& model, const MergePlan& plan,
+                                         MergeSemantics semantics, const CompactRouterHook& routerHook) {
+  std::vector<double> out(static_cast<size_t>(cache.numBlocks()), 0.0);
+  forEachMergedBlock(cache, model, plan, [&](int j, const MoeBlock& original, const LayerPlan& lp) {
+    out[static_cast<size_t>(j)] = reconstructionError(cache, original, lp, semantics, routerHook);
+  });
   return out;
 }
 

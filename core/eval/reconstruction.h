@@ -65,5 +65,8 @@ struct LayerReconstruction {
 // else they are loaded from the model.
 std::vector<LayerReconstruction> reconstructionErrors(const ReconstructionCache& cache, const Model& model,
                                                       const MergePlan& plan, const CompactRouterHook& routerHook = {});
+// The same in one semantics only (each merged block merged and run once), indexed by MoE block.
+std::vector<double> reconstructionErrors(const ReconstructionCache& cache, const Model& model, const MergePlan& plan,
+                                         MergeSemantics semantics, const CompactRouterHook& routerHook = {});
 
 }  // namespace moe

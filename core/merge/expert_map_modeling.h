@@ -8,7 +8,8 @@
 
 namespace moe {
 
-inline constexpr const char* kExpertMapModelingFile = "modeling_moescope_expert_map.py";
+inline constexpr const char* kExpertMapModule = "modeling_moescope_expert_map";
+inline constexpr const char* kExpertMapModelingFile = "modeling_moescope_expert_map.py";  // kExpertMapModule + ".py"
 inline constexpr const char* kExpertMapModelClass = "MoEScopeExpertMapForCausalLM";
 
 // transformers' causal-LM class of a supported model_type ("mixtral" -> "MixtralForCausalLM");

@@ -160,9 +160,7 @@ json exportConfig(const Model& src, const MergePlan& plan) {
   cfg["moescope_expert_slots"] = slots;
   // transformers builds the model from the modeling file written beside config.json.
   if (!cfg.contains("auto_map") || !cfg["auto_map"].is_object()) cfg["auto_map"] = json::object();
-  cfg["auto_map"]["AutoModelForCausalLM"] =
-      std::string(kExpertMapModelingFile).substr(0, std::string(kExpertMapModelingFile).size() - 3) + "." +
-      kExpertMapModelClass;
+  cfg["auto_map"]["AutoModelForCausalLM"] = std::string(kExpertMapModule) + "." + kExpertMapModelClass;
   return cfg;
 }
 
