@@ -35,11 +35,11 @@ at::Tensor weightGram(const MoeBlock& b, int64_t* paramsPerExpert) {
     if (!w->defined()) continue;
     // In float64: the distances derived from the Gram (|wi|^2 + |wj|^2 - 2 wi.wj) cancel badly for
     // near-duplicate experts, and float32 sums there differ between BLAS builds in the 4th digit.
-    // Column chunks bound the float64 copy.
+    // Column chunks bound the float64 copy to 16 M values (128 MB) whatever the expert count.
     const at::Tensor flat = w->flatten(1);
-    constexpr int64_t kChunk = 1 << 20;
-    for (int64_t c = 0; c < flat.size(1); c += kChunk) {
-      const at::Tensor part = flat.narrow(1, c, std::min(kChunk, flat.size(1) - c)).to(at::kDouble);
+    const int64_t chunk = std::max<int64_t>(1, (int64_t{16} << 20) / std::max<int64_t>(1, flat.size(0)));
+    for (int64_t c = 0; c < flat.size(1); c += chunk) {
+      const at::Tensor part = flat.narrow(1, c, std::min(chunk, flat.size(1) - c)).to(at::kDouble);
       gram += at::matmul(part, part.t()).to(at::kCPU);
     }
     params += flat.size(1);
