@@ -5,6 +5,9 @@
 # fixture's reference input ids. scripts/check_exports_transformers.py then loads every export in
 # transformers (expert-map through trust_remote_code) and compares.
 #   scripts/export-check.sh OUT_DIR [BUILD_DIR]
+# For a CPU check there is nothing to do by hand: CTest's interop_transformers test
+# (tests/interop/, run by scripts/test.sh) writes and loads the same exports on every fixture.
+# This script stays for checking on another machine, e.g. with --device cuda.
 set -euo pipefail
 out=${1:?usage: export-check.sh OUT_DIR [BUILD_DIR]}
 build=${2:-build}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages MoEScope builds and tests with, skipping those already present.
+# Installs the Debian 12 / 13 packages MoEScope builds and tests with, skipping those already present.
 # Used by run-demo.sh and test.sh; apt-get runs through sudo when not root.
 set -euo pipefail
 
@@ -9,6 +9,8 @@ packages=(
   libpcre2-dev libutf8proc-dev
   qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-svg-dev libqcustomplot-dev libgl-dev
   xvfb xauth
+  python3-venv                 # the reference environment of the interop test (scripts/python-env.sh)
+  clang libclang-rt-dev        # libFuzzer and its sanitizer runtimes (scripts/fuzz.sh)
 )
 
 missing=()

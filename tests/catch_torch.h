@@ -4,7 +4,7 @@
 // macro, then include Catch. Every test that uses libtorch includes this instead of catch.hpp.
 #include <ATen/ATen.h>
 #undef CHECK
-#include <catch2/catch.hpp>
+#include "tests/catch.h"
 
 #include <cstdlib>
 

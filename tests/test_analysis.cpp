@@ -4,16 +4,24 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
 
 #include "core/analysis/analyzer.h"
 #include "core/analysis/fingerprint.h"
+#include "core/analysis/freshness.h"
+#include "core/analysis/resume.h"
 #include "core/analysis/store.h"
 #include "core/cluster/distance.h"
 #include "core/cluster/linkage.h"
 #include "core/cluster/tree.h"
 #include "core/engine/tensor_h5.h"
 #include "core/error.h"
+#include "core/merge/export.h"
+#include "core/merge/plan.h"
 
 namespace fs = std::filesystem;
 
@@ -127,19 +135,7 @@ TEST_CASE("the analysis store round-trips, resumes and refuses stale files", "[a
   moe::h5::File ref(fixture("olmoe") + "/hcsmoe_reference.h5", moe::h5::File::Mode::Read);
   at::Tensor ids = moe::readIntTensor(ref, "calib_ids");
   std::vector<int64_t> flat(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
-
-  moe::AnalysisInfo info;
-  info.modelDir = model->folder();
-  info.modelType = model->config().modelType;
-  info.modelFingerprint = moe::modelFingerprint(model->folder(), model->store());
-  info.calibrationFingerprint = moe::tokensFingerprint(flat);
-  info.numLayers = model->numLayers();
-  info.moeLayers = model->moeLayers();
-  info.numExperts = model->config().numExperts;
-  info.topK = model->config().topK;
-  info.hidden = model->config().hiddenSize;
-  info.tokenShape = {ids.size(0), ids.size(1)};
-  info.tokenIds = flat;
+  const moe::AnalysisInfo info = moe::describeAnalysis(*model, ids, {{"statistic", "all"}, {"dtype", "fp32"}});
   const std::string path = (tmp.path / "a.h5").string();
 
   // An analysis cancelled after the first decoder layer keeps MoE block 0 only.
@@ -154,17 +150,19 @@ TEST_CASE("the analysis store round-trips, resumes and refuses stale files", "[a
   }
   // Resuming computes only the missing blocks.
   {
-    auto store = moe::AnalysisStore::openForResume(path, info.modelFingerprint, info.calibrationFingerprint);
-    auto result = moe::runAnalysis(*model, ids, {}, &store);
+    auto opened = moe::openAnalysisStoreForRun(path, info, false, moe::OnResumeConflict::Refuse);
+    CHECK(opened.resumed);
+    auto result = moe::runAnalysis(*model, ids, {}, &opened.store);
     CHECK(result.resumedLayers == 1);
     CHECK(result.layers.size() == model->moeLayers().size() - 1);
-    CHECK(store.isComplete());
+    CHECK(opened.store.isComplete());
   }
   // Reopening reads back exactly what a fresh analysis computes, without recomputing.
   auto fresh = moe::runAnalysis(*model, ids, {});
   auto store = moe::AnalysisStore::open(path);
   CHECK(store.info().moeLayers == model->moeLayers());
   CHECK(store.info().tokenIds == flat);
+  CHECK(store.info().modelManifest == info.modelManifest);
   for (const auto& s : fresh.layers) {
     moe::LayerStats r = store.readLayer(s.moeIndex);
     CHECK(r.selectionCounts == s.selectionCounts);
@@ -175,14 +173,236 @@ TEST_CASE("the analysis store round-trips, resumes and refuses stale files", "[a
   // Stale: another model, or other calibration tokens.
   auto other = moe::Model::open(fixture("qwen3_moe"), rt);
   try {
-    store.checkFresh(moe::modelFingerprint(other->folder(), other->store()));
+    moe::checkStoreMatchesModel(store, other->folder());
     FAIL("stale model not detected");
   } catch (const moe::Error& e) {
     CHECK(e.kind() == moe::ErrorKind::Stale);
   }
-  flat[0] += 1;
-  CHECK_THROWS_AS(moe::AnalysisStore::openForResume(path, info.modelFingerprint, moe::tokensFingerprint(flat)),
-                  moe::Error);
+  at::Tensor changed = ids.clone();
+  changed.view({-1})[0] += 1;
+  const moe::AnalysisInfo otherTokens = moe::describeAnalysis(*model, changed, {{"statistic", "all"}, {"dtype", "fp32"}});
+  CHECK_THROWS_AS(moe::openAnalysisStoreForRun(path, otherTokens, false, moe::OnResumeConflict::Refuse), moe::Error);
   // Not an analysis file at all.
   CHECK_THROWS_AS(moe::AnalysisStore::open(fixture("olmoe") + "/reference.h5"), moe::Error);
+}
+
+namespace {
+
+moe::ErrorKind kindOf(const std::function<void()>& f, std::string* message = nullptr) {
+  try {
+    f();
+  } catch (const moe::Error& e) {
+    if (message) *message = e.what();
+    return e.kind();
+  }
+  FAIL("no moe::Error thrown");
+  return moe::ErrorKind::Io;
+}
+
+// Byte offset of a tensor's data in a .safetensors file (8-byte header length, JSON header, data).
+int64_t tensorOffset(const fs::path& file, const std::string& tensor) {
+  std::ifstream in(file, std::ios::binary);
+  uint64_t n = 0;
+  in.read(reinterpret_cast<char*>(&n), 8);
+  std::string header(n, '\0');
+  in.read(header.data(), static_cast<std::streamsize>(n));
+  const auto j = nlohmann::json::parse(header);
+  return 8 + static_cast<int64_t>(n) + j.at(tensor).at("data_offsets").at(0).get<int64_t>();
+}
+
+// Flips the sign bit of the first element of `tensor` in place, keeping the file's size, layout
+// and modification time: a weight change only the tensor bytes can reveal.
+void rewriteWeightsKeepingTime(const fs::path& file, const std::string& tensor) {
+  const auto mtime = fs::last_write_time(file);
+  std::fstream io(file, std::ios::binary | std::ios::in | std::ios::out);
+  const int64_t at = tensorOffset(file, tensor) + 1;  // bf16 / fp16 high byte; for fp32 a mantissa byte
+  io.seekg(at);
+  char b = 0;
+  io.read(&b, 1);
+  b = static_cast<char>(b ^ 0x80);
+  io.seekp(at);
+  io.write(&b, 1);
+  io.close();
+  fs::last_write_time(file, mtime);
+}
+
+std::string someExpertTensor(const moe::Model& model) {
+  for (const auto& name : model.store().names())
+    if (name.find("experts.1.") != std::string::npos) return name;
+  FAIL("no expert tensor");
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("a store no longer matches a model whose weights, config or files changed", "[analysis][store][fresh]") {
+  TempDir tmp;
+  const auto rt = moe::test::runtime("fp32");
+  const fs::path dir = tmp.path / "model";
+  fs::copy(fixture("olmoe"), dir, fs::copy_options::recursive);
+  std::string tensor;
+  moe::AnalysisInfo info;
+  {
+    auto model = moe::Model::open(dir.string(), rt);
+    moe::h5::File ref(fixture("olmoe") + "/hcsmoe_reference.h5", moe::h5::File::Mode::Read);
+    info = moe::describeAnalysis(*model, moe::readIntTensor(ref, "calib_ids"), {});
+    tensor = someExpertTensor(*model);
+  }
+  const std::string path = (tmp.path / "a.h5").string();
+  moe::AnalysisStore::create(path, info);
+  const auto store = moe::AnalysisStore::open(path);
+  CHECK_NOTHROW(moe::checkStoreMatchesModel(store));  // the folder the store names, unchanged
+  std::string message;
+
+  SECTION("a fine-tune saved in the same layout (only tensor bytes differ)") {
+    const std::string before = info.modelFingerprint;
+    rewriteWeightsKeepingTime(dir / "model.safetensors", tensor);
+    {
+      auto model = moe::Model::open(dir.string(), rt);
+      CHECK(moe::modelFingerprint(model->folder(), model->store()) != before);
+    }
+    CHECK(kindOf([&] { moe::checkStoreMatchesModel(store); }, &message) == moe::ErrorKind::Stale);
+    CHECK_THAT(message, moe::test::Contains("model.safetensors: tensor bytes changed"));
+  }
+  SECTION("the weights file rewritten with identical bytes (modification time only)") {
+    fs::last_write_time(dir / "model.safetensors", fs::last_write_time(dir / "model.safetensors") + std::chrono::hours(1));
+    CHECK(kindOf([&] { moe::checkStoreMatchesModel(store); }, &message) == moe::ErrorKind::Stale);
+    CHECK_THAT(message, moe::test::Contains("model.safetensors: modified"));
+  }
+  SECTION("config.json edited") {
+    std::ofstream(dir / "config.json", std::ios::app) << "\n";
+    CHECK(kindOf([&] { moe::checkStoreMatchesModel(store); }, &message) == moe::ErrorKind::Stale);
+    CHECK_THAT(message, moe::test::Contains("config.json changed"));
+  }
+  SECTION("another folder given explicitly") {
+    CHECK(kindOf([&] { moe::checkStoreMatchesModel(store, fixture("qwen3_moe")); }, &message) == moe::ErrorKind::Stale);
+    CHECK_THAT(message, moe::test::Contains(fixture("qwen3_moe")));
+  }
+  SECTION("the model folder is gone") {
+    fs::rename(dir, tmp.path / "moved");
+    CHECK(kindOf([&] { moe::checkStoreMatchesModel(store); }, &message) == moe::ErrorKind::Io);
+    CHECK_THAT(message, moe::test::Contains(dir.string()));
+  }
+}
+
+TEST_CASE("the calibration fingerprint covers the sequence shape", "[analysis][store][resume]") {
+  const std::vector<int64_t> tokens{1, 2, 3, 4, 5, 6, 7, 8};
+  CHECK(moe::tokensFingerprint(tokens, {2, 4}) != moe::tokensFingerprint(tokens, {4, 2}));
+  CHECK(moe::tokensFingerprint(tokens, {2, 4}) == moe::tokensFingerprint(tokens, {2, 4}));
+}
+
+TEST_CASE("a store is resumed only by a run with the same settings", "[analysis][store][resume]") {
+  TempDir tmp;
+  const auto rt = moe::test::runtime("fp32");
+  auto model = moe::Model::open(fixture("olmoe"), rt);
+  moe::h5::File ref(fixture("olmoe") + "/hcsmoe_reference.h5", moe::h5::File::Mode::Read);
+  const at::Tensor ids = moe::readIntTensor(ref, "calib_ids");
+  REQUIRE(ids.dim() == 2);
+  moe::TokenSourceOptions src;
+  src.sequences = ids.size(0);
+  src.length = ids.size(1);
+  moe::AnalysisOptions all, routed;
+  routed.allTokens = false;
+  auto describe = [&](const at::Tensor& t, const moe::AnalysisOptions& o, const std::string& dtype) {
+    return moe::describeAnalysis(*model, t, moe::analysisSettings("calib.jsonl", src, o, dtype));
+  };
+  const moe::AnalysisInfo stored = describe(ids, all, "fp32");
+  const std::string path = (tmp.path / "a.h5").string();
+  {
+    auto store = moe::AnalysisStore::create(path, stored);
+    store.writeLayer(moe::runAnalysis(*model, ids, all).layers.at(0));
+  }
+  CHECK(moe::resumeConflict(moe::AnalysisStore::open(path).info(), stored).empty());
+
+  // The same tokens in another [sequences, length] shape.
+  const at::Tensor reshaped = ids.size(0) == 1 ? ids.reshape({2, -1}) : ids.reshape({1, -1});
+  const std::string s0 = std::to_string(ids.size(0)), r0 = std::to_string(reshaped.size(0));
+  const std::string conflictShape = moe::resumeConflict(stored, describe(reshaped, all, "fp32"));
+  CHECK_THAT(conflictShape, moe::test::Contains("--sequences: the store was computed with " + s0 +
+                                                ", this run asks for " + r0));
+  CHECK_THAT(moe::resumeConflict(stored, describe(ids, routed, "fp32")),
+             moe::test::Contains("--stat: the store was computed with all, this run asks for routed"));
+  CHECK_THAT(moe::resumeConflict(stored, describe(ids, all, "bf16")),
+             moe::test::Contains("--dtype: the store was computed with fp32, this run asks for bf16"));
+  at::Tensor otherIds = ids.clone();
+  otherIds.view({-1})[3] += 1;
+  CHECK_THAT(moe::resumeConflict(stored, describe(otherIds, all, "fp32")),
+             moe::test::Contains("calibration tokens differ"));
+
+  SECTION("the CLI refuses, naming the setting, and keeps the file") {
+    std::string message;
+    CHECK(kindOf([&] { moe::openAnalysisStoreForRun(path, describe(ids, routed, "fp32"), false,
+                                                    moe::OnResumeConflict::Refuse); },
+                 &message) == moe::ErrorKind::Stale);
+    CHECK_THAT(message, moe::test::Contains("--stat"));
+    CHECK_THAT(message, moe::test::Contains("--overwrite"));
+    CHECK(moe::AnalysisStore::open(path).completedLayers() == std::vector<int>{0});
+  }
+  SECTION("--overwrite starts over") {
+    auto opened = moe::openAnalysisStoreForRun(path, describe(ids, routed, "fp32"), true, moe::OnResumeConflict::Refuse);
+    CHECK_FALSE(opened.resumed);
+    CHECK(opened.store.completedLayers().empty());
+    CHECK(opened.store.info().settings["statistic"] == "routed");
+  }
+  SECTION("the explorer's cache is replaced on a conflict") {
+    auto opened = moe::openAnalysisStoreForRun(path, describe(reshaped, all, "fp32"), false,
+                                               moe::OnResumeConflict::StartOver);
+    CHECK_FALSE(opened.resumed);
+    CHECK_THAT(opened.startedOverBecause, moe::test::Contains("--sequences"));
+    CHECK(opened.store.completedLayers().empty());
+  }
+  SECTION("matching settings resume") {
+    auto opened = moe::openAnalysisStoreForRun(path, stored, false, moe::OnResumeConflict::Refuse);
+    CHECK(opened.resumed);
+    CHECK(opened.store.completedLayers() == std::vector<int>{0});
+  }
+}
+
+TEST_CASE("an expert-map export is analysed per expert: experts sharing a slot are at weight distance 0",
+          "[analysis][expert-map]") {
+  TempDir tmp;
+  const auto rt = moe::test::runtime("fp32");
+  auto model = moe::Model::open(fixture("olmoe"), rt);
+  const int64_t E = model->config().numExperts;
+  REQUIRE(E % 2 == 0);
+  // Every block maps experts 2m and 2m+1 to one stored slot m: E / 2 slots behind E router experts.
+  std::vector<int64_t> labels;
+  for (int64_t e = 0; e < E; ++e) labels.push_back(e / 2);
+  moe::MergePlan plan;
+  plan.modelFingerprint = "expert-map-test";
+  plan.format = moe::ExportFormat::ExpertMap;
+  for (size_t j = 0; j < model->moeLayers().size(); ++j)
+    plan.layers.push_back(moe::mergeLayerPlan(static_cast<int>(j), labels, moe::MergeStrategy::Average));
+  moe::ExportOptions opt;
+  opt.fingerprint = plan.modelFingerprint;
+  const auto exported = moe::exportMergedModel(*model, plan, (tmp.path / "map").string(), opt);
+  auto mapped = moe::Model::open(exported.folder, rt);
+  REQUIRE(mapped->arch().numSlots(mapped->moeLayers()[0]) == E / 2);
+
+  moe::h5::File ref(fixture("olmoe") + "/hcsmoe_reference.h5", moe::h5::File::Mode::Read);
+  const at::Tensor ids = moe::readIntTensor(ref, "calib_ids");
+  const std::string path = (tmp.path / "map.h5").string();
+  auto store = moe::AnalysisStore::create(path, moe::describeAnalysis(*mapped, ids, {}));
+  moe::runAnalysis(*mapped, ids, {}, &store);
+  REQUIRE(store.isComplete());
+  for (int j : store.completedLayers()) {
+    INFO("MoE block " << j);
+    const moe::LayerStats s = store.readLayer(j);
+    CHECK(s.weightGram.rows == E);
+    CHECK(s.weightGram.cols == E);
+    const moe::Matrix d = s.distances(moe::Representation::Weights, "euclidean");
+    REQUIRE(d.rows == E);
+    for (int64_t a = 0; a < E; ++a)
+      for (int64_t b = 0; b < E; ++b) {
+        if (a / 2 == b / 2) CHECK(d(a, b) == 0.0);
+        else CHECK(d(a, b) > 0.0);
+      }
+    moe::h5::File f(path, moe::h5::File::Mode::Read);
+    const std::string g = "layers/" + std::to_string(j);
+    CHECK(f.shape(g + "/distance/weights_euclidean") == moe::h5::Shape{E, E});
+    CHECK(f.shape(g + "/linkage/weights_euclidean_average") == moe::h5::Shape{E - 1, 4});
+    // The first E / 2 merges of any linkage join the zero-distance pairs.
+    const auto z = f.readDouble(g + "/linkage/weights_euclidean_single").data;
+    for (int64_t r = 0; r < E / 2; ++r) CHECK(z[static_cast<size_t>(4 * r + 2)] == 0.0);
+  }
 }

@@ -1,7 +1,7 @@
 // moescope_cluster against scipy: the HC-SMoE reference files (computed with scipy) for every
 // tiny architecture, scipy's documented examples (which are full of exact ties), and unit tests
 // for the tree utilities, the K allocation rules and the error paths.
-#include <catch2/catch.hpp>
+#include "tests/catch.h"
 
 #include <algorithm>
 #include <cmath>

@@ -20,13 +20,14 @@
 
 #include "core/arch/architecture.h"
 #include "core/engine/model.h"
+#include "core/engine/token_source.h"
 #include "core/error.h"
 #include "core/model/config.h"
 #include "core/model/safetensors.h"
 #include "core/nn/runtime.h"
 
 namespace fs = std::filesystem;
-using Catch::Matchers::Contains;
+using moe::test::Contains;
 using nlohmann::json;
 
 namespace {
@@ -550,6 +551,98 @@ TEST_CASE("expert-count spellings all land in numExperts", "[loading][config]") 
     CHECK(moe::ModelConfig::fromFile((kTiny / "mixtral").string()).numExperts == 8);
     CHECK(moe::ModelConfig::fromFile((kTiny / "qwen2_moe").string()).numExperts == 12);
     CHECK(moe::ModelConfig::fromFile((kTiny / "qwen2_moe").string()).numExpertsKey == "num_experts");
+  }
+}
+
+TEST_CASE("num_experts_per_tok and the expert count are validated for every architecture", "[loading][config][hardening]") {
+  // Missing, top-k was 0 and silently zeroed every MoE output; above E it surfaced as an internal
+  // error at the first forward.
+  for (const std::string arch : {"mixtral", "qwen2_moe", "qwen3_moe", "olmoe", "granitemoe", "gpt_oss", "deepseek_v3"}) {
+    INFO(arch);
+    const json fixture = readJson(kTiny / arch / "config.json");
+    const moe::ModelConfig ok = moe::ModelConfig::fromJson(fixture, arch + "/config.json");
+    REQUIRE(moe::makeArchitecture(ok)->topK() == fixture["num_experts_per_tok"].get<int64_t>());
+    const int64_t E = ok.numExperts;
+    REQUIRE(E > 1);
+
+    json j = fixture;
+    j.erase("num_experts_per_tok");
+    std::string msg = errorOf([&] { moe::makeArchitecture(moe::ModelConfig::fromJson(j, arch + "/config.json")); },
+                              moe::ErrorKind::Config);
+    CHECK_THAT(msg, Contains(arch + "/config.json"));
+    CHECK_THAT(msg, Contains("num_experts_per_tok is missing"));
+
+    for (const int64_t k : {int64_t{0}, E + 1, int64_t{100}}) {
+      j = fixture;
+      j["num_experts_per_tok"] = k;
+      msg = errorOf([&] { moe::makeArchitecture(moe::ModelConfig::fromJson(j, "cfg")); }, moe::ErrorKind::Config);
+      CHECK_THAT(msg, Contains("num_experts_per_tok is " + std::to_string(k)));
+      CHECK_THAT(msg, Contains("[1, " + ok.numExpertsKey + " = " + std::to_string(E) + "]"));
+    }
+    j = fixture;
+    j["num_experts_per_tok"] = E;  // top-k = E is legal
+    CHECK(moe::makeArchitecture(moe::ModelConfig::fromJson(j, "cfg"))->topK() == E);
+  }
+  SECTION("an architecture whose every layer is MoE needs an expert count") {
+    for (const std::string arch : {"mixtral", "olmoe", "granitemoe", "gpt_oss"}) {
+      INFO(arch);
+      json j = readJson(kTiny / arch / "config.json");
+      for (const char* key : {"num_local_experts", "num_experts", "n_routed_experts"}) j.erase(key);
+      const std::string msg =
+          errorOf([&] { moe::makeArchitecture(moe::ModelConfig::fromJson(j, "cfg")); }, moe::ErrorKind::Config);
+      CHECK_THAT(msg, Contains("layer 0 is a MoE layer"));
+      CHECK_THAT(msg, Contains("num_local_experts / num_experts / n_routed_experts is missing"));
+    }
+  }
+}
+
+namespace {
+// A version 1.0 .npy file of little-endian int32 ids.
+std::string npyInt32(const std::string& shape, const std::vector<int32_t>& ids) {
+  std::string header = "{'descr': '<i4', 'fortran_order': False, 'shape': " + shape + ", }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::string out = "\x93NUMPY";
+  out += '\x01';
+  out += '\x00';
+  out += static_cast<char>(header.size() & 0xFF);
+  out += static_cast<char>(header.size() >> 8);
+  out += header;
+  for (int32_t id : ids)
+    for (int b = 0; b < 4; ++b) out += static_cast<char>((static_cast<uint32_t>(id) >> (8 * b)) & 0xFF);
+  return out;
+}
+}  // namespace
+
+TEST_CASE(".npy token ids need no tokenizer.json; EOS is read only when text needs it", "[loading][tokens][hardening]") {
+  TempDir tmp;
+  const fs::path model = kTiny / "mixtral";
+  REQUIRE_FALSE(fs::exists(model / "tokenizer.json"));  // the fixture has none, like many checkpoints
+  moe::TokenSourceOptions opts;
+  opts.sequences = 2;
+  opts.length = 3;
+  SECTION("ids below vocab_size (512) are used as they are") {
+    writeBytes(tmp / "ids.npy", npyInt32("(2, 4)", {5, 17, 511, 0, 42, 7, 8, 9}));
+    const at::Tensor ids = moe::loadTokenIds((tmp / "ids.npy").string(), model.string(), opts);
+    REQUIRE(ids.sizes() == at::IntArrayRef({2, 3}));
+    CHECK(ids.equal(at::tensor({5, 17, 511, 0, 42, 7}, at::kLong).view({2, 3})));
+  }
+  SECTION("an id at vocab_size is refused, naming the limit's source") {
+    writeBytes(tmp / "big.npy", npyInt32("(6,)", {1, 2, 3, 4, 5, 512}));
+    const std::string msg =
+        errorOf([&] { moe::loadTokenIds((tmp / "big.npy").string(), model.string(), opts); }, moe::ErrorKind::InvalidArgument);
+    CHECK_THAT(msg, Contains("token id 512 at position 5"));
+    CHECK_THAT(msg, Contains("vocab_size"));
+  }
+  SECTION("text with an eos_token_id that does not fit a token id") {
+    json cfg = readJson(model / "config.json");
+    cfg["eos_token_id"] = int64_t{1} << 40;  // was wrapped silently to a different id
+    writeJson(tmp / "config.json", cfg);
+    fs::copy_file(fs::path(MOESCOPE_TEST_DATA) / "tokenizers" / "bytelevel" / "tokenizer.json", tmp / "tokenizer.json");
+    writeBytes(tmp / "calib.txt", "some calibration text\n");
+    const std::string msg =
+        errorOf([&] { moe::loadTokenIds((tmp / "calib.txt").string(), tmp.str(), opts); }, moe::ErrorKind::Config);
+    CHECK_THAT(msg, Contains("config.json: eos_token_id 1099511627776"));
   }
 }
 

@@ -344,9 +344,9 @@ TEST_CASE("export -> reload -> forward equals the in-memory merged model", "[mer
         const json cfg = json::parse(fileText(fs::path(res.folder) / "config.json"));
         CHECK(cfg["auto_map"]["AutoModelForCausalLM"] == "modeling_moescope_expert_map.MoEScopeExpertMapForCausalLM");
         const std::string py = fileText(fs::path(res.folder) / moe::kExpertMapModelingFile);
-        CHECK_THAT(py, Catch::Contains("_MODEL_TYPE = \"" + std::string(arch) + "\""));
-        CHECK_THAT(py, Catch::Contains("_BASE_CLASS = \"" + moe::transformersCausalLMClass(arch) + "\""));
-        CHECK_THAT(py, Catch::Contains("class MoEScopeExpertMapForCausalLM(_base):"));
+        CHECK_THAT(py, moe::test::Contains("_MODEL_TYPE = \"" + std::string(arch) + "\""));
+        CHECK_THAT(py, moe::test::Contains("_BASE_CLASS = \"" + moe::transformersCausalLMClass(arch) + "\""));
+        CHECK_THAT(py, moe::test::Contains("class MoEScopeExpertMapForCausalLM(_base):"));
         CHECK(py.find("{{") == std::string::npos);
         auto back = moe::Model::open(res.folder, rt);
         CHECK(back->store().files().size() > 1);
@@ -477,7 +477,7 @@ TEST_CASE("export refuses bad targets and leaves nothing behind on failure", "[m
   SECTION("an unwritable location (the parent is a regular file)") {
     std::ofstream(scratch.dir / "blocker") << "x";
     CHECK(run((scratch.dir / "blocker" / "out").string()) == moe::ErrorKind::Io);
-    CHECK_THAT(lastError, Catch::Contains("blocker"));
+    CHECK_THAT(lastError, moe::test::Contains("blocker"));
     CHECK((scratch.entries() == std::vector<std::string>{"blocker"}));
   }
   SECTION("a failure half-way removes the temporary folder") {
@@ -502,7 +502,7 @@ TEST_CASE("export refuses bad targets and leaves nothing behind on failure", "[m
     setrlimit(RLIMIT_FSIZE, &old);
     std::signal(SIGXFSZ, previous);
     CHECK(kind == moe::ErrorKind::Io);
-    CHECK_THAT(lastError, Catch::Contains("model.safetensors") && Catch::Contains("write failed"));
+    CHECK_THAT(lastError, moe::test::Contains("model.safetensors") && moe::test::Contains("write failed"));
     CHECK(scratch.entries().empty());
   }
   SECTION("an empty target folder is filled") {
@@ -604,7 +604,7 @@ TEST_CASE("the model card's metrics match the reloaded export", "[merge][export]
         const std::string card = fileText(fs::path(res.folder) / "README.md");
         char ppl[32];
         std::snprintf(ppl, sizeof ppl, "| this export | %.2f |", m.merged->perplexity);
-        CHECK_THAT(card, Catch::Contains("## Metrics") && Catch::Contains(ppl) && Catch::Contains("output error"));
+        CHECK_THAT(card, moe::test::Contains("## Metrics") && moe::test::Contains(ppl) && moe::test::Contains("output error"));
       }
     }
   }

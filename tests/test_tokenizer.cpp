@@ -1,7 +1,7 @@
 // Tokenizer (tokenizer.json) and calibration-text tests. The expected ids come from the
 // Hugging Face `tokenizers` library (tests/data/tokenizers/*/expected_encodings.json).
 
-#include <catch2/catch.hpp>
+#include "tests/catch.h"
 
 #include <algorithm>
 #include <chrono>
@@ -413,4 +413,51 @@ TEST_CASE(".npy token ids round-trip", "[calibration][npy]") {
   errorOf([&] { moe::readNpyTokenIds(truncated); }, ErrorKind::Format);
   const std::string notNpy = dir.write("text.npy", "hello");
   errorOf([&] { moe::readNpyTokenIds(notNpy); }, ErrorKind::Format);
+}
+
+TEST_CASE(".npy headers cannot claim more ids than the file holds", "[calibration][npy][hardening]") {
+  TempDir dir;
+  SECTION("shape (2^32, 2^32): the count overflowed to 0 ids and was accepted") {
+    const std::string path = dir.write("square.npy", npyBytes("<i4", "(4294967296, 4294967296)", ""));
+    const auto msg = errorOf([&] { moe::readNpyTokenIds(path); }, ErrorKind::Format);
+    CHECK(contains(msg, path));
+    CHECK(contains(msg, "(4294967296, 4294967296)"));
+  }
+  SECTION("shape (2^31, 2^30) of int64: the byte count wrapped to 0 and std::length_error escaped") {
+    const std::string path = dir.write("wrap.npy", npyBytes("<i8", "(2147483648, 1073741824)", std::string(8, '\0')));
+    const auto msg = errorOf([&] { moe::readNpyTokenIds(path); }, ErrorKind::Format);
+    CHECK(contains(msg, "needs more than the 1 values of 8 bytes"));
+  }
+  SECTION("a shape entry of 23 digits") {
+    const std::string path = dir.write("digits.npy", npyBytes("<i1", "(99999999999999999999999,)", "x"));
+    CHECK(contains(errorOf([&] { moe::readNpyTokenIds(path); }, ErrorKind::Format), "too large"));
+  }
+}
+
+TEST_CASE("tokenizer.json: \\C is refused, it splits UTF-8 characters", "[tokenizer][errors][hardening]") {
+  // \C followed by another regex stage handed invalid UTF-8 to PCRE2 with PCRE2_NO_UTF_CHECK, and
+  // encode() threw std::out_of_range.
+  const nlohmann::json cfg = {
+      {"model", {{"type", "BPE"}, {"vocab", {{"a", 0}}}, {"merges", nlohmann::json::array()}}},
+      {"pre_tokenizer",
+       {{"type", "Sequence"},
+        {"pretokenizers",
+         {{{"type", "Split"}, {"pattern", {{"Regex", "\\C"}}}, {"behavior", "Isolated"}, {"invert", false}},
+          {{"type", "Split"}, {"pattern", {{"Regex", "\\s+"}}}, {"behavior", "Removed"}, {"invert", false}}}}}}};
+  const auto msg = errorOf([&] { Tokenizer::fromJson(cfg.dump(), "c.json").encode("\xc3\xa9 x"); }, ErrorKind::Format);
+  CHECK(contains(msg, "c.json"));
+  CHECK(contains(msg, "\\C"));
+}
+
+TEST_CASE("tokenizer.json: vocabulary ids are bounded before the id table is allocated", "[tokenizer][errors][hardening]") {
+  // Ids 1e9 (a 32 GB table) and 2^31 - 1 (maxId + 1 overflowed int) are refused with the limit.
+  for (const int64_t id : {int64_t{16777216}, int64_t{1000000000}, int64_t{2147483647}}) {
+    const nlohmann::json cfg = {{"model", {{"type", "BPE"}, {"vocab", {{"a", 0}, {"b", id}}}, {"merges", nlohmann::json::array()}}}};
+    const auto msg = errorOf([&] { Tokenizer::fromJson(cfg.dump(), "v.json"); }, ErrorKind::Format);
+    CHECK(contains(msg, "v.json"));
+    CHECK(contains(msg, "\"b\" has id " + std::to_string(id)));
+    CHECK(contains(msg, "[0, 16777216)"));
+  }
+  const nlohmann::json ok = {{"model", {{"type", "BPE"}, {"vocab", {{"a", 0}, {"b", 16777215}}}, {"merges", nlohmann::json::array()}}}};
+  CHECK(Tokenizer::fromJson(ok.dump()).vocabSize() == 16777216);
 }

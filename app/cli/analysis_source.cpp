@@ -4,7 +4,7 @@
 
 #include "app/cli/progress.h"
 #include "core/analysis/analyzer.h"
-#include "core/analysis/fingerprint.h"
+#include "core/analysis/freshness.h"
 #include "core/engine/token_source.h"
 #include "core/error.h"
 #include "core/merge/plan_builder.h"
@@ -13,10 +13,10 @@ namespace moe::cli {
 
 namespace {
 
-// --analysis A.h5, refused when it no longer matches the model.
+// --analysis A.h5, refused (Stale, saying what changed) when it no longer matches the model.
 AnalysisStore openFreshStore(const Model& model, const Args& args) {
   AnalysisStore store = AnalysisStore::open(args.get("analysis"));
-  store.checkFresh(modelFingerprint(model.folder(), model.store()));
+  checkStoreMatchesModel(store, model.folder(), model.store());
   return store;
 }
 

@@ -56,6 +56,30 @@ int64_t Args::getInt(const std::string& key, int64_t fallback) const {
   throw Error(ErrorKind::InvalidArgument, "option --" + key + " expects an integer, got '" + it->second + "'");
 }
 
+int64_t Args::getInt(const std::string& key, int64_t fallback, int64_t min, int64_t max) const {
+  const int64_t v = getInt(key, fallback);
+  if (v < min || v > max)
+    throw Error(ErrorKind::InvalidArgument, "option --" + key + " must be between " + std::to_string(min) + " and " +
+                                                std::to_string(max) + ", got " + std::to_string(v));
+  return v;
+}
+
+std::string Args::choice(const std::string& key, const std::string& fallback,
+                         const std::vector<std::string>& accepted) const {
+  const std::string v = get(key, fallback);
+  std::string list;
+  for (const auto& a : accepted) {
+    if (a == v) return v;
+    list += (list.empty() ? "" : ", ") + a;
+  }
+  throw Error(ErrorKind::InvalidArgument, "option --" + key + ": unknown value '" + v + "' (accepted: " + list + ")");
+}
+
+void Args::refuse(const std::vector<std::string>& keys, const std::string& reason) const {
+  for (const auto& k : keys)
+    if (has(k)) throw Error(ErrorKind::InvalidArgument, "option --" + k + " has no effect " + reason);
+}
+
 double Args::getNumber(const std::string& key, double fallback) const {
   auto it = values_.find(key);
   if (it == values_.end()) return fallback;

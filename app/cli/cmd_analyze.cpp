@@ -6,6 +6,7 @@
 #include "app/cli/progress.h"
 #include "core/analysis/analyzer.h"
 #include "core/analysis/estimate.h"
+#include "core/analysis/resume.h"
 #include "core/analysis/store.h"
 #include "core/engine/token_source.h"
 #include "core/error.h"
@@ -66,25 +67,21 @@ int cmdAnalyze(const Argv& argv) {
   options.allTokens = stat == "all";
   options.tokenChunk = args.getInt("chunk", options.tokenChunk);
 
-  const AnalysisInfo info = describeAnalysis(
-      *model, ids,
-      {{"calibration", calib}, {"sequences", ids.size(0)}, {"length", ids.size(1)},
-       {"random_windows", src.randomWindows}, {"seed", src.seed}, {"statistic", stat},
-       {"dtype", args.get("dtype", "fp32")}});
+  const AnalysisInfo info =
+      describeAnalysis(*model, ids, analysisSettings(calib, src, options, args.get("dtype", "fp32")));
 
+  // Resume only what this run would compute identically (core/analysis/resume.h); --overwrite starts over.
   const std::string out = args.get("out");
-  std::optional<AnalysisStore> store;
-  if (fs::exists(out) && !args.has("overwrite")) {
-    store.emplace(AnalysisStore::openForResume(out, info.modelFingerprint, info.calibrationFingerprint));
-    if (store->isComplete()) {
+  OpenedAnalysisStore opened = openAnalysisStoreForRun(out, info, args.has("overwrite"), OnResumeConflict::Refuse);
+  AnalysisStore& store = opened.store;
+  if (opened.resumed) {
+    if (store.isComplete()) {
       std::printf("%s is complete and up to date; nothing to compute\n", out.c_str());
-      printSummary(*store);
+      printSummary(store);
       return 0;
     }
-    std::printf("resuming %s: %zu of %zu MoE blocks already analysed\n", out.c_str(), store->completedLayers().size(),
+    std::printf("resuming %s: %zu of %zu MoE blocks already analysed\n", out.c_str(), store.completedLayers().size(),
                 info.moeLayers.size());
-  } else {
-    store.emplace(AnalysisStore::create(out, info));
   }
 
   const AnalysisEstimate est = estimateAnalysis(*model, ids.size(0), ids.size(1), options);
@@ -107,13 +104,13 @@ int cmdAnalyze(const Argv& argv) {
                   formatDuration(p.etaSeconds).c_str());
     line.update(buf);
   };
-  const AnalysisResult result = runAnalysis(*model, ids, options, &*store, progress);
+  const AnalysisResult result = runAnalysis(*model, ids, options, &store, progress);
   line.finish();
   std::printf("done        %s; %zu MoE blocks computed (%d resumed); expert evaluation %.1f GFLOP/s\n",
               formatDuration(result.seconds).c_str(), result.layers.size(), result.resumedLayers,
               result.expertSeconds > 0 ? result.expertFlops / result.expertSeconds / 1e9 : 0.0);
   std::printf("wrote       %s\n", out.c_str());
-  printSummary(*store);
+  printSummary(store);
   return 0;
 }
 

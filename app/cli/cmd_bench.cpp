@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 
@@ -12,6 +13,7 @@
 #include "app/cli/progress.h"
 #include "core/analysis/analyzer.h"
 #include "core/analysis/estimate.h"
+#include "core/arch/architectures.h"
 #include "core/engine/synth.h"
 #include "core/error.h"
 
@@ -23,9 +25,9 @@ int cmdBench(const Argv& argv) {
   Args args(argv, {"layers", "sequences", "length", "dtype", "device", "threads", "model-dir", "chunk"}, {"routed"});
   initThreads(static_cast<int>(args.getInt("threads", 0)));
   const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
-  const int64_t layers = args.getInt("layers", 2);
+  const int64_t layers = args.getInt("layers", 2, 1, 4096);
   SynthSpec spec;
-  spec.arch = "qwen2_moe";
+  spec.arch = qwen2MoeType().modelType;  // Qwen1.5-MoE is a qwen2_moe checkpoint
   spec.layers = layers;
   spec.hidden = 2048;
   spec.experts = 60;
@@ -46,14 +48,17 @@ int cmdBench(const Argv& argv) {
     std::fprintf(stderr, "\n");
   }
   auto model = Model::open(dir, rt);
-  const int64_t sequences = args.getInt("sequences", 4), length = args.getInt("length", 512);
-  at::Tensor ids = at::randint(spec.vocab, {sequences, length}, at::TensorOptions().dtype(at::kLong));
+  // An existing --model-dir may hold any model (the CLI tests pass a tiny one): its own sizes count.
+  const ModelConfig& cfg = model->config();
+  const int64_t sequences = args.getInt("sequences", 4, 1, INT32_MAX),
+                length = args.getInt("length", 512, 1, INT32_MAX);
+  at::Tensor ids = at::randint(cfg.vocabSize, {sequences, length}, at::TensorOptions().dtype(at::kLong));
   AnalysisOptions options;
   options.allTokens = !args.has("routed");
   options.tokenChunk = args.getInt("chunk", options.tokenChunk);
 
-  const double peak = measureMatmulGflops(rt, std::min<int64_t>(options.tokenChunk, sequences * length), spec.hidden,
-                                          spec.expertIntermediate, 1.0);
+  const double peak = measureMatmulGflops(rt, std::min<int64_t>(options.tokenChunk, sequences * length),
+                                          cfg.hiddenSize, cfg.moeIntermediateSize, 1.0);
   ProgressLine line;
   const AnalysisResult r = runAnalysis(*model, ids, options, nullptr, [&](const AnalysisProgress& p) {
     line.update("layer " + std::to_string(p.layer + 1) + "/" + std::to_string(p.numLayers) + ", ETA " +
@@ -63,16 +68,20 @@ int cmdBench(const Argv& argv) {
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   const double achieved = r.expertSeconds > 0 ? r.expertFlops / r.expertSeconds / 1e9 : 0;
-  std::printf("model                 Qwen1.5-MoE-shaped, %lld layers (hidden 2048, 60 x 1408 experts, top-4, shared 5632)\n",
-              static_cast<long long>(layers));
+  std::printf("model                 %s: %s, %lld layers (hidden %lld, %lld x %lld experts, top-%lld)\n", dir.c_str(),
+              cfg.modelType.c_str(), static_cast<long long>(cfg.numLayers), static_cast<long long>(cfg.hiddenSize),
+              static_cast<long long>(cfg.numExperts), static_cast<long long>(cfg.moeIntermediateSize),
+              static_cast<long long>(cfg.topK));
   std::printf("runtime               %s\n", rt.describe().c_str());
   std::printf("calibration           %lld x %lld tokens, %s\n", static_cast<long long>(sequences),
               static_cast<long long>(length), options.allTokens ? "every expert on every token" : "routed only");
   std::printf("analysis time         %.2f s (%.2f s in expert evaluation)\n", r.seconds, r.expertSeconds);
   std::printf("tokens/s              %.1f (calibration tokens through the whole stack)\n", ids.numel() / r.seconds);
   std::printf("expert evaluation     %.1f GFLOP/s\n", achieved);
-  std::printf("matmul peak           %.1f GFLOP/s ([%lld x 2048] x [2048 x 1408], same dtype, this run)\n", peak,
-              static_cast<long long>(std::min<int64_t>(options.tokenChunk, sequences * length)));
+  std::printf("matmul peak           %.1f GFLOP/s ([%lld x %lld] x [%lld x %lld], same dtype, this run)\n", peak,
+              static_cast<long long>(std::min<int64_t>(options.tokenChunk, sequences * length)),
+              static_cast<long long>(cfg.hiddenSize), static_cast<long long>(cfg.hiddenSize),
+              static_cast<long long>(cfg.moeIntermediateSize));
   std::printf("ratio                 %.2f\n", peak > 0 ? achieved / peak : 0.0);
   std::printf("peak resident memory  %.2f GB\n", usage.ru_maxrss / 1024.0 / 1024.0);
   return 0;

@@ -46,6 +46,7 @@ int cmdCluster(const Argv& argv) {
   choice.method = parseLinkageMethod(args.get("linkage", "average"));
   choice.representation = parseRepresentation(args.get("basis", "expert_output"));
   choice.metric = args.get("metric", "euclidean");
+  validateClusteringChoice(choice);  // ward needs Euclidean distances: refused before any layer is read
   const std::vector<LayerStats> layers = readAllLayers(store);
   std::vector<LayerTree> trees;
   for (const auto& l : layers) trees.push_back(buildLayerTree(l, choice));

@@ -62,12 +62,32 @@ int cmdCompare(const Argv& argv) {
   const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
   auto model = Model::open(args.get("model"), rt);
   const std::vector<int64_t> ks = parseIntList(args.get("experts", "12,8,4"), "experts");
+  for (int64_t k : ks)
+    if (k < 1 || k > model->config().numExperts)
+      throw Error(ErrorKind::InvalidArgument, "--experts: every K must be between 1 and " +
+                                                  std::to_string(model->config().numExperts) + ", got " +
+                                                  std::to_string(k));
+  const std::string text = args.get("text");
+  // Compact router options to compare; the fitted ones (lse-fit, soft-fit, tied-fit) each run
+  // forward passes over the calibration tokens, so they are opt-in.
+  std::vector<RouterMode> routers;
+  {
+    const std::string list = args.get("routers", "average,frequency");
+    size_t pos = 0;
+    while (pos <= list.size()) {
+      size_t comma = list.find(',', pos);
+      if (comma == std::string::npos) comma = list.size();
+      routers.push_back(parseRouterMode(list.substr(pos, comma - pos)));
+      pos = comma + 1;
+    }
+  }
+  const RouterFitOptions fitOptions = routerFitOptionsFromArgs(args);
   AnalysisSource src = loadAnalysis(*model, args);
 
   TokenSourceOptions evalOpts;
   evalOpts.length = args.getInt("length", 256);
   evalOpts.allSequences = true;
-  at::Tensor evalIds = loadTokenIds(args.get("text"), model->folder(), evalOpts);
+  at::Tensor evalIds = loadTokenIds(text, model->folder(), evalOpts);
   const int64_t keep = args.getInt("eval-sequences", 64);
   if (keep > 0 && keep < evalIds.size(0)) evalIds = evalIds.narrow(0, 0, keep);
   std::fprintf(stderr, "evaluating on %lld x %lld held-out tokens\n", static_cast<long long>(evalIds.size(0)),
@@ -97,20 +117,6 @@ int cmdCompare(const Argv& argv) {
   }
   row(src.layers.front().numExperts, "original", base, baseMem.paramsAfter);
 
-  // Compact router options to compare; the fitted ones (lse-fit, soft-fit, tied-fit) each run
-  // forward passes over the calibration tokens, so they are opt-in.
-  std::vector<RouterMode> routers;
-  {
-    const std::string list = args.get("routers", "average,frequency");
-    size_t pos = 0;
-    while (pos <= list.size()) {
-      size_t comma = list.find(',', pos);
-      if (comma == std::string::npos) comma = list.size();
-      routers.push_back(parseRouterMode(list.substr(pos, comma - pos)));
-      pos = comma + 1;
-    }
-  }
-  const RouterFitOptions fitOptions = routerFitOptionsFromArgs(args);
   for (int64_t k : ks) {
     for (const Variant& v : variants(routers)) {
       PlanRequest req = v.request;

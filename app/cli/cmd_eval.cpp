@@ -1,3 +1,4 @@
+#include <cstdint>
 #include <cstdio>
 
 #include "app/cli/args.h"
@@ -13,12 +14,12 @@ int cmdEval(const Argv& argv) {
   const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
   auto model = Model::open(args.get("model"), rt);
   TokenSourceOptions src;
-  src.length = args.getInt("length", 256);
+  src.length = args.getInt("length", 256, 2, INT32_MAX);
   src.read.textField = args.get("field", "text");
   src.tokenizerPath = args.get("tokenizer", "");
   // Default protocol: every consecutive non-overlapping sequence of the text; --sequences N keeps the first N.
   src.allSequences = !args.has("sequences");
-  src.sequences = args.getInt("sequences", 1);
+  src.sequences = args.getInt("sequences", 1, 1, INT32_MAX);
   at::Tensor ids = loadTokenIds(args.get("text"), model->folder(), src);
   const EvalResult r = evaluate(*model, ids);
   std::printf("model       %s\n", model->folder().c_str());

@@ -1,4 +1,5 @@
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 
 #include "app/cli/args.h"
@@ -34,8 +35,8 @@ int cmdForward(const Argv& argv) {
   const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
   auto model = Model::open(args.get("model"), rt);
   TokenSourceOptions source;
-  source.sequences = args.getInt("sequences", 2);
-  source.length = args.getInt("length", 128);
+  source.sequences = args.getInt("sequences", 2, 1, INT32_MAX);
+  source.length = args.getInt("length", 128, 1, INT32_MAX);
   at::Tensor ids = args.has("ids") ? readIdsTensor(args.get("ids")) : loadTokenIds(args.get("text"), model->folder(), source);
   h5::File out(args.get("out"), h5::File::Mode::Create);
   RecordingObserver observer(out);

@@ -1,3 +1,4 @@
+#include <cstdint>
 #include <cstdio>
 
 #include "app/cli/analysis_source.h"
@@ -37,21 +38,28 @@ int cmdMerge(const Argv& argv) {
   MergePlan plan;
   at::Tensor calibIds;
   if (args.has("plan")) {
+    args.refuse({"linkage", "basis", "metric", "strategy", "router", "grouping", "seed", "first-unmerged", "experts",
+                 "budget", "height"},
+                "with --plan (the plan file fixes the groups, strategy and router of every block)");
     plan = MergePlan::load(args.get("plan"));
     if (args.has("format")) plan.format = parseExportFormat(args.get("format"));
   } else {
-    AnalysisSource src = loadAnalysis(*model, args);
-    calibIds = src.calibIds;
     PlanRequest req;
     req.clustering.method = parseLinkageMethod(args.get("linkage", "average"));
     req.clustering.representation = parseRepresentation(args.get("basis", "expert_output"));
     req.clustering.metric = args.get("metric", "euclidean");
+    validateClusteringChoice(req.clustering);  // refused before a --calib analysis runs
     req.strategy = parseMergeStrategy(args.get("strategy", "frequency"));
     req.router = parseRouterMode(args.get("router", "average"));
     req.format = parseExportFormat(args.get("format", "compact"));
-    req.grouping = args.get("grouping", "clustering") == "random" ? Grouping::Random : Grouping::Clustering;
+    req.grouping = args.choice("grouping", "clustering", {"clustering", "random"}) == "random" ? Grouping::Random
+                                                                                              : Grouping::Clustering;
     req.seed = static_cast<uint64_t>(args.getInt("seed", 0));
-    req.firstUnmerged = static_cast<int>(args.getInt("first-unmerged", 0));
+    req.firstUnmerged = static_cast<int>(args.getInt("first-unmerged", 0, 0, INT32_MAX));
+    if (!args.has("experts") && !args.has("budget") && !args.has("height"))
+      throw Error(ErrorKind::InvalidArgument, "give --plan P.json, or one of --experts K, --budget TOTAL, --height H");
+    AnalysisSource src = loadAnalysis(*model, args);
+    calibIds = src.calibIds;
     std::vector<LayerTree> trees;
     for (const auto& l : src.layers) trees.push_back(buildLayerTree(l, req.clustering));
     req.clustersPerBlock = clustersFromArgs(args, src.layers, trees);
@@ -72,7 +80,7 @@ int cmdMerge(const Argv& argv) {
               static_cast<long long>(mem.paramsAfter), 100.0 * (1.0 - static_cast<double>(mem.bytesAfter) / mem.bytesBefore));
   ExportOptions opts;
   opts.fingerprint = fingerprint;
-  opts.shardBytes = args.getInt("shard-mb", 5000) * 1000 * 1000;
+  opts.shardBytes = args.getInt("shard-mb", 5000, 1, int64_t{1} << 30) * 1000 * 1000;
   const bool needsCalib = plan.format == ExportFormat::Compact && routerModesNeedCalibration(plan);
   if (needsCalib) {
     if (!calibIds.defined()) calibIds = loadCalibrationIds(*model, args);
@@ -83,8 +91,8 @@ int cmdMerge(const Argv& argv) {
   at::Tensor evalIds;
   if (args.has("eval-text")) {
     TokenSourceOptions es;
-    es.sequences = args.getInt("eval-sequences", 64);
-    es.length = args.getInt("eval-length", 256);
+    es.sequences = args.getInt("eval-sequences", 64, 1, INT32_MAX);
+    es.length = args.getInt("eval-length", 256, 2, INT32_MAX);
     es.read.textField = args.get("field", "text");
     evalIds = loadTokenIds(args.get("eval-text"), model->folder(), es);
   }
@@ -98,6 +106,10 @@ int cmdMerge(const Argv& argv) {
   for (size_t j = 0; j < metrics.layerErrors.size(); ++j)
     std::printf("error       block %zu: %.4f\n", j, metrics.layerErrors[j]);
   opts.metricsMarkdown = mergeMetricsMarkdown(*model, plan, metrics);
+  opts.notice = [](const std::string& message) {
+    std::printf("cleanup     %s\n", message.c_str());
+    std::fflush(stdout);
+  };
   ProgressLine line;
   opts.progress = [&](int64_t done, int64_t total) {
     line.update("writing " + gib(done) + " / " + gib(total));
@@ -107,7 +119,8 @@ int cmdMerge(const Argv& argv) {
   std::printf("wrote       %s (%zu files, %lld tensors, %s)\n", r.folder.c_str(), r.files.size(),
               static_cast<long long>(r.numTensors), gib(r.tensorBytes).c_str());
   for (const auto& l : plan.layers)
-    std::printf("  block %d (layer %d): %lld -> %lld experts, %s\n", l.moeIndex, l.layer,
+    std::printf("  block %d (layer %d): %lld -> %lld experts, %s\n", l.moeIndex,
+                model->moeLayers()[static_cast<size_t>(l.moeIndex)],  // a hand-written plan may omit "layer"
                 static_cast<long long>(l.numExperts), static_cast<long long>(l.numGroups),
                 mergeStrategyName(l.strategy));
   return 0;

@@ -2,6 +2,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "core/arch/architecture.h"
 #include "core/engine/synth.h"
 
 namespace moe::cli {
@@ -11,19 +12,20 @@ int cmdSynth(const Argv& argv) {
                    "shared-intermediate", "heads", "kv-heads", "vocab", "seed", "shard-mb", "out"},
             {});
   SynthSpec s;
-  s.arch = args.get("arch", s.arch);
-  s.layers = args.getInt("layers", s.layers);
-  s.hidden = args.getInt("hidden", s.hidden);
-  s.experts = args.getInt("experts", s.experts);
-  s.topK = args.getInt("top-k", s.topK);
-  s.expertIntermediate = args.getInt("expert-intermediate", s.expertIntermediate);
-  s.denseIntermediate = args.getInt("dense-intermediate", s.denseIntermediate);
-  s.sharedIntermediate = args.getInt("shared-intermediate", s.sharedIntermediate);
-  s.heads = args.getInt("heads", s.heads);
-  s.kvHeads = args.getInt("kv-heads", s.kvHeads);
-  s.vocab = args.getInt("vocab", s.vocab);
+  constexpr int64_t kMax = int64_t{1} << 24;  // far beyond any real model; keeps products from overflowing
+  s.arch = args.choice("arch", supportedArchitectures().front(), supportedArchitectures());
+  s.layers = args.getInt("layers", s.layers, 1, 4096);
+  s.hidden = args.getInt("hidden", s.hidden, 1, kMax);
+  s.experts = args.getInt("experts", s.experts, 1, 65536);
+  s.topK = args.getInt("top-k", s.topK, 1, s.experts);
+  s.expertIntermediate = args.getInt("expert-intermediate", s.expertIntermediate, 1, kMax);
+  s.denseIntermediate = args.getInt("dense-intermediate", s.denseIntermediate, 0, kMax);
+  s.sharedIntermediate = args.getInt("shared-intermediate", s.sharedIntermediate, 0, kMax);
+  s.heads = args.getInt("heads", s.heads, 1, 65536);
+  s.kvHeads = args.getInt("kv-heads", s.kvHeads, 0, s.heads);  // 0 (default): the architecture's choice
+  s.vocab = args.getInt("vocab", s.vocab, 1, kMax);
   s.seed = static_cast<uint64_t>(args.getInt("seed", 0));
-  s.shardBytes = args.getInt("shard-mb", 2048) << 20;
+  s.shardBytes = args.getInt("shard-mb", 2048, 1, int64_t{1} << 30) << 20;
   const std::string out = args.get("out");
   writeSyntheticModel(s, out, [](int64_t done, int64_t total) {
     std::fprintf(stderr, "\rwriting %.1f / %.1f MB", done / 1e6, total / 1e6);

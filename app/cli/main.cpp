@@ -20,13 +20,15 @@ const std::map<std::string, Command>& commands() {
       {"merge",
        {moe::cli::cmdMerge,
         "merge --model DIR (--analysis A.h5 | --calib FILE) (--plan P.json | --experts K | --budget TOTAL | --height H)\n"
-        "        [--linkage average --basis expert_output --strategy frequency|average|dominant|f-prune|reap]\n"
+        "        [--linkage single|complete|average|ward --basis expert_output|expert_output_routed|router_logits|weights]\n"
+        "        [--metric euclidean|cosine --grouping clustering|random --seed S --strategy frequency|average|dominant|f-prune|reap]\n"
         "        [--format compact|expert-map --router average|frequency|lse-fit|soft-fit|tied-fit]\n"
         "        [--fit-tokens N (8192) --no-refine (tied-fit without its output-matching stage)]\n"
         "        [--layer-errors] [--eval-text FILE --eval-sequences N (64) --eval-length L (256)]   metrics for the\n"
         "        console and the model card: each block's output error on the calibration tokens, held-out perplexity/KL\n"
-        "        [--first-unmerged N --save-plan P.json]\n"
-        "        --out DIR   Writes the merged checkpoint (temporary folder, renamed into place)."}},
+        "        [--first-unmerged N --save-plan P.json --shard-mb MB (5000) --device auto|cpu|cuda --dtype fp32|bf16]\n"
+        "        --out DIR   Writes the merged checkpoint (temporary folder, renamed into place; stale temporary\n"
+        "        folders of a killed export to the same DIR are removed)."}},
       {"compare",
        {moe::cli::cmdCompare,
         "compare --model DIR (--analysis A.h5 | --calib FILE) --text FILE [--experts 12,8,4 --eval-sequences N]\n"
@@ -53,8 +55,9 @@ const std::map<std::string, Command>& commands() {
         "        [--layers 0,2-5] [--json]   Expert groups per MoE block."}},
       {"bench",
        {moe::cli::cmdBench,
-        "bench [--layers N --sequences N --length L --dtype fp32|bf16 --device auto|cpu|cuda --routed]\n"
-        "        Analysis benchmark on a synthetic Qwen1.5-MoE-shaped model: tokens/s, GFLOP/s vs matmul peak, memory."}},
+        "bench [--layers N --sequences N --length L --dtype fp32|bf16 --device auto|cpu|cuda --routed --chunk N]\n"
+        "        [--model-dir DIR (created as a synthetic Qwen1.5-MoE-shaped model when it holds none; an existing model\n"
+        "        is benchmarked as it is)]   Analysis benchmark: tokens/s, GFLOP/s vs matmul peak, memory."}},
       {"synth",
        {moe::cli::cmdSynth,
         "synth --arch ARCH --out DIR [--layers N --hidden H --experts E --top-k K --expert-intermediate I\n"
@@ -64,17 +67,39 @@ const std::map<std::string, Command>& commands() {
   return table;
 }
 
+// Exit codes, so that scripts can tell a mistake in the command line from a failure of the work.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;   // the command ran and failed: I/O, malformed or stale files, unsupported model
+constexpr int kExitUsage = 2;     // the command line is wrong: unknown command or option, bad or missing value
+constexpr int kExitInternal = 3;  // an unexpected exception (a bug)
+constexpr int kExitCancelled = 130;
+
+const char* kExitCodesHelp =
+    "exit codes:\n"
+    "  0    success\n"
+    "  1    runtime failure (I/O, malformed or stale input files, unsupported model or device)\n"
+    "  2    usage error (unknown command or option, missing or invalid value, K out of range)\n"
+    "  3    internal error\n"
+    "  130  cancelled\n";
+
 void printUsage(FILE* to) {
-  std::fprintf(to, "usage: moescope-cli COMMAND [options]\n\ncommands:\n");
+  std::fprintf(to, "usage: moescope-cli COMMAND [options]   (moescope-cli COMMAND --help for one command)\n\ncommands:\n");
   for (auto& [name, cmd] : commands()) std::fprintf(to, "  %s\n", cmd.usage);
+  std::fprintf(to, "\n%s", kExitCodesHelp);
 }
 
 int exitCodeFor(moe::ErrorKind kind) {
   switch (kind) {
-    case moe::ErrorKind::InvalidArgument: return 2;
-    case moe::ErrorKind::Cancelled: return 130;
-    default: return 1;
+    case moe::ErrorKind::InvalidArgument: return kExitUsage;
+    case moe::ErrorKind::Cancelled: return kExitCancelled;
+    default: return kExitFailure;
   }
+}
+
+bool asksForHelp(int argc, char** argv) {
+  for (int i = 2; i < argc; ++i)
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) return true;
+  return false;
 }
 
 }  // namespace
@@ -82,21 +107,27 @@ int exitCodeFor(moe::ErrorKind kind) {
 int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     printUsage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
+    return argc < 2 ? kExitUsage : kExitOk;
   }
   auto it = commands().find(argv[1]);
   if (it == commands().end()) {
     std::fprintf(stderr, "moescope-cli: unknown command '%s'\n\n", argv[1]);
     printUsage(stderr);
-    return 2;
+    return kExitUsage;
+  }
+  if (asksForHelp(argc, argv)) {
+    std::printf("usage: moescope-cli %s\n\n%s", it->second.usage, kExitCodesHelp);
+    return kExitOk;
   }
   try {
     return it->second.run(moe::cli::Argv(argv + 2, argv + argc));
   } catch (const moe::Error& e) {
     std::fprintf(stderr, "moescope-cli %s: %s: %s\n", argv[1], moe::errorKindName(e.kind()), e.what());
+    if (e.kind() == moe::ErrorKind::InvalidArgument)
+      std::fprintf(stderr, "(moescope-cli %s --help shows its options)\n", argv[1]);
     return exitCodeFor(e.kind());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "moescope-cli %s: internal error: %s\n", argv[1], e.what());
-    return 3;
+    return kExitInternal;
   }
 }

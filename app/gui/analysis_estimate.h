@@ -1,5 +1,5 @@
 #pragma once
-// Rough cost of an analysis from the model's config.json, for the analysis dialog: floating-point
+// Rough cost of an analysis from the model's config.json, for the analysis dialog: core's count of the
 // operations of the statistics pass, turned into seconds with the speed measured on the last run
 // on this machine (remembered in the settings).
 #include <QString>

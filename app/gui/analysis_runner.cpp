@@ -1,7 +1,40 @@
+// Core headers first (torch-free here, but the project's order).
+#include "core/analysis/freshness.h"
+#include "core/analysis/store.h"
+#include "core/error.h"
+
+#include <QFileInfo>
+
 #include "app/gui/analysis_runner.h"
+#include "app/gui/app_paths.h"
 
 namespace moe {
 namespace gui {
+
+namespace {
+
+// The store's own settings as a request to analyse its model again (the analysis dialog shows
+// them before anything runs).
+AnalysisRequest requestFor(const moe::AnalysisInfo& info) {
+  AnalysisRequest r;
+  r.modelDir = QString::fromStdString(info.modelDir);
+  const nlohmann::json& s = info.settings;
+  if (s.is_object()) {
+    if (s.contains("calibration") && s["calibration"].is_string())
+      r.calibration = QString::fromStdString(s["calibration"].get<std::string>());
+    if (s.contains("statistic") && s["statistic"].is_string()) r.allTokens = s["statistic"] != "routed";
+    if (s.contains("dtype") && s["dtype"].is_string()) r.dtype = QString::fromStdString(s["dtype"].get<std::string>());
+  }
+  if (info.tokenShape.size() == 2) {
+    r.sequences = static_cast<int>(info.tokenShape[0]);
+    r.length = static_cast<int>(info.tokenShape[1]);
+  }
+  if (r.calibration.isEmpty()) r.calibration = demoCalibration();
+  r.storePath = cachedStorePath(r);
+  return r;
+}
+
+}  // namespace
 
 AnalysisRunner::AnalysisRunner(QObject* parent) : QObject(parent) {
   qRegisterMetaType<AnalysisRequest>();
@@ -34,14 +67,62 @@ void AnalysisRunner::analyse(const AnalysisRequest& request) {
   cancel_ = false;
   busy_ = true;
   emit started();
-  QMetaObject::invokeMethod(worker_, [w = worker_, request] { w->analyse(request); }, Qt::QueuedConnection);
+  QMetaObject::invokeMethod(
+      worker_,
+      [this, w = worker_, request] {
+        // A cached store of a model that changed since: say why the analysis starts over (the
+        // worker's resume policy replaces it).
+        try {
+          if (QFileInfo::exists(request.storePath))
+            moe::checkStoreMatchesModel(moe::AnalysisStore::open(request.storePath.toStdString()),
+                                        request.modelDir.toStdString());
+        } catch (const moe::Error& e) {
+          if (e.kind() == moe::ErrorKind::Stale)
+            emit statusChanged(tr("The model changed since the cached analysis (%1); analysing again\u2026")
+                                   .arg(QString::fromStdString(e.what())));
+        } catch (const std::exception&) {
+          // unreadable cache entry: the worker replaces it
+        }
+        w->analyse(request);
+      },
+      Qt::QueuedConnection);
 }
 
 void AnalysisRunner::open(const QString& storePath) {
   cancel_ = false;
   busy_ = true;
   emit started();
-  QMetaObject::invokeMethod(worker_, [w = worker_, storePath] { w->open(storePath); }, Qt::QueuedConnection);
+  QMetaObject::invokeMethod(
+      worker_,
+      [this, w = worker_, storePath] {
+        try {
+          const moe::AnalysisStore store = moe::AnalysisStore::open(storePath.toStdString());
+          try {
+            moe::checkStoreMatchesModel(store);
+          } catch (const moe::Error& e) {
+            if (e.kind() == moe::ErrorKind::Stale) {
+              const QString reason = QString::fromStdString(e.what());
+              const AnalysisRequest again = requestFor(store.info());
+              QMetaObject::invokeMethod(
+                  this,
+                  [this, storePath, reason, again] {
+                    busy_ = false;
+                    emit staleStore(storePath, reason, again);
+                  },
+                  Qt::QueuedConnection);
+              return;
+            }
+            // The model folder is gone or unreadable: the statistics still open, without the
+            // memory model and exact errors (the worker and the error service report that).
+            emit statusChanged(tr("Model not available (%1); opening the statistics only")
+                                   .arg(QString::fromStdString(e.what())));
+          }
+        } catch (const std::exception&) {
+          // not a readable store: the worker's open reports it
+        }
+        w->open(storePath);
+      },
+      Qt::QueuedConnection);
 }
 
 }  // namespace gui

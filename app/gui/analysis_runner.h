@@ -18,6 +18,9 @@ class AnalysisRunner : public QObject {
   ~AnalysisRunner() override;  // cancels and joins the thread
 
   bool isBusy() const { return busy_; }
+  // Every store is checked against its model folder first (core/analysis/freshness.h), in the
+  // worker thread: analyse() replaces a stale cached store (saying so), open() refuses one
+  // (staleStore) and opens a store whose model folder is gone without the model (no exact errors).
   void analyse(const AnalysisRequest& request);
   void open(const QString& storePath);
   void cancel() { cancel_ = true; }
@@ -28,6 +31,9 @@ class AnalysisRunner : public QObject {
   void progressed(const moe::gui::AnalysisProgressInfo& info);
   void finished(const moe::gui::AnalysisDataPtr& data);
   void failed(const QString& message, bool cancelled);
+  // open() refused a store whose model changed since it was analysed (core's freshness check):
+  // `reason` names what changed, `again` re-analyses that model with the store's settings.
+  void staleStore(const QString& storePath, const QString& reason, const moe::gui::AnalysisRequest& again);
 
  private:
   QThread thread_;

@@ -1,6 +1,6 @@
 // Core (ATen) headers first: Qt's `slots`/`signals` macros must not be defined while they parse.
 #include "core/analysis/analyzer.h"
-#include "core/analysis/fingerprint.h"
+#include "core/analysis/resume.h"
 #include "core/analysis/store.h"
 #include "core/engine/model.h"
 #include "core/engine/token_source.h"
@@ -8,7 +8,6 @@
 #include "core/merge/memory.h"
 
 #include <filesystem>
-#include <optional>
 
 #include "app/gui/analysis_worker.h"
 
@@ -71,44 +70,18 @@ void AnalysisWorker::analyse(const AnalysisRequest& r) {
     src.sequences = r.sequences;
     src.length = r.length;
     const at::Tensor ids = moe::loadTokenIds(r.calibration.toStdString(), model->folder(), src);
-    std::vector<int64_t> flat(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
+    moe::AnalysisOptions options;
+    options.allTokens = r.allTokens;
 
-    moe::AnalysisInfo info;
-    info.modelDir = fs::absolute(model->folder()).string();
-    info.modelType = model->config().modelType;
-    info.modelFingerprint = moe::modelFingerprint(model->folder(), model->store());
-    info.calibrationFingerprint = moe::tokensFingerprint(flat);
-    info.settings = {{"calibration", r.calibration.toStdString()}, {"sequences", ids.size(0)},
-                     {"length", ids.size(1)}, {"random_windows", false}, {"seed", 0},
-                     {"statistic", r.allTokens ? "all" : "routed"}, {"dtype", r.dtype.toStdString()}};
-    info.numLayers = model->numLayers();
-    info.moeLayers = model->moeLayers();
-    for (int l = 0; l < model->numLayers(); ++l)
-      if (!model->arch().isMoeLayer(l)) info.denseLayers.push_back(l);
-    info.numExperts = model->config().numExperts;
-    info.topK = model->config().topK;
-    info.hidden = model->config().hiddenSize;
-    info.tokenShape = {ids.size(0), ids.size(1)};
-    info.tokenIds = flat;
-
-    const std::string path = r.storePath.toStdString();
-    std::optional<moe::AnalysisStore> store;
-    if (fs::exists(path)) {
-      try {
-        store.emplace(moe::AnalysisStore::openForResume(path, info.modelFingerprint, info.calibrationFingerprint));
-      } catch (const moe::Error& e) {
-        if (e.kind() != moe::ErrorKind::Stale && e.kind() != moe::ErrorKind::Format) throw;
-        store.reset();  // a stale or damaged cache entry: start again
-      }
-    }
-    if (!store) {
-      fs::create_directories(fs::path(path).parent_path());
-      store.emplace(moe::AnalysisStore::create(path, info));
-    }
-    if (!store->isComplete()) {
+    // The same description and resume policy as `moescope-cli analyze` (core/analysis/resume.h);
+    // the store is a per-settings cache, so a conflicting or damaged one is replaced, not refused.
+    const moe::AnalysisInfo info = moe::describeAnalysis(
+        *model, ids, moe::analysisSettings(r.calibration.toStdString(), src, options, r.dtype.toStdString()));
+    moe::OpenedAnalysisStore opened = moe::openAnalysisStoreForRun(r.storePath.toStdString(), info, false,
+                                                                   moe::OnResumeConflict::StartOver);
+    moe::AnalysisStore& store = opened.store;
+    if (!store.isComplete()) {
       emit statusChanged(tr("Analysing %1 MoE blocks\u2026").arg(info.moeLayers.size()));
-      moe::AnalysisOptions options;
-      options.allTokens = r.allTokens;
       auto progress = [this](const moe::AnalysisProgress& p) {
         AnalysisProgressInfo i;
         i.moeDone = p.moeDone;
@@ -121,10 +94,10 @@ void AnalysisWorker::analyse(const AnalysisRequest& r) {
         i.etaSeconds = p.etaSeconds;
         emit progressed(i);
       };
-      moe::runAnalysis(*model, ids, options, &*store, progress, cancel_);
+      moe::runAnalysis(*model, ids, options, &store, progress, cancel_);
     }
     emit statusChanged(tr("Reading the analysis\u2026"));
-    emit finished(readData(*store, model.get()));
+    emit finished(readData(store, model.get()));
   } catch (const moe::Error& e) {
     emit failed(QString::fromStdString(e.what()), e.kind() == moe::ErrorKind::Cancelled);
   } catch (const std::exception& e) {

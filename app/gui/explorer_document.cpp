@@ -5,6 +5,7 @@
 #include "app/gui/merge_plan_builder.h"
 #include "app/gui/plan_edit_command.h"
 #include "core/error.h"
+#include "core/merge/plan_builder.h"  // torch-free header
 
 namespace moe {
 namespace gui {
@@ -37,7 +38,8 @@ void ExplorerDocument::setAnalysis(const AnalysisDataPtr& data) {
   undo_.clear();
   treeCache_.clear();
   data_ = data;
-  proxy_ = ErrorProxy(*data_);
+  errorModels_.clear();
+  for (const auto& s : data_->layers) errorModels_.push_back(moe::mergeErrorModel(s));
   PlanState first = defaultPlan(*data_);
   std::string lastError;
   // Stores analysed with the cheaper statistic lack some representations: fall back in order.
@@ -77,7 +79,12 @@ const std::vector<moe::LayerTree>& ExplorerDocument::treesFor(const PlanState& s
 double ExplorerDocument::layerError(int j) const {
   if (!hasAnalysis()) return -1;
   if (const auto e = exactLayerError(j); e && e->tied >= 0) return e->tied;
-  return proxy_.layerError(j, clusters(j));
+  return estimatedError(j, clusters(j));
+}
+
+double ExplorerDocument::estimatedError(int j, const std::vector<int64_t>& clusters) const {
+  if (j < 0 || j >= static_cast<int>(errorModels_.size())) return -1;
+  return moe::estimateMergeError(errorModels_[static_cast<size_t>(j)], clusters);
 }
 
 std::optional<ExactLayerError> ExplorerDocument::exactLayerError(int j) const {
@@ -116,7 +123,7 @@ double ExplorerDocument::meanError(bool exact) const {
       const auto r = exactLayerError(j);
       e = r ? r->tied : -1;
     } else {
-      e = proxy_.layerError(j, clusters(j));
+      e = estimatedError(j, clusters(j));
     }
     if (e < 0) return -1;
     sum += e;
@@ -137,7 +144,7 @@ double ExplorerDocument::uniformMeanError(int64_t K, bool exact) const {
         e = r ? r->tied : -1;
       }
     } else {
-      e = proxy_.layerError(j, leafOrderedClusters(tree(j), kj));
+      e = estimatedError(j, leafOrderedClusters(tree(j), kj));
     }
     if (e < 0) return -1;
     sum += e;
@@ -150,7 +157,7 @@ void ExplorerDocument::updateErrorRequests() {
   planEntries_.clear();
   planKeys_.clear();
   for (int j = 0; j < numMoeLayers(); ++j) {
-    planEntries_.push_back(toLayerPlan(*data_, plan_, j, k(j), clusters(j)));
+    planEntries_.push_back(moe::layerPlanForGroups(stats(j), k(j), clusters(j), plan_.strategy));
     planKeys_.push_back(layerPlanKey(planEntries_.back()));
   }
   const std::string curveKey = clusteringKey(plan_) + "/" + moe::mergeStrategyName(plan_.strategy);
@@ -170,7 +177,7 @@ void ExplorerDocument::updateErrorRequests() {
       std::vector<LayerErrorService::KeyedEntry> row;
       for (int j = 0; j < numMoeLayers(); ++j) {
         const int64_t kj = std::min(K, stats(j).numExperts);
-        moe::LayerPlan entry = toLayerPlan(*data_, plan_, j, kj, leafOrderedClusters(tree(j), kj));
+        moe::LayerPlan entry = moe::layerPlanForGroups(stats(j), kj, leafOrderedClusters(tree(j), kj), plan_.strategy);
         QString key = layerPlanKey(entry);
         row.emplace_back(std::move(key), std::move(entry));
       }
@@ -215,7 +222,7 @@ void ExplorerDocument::push(const PlanState& next, const QString& text, int seri
   if (!hasAnalysis() || next == plan_) return;
   try {
     derive(*data_, next, &treesFor(next));  // validate before it reaches the undo stack
-  } catch (const moe::Error& e) {
+  } catch (const std::exception& e) {  // moe::Error and any library exception: the edit is refused
     emit editRejected(QString::fromStdString(e.what()));
     return;
   }

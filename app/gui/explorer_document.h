@@ -13,6 +13,7 @@
 #include "app/gui/plan_derivation.h"
 #include "app/gui/plan_metrics.h"
 #include "app/gui/plan_state.h"
+#include "core/analysis/error_estimate.h"
 
 namespace moe {
 namespace gui {
@@ -38,7 +39,7 @@ class ExplorerDocument : public QObject {
   int64_t k(int j) const { return derived_.k.at(static_cast<size_t>(j)); }
   const std::vector<int64_t>& clusters(int j) const { return derived_.clusters.at(static_cast<size_t>(j)); }
   // Layer error: the exact relative L2 error of the merged block (tied semantics) once the
-  // LayerErrorService has scored the block's plan entry, the Gram-matrix proxy until then
+  // LayerErrorService has scored the block's plan entry, core's Gram-matrix estimate until then
   // (layerErrorExact tells which); negative when neither is available.
   double layerError(int j) const;
   bool layerErrorExact(int j) const;
@@ -57,7 +58,6 @@ class ExplorerDocument : public QObject {
   LayerErrorService* errorService() const { return errors_; }
   int curveSerial() const { return curveSerial_; }  // changes whenever the uniform plans are rebuilt
   double memoryAfterPlan() const { return data_ ? memoryAfter(*data_, derived_.k) : 0; }
-  const ErrorProxy& errorProxy() const { return proxy_; }
 
   int currentLayer() const { return current_; }
   void setCurrentLayer(int j);
@@ -97,12 +97,14 @@ class ExplorerDocument : public QObject {
   int mergeSerial(bool interactive);
   const std::vector<moe::LayerTree>& treesFor(const PlanState& state);  // cached per clustering choice
   void updateErrorRequests();  // plan entries and the uniform curve's entries, current layer first
+  // Core's estimate for block j grouped by `clusters`; negative when the analysis has no mean outputs.
+  double estimatedError(int j, const std::vector<int64_t>& clusters) const;
 
   QUndoStack undo_;
   AnalysisDataPtr data_;
   PlanState plan_;
   DerivedPlan derived_;
-  ErrorProxy proxy_;
+  std::vector<moe::MergeErrorModel> errorModels_;  // per block, for the instant estimate
   LayerErrorService* errors_;
   std::vector<moe::LayerPlan> planEntries_;  // per block, the current plan
   std::vector<QString> planKeys_;            // their layerPlanKey

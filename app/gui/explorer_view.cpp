@@ -31,16 +31,29 @@ namespace moe {
 namespace gui {
 
 ExplorerView::ExplorerView(ExplorerDocument* doc, QWidget* parent) : QWidget(parent), doc_(doc) {
+  createViews();
+  createPanels();
+  createMeasureControls();
+  arrangePanels();
+  connectDocument();
+  followLanguage();
+}
+
+// The five plots and the table.
+void ExplorerView::createViews() {
   table_ = new widgets::LayerTable(this);
   dendrogram_ = new widgets::DendrogramView(this);
   heatmap_ = new widgets::HeatmapView(this);
   usage_ = new widgets::UsageChart(this);
   tradeoff_ = new widgets::TradeoffPlot(this);
   dendrogram_->setToolTip(QString());
+}
 
-  auto* tablePanel = new Panel(tr("Layers"), table_, this);
+// Each view in a titled panel with its header controls; the exact-error status above the table.
+void ExplorerView::createPanels() {
+  tablePanel_ = new Panel(tr("Layers"), table_, this);
   errorStatus_ = new LayerErrorStatus(doc_->errorService(), this);
-  tablePanel->addHeaderWidget(errorStatus_);
+  tablePanel_->addHeaderWidget(errorStatus_);
   errorRefresh_ = new QTimer(this);
   errorRefresh_->setSingleShot(true);
   errorRefresh_->setInterval(30);
@@ -48,18 +61,13 @@ ExplorerView::ExplorerView(ExplorerDocument* doc, QWidget* parent) : QWidget(par
   connect(doc_, &ExplorerDocument::errorsChanged, this, [this] {
     if (!errorRefresh_->isActive()) errorRefresh_->start();
   });
-  auto* summaryPanel = new Panel(tr("Plan"), new PlanSummary(doc_, this), this);
-  auto* left = new QSplitter(Qt::Vertical, this);
-  left->addWidget(tablePanel);
-  left->addWidget(summaryPanel);
-  left->setStretchFactor(0, 3);
-  left->setStretchFactor(1, 2);
+  summaryPanel_ = new Panel(tr("Plan"), new PlanSummary(doc_, this), this);
   treePanel_ = new Panel(tr("Dendrogram"), dendrogram_, this);
   heatPanel_ = new Panel(tr("Expert distances"), heatmap_, this);
   usagePanel_ = new Panel(tr("Usage and REAP"), usage_, this);
   tradeoffPanel_ = new Panel(tr("Trade-off"), tradeoff_, this);
 
-  auto* kLabel = new QLabel(tr("K"), this);
+  kLabel_ = new QLabel(tr("K"), this);
   layerK_ = new QSpinBox(this);
   layerK_->setToolTip(tr("Clusters kept in this layer (drag the red cut line to change it)"));
   layerK_->setKeyboardTracking(false);
@@ -67,7 +75,7 @@ ExplorerView::ExplorerView(ExplorerDocument* doc, QWidget* parent) : QWidget(par
   resetK_->setText(tr("Reset"));
   resetK_->setToolTip(tr("Use the global allocation for this layer again"));
   resetK_->setAutoRaise(true);
-  treePanel_->addHeaderWidget(kLabel);
+  treePanel_->addHeaderWidget(kLabel_);
   treePanel_->addHeaderWidget(layerK_);
   treePanel_->addHeaderWidget(resetK_);
   order_ = new QComboBox(this);
@@ -81,6 +89,10 @@ ExplorerView::ExplorerView(ExplorerDocument* doc, QWidget* parent) : QWidget(par
                            "representation (view only: the plan does not change)"));
   heatPanel_->addHeaderWidget(heatMode_);
   heatPanel_->addHeaderWidget(order_);
+}
+
+// "Measure perplexity / KL" in the trade-off panel: button, progress and result.
+void ExplorerView::createMeasureControls() {
   measureResult_ = new QLabel(this);
   measureResult_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   measureProgress_ = new QProgressBar(this);
@@ -117,7 +129,15 @@ ExplorerView::ExplorerView(ExplorerDocument* doc, QWidget* parent) : QWidget(par
     measureResult_->setText(cancelled ? tr("measurement cancelled") : tr("measurement failed"));
     measureResult_->setToolTip(cancelled ? QString() : message);
   });
+}
 
+// Table and plan summary on the left; dendrogram and heatmap over usage and trade-off on the right.
+void ExplorerView::arrangePanels() {
+  auto* left = new QSplitter(Qt::Vertical, this);
+  left->addWidget(tablePanel_);
+  left->addWidget(summaryPanel_);
+  left->setStretchFactor(0, 3);
+  left->setStretchFactor(1, 2);
   top_ = new QSplitter(Qt::Horizontal, this);
   top_->addWidget(treePanel_);
   top_->addWidget(heatPanel_);
@@ -143,7 +163,10 @@ ExplorerView::ExplorerView(ExplorerDocument* doc, QWidget* parent) : QWidget(par
   auto* layout = new QHBoxLayout(this);
   layout->setContentsMargins(6, 6, 6, 6);
   layout->addWidget(outer_);
+}
 
+// Document -> views, and the views' edits -> document (each an undoable command).
+void ExplorerView::connectDocument() {
   connect(doc_, &ExplorerDocument::analysisChanged, this, &ExplorerView::onAnalysisChanged);
   connect(doc_, &ExplorerDocument::clusteringChanged, this, &ExplorerView::onClusteringChanged);
   connect(doc_, &ExplorerDocument::planChanged, this, &ExplorerView::onPlanChanged);
@@ -160,14 +183,17 @@ ExplorerView::ExplorerView(ExplorerDocument* doc, QWidget* parent) : QWidget(par
   connect(resetK_, &QToolButton::clicked, this, [this] { doc_->resetLayerK(doc_->currentLayer()); });
   connect(order_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { refreshLayerViews(true); });
   connect(heatMode_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { refreshLayerViews(true); });
+}
+
+void ExplorerView::followLanguage() {
   // Texts set above follow a live language switch; the views' own texts come from the refreshes.
-  onLanguageChange(this, [this, tablePanel, summaryPanel, kLabel] {
-    tablePanel->setTitle(tr("Layers"));
-    summaryPanel->setTitle(tr("Plan"));
+  onLanguageChange(this, [this] {
+    tablePanel_->setTitle(tr("Layers"));
+    summaryPanel_->setTitle(tr("Plan"));
     treePanel_->setTitle(tr("Dendrogram"));
     usagePanel_->setTitle(tr("Usage and REAP"));
     tradeoffPanel_->setTitle(tr("Trade-off"));
-    kLabel->setText(tr("K"));
+    kLabel_->setText(tr("K"));
     layerK_->setToolTip(tr("Clusters kept in this layer (drag the red cut line to change it)"));
     resetK_->setText(tr("Reset"));
     resetK_->setToolTip(tr("Use the global allocation for this layer again"));
@@ -194,7 +220,13 @@ void ExplorerView::measure(const MeasureRequest& settings) {
   if (!doc_->hasAnalysis() || measurer_->isBusy()) return;
   MeasureRequest r = settings;
   r.modelDir = QString::fromStdString(doc_->analysis().info.modelDir);
-  r.plan = toMergePlan(doc_->analysis(), doc_->plan(), doc_->derived());
+  try {
+    r.plan = toMergePlan(doc_->analysis(), doc_->plan(), doc_->derived());
+  } catch (const std::exception& e) {  // a plan core refuses: say so where the result would go
+    measureResult_->setText(tr("measurement failed"));
+    measureResult_->setToolTip(QString::fromStdString(e.what()));
+    return;
+  }
   measuringPlan_ = doc_->plan();
   measureProgress_->setRange(0, 0);
   measureProgress_->show();

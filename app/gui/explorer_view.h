@@ -61,6 +61,12 @@ class ExplorerView : public QWidget {
   void restoreLayout(const QByteArray& state);
 
  private:
+  void createViews();
+  void createPanels();
+  void createMeasureControls();
+  void arrangePanels();
+  void connectDocument();
+  void followLanguage();  // texts set by the constructor follow a live language switch
   void onAnalysisChanged();
   void onClusteringChanged();
   void onPlanChanged();
@@ -79,6 +85,9 @@ class ExplorerView : public QWidget {
   widgets::HeatmapView* heatmap_;
   widgets::UsageChart* usage_;
   widgets::TradeoffPlot* tradeoff_;
+  Panel* tablePanel_;
+  Panel* summaryPanel_;
+  QLabel* kLabel_;
   Panel* treePanel_;
   Panel* heatPanel_;
   Panel* usagePanel_;

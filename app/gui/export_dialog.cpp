@@ -167,7 +167,7 @@ ExportRequest ExportDialog::request() const {
 void ExportDialog::accept() {
   try {
     (void)request();
-  } catch (const moe::Error& e) {
+  } catch (const std::exception& e) {  // moe::Error, and anything else building the plan may throw
     QMessageBox::warning(this, tr("Cannot export this plan"), QString::fromStdString(e.what()));
     return;
   }

@@ -21,6 +21,7 @@
 #include <QUndoView>
 #include <QVBoxLayout>
 #include <cstdio>
+#include <functional>
 
 #include "app/gui/analysis_dialog.h"
 #include "app/gui/analysis_estimate.h"
@@ -52,7 +53,25 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   doc_ = new ExplorerDocument(this);
   runner_ = new AnalysisRunner(this);
   exporter_ = new ExportRunner(this);
+  createCentralArea();
+  planBar_ = new PlanBar(doc_, this);
+  createActions();
+  createMenus();
+  addToolBar(Qt::TopToolBarArea, planBar_);
+  createHistoryDock();
+  modelLabel_ = new QLabel(this);
+  statusBar()->addPermanentWidget(modelLabel_);
+  statusBar()->showMessage(tr("Ready"));
+  connectWelcomePage();
+  connectExporter();
+  connectAnalysisRunner();
+  connectDocument();
+  restoreWindowSettings();
+  updateActions();
+}
 
+// Progress panel above a stack of the welcome page and the explorer.
+void MainWindow::createCentralArea() {
   auto* central = new QWidget(this);
   auto* layout = new QVBoxLayout(central);
   layout->setContentsMargins(0, 0, 0, 0);
@@ -66,12 +85,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   layout->addWidget(progress_);
   layout->addWidget(stack_, 1);
   setCentralWidget(central);
+}
 
-  planBar_ = new PlanBar(doc_, this);
-  createActions();
-  createMenus();
-  addToolBar(Qt::TopToolBarArea, planBar_);
-
+// The undo history as a dock, hidden until the View menu shows it.
+void MainWindow::createHistoryDock() {
   auto* undoDock = new QDockWidget(this);
   undoDock->setObjectName("historyDock");
   auto* undoView = new QUndoView(doc_->undoStack(), undoDock);
@@ -83,38 +100,24 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   addDockWidget(Qt::RightDockWidgetArea, undoDock);
   undoDock->hide();
   viewMenu_->addAction(undoDock->toggleViewAction());
+}
 
-  modelLabel_ = new QLabel(this);
-  statusBar()->addPermanentWidget(modelLabel_);
-  statusBar()->showMessage(tr("Ready"));
-
+void MainWindow::connectWelcomePage() {
   connect(welcome_, &WelcomePage::openDemoRequested, this, [this] { openDemo(); });
   connect(welcome_, &WelcomePage::openModelRequested, this, &MainWindow::chooseModel);
   connect(welcome_, &WelcomePage::openAnalysisRequested, this, &MainWindow::chooseAnalysis);
-  connect(welcome_, &WelcomePage::openPathRequested, this, &MainWindow::openPath);
+  connect(welcome_, &WelcomePage::openPathRequested, this,
+          [this](const QString& path) { guarded(tr("Cannot open %1").arg(path), [&] { openPath(path); }); });
   connect(progress_, &ProgressPanel::cancelRequested, runner_, &AnalysisRunner::cancel);
   connect(progress_, &ProgressPanel::cancelRequested, exporter_, &ExportRunner::cancel);
+}
+
+void MainWindow::connectExporter() {
   connect(exporter_, &ExportRunner::progressed, progress_, &ProgressPanel::setByteProgress);
   connect(exporter_, &ExportRunner::fittingRouters, this, [this](int done, int total) {
     progress_->setStatus(tr("Fitting the compact routers: block %1 of %2").arg(done).arg(total));
   });
-  connect(exporter_, &ExportRunner::finished, this, [this](const ExportSummary& s) {
-    progress_->finish();
-    updateActions();
-    statusBar()->showMessage(tr("Exported %1").arg(s.folder), 10000);
-    emit exportFinished(s);
-    if (quiet_) return;
-    QMessageBox box(QMessageBox::Information, tr("Export finished"),
-                    tr("Wrote %1 tensors (%2) in %3 files to\n%4")
-                        .arg(s.tensors)
-                        .arg(QString::fromStdString(formatBytes(static_cast<double>(s.tensorBytes))))
-                        .arg(s.files)
-                        .arg(s.folder),
-                    QMessageBox::Ok, this);
-    QPushButton* open = box.addButton(tr("Open Folder"), QMessageBox::ActionRole);
-    box.exec();
-    if (box.clickedButton() == open) QDesktopServices::openUrl(QUrl::fromLocalFile(s.folder));
-  });
+  connect(exporter_, &ExportRunner::finished, this, &MainWindow::onExportFinished);
   connect(exporter_, &ExportRunner::failed, this, [this](const QString& message, bool cancelled) {
     progress_->finish();
     updateActions();
@@ -122,6 +125,27 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     else showProblem(tr("Export failed"), message);
     emit exportFailed(message, cancelled);
   });
+}
+
+void MainWindow::onExportFinished(const ExportSummary& s) {
+  progress_->finish();
+  updateActions();
+  statusBar()->showMessage(tr("Exported %1").arg(s.folder), 10000);
+  emit exportFinished(s);
+  if (quiet_) return;
+  QMessageBox box(QMessageBox::Information, tr("Export finished"),
+                  tr("Wrote %1 tensors (%2) in %3 files to\n%4")
+                      .arg(s.tensors)
+                      .arg(QString::fromStdString(formatBytes(static_cast<double>(s.tensorBytes))))
+                      .arg(s.files)
+                      .arg(s.folder),
+                  QMessageBox::Ok, this);
+  QPushButton* open = box.addButton(tr("Open Folder"), QMessageBox::ActionRole);
+  box.exec();
+  if (box.clickedButton() == open) QDesktopServices::openUrl(QUrl::fromLocalFile(s.folder));
+}
+
+void MainWindow::connectAnalysisRunner() {
   connect(runner_, &AnalysisRunner::statusChanged, progress_, &ProgressPanel::setStatus);
   connect(runner_, &AnalysisRunner::progressed, this, [this](const AnalysisProgressInfo& p) {
     progress_->setProgress(p);
@@ -129,10 +153,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   });
   connect(runner_, &AnalysisRunner::finished, this, [this](const AnalysisDataPtr& data) {
     progress_->finish();
-    try {
-      doc_->setAnalysis(data);
-    } catch (const moe::Error& e) {
-      showProblem(tr("Cannot show the analysis"), QString::fromStdString(e.what()));
+    const QString store = QString::fromStdString(data->storePath);
+    if (!guarded(tr("Cannot show the analysis %1").arg(store), [&] { doc_->setAnalysis(data); })) {
       updateActions();
       return;
     }
@@ -148,6 +170,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     }
     emit analysisFailed(message);
   });
+  connect(runner_, &AnalysisRunner::staleStore, this, &MainWindow::onStaleStore);
+}
+
+void MainWindow::connectDocument() {
   connect(doc_, &ExplorerDocument::editRejected, this,
           [this](const QString& reason) { statusBar()->showMessage(tr("Edit not applied: %1").arg(reason), 8000); });
   connect(doc_, &ExplorerDocument::planChanged, this, [this] {
@@ -160,13 +186,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                                                    QString::fromStdString(formatBytes(mem)))
                                         : QFileInfo(QString::fromStdString(d.info.modelDir)).fileName());
   });
+}
 
+void MainWindow::restoreWindowSettings() {
   QSettings s;
   restoreGeometry(s.value("window/geometry").toByteArray());
   restoreState(s.value("window/state").toByteArray());
   explorer_->restoreLayout(s.value("window/explorer").toByteArray());
   if (!s.contains("window/geometry")) resize(1500, 920);
-  updateActions();
 }
 
 MainWindow::~MainWindow() = default;
@@ -195,10 +222,7 @@ void MainWindow::createActions() {
   connect(openDemo_, &QAction::triggered, this, [this] { openDemo(); });
   connect(openModel_, &QAction::triggered, this, &MainWindow::chooseModel);
   connect(openAnalysis_, &QAction::triggered, this, &MainWindow::chooseAnalysis);
-  connect(analyse_, &QAction::triggered, this, [this] {
-    AnalysisDialog dialog(lastRequest_, this);
-    if (dialog.exec() == QDialog::Accepted) analyse(dialog.request());
-  });
+  connect(analyse_, &QAction::triggered, this, [this] { askAndAnalyse(lastRequest_); });
   connect(savePlan_, &QAction::triggered, this, &MainWindow::savePlan);
   connect(loadPlan_, &QAction::triggered, this, &MainWindow::loadPlan);
   connect(exportModel_, &QAction::triggered, this, &MainWindow::exportMergedModel);
@@ -206,6 +230,13 @@ void MainWindow::createActions() {
 }
 
 void MainWindow::createMenus() {
+  createFileMenu();
+  createEditMenu();
+  createViewMenu();
+  createHelpMenu();
+}
+
+void MainWindow::createFileMenu() {
   QMenu* file = menuBar()->addMenu(QString());
   translatedText(this, file->menuAction(), [] { return tr("&File"); });
   file->addAction(openDemo_);
@@ -242,14 +273,19 @@ void MainWindow::createMenus() {
     needsAnalysis_ << a;
   }
   file->addSeparator();
-  QAction* settings = file->addAction(QString(), this, [this] { SettingsDialog(this).exec(); });
+  QAction* settings = file->addAction(QString(), this, [this] {
+    guarded(tr("Cannot apply the settings"), [this] { SettingsDialog(this).exec(); });
+  });
   translatedText(this, settings, [] { return tr("Se&ttings\u2026"); });
   settings->setShortcut(QKeySequence::Preferences);
   file->addSeparator();
   QAction* quit = file->addAction(QString(), this, &QWidget::close);
   translatedText(this, quit, [] { return tr("&Quit"); });
   quit->setShortcut(QKeySequence::Quit);
+  connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
+}
 
+void MainWindow::createEditMenu() {
   QMenu* edit = menuBar()->addMenu(QString());
   translatedText(this, edit->menuAction(), [] { return tr("&Edit"); });
   // Own undo/redo actions rather than QUndoStack's: their "Undo" prefix must follow a live language
@@ -287,7 +323,9 @@ void MainWindow::createMenus() {
   QAction* reset = edit->addAction(QString(), this, [this] { doc_->clearLayerOverrides(); });
   translatedText(this, reset, [] { return tr("Reset Per-Layer K"); });
   needsAnalysis_ << kUp << kDown << reset;
+}
 
+void MainWindow::createViewMenu() {
   QMenu* view = viewMenu_ = menuBar()->addMenu(QString());
   translatedText(this, viewMenu_->menuAction(), [] { return tr("&View"); });
   QAction* next = view->addAction(QString(), this, [this] { stepLayer(1); });
@@ -303,7 +341,9 @@ void MainWindow::createMenus() {
   needsAnalysis_ << next << prev << explorerPage;
   Q_UNUSED(home);
   view->addSeparator();
+}
 
+void MainWindow::createHelpMenu() {
   QMenu* help = menuBar()->addMenu(QString());
   translatedText(this, help->menuAction(), [] { return tr("&Help"); });
   QAction* about = help->addAction(QString(), this, [this] {
@@ -314,12 +354,13 @@ void MainWindow::createMenus() {
                            .arg(QApplication::applicationVersion()));
   });
   translatedText(this, about, [] { return tr("&About MoEScope"); });
-  connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
 }
 
 void MainWindow::rebuildRecentMenu() {
   recentMenu_->clear();
-  for (const QString& path : recentFiles()) recentMenu_->addAction(path, this, [this, path] { openPath(path); });
+  for (const QString& path : recentFiles()) recentMenu_->addAction(path, this, [this, path] {
+      guarded(tr("Cannot open %1").arg(path), [&] { openPath(path); });
+    });
   if (recentMenu_->isEmpty()) recentMenu_->addAction(tr("(none)"))->setEnabled(false);
   recentMenu_->addSeparator();
   recentMenu_->addAction(tr("Clear"), this, [this] {
@@ -337,7 +378,20 @@ void MainWindow::updateActions() {
   welcome_->setEnabled(!busy);
 }
 
+bool MainWindow::guarded(const QString& title, const std::function<void()>& action) {
+  try {
+    action();
+    return true;
+  } catch (const moe::Error& e) {
+    showProblem(title, QString::fromStdString(e.what()));
+  } catch (const std::exception& e) {  // a library's own exception (JSON, HDF5, std::stoi ...)
+    showProblem(title, QString::fromStdString(e.what()));
+  }
+  return false;
+}
+
 void MainWindow::showProblem(const QString& title, const QString& message) {
+  emit problemShown(title, message);
   if (quiet_) {
     std::fprintf(stderr, "%s: %s\n", qPrintable(title), qPrintable(message));
     return;
@@ -384,19 +438,37 @@ void MainWindow::openPath(const QString& path) {
     r.sequences = s.value("analysis/sequences", 32).toInt();
     r.length = s.value("analysis/length", 256).toInt();
     r.device = s.value("analysis/device", "auto").toString();
-    AnalysisDialog dialog(r, this);
-    if (dialog.exec() != QDialog::Accepted) return;
-    addRecentFile(r.modelDir);
-    analyse(dialog.request());
+    if (askAndAnalyse(r)) addRecentFile(r.modelDir);
   } else if (info.suffix().compare("json", Qt::CaseInsensitive) == 0 && doc_->hasAnalysis()) {
-    try {
-      doc_->loadPlan(path);
-    } catch (const moe::Error& e) {
-      showProblem(tr("Cannot load the plan"), QString::fromStdString(e.what()));
-    }
+    guarded(tr("Cannot load the plan %1").arg(path), [&] { doc_->loadPlan(path); });
   } else {
     openAnalysis(path);
   }
+}
+
+bool MainWindow::askAndAnalyse(const AnalysisRequest& request) {
+  AnalysisDialog dialog(request, this);
+  if (dialog.exec() != QDialog::Accepted) return false;
+  return guarded(tr("Cannot start the analysis of %1").arg(request.modelDir), [&] { analyse(dialog.request()); });
+}
+
+void MainWindow::onStaleStore(const QString& /*storePath*/, const QString& reason, const AnalysisRequest& again) {
+  progress_->finish();
+  updateActions();
+  // `reason` (core's freshness check) names the store, the model folder and what changed.
+  const QString message =
+      tr("%1\n\nIts statistics and errors would describe another model, so it was not opened.").arg(reason);
+  emit analysisFailed(message);
+  if (quiet_) {
+    showProblem(tr("Stale analysis"), message);
+    return;
+  }
+  emit problemShown(tr("Stale analysis"), message);
+  QMessageBox box(QMessageBox::Warning, tr("Stale analysis"), message, QMessageBox::Cancel, this);
+  QPushButton* reanalyse = box.addButton(tr("Analyse Again\u2026"), QMessageBox::AcceptRole);
+  box.setDefaultButton(reanalyse);
+  box.exec();
+  if (box.clickedButton() == reanalyse) askAndAnalyse(again);
 }
 
 void MainWindow::onAnalysisFinished() {
@@ -437,12 +509,8 @@ void MainWindow::savePlan() {
   const QString file = QFileDialog::getSaveFileName(this, tr("Save Plan"), QSettings().value("lastDir").toString() + "/plan.json",
                                                     tr("Merge plans (*.json)"));
   if (file.isEmpty()) return;
-  try {
-    doc_->savePlan(file);
+  if (guarded(tr("Cannot save the plan %1").arg(file), [&] { doc_->savePlan(file); }))
     statusBar()->showMessage(tr("Saved %1").arg(file), 5000);
-  } catch (const moe::Error& e) {
-    showProblem(tr("Cannot save the plan"), QString::fromStdString(e.what()));
-  }
 }
 
 void MainWindow::loadPlan() {
@@ -460,12 +528,8 @@ void MainWindow::exportFigure(int which) {
       tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
   if (file.isEmpty()) return;
   if (QFileInfo(file).suffix().isEmpty()) file += ".png";
-  try {
-    saveFigure(plots[which], file);
+  if (guarded(tr("Cannot export the figure %1").arg(file), [&] { saveFigure(plots[which], file); }))
     statusBar()->showMessage(tr("Saved %1").arg(file), 5000);
-  } catch (const moe::Error& e) {
-    showProblem(tr("Cannot export the figure"), QString::fromStdString(e.what()));
-  }
 }
 
 void MainWindow::exportData(int which) {
@@ -476,20 +540,19 @@ void MainWindow::exportData(int which) {
                                                     QSettings().value("lastDir").toString() + "/" + names[which],
                                                     filters[which]);
   if (file.isEmpty()) return;
-  try {
+  const bool saved = guarded(tr("Cannot export the data %1").arg(file), [&] {
     if (which == 0) saveDistancesCsv(*doc_, doc_->currentLayer(), file);
     if (which == 1) saveGroupsJson(*doc_, file);
     if (which == 2) saveNewick(*doc_, doc_->currentLayer(), file);
-    statusBar()->showMessage(tr("Saved %1").arg(file), 5000);
-  } catch (const moe::Error& e) {
-    showProblem(tr("Cannot export the data"), QString::fromStdString(e.what()));
-  }
+  });
+  if (saved) statusBar()->showMessage(tr("Saved %1").arg(file), 5000);
 }
 
 void MainWindow::exportMergedModel() {
   if (!doc_->hasAnalysis()) return;
   ExportDialog dialog(*doc_, this);
-  if (dialog.exec() == QDialog::Accepted) startExport(dialog.request());
+  if (dialog.exec() == QDialog::Accepted)
+    guarded(tr("Cannot export the merged model"), [&] { startExport(dialog.request()); });
 }
 
 void MainWindow::startExport(const ExportRequest& request) {
@@ -527,7 +590,9 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
 
 void MainWindow::dropEvent(QDropEvent* event) {
   const auto urls = event->mimeData()->urls();
-  if (!urls.isEmpty()) openPath(urls.front().toLocalFile());
+  if (urls.isEmpty()) return;
+  const QString path = urls.front().toLocalFile();
+  guarded(tr("Cannot open %1").arg(path), [&] { openPath(path); });
 }
 
 }  // namespace gui

@@ -2,6 +2,7 @@
 // The explorer window: welcome page or explorer, plan toolbar, menus with shortcuts, undo history,
 // analysis progress, drag and drop, and the settings it remembers between sessions.
 #include <QMainWindow>
+#include <functional>
 
 #include "app/gui/analysis_request.h"
 #include "app/gui/export_request.h"
@@ -50,6 +51,9 @@ class MainWindow : public QMainWindow {
   void analysisFailed(const QString& message);
   void exportFinished(const moe::gui::ExportSummary& summary);
   void exportFailed(const QString& message, bool cancelled);
+  // Every problem the window reports (dialog or, when quiet, stderr), so tests and embedders can
+  // observe it without a modal box.
+  void problemShown(const QString& title, const QString& message);
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -57,8 +61,25 @@ class MainWindow : public QMainWindow {
   void dropEvent(QDropEvent* event) override;
 
  private:
+  void createCentralArea();
+  void createHistoryDock();
   void createActions();
   void createMenus();
+  void createFileMenu();
+  void createEditMenu();
+  void createViewMenu();
+  void createHelpMenu();
+  void connectWelcomePage();
+  void connectExporter();
+  void connectAnalysisRunner();
+  void connectDocument();
+  void restoreWindowSettings();
+  // Runs one user action; a moe::Error or any other std::exception becomes a message under
+  // `title` (which names the file) instead of escaping the Qt event loop. True when it succeeded.
+  bool guarded(const QString& title, const std::function<void()>& action);
+  bool askAndAnalyse(const AnalysisRequest& request);  // the analysis dialog, then analyse(); false if not started
+  void onStaleStore(const QString& storePath, const QString& reason, const moe::gui::AnalysisRequest& again);
+  void onExportFinished(const moe::gui::ExportSummary& summary);
   void updateActions();
   void rebuildRecentMenu();
   void showProblem(const QString& title, const QString& message);

@@ -2,7 +2,6 @@
 // core/merge/merge.h) so that the explorer, the CLI and the exporter can never disagree on which
 // experts a strategy keeps or which member dominates a group.
 #include "core/error.h"
-#include "core/merge/merge.h"
 #include "core/merge/plan_builder.h"
 
 #include <fstream>
@@ -20,30 +19,6 @@ std::string methodText(const PlanState& state) {
 }
 
 }  // namespace
-
-moe::LayerPlan toLayerPlan(const AnalysisData& data, const PlanState& state, int j, int64_t k,
-                           const std::vector<int64_t>& clusters) {
-  const moe::LayerStats& s = data.layers.at(static_cast<size_t>(j));
-  moe::LayerPlan lp;
-  if (k >= s.numExperts) {
-    lp = moe::keepLayerPlan(j, s.numExperts);
-  } else if (state.strategy == moe::MergeStrategy::PruneFrequency) {
-    lp = moe::pruneLayerPlan(j, s.numExperts, moe::fPruneKeep(s.usageFrequency, k), state.strategy, s.usageFrequency);
-  } else if (state.strategy == moe::MergeStrategy::PruneReap) {
-    lp = moe::pruneLayerPlan(j, s.numExperts, moe::reapKeep(s.reapScore, k), state.strategy, s.reapScore);
-  } else {
-    std::vector<int64_t> dom;
-    if (state.strategy == moe::MergeStrategy::Dominant) {
-      const moe::Matrix& rep = s.expertOutputMean.empty() ? s.expertOutputMeanRouted : s.expertOutputMean;
-      // A view of the analysis' matrix, no copy: dominantMembers only reads it during this call.
-      const at::Tensor t = at::from_blob(const_cast<double*>(rep.data.data()), {rep.rows, rep.cols}, at::kDouble);
-      dom = moe::dominantMembers(clusters, k, t);
-    }
-    lp = moe::mergeLayerPlan(j, clusters, state.strategy, s.usageFrequency, moe::RouterMode::Average, dom);
-  }
-  lp.layer = s.layer;
-  return lp;
-}
 
 moe::MergePlan toMergePlan(const AnalysisData& data, const PlanState& state, const DerivedPlan& derived) {
   moe::PlanRequest request;
@@ -82,7 +57,15 @@ PlanState loadPlanFile(const std::string& path, const AnalysisData& data, const 
   std::vector<int> layers;
   for (const auto& s : data.layers) experts.push_back(s.numExperts), layers.push_back(s.layer);
   plan.checkModel(data.info.modelFingerprint, experts, layers);
-  if (j.contains("moescope_explorer")) return PlanState::fromJson(j["moescope_explorer"]);
+  if (j.contains("moescope_explorer")) {
+    PlanState s = PlanState::fromJson(j["moescope_explorer"], path);
+    for (const auto& entry : s.layerK)
+      if (const int block = entry.first; block >= data.numMoeLayers())
+        throw moe::Error(moe::ErrorKind::InvalidArgument,
+                         path + ": explorer state overrides K of MoE block " + std::to_string(block) + ", but " +
+                             data.info.modelDir + " has " + std::to_string(data.numMoeLayers()) + " MoE blocks");
+    return s;
+  }
   PlanState s = current;
   s.layerK.clear();
   for (const auto& lp : plan.layers) s.layerK[lp.moeIndex] = lp.isIdentity() ? lp.numExperts : lp.numGroups;

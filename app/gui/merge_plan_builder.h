@@ -11,9 +11,6 @@
 namespace moe {
 namespace gui {
 
-// Block j of the plan when it keeps k clusters labelled `clusters` (keep, prune or merge entry).
-moe::LayerPlan toLayerPlan(const AnalysisData& data, const PlanState& state, int j, int64_t k,
-                           const std::vector<int64_t>& clusters);
 moe::MergePlan toMergePlan(const AnalysisData& data, const PlanState& state, const DerivedPlan& derived);
 void savePlanFile(const std::string& path, const AnalysisData& data, const PlanState& state, const DerivedPlan& derived);
 // Reads a plan file written by MoEScope (GUI or CLI) and checks it belongs to this analysis'

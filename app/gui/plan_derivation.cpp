@@ -23,8 +23,7 @@ moe::ClusteringChoice clusteringChoice(const PlanState& state) {
 }
 
 std::vector<moe::LayerTree> buildTrees(const AnalysisData& data, const PlanState& state) {
-  if (state.linkage == moe::LinkageMethod::Ward && state.metric != "euclidean")
-    throw moe::Error(moe::ErrorKind::InvalidArgument, "Ward linkage needs Euclidean distances");
+  moe::validateClusteringChoice(clusteringChoice(state));  // core's rule, before any tree is built
   std::vector<moe::LayerTree> trees;
   trees.reserve(data.layers.size());
   for (const auto& s : data.layers) trees.push_back(moe::buildLayerTree(s, clusteringChoice(state)));

@@ -37,7 +37,9 @@ struct PlanState {
   bool operator!=(const PlanState& o) const { return !(*this == o); }
 
   nlohmann::json toJson() const;
-  static PlanState fromJson(const nlohmann::json& j);  // missing keys keep their defaults
+  // Missing keys keep their defaults. Every value is checked (type, range, numeric block keys):
+  // a malformed one throws moe::Error(Format) naming `source` and the key.
+  static PlanState fromJson(const nlohmann::json& j, const std::string& source = "plan");
 };
 
 }  // namespace gui

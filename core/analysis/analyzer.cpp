@@ -48,6 +48,19 @@ at::Tensor weightGram(const MoeBlock& b, int64_t* paramsPerExpert) {
   return gram;
 }
 
+// The slot Gram [S, S] seen from the router's experts [E, E]: in an expert-map checkpoint several
+// experts share one stored slot, and every other statistic (and every consumer: distances,
+// linkages, the store's [E-1, 4] linkage rows) is per expert. Experts sharing a slot get identical
+// rows, hence weight distance 0.
+Matrix expertGram(const at::Tensor& slotGram, const MoeBlock& b, int64_t E) {
+  const Matrix g = toMatrix(slotGram);
+  if (g.rows == E && b.expertSlot.empty()) return g;
+  Matrix out(E, E);
+  for (int64_t i = 0; i < E; ++i)
+    for (int64_t j = 0; j < E; ++j) out(i, j) = g(b.slotOf(i), b.slotOf(j));
+  return out;
+}
+
 }  // namespace
 
 LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, const AnalysisOptions& options,
@@ -74,7 +87,7 @@ LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, c
   s.softUsage = toVector(probs.mean(0));
   at::Tensor l64 = logits.to(at::kDouble);
   s.routerLogitGram = toMatrix(at::matmul(l64.t(), l64));
-  s.weightGram = toMatrix(weightGram(b, &s.weightParamsPerExpert));
+  s.weightGram = expertGram(weightGram(b, &s.weightParamsPerExpert), b, E);
 
   // Routed tokens of each expert (ascending) with their routing weights.
   at::Tensor w = trace.routing.weights.to(at::kCPU, at::kFloat).contiguous();
@@ -203,15 +216,36 @@ class AnalysisObserver : public ForwardObserver {
 
 }  // namespace
 
+nlohmann::json analysisSettings(const std::string& calibration, const TokenSourceOptions& source,
+                                const AnalysisOptions& options, const std::string& dtype) {
+  return {{"calibration", calibration},
+          {"sequences", source.sequences},
+          {"length", source.length},
+          {"random_windows", source.randomWindows},
+          {"seed", source.seed},
+          {"field", source.read.textField},
+          {"tokenizer", source.tokenizerPath},
+          {"statistic", options.allTokens ? "all" : "routed"},
+          {"dtype", dtype}};
+}
+
 AnalysisInfo describeAnalysis(const Model& model, const at::Tensor& idsIn, const nlohmann::json& settings) {
+  if (idsIn.dim() != 2)
+    throw Error(ErrorKind::InvalidArgument, "calibration token ids must be [sequences, length], got " +
+                                                std::to_string(idsIn.dim()) + " dimensions");
   at::Tensor ids = idsIn.to(at::kCPU, at::kLong).contiguous();
   std::vector<int64_t> flat(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
   AnalysisInfo info;
   info.modelDir = std::filesystem::absolute(model.folder()).string();
   info.modelType = model.config().modelType;
-  info.modelFingerprint = modelFingerprint(model.folder(), model.store());
-  info.calibrationFingerprint = tokensFingerprint(flat);
-  info.settings = settings;
+  info.modelManifest = modelManifest(model.folder(), model.store());
+  info.modelFingerprint = manifestFingerprint(info.modelManifest);
+  info.tokenShape = {ids.size(0), ids.size(1)};
+  info.calibrationFingerprint = tokensFingerprint(flat, info.tokenShape);
+  info.settings = settings.is_object() ? settings : nlohmann::json::object();
+  // The shape actually analysed (an HDF5 source keeps its own), not the one asked for.
+  info.settings["sequences"] = ids.size(0);
+  info.settings["length"] = ids.size(1);
   info.numLayers = model.numLayers();
   info.moeLayers = model.moeLayers();
   for (int l = 0; l < model.numLayers(); ++l)
@@ -219,7 +253,6 @@ AnalysisInfo describeAnalysis(const Model& model, const at::Tensor& idsIn, const
   info.numExperts = model.config().numExperts;
   info.topK = model.config().topK;
   info.hidden = model.config().hiddenSize;
-  info.tokenShape = {ids.size(0), ids.size(1)};
   info.tokenIds = std::move(flat);
   return info;
 }

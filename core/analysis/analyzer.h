@@ -13,6 +13,7 @@
 
 #include "core/analysis/layer_stats.h"
 #include "core/engine/model.h"
+#include "core/engine/token_source.h"
 
 namespace moe {
 
@@ -46,7 +47,15 @@ struct AnalysisResult {
 LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, const AnalysisOptions& options,
                              double* flops = nullptr, double* seconds = nullptr);
 
-// The store header of an analysis of `model` on `ids` (fingerprints, layer kinds, the tokens).
+// The settings record of an analysis (the store's `settings` attribute), built the same way by
+// the CLI and the explorer: calibration source, sequences, length, random windows and seed, text
+// field, tokenizer, statistic ("all" | "routed") and dtype.
+nlohmann::json analysisSettings(const std::string& calibration, const TokenSourceOptions& source,
+                                const AnalysisOptions& options, const std::string& dtype);
+
+// The store header of an analysis of `model` on `ids` (fingerprints and model manifest, layer
+// kinds, the tokens); `settings` gets the actual [sequences, length] of `ids`. Resuming is decided
+// on it by resume.h.
 struct AnalysisInfo;
 AnalysisInfo describeAnalysis(const Model& model, const at::Tensor& ids, const nlohmann::json& settings);
 

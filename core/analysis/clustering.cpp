@@ -1,6 +1,9 @@
 #include "core/analysis/clustering.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 #include "core/cluster/allocation.h"
 #include "core/cluster/distance.h"
@@ -9,7 +12,15 @@
 
 namespace moe {
 
+void validateClusteringChoice(const ClusteringChoice& choice) {
+  const DistanceMetric metric = parseDistanceMetric(choice.metric);  // throws on an unknown name
+  if (choice.method == LinkageMethod::Ward && metric != DistanceMetric::Euclidean)
+    throw Error(ErrorKind::InvalidArgument, std::string("ward linkage needs Euclidean distances, not the '") +
+                                                choice.metric + "' metric; choose euclidean or another linkage");
+}
+
 LayerTree buildLayerTree(const LayerStats& stats, const ClusteringChoice& choice) {
+  validateClusteringChoice(choice);
   LayerTree t;
   t.distances = stats.distances(choice.representation, choice.metric);
   t.linkage = linkage(condensedFromSquare(t.distances.data.data(), t.distances.rows), choice.method);
@@ -21,13 +32,14 @@ std::vector<int64_t> allocateClusters(const std::vector<LayerStats>& layers, con
                                       AllocationRule rule, double amount) {
   switch (rule) {
     case AllocationRule::Uniform: {
-      if (amount < 1 || std::floor(amount) != amount)
-        throw Error(ErrorKind::InvalidArgument, "K must be a positive integer");
+      if (!(amount >= 1) || std::floor(amount) != amount)
+        throw Error(ErrorKind::InvalidArgument, "uniform allocation: K = " + std::to_string(amount) +
+                                                    " is not a positive integer");
       std::vector<int64_t> experts;
       for (const auto& l : layers) experts.push_back(l.numExperts);
-      std::vector<int64_t> k;
-      for (int64_t e : experts) k.push_back(std::min<int64_t>(e, static_cast<int64_t>(amount)));
-      return k;
+      // Any K above every layer's expert count keeps everything; bound it before the integer cast.
+      const double k = std::min(amount, static_cast<double>(std::numeric_limits<int32_t>::max()));
+      return allocateUniform(experts, static_cast<int64_t>(k), UniformCap::KeepAllExperts);
     }
     case AllocationRule::GlobalFrequency: {
       std::vector<std::vector<double>> freqs;

@@ -15,6 +15,12 @@ struct ClusteringChoice {
   LinkageMethod method = LinkageMethod::Average;  // the paper's default
 };
 
+// The one rule on which clusterings are meaningful, shared by the CLI (cluster, merge, compare)
+// and the explorer: Ward's minimum-variance linkage is only defined on Euclidean distances, and
+// the metric must be one the distances support. Throws moe::Error(InvalidArgument) naming the
+// linkage and metric; buildLayerTree applies it too.
+void validateClusteringChoice(const ClusteringChoice& choice);
+
 struct LayerTree {
   Matrix distances;  // [E, E]
   Linkage linkage;

@@ -1,6 +1,10 @@
 #include "core/analysis/estimate.h"
 
 #include <chrono>
+#include <filesystem>
+
+#include "core/arch/architecture.h"
+#include "core/model/config.h"
 
 namespace moe {
 
@@ -21,9 +25,9 @@ double measureMatmulGflops(const Runtime& rt, int64_t m, int64_t k, int64_t n, d
   return best;
 }
 
-AnalysisEstimate estimateAnalysis(const Model& model, int64_t sequences, int64_t length, const AnalysisOptions& options) {
-  AnalysisEstimate e;
-  const ModelConfig& c = model.config();
+AnalysisWork analysisWork(const ModelConfig& c, const Architecture& arch, int64_t sequences, int64_t length,
+                          bool allTokens) {
+  AnalysisWork w;
   const double N = static_cast<double>(sequences * length);
   const double H = static_cast<double>(c.hiddenSize);
   const double I = static_cast<double>(c.moeIntermediateSize > 0 ? c.moeIntermediateSize : c.intermediateSize);
@@ -31,18 +35,36 @@ AnalysisEstimate estimateAnalysis(const Model& model, int64_t sequences, int64_t
   // Attention projections and scores plus a dense-sized MLP per layer: a rough but honest bound
   // for the non-expert part, which is small next to evaluating every expert on every token.
   const double attention = 2.0 * N * H * 4 * H + 4.0 * N * static_cast<double>(length) * H;
-  const double moeBlock = options.allTokens ? E * N * 4 * H * I + k * N * 2 * I * H : k * N * 6 * H * I;
+  const double moeBlock = allTokens ? E * N * 4 * H * I + k * N * 2 * I * H : k * N * 6 * H * I;
   const double routedForward = k * N * 6 * H * I;  // the block's own forward
-  const int last = model.moeLayers().empty() ? 0 : model.moeLayers().back() + 1;
+  // Nothing after the last MoE block is computed.
+  int last = 0;
+  for (int l = 0; l < static_cast<int>(c.numLayers); ++l)
+    if (arch.isMoeLayer(l)) last = l + 1;
   for (int l = 0; l < last; ++l) {
-    e.flops += attention;
-    if (model.arch().isMoeLayer(l)) {
-      e.flops += moeBlock + routedForward;
-      e.expertFlops += moeBlock;
+    w.flops += attention;
+    if (arch.isMoeLayer(l)) {
+      w.flops += moeBlock + routedForward;
+      w.expertFlops += moeBlock;
     } else {
-      e.flops += 6.0 * N * H * static_cast<double>(c.intermediateSize);
+      w.flops += 6.0 * N * H * static_cast<double>(c.intermediateSize);
     }
   }
+  return w;
+}
+
+AnalysisWork analysisWork(const std::string& modelDir, int64_t sequences, int64_t length, bool allTokens) {
+  const ModelConfig config = ModelConfig::fromFile((std::filesystem::path(modelDir) / "config.json").string());
+  return analysisWork(config, *makeArchitecture(config), sequences, length, allTokens);
+}
+
+AnalysisEstimate estimateAnalysis(const Model& model, int64_t sequences, int64_t length, const AnalysisOptions& options) {
+  AnalysisEstimate e;
+  const ModelConfig& c = model.config();
+  const double I = static_cast<double>(c.moeIntermediateSize > 0 ? c.moeIntermediateSize : c.intermediateSize);
+  const AnalysisWork w = analysisWork(c, model.arch(), sequences, length, options.allTokens);
+  e.flops = w.flops;
+  e.expertFlops = w.expertFlops;
   const int64_t chunk = std::min<int64_t>(options.tokenChunk, sequences * length);
   e.gflopsPerSecond = measureMatmulGflops(model.runtime(), chunk, c.hiddenSize, static_cast<int64_t>(I));
   e.seconds = e.gflopsPerSecond > 0 ? e.flops / (e.gflopsPerSecond * 1e9) : 0;

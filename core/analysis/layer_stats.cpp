@@ -56,6 +56,18 @@ Matrix distancesFromGram(const Matrix& g, bool cosine) {
   return d;
 }
 
+// Distances index the matrices by expert: a matrix of another shape (a hand-made LayerStats, an
+// unchecked file) would be read out of bounds, so it is refused here whatever its origin.
+void checkDims(const LayerStats& s, const Matrix& m, int64_t cols, const char* what) {
+  const bool ok = m.rows == s.numExperts && (cols < 0 || m.cols == cols) && m.cols >= 0 &&
+                  m.data.size() == static_cast<size_t>(m.rows * m.cols);
+  if (!ok)
+    throw Error(ErrorKind::Shape, "layer " + std::to_string(s.layer) + ": " + what + " is [" + std::to_string(m.rows) +
+                                      ", " + std::to_string(m.cols) + "] with " + std::to_string(m.data.size()) +
+                                      " values, expected " + std::to_string(s.numExperts) + " rows" +
+                                      (cols < 0 ? std::string() : " and " + std::to_string(cols) + " columns"));
+}
+
 }  // namespace
 
 Matrix LayerStats::distances(Representation r, const std::string& metric) const {
@@ -65,6 +77,7 @@ Matrix LayerStats::distances(Representation r, const std::string& metric) const 
     if (x.empty())
       throw Error(ErrorKind::InvalidArgument, std::string("layer ") + std::to_string(layer) + " has no " + what +
                                                   " statistics (analysed with a cheaper statistic setting?)");
+    checkDims(*this, x, -1, what);
     if (cosine) {
       // Rows that are exactly zero (an expert never routed) have no direction: treat them as
       // maximally dissimilar instead of failing.
@@ -86,9 +99,11 @@ Matrix LayerStats::distances(Representation r, const std::string& metric) const 
     case Representation::ExpertOutputRouted: return fromRows(expertOutputMeanRouted, "routed expert output");
     case Representation::RouterLogits:
       if (routerLogitGram.empty()) throw Error(ErrorKind::InvalidArgument, "no router-logit statistics");
+      checkDims(*this, routerLogitGram, numExperts, "the router-logit Gram matrix");
       return distancesFromGram(routerLogitGram, cosine);
     case Representation::Weights:
       if (weightGram.empty()) throw Error(ErrorKind::InvalidArgument, "no weight statistics");
+      checkDims(*this, weightGram, numExperts, "the weight Gram matrix");
       return distancesFromGram(weightGram, cosine);
   }
   return {};

@@ -104,6 +104,26 @@ std::vector<int64_t> Architecture::expertMap(int layer) const {
   return map;
 }
 
+void validateRouting(const Architecture& arch) {
+  const ModelConfig& c = arch.config();
+  int64_t firstMoe = -1;
+  for (int64_t l = 0; l < c.numLayers && firstMoe < 0; ++l)  // numLayers is bounded by the config reader
+    if (arch.isMoeLayer(static_cast<int>(l))) firstMoe = l;
+  if (firstMoe < 0) return;  // a dense model routes nothing
+  const std::string where = c.source() + ": layer " + std::to_string(firstMoe) + " is a MoE layer, but ";
+  const std::string expertsKey = c.numExpertsKey.empty() ? "num_local_experts / num_experts / n_routed_experts"
+                                                         : c.numExpertsKey;
+  if (c.numExperts < 1)
+    throw Error(ErrorKind::Config, where + expertsKey + " is missing or below 1 (the expert count must be at least 1)");
+  if (!c.has("num_experts_per_tok"))
+    throw Error(ErrorKind::Config, where + "num_experts_per_tok is missing (expected an integer in [1, " +
+                                       std::to_string(c.numExperts) + "])");
+  if (c.topK < 1 || c.topK > c.numExperts)
+    throw Error(ErrorKind::Config, where + "num_experts_per_tok is " + std::to_string(c.topK) +
+                                       ", expected an integer in [1, " + expertsKey + " = " +
+                                       std::to_string(c.numExperts) + "]");
+}
+
 std::vector<TensorSpec> Architecture::globalTensors() const {
   const int64_t V = cfg_.vocabSize, H = cfg_.hiddenSize;
   std::vector<TensorSpec> specs{{"model.embed_tokens.weight", {V, H}}, {"model.norm.weight", {H}}};
@@ -146,6 +166,18 @@ void Architecture::addPerExpert(std::vector<TensorSpec>& specs, const std::strin
     specs.push_back({q + up + ".weight", {I, H}});
     specs.push_back({q + down + ".weight", {H, I}});
   }
+}
+
+MoeDiskNames Architecture::perExpertDiskNames(const std::string& routerName, const std::string& expertsPrefix,
+                                              const char* gate, const char* up, const char* down) {
+  MoeDiskNames n;
+  n.kind = ExpertLayout::PerExpert;
+  n.router = routerName;
+  n.experts = expertsPrefix;
+  n.gate = std::string(gate) + ".weight";
+  n.up = std::string(up) + ".weight";
+  n.down = std::string(down) + ".weight";
+  return n;
 }
 
 void Architecture::stackPerExpert(MoeBlock& block, const LayerWeights& w, const std::string& p, int64_t E,

@@ -3,12 +3,19 @@
 //   1. hyper-parameters: the constructor reads config.json fields and decides which layers are MoE;
 //   2. the tensor table: every Hugging Face tensor name of a layer with its expected shape;
 //   3. the layer forward: attention, and the MLP either as a dense SwiGLU or as a MoeBlock
-//      assembled from that architecture's on-disk expert layout.
+//      assembled from that architecture's on-disk expert layout;
+//   4. export: the on-disk names of a MoE block (moeDiskNames) and the config.json rewrite of a
+//      compact export (rewriteCompactConfig);
+//   5. per model_type, before any config exists (ArchitectureType): the transformers CausalLM class
+//      and the config.json fields of a synth checkpoint.
+// A new architecture is its file, its `<name>Type()` declaration in architectures.h and one line in
+// registry.cpp; no other file names a model_type.
 // The engine (core/engine) streams layers through these hooks and never looks at names itself.
 #include <ATen/ATen.h>
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -58,6 +65,25 @@ at::ScalarType scalarTypeOf(DType dtype);
 enum class ExpertLayout { PerExpert, Packed, Fused };
 const char* expertLayoutName(ExpertLayout layout);
 
+// The on-disk names of one MoE block's router and routed-expert tensors: what merge export re-emits
+// (core/merge/layout.h). Full names, except per-expert ones: `<experts><slot>.<gate|up|down>`.
+struct MoeDiskNames {
+  ExpertLayout kind = ExpertLayout::PerExpert;
+  std::string router, routerBias, correctionBias;          // bias names empty where there is none
+  std::string experts, gate, up, down;                     // per-expert: "<p>experts.", "w1.weight", ...
+  std::string inputLinear, outputLinear;                   // packed
+  std::string gateUp, gateUpBias, downProj, downProjBias;  // fused
+};
+
+// The sizes of a random synth checkpoint (core/engine/synth.h) that each architecture spells in its
+// own config.json fields. kvHeads 0: the architecture's default.
+struct SynthDims {
+  int64_t layers = 0, hidden = 0, heads = 0, kvHeads = 0;
+  int64_t experts = 0, expertIntermediate = 0;
+  int64_t denseIntermediate = 0;   // dense layers / Mixtral-style intermediate_size (already defaulted)
+  int64_t sharedIntermediate = 0;  // shared expert width; 0: none
+};
+
 class Architecture {
  public:
   explicit Architecture(const ModelConfig& config) : cfg_(config) {}
@@ -85,6 +111,8 @@ class Architecture {
   virtual std::vector<TensorSpec> globalTensors() const;
   // The on-disk prefix of layer's MoE block, e.g. "model.layers.3.block_sparse_moe.".
   virtual std::string moePrefix(int layer) const = 0;
+  // The names export writes layer's MoE block under; checked against layerTensors() by MoeDiskLayout.
+  virtual MoeDiskNames moeDiskNames(int layer) const = 0;
   static std::string layerPrefix(int layer) { return "model.layers." + std::to_string(layer) + "."; }
 
   // --- forward ---
@@ -96,12 +124,21 @@ class Architecture {
   virtual at::Tensor denseMlp(int layer, const LayerWeights& w, const at::Tensor& x) const;
   virtual at::Tensor logits(const at::Tensor& normedHidden, const at::Tensor& lmHead) const;
 
+  // --- compact export ---
+  // Rewrites the config.json fields, beyond the expert count and num_experts_per_tok that export
+  // updates for every architecture, that must change when only `keptExperts` experts remain per
+  // block (e.g. group-limited routing's n_group / topk_group). Default: nothing else changes.
+  virtual void rewriteCompactConfig(nlohmann::json& /*cfg*/, int64_t /*keptExperts*/) const {}
+
  protected:
   // Shared table fragments, so each architecture file lists only what is its own.
   void addNorms(std::vector<TensorSpec>& specs, int layer) const;
   void addDenseMlp(std::vector<TensorSpec>& specs, const std::string& prefix, int64_t intermediate) const;
   void addPerExpert(std::vector<TensorSpec>& specs, const std::string& expertsPrefix, int64_t E, int64_t I,
                     const char* gate, const char* up, const char* down) const;
+  // The disk names of a per-expert block: router `routerName`, experts `<expertsPrefix><s>.<gate>.weight` ...
+  static MoeDiskNames perExpertDiskNames(const std::string& routerName, const std::string& expertsPrefix,
+                                         const char* gate, const char* up, const char* down);
   // Stacks per-expert tensors `<prefix><e>.<gate|up|down>.weight` into the MoeBlock layout.
   void stackPerExpert(MoeBlock& block, const LayerWeights& w, const std::string& expertsPrefix, int64_t E,
                       const char* gate, const char* up, const char* down) const;
@@ -109,7 +146,33 @@ class Architecture {
   ModelConfig cfg_;
 };
 
-// Creates the architecture for config.model_type; unknown types get an error listing the supported ones.
+// The factory of an ArchitectureType: `&makeArchitectureOf<Mixtral>`.
+template <class A>
+std::unique_ptr<Architecture> makeArchitectureOf(const ModelConfig& config) {
+  return std::make_unique<A>(config);
+}
+
+// What is known of a model_type before any config is read: one per core/arch/ file (its
+// `<name>Type()` in architectures.h), listed once in core/arch/registry.cpp.
+struct ArchitectureType {
+  std::string modelType;      // config.json model_type
+  std::string causalLMClass;  // transformers' CausalLM class (base of the expert-map modeling file)
+  std::unique_ptr<Architecture> (*make)(const ModelConfig& config) = nullptr;
+  // Adds the architecture's own fields to a synth config.json that already holds the common ones
+  // (model_type, sizes, heads, num_key_value_heads, head_dim, rope_parameters, ...); overwrites
+  // those it spells differently. Throws InvalidArgument for sizes the architecture cannot take.
+  void (*synthConfig)(nlohmann::json& cfg, const SynthDims& dims) = nullptr;
+};
+
+// The registered type of `modelType`; unknown types get an Unsupported error listing the supported ones.
+const ArchitectureType& architectureType(const std::string& modelType);
+
+// Checks, for every architecture alike, that a model with MoE layers has E >= 1 experts and a top-k
+// (num_experts_per_tok) in [1, E]: a missing top-k would silently zero every MoE output. Throws Config.
+void validateRouting(const Architecture& arch);
+
+// Creates the architecture for config.model_type (routing validated as above); unknown types get an
+// error listing the supported ones.
 std::unique_ptr<Architecture> makeArchitecture(const ModelConfig& config);
 std::vector<std::string> supportedArchitectures();
 

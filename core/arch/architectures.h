@@ -1,15 +1,16 @@
 #pragma once
-// Factories of the supported architectures, one per source file in core/arch/.
+// The type descriptor of each supported architecture, one per source file in core/arch/; the
+// registry (registry.cpp) lists them.
 #include "core/arch/architecture.h"
 
 namespace moe {
 
-std::unique_ptr<Architecture> makeMixtral(const ModelConfig& c);
-std::unique_ptr<Architecture> makeQwen2Moe(const ModelConfig& c);
-std::unique_ptr<Architecture> makeQwen3Moe(const ModelConfig& c);
-std::unique_ptr<Architecture> makeOlmoe(const ModelConfig& c);
-std::unique_ptr<Architecture> makeGraniteMoe(const ModelConfig& c);
-std::unique_ptr<Architecture> makeDeepseekV3(const ModelConfig& c);
-std::unique_ptr<Architecture> makeGptOss(const ModelConfig& c);
+const ArchitectureType& mixtralType();
+const ArchitectureType& qwen2MoeType();
+const ArchitectureType& qwen3MoeType();
+const ArchitectureType& olmoeType();
+const ArchitectureType& graniteMoeType();
+const ArchitectureType& deepseekV3Type();
+const ArchitectureType& gptOssType();
 
 }  // namespace moe

@@ -10,10 +10,13 @@
 //     or a plain q_proj when q_lora_rank is null), keys/values from a compressed latent
 //     (kv_a_proj_with_mqa -> [latent | shared rope key], latent -> RMSNorm -> kv_b_proj -> per head
 //     [nope key | value]); rotary embedding only on the rope parts, one rope key shared by all heads.
+#include <algorithm>
 #include <cmath>
 
 #include "core/arch/architectures.h"
 #include "core/error.h"
+#include "core/limits.h"
+#include "core/merge/merge.h"  // compactRouting: the group rule a compact export's config must match
 
 namespace moe {
 namespace {
@@ -41,8 +44,7 @@ class DeepseekV3 : public Architecture {
 
     const std::string& src = c.source();
     if (numExperts() <= 0) throw Error(ErrorKind::Config, src + ": n_routed_experts must be positive");
-    if (topK() <= 0 || topK() > numExperts())
-      throw Error(ErrorKind::Config, src + ": num_experts_per_tok must lie in [1, n_routed_experts]");
+    // num_experts_per_tok is checked for every architecture by validateRouting (makeArchitecture).
     if (nGroup_ <= 0 || numExperts() % nGroup_ != 0 || numExperts() / nGroup_ < 2)
       throw Error(ErrorKind::Config, src + ": n_routed_experts (" + std::to_string(numExperts()) +
                                          ") must split into n_group (" + std::to_string(nGroup_) +
@@ -53,6 +55,10 @@ class DeepseekV3 : public Architecture {
       throw Error(ErrorKind::Config, src + ": qk_rope_head_dim must be a positive even number");
     if (nopeDim_ < 0 || vDim_ <= 0 || kvLoraRank_ <= 0 || qLoraRank_ < 0)
       throw Error(ErrorKind::Config, src + ": invalid MLA dimensions (kv_lora_rank, qk_nope_head_dim, v_head_dim)");
+    for (int64_t dim : {nopeDim_, ropeDim_, vDim_, kvLoraRank_, qLoraRank_, nShared_})
+      if (dim > limits::kMaxWidth)
+        throw Error(ErrorKind::Config, src + ": an MLA dimension or n_shared_experts is " + std::to_string(dim) +
+                                           ", more than the limit of " + std::to_string(limits::kMaxWidth));
     if (cfg_.numKvHeads != cfg_.numHeads)
       throw Error(ErrorKind::Unsupported, src + ": deepseek_v3 with num_key_value_heads != num_attention_heads");
 
@@ -71,7 +77,7 @@ class DeepseekV3 : public Architecture {
     }
   }
 
-  std::string name() const override { return "deepseek_v3"; }
+  std::string name() const override { return deepseekV3Type().modelType; }
   bool isMoeLayer(int layer) const override { return layer >= firstDense_; }
   bool hasSharedExpert() const override { return nShared_ > 0; }
   std::string moePrefix(int layer) const override { return layerPrefix(layer) + "mlp."; }
@@ -91,6 +97,27 @@ class DeepseekV3 : public Architecture {
     addPerExpert(s, m + "experts.", numSlots(layer), I, "gate_proj", "up_proj", "down_proj");
     if (nShared_ > 0) addDenseMlp(s, m + "shared_experts.", I * nShared_);
     return s;
+  }
+
+  MoeDiskNames moeDiskNames(int layer) const override {
+    const std::string m = moePrefix(layer);
+    MoeDiskNames n = perExpertDiskNames(m + "gate.weight", m + "experts.", "gate_proj", "up_proj", "down_proj");
+    n.correctionBias = m + "gate.e_score_correction_bias";
+    return n;
+  }
+
+  // Group-limited routing with K experts keeps n_group only where K still splits into groups that
+  // can supply top-k (compactRouting, the rule the merged blocks use); the config must say the same.
+  void rewriteCompactConfig(nlohmann::json& cfg, int64_t keptExperts) const override {
+    if (keptExperts == numExperts()) return;
+    RoutingConfig r;
+    r.rule = RoutingRule::SigmoidGroupLimited;
+    r.topK = topK();
+    r.nGroup = nGroup_;
+    r.topkGroup = topkGroup_;
+    const RoutingConfig out = compactRouting(r, keptExperts);
+    cfg["n_group"] = out.nGroup;
+    cfg["topk_group"] = out.topkGroup;
   }
 
   void prepare(int64_t T, const Runtime& rt) override {
@@ -191,8 +218,43 @@ class DeepseekV3 : public Architecture {
   RopeTable rope_;
 };
 
+// Small MLA dimensions derived from the head width, a dense first layer, and groups where the
+// expert count splits into four.
+void synthConfig(nlohmann::json& c, const SynthDims& d) {
+  // One compressed latent serves every head: MoEScope reads deepseek_v3 only with as many key/value
+  // heads as query heads, so that is the default, and another explicit count is refused up front.
+  if (d.kvHeads != 0 && d.kvHeads != d.heads)
+    throw Error(ErrorKind::InvalidArgument, "synth: deepseek_v3 needs kv-heads equal to heads (" +
+                                                std::to_string(d.heads) + "), got " + std::to_string(d.kvHeads));
+  c["num_key_value_heads"] = d.heads;
+  const int64_t headDim = d.hidden / d.heads;
+  c["n_routed_experts"] = d.experts;
+  c["moe_intermediate_size"] = d.expertIntermediate;
+  c["intermediate_size"] = d.denseIntermediate;
+  c["n_shared_experts"] = d.sharedIntermediate > 0 ? 1 : 0;
+  c["first_k_dense_replace"] = d.layers > 1 ? 1 : 0;
+  const int64_t groups = d.experts % 4 == 0 ? 4 : 1;
+  c["n_group"] = groups;
+  c["topk_group"] = groups > 1 ? 2 : 1;
+  c["norm_topk_prob"] = true;
+  c["routed_scaling_factor"] = 2.5;
+  c["q_lora_rank"] = d.hidden / 2;
+  c["kv_lora_rank"] = d.hidden / 4;
+  c["qk_nope_head_dim"] = 2 * headDim / 3 / 2 * 2;
+  const int64_t ropeDim = std::max<int64_t>(2, headDim / 3 / 2 * 2);
+  c["qk_rope_head_dim"] = ropeDim;
+  c["v_head_dim"] = headDim;
+  c["head_dim"] = ropeDim;
+  c["rope_interleave"] = true;
+  c["attention_bias"] = false;
+}
+
 }  // namespace
 
-std::unique_ptr<Architecture> makeDeepseekV3(const ModelConfig& c) { return std::make_unique<DeepseekV3>(c); }
+const ArchitectureType& deepseekV3Type() {
+  static const ArchitectureType type{"deepseek_v3", "DeepseekV3ForCausalLM", &makeArchitectureOf<DeepseekV3>,
+                                     &synthConfig};
+  return type;
+}
 
 }  // namespace moe

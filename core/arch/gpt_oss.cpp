@@ -22,7 +22,7 @@ class GptOss : public StandardAttentionArchitecture {
       throw Error(ErrorKind::Config, c.source() + ": layer_types has " + std::to_string(layerTypes_.size()) +
                                          " entries for " + std::to_string(c.numLayers) + " layers");
   }
-  std::string name() const override { return "gpt_oss"; }
+  std::string name() const override { return gptOssType().modelType; }
   bool isMoeLayer(int) const override { return true; }
   ExpertLayout expertLayout() const override { return ExpertLayout::Fused; }
   std::string moePrefix(int layer) const override { return layerPrefix(layer) + "mlp."; }
@@ -40,7 +40,18 @@ class GptOss : public StandardAttentionArchitecture {
     return s;
   }
 
-
+  MoeDiskNames moeDiskNames(int layer) const override {
+    const std::string p = moePrefix(layer);
+    MoeDiskNames n;
+    n.kind = ExpertLayout::Fused;
+    n.router = p + "router.weight";
+    n.routerBias = p + "router.bias";
+    n.gateUp = p + "experts.gate_up_proj";
+    n.gateUpBias = p + "experts.gate_up_proj_bias";
+    n.downProj = p + "experts.down_proj";
+    n.downProjBias = p + "experts.down_proj_bias";
+    return n;
+  }
 
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
     const std::string p = moePrefix(layer);
@@ -70,8 +81,25 @@ class GptOss : public StandardAttentionArchitecture {
   int64_t window_ = 0;
 };
 
+// Alternating sliding / full attention and YaRN rope, as in openai/gpt-oss-20b.
+void synthConfig(nlohmann::json& c, const SynthDims& d) {
+  c["num_local_experts"] = d.experts;
+  c["intermediate_size"] = d.expertIntermediate;
+  c["attention_bias"] = true;
+  c["sliding_window"] = 128;
+  nlohmann::json types = nlohmann::json::array();
+  for (int64_t l = 0; l < d.layers; ++l) types.push_back(l % 2 == 0 ? "sliding_attention" : "full_attention");
+  c["layer_types"] = types;
+  c["rope_parameters"] = {{"rope_type", "yarn"}, {"rope_theta", 150000.0}, {"factor", 32.0},
+                          {"beta_fast", 32.0},   {"beta_slow", 1.0},       {"original_max_position_embeddings", 4096},
+                          {"truncate", false}};
+}
+
 }  // namespace
 
-std::unique_ptr<Architecture> makeGptOss(const ModelConfig& c) { return std::make_unique<GptOss>(c); }
+const ArchitectureType& gptOssType() {
+  static const ArchitectureType type{"gpt_oss", "GptOssForCausalLM", &makeArchitectureOf<GptOss>, &synthConfig};
+  return type;
+}
 
 }  // namespace moe

@@ -19,7 +19,7 @@ class GraniteMoe : public StandardAttentionArchitecture {
     residualMultiplier_ = c.getNumber("residual_multiplier", 1.0);
     logitsScaling_ = c.getNumber("logits_scaling", 1.0);
   }
-  std::string name() const override { return "granitemoe"; }
+  std::string name() const override { return graniteMoeType().modelType; }
   bool isMoeLayer(int) const override { return true; }
   ExpertLayout expertLayout() const override { return ExpertLayout::Packed; }
   double residualScale() const override { return residualMultiplier_; }
@@ -35,6 +35,15 @@ class GraniteMoe : public StandardAttentionArchitecture {
     return s;
   }
 
+  MoeDiskNames moeDiskNames(int layer) const override {
+    const std::string p = moePrefix(layer);
+    MoeDiskNames n;
+    n.kind = ExpertLayout::Packed;
+    n.router = p + "router.layer.weight";
+    n.inputLinear = p + "input_linear.weight";
+    n.outputLinear = p + "output_linear.weight";
+    return n;
+  }
 
   at::Tensor embed(const at::Tensor& ids, const at::Tensor& table) const override {
     return Architecture::embed(ids, table) * embeddingMultiplier_;
@@ -61,8 +70,22 @@ class GraniteMoe : public StandardAttentionArchitecture {
   double embeddingMultiplier_ = 1.0, residualMultiplier_ = 1.0, logitsScaling_ = 1.0;
 };
 
+// The multipliers are those of ibm-granite's GraniteMoE checkpoints, so synth exercises every one.
+void synthConfig(nlohmann::json& c, const SynthDims& d) {
+  c["num_local_experts"] = d.experts;
+  c["intermediate_size"] = d.expertIntermediate;
+  c["embedding_multiplier"] = 12.0;
+  c["attention_multiplier"] = 1.0 / static_cast<double>(d.hidden / d.heads);
+  c["residual_multiplier"] = 0.22;
+  c["logits_scaling"] = 8.0;
+}
+
 }  // namespace
 
-std::unique_ptr<Architecture> makeGraniteMoe(const ModelConfig& c) { return std::make_unique<GraniteMoe>(c); }
+const ArchitectureType& graniteMoeType() {
+  static const ArchitectureType type{"granitemoe", "GraniteMoeForCausalLM", &makeArchitectureOf<GraniteMoe>,
+                                     &synthConfig};
+  return type;
+}
 
 }  // namespace moe

@@ -12,7 +12,7 @@ class Mixtral : public StandardAttentionArchitecture {
   explicit Mixtral(const ModelConfig& c) : StandardAttentionArchitecture(c) {
     window_ = c.getInt("sliding_window", 0);
   }
-  std::string name() const override { return "mixtral"; }
+  std::string name() const override { return mixtralType().modelType; }
   bool isMoeLayer(int) const override { return true; }
   std::string moePrefix(int layer) const override { return layerPrefix(layer) + "block_sparse_moe."; }
 
@@ -23,7 +23,9 @@ class Mixtral : public StandardAttentionArchitecture {
     return s;
   }
 
-
+  MoeDiskNames moeDiskNames(int layer) const override {
+    return perExpertDiskNames(moePrefix(layer) + "gate.weight", moePrefix(layer) + "experts.", "w1", "w3", "w2");
+  }
 
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
     MoeBlock b = softmaxRoutedBlock(w, moePrefix(layer) + "gate.weight", /*normalize=*/true);
@@ -36,8 +38,17 @@ class Mixtral : public StandardAttentionArchitecture {
   int64_t window_ = 0;
 };
 
+// Mixtral has no separate expert width field: intermediate_size is the experts' width.
+void synthConfig(nlohmann::json& c, const SynthDims& d) {
+  c["num_local_experts"] = d.experts;
+  c["intermediate_size"] = d.expertIntermediate;
+}
+
 }  // namespace
 
-std::unique_ptr<Architecture> makeMixtral(const ModelConfig& c) { return std::make_unique<Mixtral>(c); }
+const ArchitectureType& mixtralType() {
+  static const ArchitectureType type{"mixtral", "MixtralForCausalLM", &makeArchitectureOf<Mixtral>, &synthConfig};
+  return type;
+}
 
 }  // namespace moe

@@ -15,7 +15,7 @@ class Olmoe : public StandardAttentionArchitecture {
     attn_.qkNorm = StandardAttentionSpec::QkNorm::Full;
     attn_.clipQkv = c.getNumber("clip_qkv", 0.0);
   }
-  std::string name() const override { return "olmoe"; }
+  std::string name() const override { return olmoeType().modelType; }
   bool isMoeLayer(int) const override { return true; }
   std::string moePrefix(int layer) const override { return layerPrefix(layer) + "mlp."; }
 
@@ -26,13 +26,24 @@ class Olmoe : public StandardAttentionArchitecture {
     return s;
   }
 
+  MoeDiskNames moeDiskNames(int layer) const override { return projExpertsDiskNames(moePrefix(layer)); }
+
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
     return projExpertsMoeBlock(w, moePrefix(layer), layer);
   }
 };
 
+void synthConfig(nlohmann::json& c, const SynthDims& d) {
+  c["num_experts"] = d.experts;
+  c["intermediate_size"] = d.expertIntermediate;
+  c["norm_topk_prob"] = false;
+}
+
 }  // namespace
 
-std::unique_ptr<Architecture> makeOlmoe(const ModelConfig& c) { return std::make_unique<Olmoe>(c); }
+const ArchitectureType& olmoeType() {
+  static const ArchitectureType type{"olmoe", "OlmoeForCausalLM", &makeArchitectureOf<Olmoe>, &synthConfig};
+  return type;
+}
 
 }  // namespace moe

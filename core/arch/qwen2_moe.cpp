@@ -15,7 +15,7 @@ class Qwen2Moe : public StandardAttentionArchitecture {
     attn_.qkvBias = c.getBool("qkv_bias", true);
     sharedWidth_ = c.getInt("shared_expert_intermediate_size", 0);
   }
-  std::string name() const override { return "qwen2_moe"; }
+  std::string name() const override { return qwen2MoeType().modelType; }
   bool isMoeLayer(int layer) const override { return qwenIsSparseLayer(cfg_, layer); }
   bool hasSharedExpert() const override { return sharedWidth_ > 0; }
   std::string moePrefix(int layer) const override { return layerPrefix(layer) + "mlp."; }
@@ -34,6 +34,8 @@ class Qwen2Moe : public StandardAttentionArchitecture {
     }
     return s;
   }
+
+  MoeDiskNames moeDiskNames(int layer) const override { return projExpertsDiskNames(moePrefix(layer)); }
 
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
     const std::string p = moePrefix(layer);
@@ -54,8 +56,23 @@ class Qwen2Moe : public StandardAttentionArchitecture {
   int64_t sharedWidth_ = 0;
 };
 
+void synthConfig(nlohmann::json& c, const SynthDims& d) {
+  c["num_experts"] = d.experts;
+  c["moe_intermediate_size"] = d.expertIntermediate;
+  c["intermediate_size"] = d.denseIntermediate;
+  c["shared_expert_intermediate_size"] = d.sharedIntermediate;
+  c["qkv_bias"] = true;
+  c["norm_topk_prob"] = false;
+  c["decoder_sparse_step"] = 1;
+  c["mlp_only_layers"] = nlohmann::json::array();
+}
+
 }  // namespace
 
-std::unique_ptr<Architecture> makeQwen2Moe(const ModelConfig& c) { return std::make_unique<Qwen2Moe>(c); }
+const ArchitectureType& qwen2MoeType() {
+  static const ArchitectureType type{"qwen2_moe", "Qwen2MoeForCausalLM", &makeArchitectureOf<Qwen2Moe>,
+                                     &synthConfig};
+  return type;
+}
 
 }  // namespace moe

@@ -15,7 +15,7 @@ class Qwen3Moe : public StandardAttentionArchitecture {
     attn_.outputBias = attn_.qkvBias;
     attn_.qkNorm = StandardAttentionSpec::QkNorm::PerHead;
   }
-  std::string name() const override { return "qwen3_moe"; }
+  std::string name() const override { return qwen3MoeType().modelType; }
   bool isMoeLayer(int layer) const override { return qwenIsSparseLayer(cfg_, layer); }
   std::string moePrefix(int layer) const override { return layerPrefix(layer) + "mlp."; }
 
@@ -30,6 +30,8 @@ class Qwen3Moe : public StandardAttentionArchitecture {
     return s;
   }
 
+  MoeDiskNames moeDiskNames(int layer) const override { return projExpertsDiskNames(moePrefix(layer)); }
+
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
     return projExpertsMoeBlock(w, moePrefix(layer), layer);
   }
@@ -38,8 +40,21 @@ class Qwen3Moe : public StandardAttentionArchitecture {
   int64_t slidingWindow(int layer) const override { return qwenSlidingWindow(cfg_, layer); }
 };
 
+void synthConfig(nlohmann::json& c, const SynthDims& d) {
+  c["num_experts"] = d.experts;
+  c["moe_intermediate_size"] = d.expertIntermediate;
+  c["intermediate_size"] = d.denseIntermediate;
+  c["norm_topk_prob"] = true;
+  c["decoder_sparse_step"] = 1;
+  c["mlp_only_layers"] = nlohmann::json::array();
+}
+
 }  // namespace
 
-std::unique_ptr<Architecture> makeQwen3Moe(const ModelConfig& c) { return std::make_unique<Qwen3Moe>(c); }
+const ArchitectureType& qwen3MoeType() {
+  static const ArchitectureType type{"qwen3_moe", "Qwen3MoeForCausalLM", &makeArchitectureOf<Qwen3Moe>,
+                                     &synthConfig};
+  return type;
+}
 
 }  // namespace moe

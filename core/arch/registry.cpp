@@ -1,5 +1,5 @@
-#include <functional>
-#include <utility>
+#include <string>
+#include <vector>
 
 #include "core/arch/architectures.h"
 #include "core/error.h"
@@ -7,32 +7,45 @@
 namespace moe {
 namespace {
 
-using Factory = std::unique_ptr<Architecture> (*)(const ModelConfig&);
-
-const std::vector<std::pair<std::string, Factory>>& registry() {
-  static const std::vector<std::pair<std::string, Factory>> table{
-      {"mixtral", makeMixtral},       {"qwen2_moe", makeQwen2Moe},   {"qwen3_moe", makeQwen3Moe},
-      {"olmoe", makeOlmoe},           {"granitemoe", makeGraniteMoe}, {"deepseek_v3", makeDeepseekV3},
-      {"gpt_oss", makeGptOss},
+// One line per architecture, in the order the CLI and errors list them.
+const std::vector<const ArchitectureType*>& registry() {
+  static const std::vector<const ArchitectureType*> table{
+      &mixtralType(),    &qwen2MoeType(),   &qwen3MoeType(), &olmoeType(),
+      &graniteMoeType(), &deepseekV3Type(), &gptOssType(),
   };
   return table;
+}
+
+std::string supportedList() {
+  std::string list;
+  for (const auto* t : registry()) list += (list.empty() ? "" : ", ") + t->modelType;
+  return list;
 }
 
 }  // namespace
 
 std::vector<std::string> supportedArchitectures() {
   std::vector<std::string> names;
-  for (auto& [n, _] : registry()) names.push_back(n);
+  for (const auto* t : registry()) names.push_back(t->modelType);
   return names;
 }
 
+const ArchitectureType& architectureType(const std::string& modelType) {
+  for (const auto* t : registry())
+    if (t->modelType == modelType) return *t;
+  throw Error(ErrorKind::Unsupported,
+              "model_type '" + modelType + "' is not supported (supported: " + supportedList() + ")");
+}
+
 std::unique_ptr<Architecture> makeArchitecture(const ModelConfig& config) {
-  for (auto& [n, f] : registry())
-    if (n == config.modelType) return f(config);
-  std::string list;
-  for (auto& n : supportedArchitectures()) list += (list.empty() ? "" : ", ") + n;
+  for (const auto* t : registry()) {
+    if (t->modelType != config.modelType) continue;
+    std::unique_ptr<Architecture> arch = t->make(config);
+    validateRouting(*arch);
+    return arch;
+  }
   throw Error(ErrorKind::Unsupported, config.source() + ": model_type '" + config.modelType +
-                                          "' is not supported (supported: " + list + ")");
+                                          "' is not supported (supported: " + supportedList() + ")");
 }
 
 }  // namespace moe

@@ -42,6 +42,9 @@ class StandardAttentionArchitecture : public Architecture {
   // norm_topk_prob. The tensor table's entries, and the block from loaded weights.
   void addProjExpertsMoe(std::vector<TensorSpec>& specs, const std::string& prefix, int layer, int64_t width) const;
   MoeBlock projExpertsMoeBlock(const LayerWeights& w, const std::string& prefix, int layer) const;
+  static MoeDiskNames projExpertsDiskNames(const std::string& prefix) {
+    return perExpertDiskNames(prefix + "gate.weight", prefix + "experts.", "gate_proj", "up_proj", "down_proj");
+  }
 
   StandardAttentionSpec attn_;
   RopeTable rope_;

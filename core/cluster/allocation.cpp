@@ -31,8 +31,10 @@ bool rankedBefore(const Ranked& l, const Ranked& r) {
 
 }  // namespace
 
-std::vector<int64_t> allocateUniform(const std::vector<int64_t>& expertsPerLayer, int64_t k) {
+std::vector<int64_t> allocateUniform(const std::vector<int64_t>& expertsPerLayer, int64_t k, UniformCap cap) {
   if (expertsPerLayer.empty()) invalid("uniform allocation: no MoE layers");
+  std::vector<int64_t> out;
+  out.reserve(expertsPerLayer.size());
   for (size_t l = 0; l < expertsPerLayer.size(); ++l) {
     const int64_t experts = expertsPerLayer[l];
     if (experts < 1) {
@@ -40,14 +42,15 @@ std::vector<int64_t> allocateUniform(const std::vector<int64_t>& expertsPerLayer
       s << "uniform allocation: layer " << l << " has " << experts << " experts";
       invalid(s.str());
     }
-    if (k < 1 || k > experts) {
+    if (k < 1 || (k > experts && cap == UniformCap::Reject)) {
       std::ostringstream s;
       s << "uniform allocation: K = " << k << " is not within 1.." << experts << " for layer " << l << " ("
         << experts << " experts)";
       invalid(s.str());
     }
+    out.push_back(std::min(k, experts));
   }
-  return std::vector<int64_t>(expertsPerLayer.size(), k);
+  return out;
 }
 
 FrequencyAllocation allocateByFrequency(const std::vector<std::vector<double>>& frequencies, int64_t totalClusters) {
@@ -85,8 +88,10 @@ FrequencyAllocation allocateByFrequency(const std::vector<std::vector<double>>& 
     std::vector<Ranked> layer;
     for (size_t e = 0; e < frequencies[l].size(); ++e)
       layer.push_back(Ranked{frequencies[l][e], l, static_cast<int64_t>(e)});
-    const auto top = std::min_element(layer.begin(), layer.end(), rankedBefore);
-    layer.erase(top);
+    // Swap the layer's top expert out rather than erase it: the pool's order does not matter
+    // (nth_element below applies the total order), and GCC 12 misreads erase's memmove bound.
+    std::iter_swap(std::min_element(layer.begin(), layer.end(), rankedBefore), layer.end() - 1);
+    layer.pop_back();
     pool.insert(pool.end(), layer.begin(), layer.end());
   }
   const int64_t slots = totalClusters - layers;

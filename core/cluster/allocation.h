@@ -12,8 +12,16 @@
 
 namespace moe {
 
-// K_l = k for every layer; requires 1 <= k <= E_l for every layer (E_l >= 1).
-std::vector<int64_t> allocateUniform(const std::vector<int64_t>& expertsPerLayer, int64_t k);
+// What uniform allocation does with a layer that has fewer than k experts.
+enum class UniformCap {
+  Reject,          // an error: k must fit every layer
+  KeepAllExperts,  // that layer keeps all its experts (K_l = E_l)
+};
+
+// K_l = k for every layer (k >= 1, E_l >= 1); a layer with E_l < k is refused or keeps all its
+// experts, as `cap` says. The one home of the uniform rule (allocateClusters uses it).
+std::vector<int64_t> allocateUniform(const std::vector<int64_t>& expertsPerLayer, int64_t k,
+                                     UniformCap cap = UniformCap::Reject);
 
 struct FrequencyAllocation {
   std::vector<int64_t> clusters;  // K_l per layer; sums to the budget; 1 <= K_l <= E_l

@@ -16,14 +16,28 @@ using nlohmann::json;
 namespace moe {
 namespace {
 
-// The config.json fields each architecture reads, in transformers 5 spelling.
+// A GQA default that divides every head count: a quarter of the heads where that is whole.
+int64_t defaultKvHeads(int64_t heads) { return heads % 4 == 0 ? heads / 4 : heads; }
+
+// The config.json: the fields all architectures share, in transformers 5 spelling, then the
+// architecture's own (its ArchitectureType::synthConfig).
 json synthConfig(const SynthSpec& s) {
-  const int64_t dense = s.denseIntermediate > 0 ? s.denseIntermediate : 4 * s.hidden;
-  json c = {{"model_type", s.arch},
+  const ArchitectureType& type = architectureType(s.arch.empty() ? supportedArchitectures().front() : s.arch);
+  SynthDims d;
+  d.layers = s.layers;
+  d.hidden = s.hidden;
+  d.heads = s.heads;
+  d.kvHeads = s.kvHeads;
+  d.experts = s.experts;
+  d.expertIntermediate = s.expertIntermediate;
+  d.denseIntermediate = s.denseIntermediate > 0 ? s.denseIntermediate : 4 * s.hidden;
+  d.sharedIntermediate = s.sharedIntermediate;
+  json c = {{"model_type", type.modelType},
+            {"architectures", {type.causalLMClass}},
             {"hidden_size", s.hidden},
             {"num_hidden_layers", s.layers},
             {"num_attention_heads", s.heads},
-            {"num_key_value_heads", s.kvHeads},
+            {"num_key_value_heads", s.kvHeads > 0 ? s.kvHeads : defaultKvHeads(s.heads)},
             {"head_dim", s.hidden / s.heads},
             {"vocab_size", s.vocab},
             {"rms_norm_eps", 1e-6},
@@ -33,76 +47,7 @@ json synthConfig(const SynthSpec& s) {
             {"tie_word_embeddings", false},
             {"dtype", "bfloat16"},
             {"hidden_act", "silu"}};
-  if (s.arch == "mixtral") {
-    c["architectures"] = {"MixtralForCausalLM"};
-    c["num_local_experts"] = s.experts;
-    c["intermediate_size"] = s.expertIntermediate;
-  } else if (s.arch == "qwen2_moe") {
-    c["architectures"] = {"Qwen2MoeForCausalLM"};
-    c["num_experts"] = s.experts;
-    c["moe_intermediate_size"] = s.expertIntermediate;
-    c["intermediate_size"] = dense;
-    c["shared_expert_intermediate_size"] = s.sharedIntermediate;
-    c["qkv_bias"] = true;
-    c["norm_topk_prob"] = false;
-    c["decoder_sparse_step"] = 1;
-    c["mlp_only_layers"] = json::array();
-  } else if (s.arch == "qwen3_moe") {
-    c["architectures"] = {"Qwen3MoeForCausalLM"};
-    c["num_experts"] = s.experts;
-    c["moe_intermediate_size"] = s.expertIntermediate;
-    c["intermediate_size"] = dense;
-    c["norm_topk_prob"] = true;
-    c["decoder_sparse_step"] = 1;
-    c["mlp_only_layers"] = json::array();
-  } else if (s.arch == "olmoe") {
-    c["architectures"] = {"OlmoeForCausalLM"};
-    c["num_experts"] = s.experts;
-    c["intermediate_size"] = s.expertIntermediate;
-    c["norm_topk_prob"] = false;
-  } else if (s.arch == "granitemoe") {
-    c["architectures"] = {"GraniteMoeForCausalLM"};
-    c["num_local_experts"] = s.experts;
-    c["intermediate_size"] = s.expertIntermediate;
-    c["embedding_multiplier"] = 12.0;
-    c["attention_multiplier"] = 1.0 / static_cast<double>(s.hidden / s.heads);
-    c["residual_multiplier"] = 0.22;
-    c["logits_scaling"] = 8.0;
-  } else if (s.arch == "gpt_oss") {
-    c["architectures"] = {"GptOssForCausalLM"};
-    c["num_local_experts"] = s.experts;
-    c["intermediate_size"] = s.expertIntermediate;
-    c["attention_bias"] = true;
-    c["sliding_window"] = 128;
-    json types = json::array();
-    for (int64_t l = 0; l < s.layers; ++l) types.push_back(l % 2 == 0 ? "sliding_attention" : "full_attention");
-    c["layer_types"] = types;
-    c["rope_parameters"] = {{"rope_type", "yarn"}, {"rope_theta", 150000.0}, {"factor", 32.0},
-                            {"beta_fast", 32.0}, {"beta_slow", 1.0}, {"original_max_position_embeddings", 4096},
-                            {"truncate", false}};
-  } else if (s.arch == "deepseek_v3") {
-    c["architectures"] = {"DeepseekV3ForCausalLM"};
-    c["n_routed_experts"] = s.experts;
-    c["moe_intermediate_size"] = s.expertIntermediate;
-    c["intermediate_size"] = dense;
-    c["n_shared_experts"] = s.sharedIntermediate > 0 ? 1 : 0;
-    c["first_k_dense_replace"] = s.layers > 1 ? 1 : 0;
-    const int64_t groups = s.experts % 4 == 0 ? 4 : 1;
-    c["n_group"] = groups;
-    c["topk_group"] = groups > 1 ? 2 : 1;
-    c["norm_topk_prob"] = true;
-    c["routed_scaling_factor"] = 2.5;
-    c["q_lora_rank"] = s.hidden / 2;
-    c["kv_lora_rank"] = s.hidden / 4;
-    c["qk_nope_head_dim"] = 2 * (s.hidden / s.heads) / 3 / 2 * 2;
-    c["qk_rope_head_dim"] = std::max<int64_t>(2, (s.hidden / s.heads) / 3 / 2 * 2);
-    c["v_head_dim"] = s.hidden / s.heads;
-    c["head_dim"] = c["qk_rope_head_dim"];
-    c["rope_interleave"] = true;
-    c["attention_bias"] = false;
-  } else {
-    throw Error(ErrorKind::Unsupported, "synth: unknown architecture '" + s.arch + "'");
-  }
+  type.synthConfig(c, d);
   return c;
 }
 
@@ -129,16 +74,18 @@ TensorBlob randomTensor(const TensorSpec& spec, at::Generator& gen) {
 void writeSyntheticModel(const SynthSpec& spec, const std::string& outDir,
                          const std::function<void(int64_t, int64_t)>& progress) {
   if (spec.layers <= 0 || spec.hidden <= 0 || spec.experts <= 0 || spec.topK <= 0 || spec.topK > spec.experts ||
-      spec.heads <= 0 || spec.hidden % spec.heads != 0 || spec.kvHeads <= 0 || spec.heads % spec.kvHeads != 0)
+      spec.heads <= 0 || spec.hidden % spec.heads != 0 || spec.kvHeads < 0 ||
+      (spec.kvHeads > 0 && spec.heads % spec.kvHeads != 0))
     throw Error(ErrorKind::InvalidArgument,
                 "synth: need layers, hidden, experts > 0, 1 <= top-k <= experts, hidden divisible by heads and "
-                "heads by kv-heads");
-  if (fs::exists(outDir) && !fs::is_empty(outDir))
-    throw Error(ErrorKind::InvalidArgument, "synth: " + outDir + " exists and is not empty");
-  fs::create_directories(outDir);
+                "heads by kv-heads (0: the architecture's default)");
+  // The architecture checks the sizes before anything is written.
   const json config = synthConfig(spec);
   const ModelConfig cfg = ModelConfig::fromJson(config, outDir + "/config.json");
   auto arch = makeArchitecture(cfg);
+  if (fs::exists(outDir) && !fs::is_empty(outDir))
+    throw Error(ErrorKind::InvalidArgument, "synth: " + outDir + " exists and is not empty");
+  fs::create_directories(outDir);
   std::vector<TensorSpec> specs = arch->globalTensors();
   for (int l = 0; l < spec.layers; ++l) {
     auto layer = arch->layerTensors(l);

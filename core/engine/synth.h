@@ -8,7 +8,7 @@
 namespace moe {
 
 struct SynthSpec {
-  std::string arch = "mixtral";
+  std::string arch;  // config.json model_type; empty: the first registered architecture
   int64_t layers = 2;
   int64_t hidden = 256;
   int64_t experts = 8;
@@ -17,7 +17,7 @@ struct SynthSpec {
   int64_t denseIntermediate = 0;   // dense layers / Mixtral's intermediate_size; 0: 4 x hidden
   int64_t sharedIntermediate = 0;  // shared expert width where the architecture has one; 0: none
   int64_t heads = 8;
-  int64_t kvHeads = 2;
+  int64_t kvHeads = 0;  // 0: the architecture's default (a quarter of the heads, all of them for MLA)
   int64_t vocab = 1024;
   uint64_t seed = 0;
   int64_t shardBytes = 2ll << 30;  // split into shards of at most this many bytes

@@ -6,6 +6,8 @@
 
 #include "core/engine/tensor_h5.h"
 #include "core/error.h"
+#include "core/limits.h"
+#include "core/model/config.h"
 
 namespace fs = std::filesystem;
 
@@ -18,9 +20,18 @@ std::optional<TokenId> eosFromJson(const fs::path& file) {
   nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !j.contains("eos_token_id")) return std::nullopt;
   const auto& v = j["eos_token_id"];
-  if (v.is_number_integer()) return v.get<TokenId>();
-  if (v.is_array() && !v.empty() && v[0].is_number_integer()) return v[0].get<TokenId>();
-  return std::nullopt;
+  const nlohmann::json* id = v.is_number_integer() ? &v : v.is_array() && !v.empty() && v[0].is_number_integer() ? &v[0] : nullptr;
+  if (!id) return std::nullopt;
+  if (id->get<int64_t>() < 0 || id->get<int64_t>() >= limits::kMaxVocab)  // would wrap in a TokenId
+    throw Error(ErrorKind::Config, file.string() + ": eos_token_id " + id->dump() + " is not a valid token id (expected [0, " +
+                                       std::to_string(limits::kMaxVocab) + "))");
+  return static_cast<TokenId>(id->get<int64_t>());
+}
+
+// Ids of a .npy file, checked against the model's vocab_size: no tokenizer and no EOS are needed.
+std::vector<TokenId> npyStream(const std::string& source, const std::string& modelDir) {
+  const ModelConfig cfg = ModelConfig::fromFile(modelDir);
+  return loadNpyTokenStream(source, static_cast<size_t>(cfg.vocabSize), cfg.source() + " (vocab_size)");
 }
 
 }  // namespace
@@ -41,12 +52,16 @@ at::Tensor loadTokenIds(const std::string& source, const std::string& modelDir, 
   if (!fs::exists(source)) throw Error(ErrorKind::Io, source + ": no such file");
   if (o.sequences <= 0 || o.length <= 0)
     throw Error(ErrorKind::InvalidArgument, "sequences and length must be positive");
-  const std::string tokPath = o.tokenizerPath.empty() ? (fs::path(modelDir) / "tokenizer.json").string() : o.tokenizerPath;
-  if (!fs::exists(tokPath))
-    throw Error(ErrorKind::Io, tokPath + ": no tokenizer.json to tokenize " + source +
-                                   " with (pass pre-tokenized ids as FILE.h5:DATASET or .npy, or give --tokenizer)");
-  const Tokenizer tokenizer = Tokenizer::fromFile(tokPath);
-  const std::vector<TokenId> stream = loadCalibrationStream(source, tokenizer, endOfTextId(modelDir, tokenizer), o.read);
+  auto textStream = [&] {
+    const std::string tokPath = o.tokenizerPath.empty() ? (fs::path(modelDir) / "tokenizer.json").string() : o.tokenizerPath;
+    if (!fs::exists(tokPath))
+      throw Error(ErrorKind::Io, tokPath + ": no tokenizer.json to tokenize " + source +
+                                     " with (pass pre-tokenized ids as FILE.h5:DATASET or .npy, or give --tokenizer)");
+    const Tokenizer tokenizer = Tokenizer::fromFile(tokPath);
+    return tokenizeDocuments(tokenizer, readCalibrationDocuments(source, o.read), endOfTextId(modelDir, tokenizer));
+  };
+  const std::vector<TokenId> stream =
+      resolveCalibFormat(source, o.read) == CalibFormat::Npy ? npyStream(source, modelDir) : textStream();
   const size_t n = static_cast<size_t>(o.sequences), len = static_cast<size_t>(o.length);
   const TokenBatch batch = o.allSequences    ? consecutiveSequences(stream, len)
                            : o.randomWindows ? randomWindows(stream, n, len, o.seed)

@@ -10,6 +10,12 @@
 namespace moe::h5 {
 namespace {
 
+std::string shapeText(const Shape& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 [[noreturn]] void fail(ErrorKind kind, const std::string& file, const std::string& what) {
   throw Error(kind, file + ": " + what);
 }
@@ -31,6 +37,12 @@ struct SilenceHdf5 {
   SilenceHdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 };
 const SilenceHdf5 silenceOnLoad;
+
+// Elements in an attribute's dataspace (1 for a scalar); -1 when HDF5 cannot tell.
+hssize_t attributeElements(hid_t attr) {
+  Handle space(H5Aget_space(attr), H5Sclose);
+  return space.id < 0 ? -1 : H5Sget_simple_extent_npoints(space.id);
+}
 
 bool linkExists(hid_t file, const std::string& path) {
   // H5Lexists fails on a missing intermediate group, so walk the path component by component.
@@ -126,8 +138,15 @@ template <typename T>
 Array<T> File::readAs(const std::string& dataset, int64_t memType) const {
   Array<T> out;
   out.shape = shape(dataset);
+  // A hand-made file may declare any extent: refuse counts that overflow or exceed what a
+  // MoEScope file can hold (2^40 elements) instead of failing inside the allocator.
+  constexpr int64_t kMaxElements = int64_t{1} << 40;
   int64_t n = 1;
-  for (int64_t d : out.shape) n *= d;
+  for (int64_t d : out.shape) {
+    if (d < 0 || (d > 0 && n > kMaxElements / d))
+      fail(ErrorKind::Format, path_, "dataset '" + dataset + "' is too large (shape " + shapeText(out.shape) + ")");
+    n *= d;
+  }
   out.data.resize(static_cast<size_t>(n));
   Handle ds(H5Dopen2(id_, dataset.c_str(), H5P_DEFAULT), H5Dclose);
   Handle type(H5Dget_type(ds.id), H5Tclose);
@@ -167,7 +186,8 @@ void File::writeRaw(const std::string& dataset, const void* data, const Shape& s
   remove(dataset);
   ensureParents(dataset);
   std::vector<hsize_t> dims(shape.begin(), shape.end());
-  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  Handle space(dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+               H5Sclose);
   Handle ds(H5Dcreate2(id_, dataset.c_str(), memType, space.id, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
   if (ds.id < 0) fail(ErrorKind::Io, path_, "cannot create dataset '" + dataset + "'");
   if (H5Dwrite(ds.id, memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
@@ -190,6 +210,10 @@ std::string File::readStringAttribute(const std::string& objectPath, const std::
   Handle type(H5Aget_type(attr.id), H5Tclose);
   if (H5Tget_class(type.id) != H5T_STRING)
     fail(ErrorKind::Format, path_, "attribute '" + name + "' on '" + objectPath + "' is not a string");
+  // One value only: reading an array attribute into one string would write past it.
+  if (attributeElements(attr.id) != 1)
+    fail(ErrorKind::Format, path_, "attribute '" + name + "' on '" + objectPath + "' holds " +
+                                       std::to_string(attributeElements(attr.id)) + " strings, expected one");
   if (H5Tis_variable_str(type.id) > 0) {
     Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(mem.id, H5T_VARIABLE);
@@ -202,7 +226,8 @@ std::string File::readStringAttribute(const std::string& objectPath, const std::
   }
   size_t size = H5Tget_size(type.id);
   std::string out(size, '\0');
-  H5Aread(attr.id, type.id, out.data());
+  if (size > 0 && H5Aread(attr.id, type.id, out.data()) < 0)
+    fail(ErrorKind::Io, path_, "cannot read attribute '" + name + "'");
   out.resize(std::min(out.find('\0'), out.size()));
   return out;
 }
@@ -211,6 +236,15 @@ double File::readNumberAttribute(const std::string& objectPath, const std::strin
   if (!hasAttribute(objectPath, name))
     fail(ErrorKind::Format, path_, "no attribute '" + name + "' on '" + objectPath + "'");
   Handle attr(H5Aopen_by_name(id_, objectPath.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  Handle type(H5Aget_type(attr.id), H5Tclose);
+  const H5T_class_t cls = H5Tget_class(type.id);
+  if (cls != H5T_INTEGER && cls != H5T_FLOAT)
+    fail(ErrorKind::Format, path_, "attribute '" + name + "' on '" + objectPath + "' is not numeric");
+  // One number only: H5Aread writes every element, and `value` has room for one.
+  const hssize_t elements = attributeElements(attr.id);
+  if (elements != 1)
+    fail(ErrorKind::Format, path_, "attribute '" + name + "' on '" + objectPath + "' holds " +
+                                       std::to_string(elements) + " values, expected one number");
   double value = 0;
   if (H5Aread(attr.id, H5T_NATIVE_DOUBLE, &value) < 0)
     fail(ErrorKind::Format, path_, "attribute '" + name + "' on '" + objectPath + "' is not numeric");
@@ -238,6 +272,17 @@ void File::writeAttribute(const std::string& objectPath, const std::string& name
                                 H5P_DEFAULT, H5P_DEFAULT),
               H5Aclose);
   if (attr.id < 0 || H5Awrite(attr.id, H5T_NATIVE_DOUBLE, &value) < 0)
+    fail(ErrorKind::Io, path_, "cannot write attribute '" + name + "' on '" + objectPath + "'");
+}
+
+void File::writeAttribute(const std::string& objectPath, const std::string& name, const std::vector<double>& values) {
+  if (hasAttribute(objectPath, name)) H5Adelete_by_name(id_, objectPath.c_str(), name.c_str(), H5P_DEFAULT);
+  const hsize_t n = values.size();
+  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Handle attr(H5Acreate_by_name(id_, objectPath.c_str(), name.c_str(), H5T_NATIVE_DOUBLE, space.id, H5P_DEFAULT,
+                                H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
+  if (attr.id < 0 || (n > 0 && H5Awrite(attr.id, H5T_NATIVE_DOUBLE, values.data()) < 0))
     fail(ErrorKind::Io, path_, "cannot write attribute '" + name + "' on '" + objectPath + "'");
 }
 

@@ -41,7 +41,8 @@ class File {
   Array<double> readDouble(const std::string& dataset) const;
   Array<int64_t> readInt(const std::string& dataset) const;
 
-  // Writes (replacing an existing dataset of that name); parent groups are created.
+  // Writes (replacing an existing dataset of that name); parent groups are created. An empty
+  // shape writes a scalar dataset (one value).
   void write(const std::string& dataset, const float* data, const Shape& shape);
   void write(const std::string& dataset, const double* data, const Shape& shape);
   void write(const std::string& dataset, const int64_t* data, const Shape& shape);
@@ -49,10 +50,14 @@ class File {
   void remove(const std::string& objectPath);
 
   bool hasAttribute(const std::string& objectPath, const std::string& name) const;
+  // Both read exactly one value: a missing attribute, another type or an array attribute is a
+  // Format error naming the attribute and its object.
   std::string readStringAttribute(const std::string& objectPath, const std::string& name) const;
   double readNumberAttribute(const std::string& objectPath, const std::string& name) const;
   void writeAttribute(const std::string& objectPath, const std::string& name, const std::string& value);
   void writeAttribute(const std::string& objectPath, const std::string& name, double value);
+  // A 1-D numeric attribute (MoEScope reads scalars only; tests write these to check that refusal).
+  void writeAttribute(const std::string& objectPath, const std::string& name, const std::vector<double>& values);
 
   void flush();
 

@@ -1,24 +1,17 @@
 #include "core/merge/expert_map_modeling.h"
 
-#include <utility>
-
+#include "core/arch/architecture.h"
 #include "core/error.h"
 #include "expert_map_modeling_py.h"  // generated: kExpertMapModelingTemplate
 
 namespace moe {
 
 std::string transformersCausalLMClass(const std::string& modelType) {
-  // The class transformers registers for each model_type MoEScope supports (its CausalLM mapping).
-  static const std::pair<const char*, const char*> kClasses[] = {
-      {"mixtral", "MixtralForCausalLM"},       {"qwen2_moe", "Qwen2MoeForCausalLM"},
-      {"qwen3_moe", "Qwen3MoeForCausalLM"},    {"olmoe", "OlmoeForCausalLM"},
-      {"granitemoe", "GraniteMoeForCausalLM"}, {"deepseek_v3", "DeepseekV3ForCausalLM"},
-      {"gpt_oss", "GptOssForCausalLM"},
-  };
-  for (const auto& [type, cls] : kClasses)
-    if (modelType == type) return cls;
-  throw Error(ErrorKind::Unsupported,
-              "expert-map export: no transformers class known for model_type '" + modelType + "'");
+  try {
+    return architectureType(modelType).causalLMClass;
+  } catch (const Error& e) {
+    throw Error(ErrorKind::Unsupported, "expert-map export: " + std::string(e.what()));
+  }
 }
 
 std::string expertMapModelingSource(const std::string& modelType) {

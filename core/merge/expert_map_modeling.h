@@ -12,8 +12,8 @@ inline constexpr const char* kExpertMapModule = "modeling_moescope_expert_map";
 inline constexpr const char* kExpertMapModelingFile = "modeling_moescope_expert_map.py";  // kExpertMapModule + ".py"
 inline constexpr const char* kExpertMapModelClass = "MoEScopeExpertMapForCausalLM";
 
-// transformers' causal-LM class of a supported model_type ("mixtral" -> "MixtralForCausalLM");
-// throws Error(Unsupported) for others.
+// transformers' causal-LM class of a supported model_type (its ArchitectureType::causalLMClass, e.g.
+// MixtralForCausalLM); throws Error(Unsupported) for others.
 std::string transformersCausalLMClass(const std::string& modelType);
 
 // The modeling file's text for a checkpoint of `modelType`.

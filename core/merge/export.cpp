@@ -1,11 +1,15 @@
 #include "core/merge/export.h"
 
+#include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -37,6 +41,83 @@ bool isInside(const fs::path& inner, const fs::path& outer) {
     if (i == inner.end() || *i != *o) return false;
   }
   return true;
+}
+
+// Every temporary export folder carries this marker (pid, host, start), so a later export to the same
+// target can tell debris of a killed export from anything else named like it, and from an export
+// still running.
+constexpr const char* kPartialMarker = ".moescope-partial";
+
+std::string hostName() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+// Start of process `pid` in clock ticks since boot (/proc/PID/stat field 22); empty when unknown.
+// Recorded beside the pid so that a recycled pid is not mistaken for the exporting process.
+std::string processStartTicks(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return "";
+  std::istringstream fields(stat.substr(paren + 1));
+  std::string f;
+  for (int i = 3; i <= 22 && fields >> f; ++i)
+    if (i == 22) return f;
+  return "";
+}
+
+void writePartialMarker(const fs::path& dir) {
+  char started[32] = "?";
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  if (gmtime_r(&now, &utc)) std::strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  const long pid = static_cast<long>(getpid());
+  writeText(dir / kPartialMarker, json{{"pid", pid}, {"host", hostName()}, {"started", started},
+                                       {"proc_start", processStartTicks(pid)}}.dump() + "\n");
+}
+
+// Removes "<target>.partial-XXXXXX" folders that hold our marker and whose process is gone (another
+// host's folder, or one of a live process of this host, is left alone). Says what it did via notice.
+std::vector<std::string> removeStalePartials(const fs::path& out,
+                                             const std::function<void(const std::string&)>& notice) {
+  std::vector<std::string> removed;
+  const std::string prefix = out.filename().string() + ".partial-";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(out.parent_path(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) continue;
+    if (entry.is_symlink(ec) || !entry.is_directory(ec)) continue;
+    if (!fs::is_regular_file(entry.path() / kPartialMarker, ec)) continue;  // not ours: left alone
+    long pid = 0;
+    std::string host, started, ticks;
+    try {
+      std::ifstream in(entry.path() / kPartialMarker);
+      const json m = json::parse(in);
+      pid = m.at("pid").get<long>();
+      host = m.at("host").get<std::string>();
+      started = m.value("started", std::string("?"));
+      ticks = m.value("proc_start", std::string());
+    } catch (const std::exception&) {
+      continue;  // not a marker we wrote
+    }
+    const std::string owner = "pid " + std::to_string(pid) + " on " + host + ", started " + started;
+    const bool alive = host != hostName() ||
+                       (pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) &&
+                        (ticks.empty() || processStartTicks(pid) == ticks));
+    if (alive) {
+      if (notice) notice("kept " + entry.path().string() + ": another export (" + owner + ") may still be writing it");
+      continue;
+    }
+    std::error_code rm;
+    fs::remove_all(entry.path(), rm);
+    if (notice)
+      notice(rm ? "could not remove stale partial export " + entry.path().string() + " (" + rm.message() + ")"
+                : "removed stale partial export " + entry.path().string() + " (" + owner + "; process gone)");
+    if (!rm) removed.push_back(entry.path().string());
+  }
+  return removed;
 }
 
 // Files of the source folder that travel with the weights.
@@ -130,16 +211,7 @@ json exportConfig(const Model& src, const MergePlan& plan) {
     const int64_t topK = std::min(arch.topK(), K);
     cfg["num_experts_per_tok"] = topK;
     if (cfg.contains("experts_per_token")) cfg["experts_per_token"] = topK;
-    if (src.config().modelType == "deepseek_v3" && K != arch.numExperts()) {
-      RoutingConfig r;
-      r.rule = RoutingRule::SigmoidGroupLimited;
-      r.topK = arch.topK();
-      r.nGroup = src.config().getInt("n_group", 8);
-      r.topkGroup = src.config().getInt("topk_group", 4);
-      const RoutingConfig out = compactRouting(r, K);
-      cfg["n_group"] = out.nGroup;
-      cfg["topk_group"] = out.topkGroup;
-    }
+    arch.rewriteCompactConfig(cfg, K);  // the architecture's own fields (DeepSeek's n_group / topk_group)
     cfg.erase("moescope_expert_map");
     cfg.erase("moescope_expert_slots");
     eraseExpertMapAutoMap(cfg);
@@ -164,64 +236,89 @@ json exportConfig(const Model& src, const MergePlan& plan) {
   return cfg;
 }
 
-// Writes the whole export into `dir` (an existing empty folder).
-ExportResult writeExport(const Model& src, const MergePlan& plan, const fs::path& dir, const ExportOptions& opt) {
-  ExportResult res;
-  const std::vector<OutputTensor> tensors = plannedCheckpoint(src, plan);
-  int64_t total = 0;
-  for (const auto& t : tensors) total += t.tensor.bytes();
-  res.tensorBytes = total;
-  res.numTensors = static_cast<int64_t>(tensors.size());
-
-  // Shards in order; a tensor larger than the shard size gets a shard of its own.
+// Tensors in order, cut into shards of at most `shardBytes`; a larger tensor gets a shard of its own.
+std::vector<std::vector<const OutputTensor*>> planShards(const std::vector<OutputTensor>& tensors, int64_t shardBytes) {
   std::vector<std::vector<const OutputTensor*>> shards(1);
   int64_t inShard = 0;
   for (const auto& t : tensors) {
-    if (inShard > 0 && inShard + t.tensor.bytes() > opt.shardBytes) {
+    if (inShard > 0 && inShard + t.tensor.bytes() > shardBytes) {
       shards.emplace_back();
       inShard = 0;
     }
     shards.back().push_back(&t);
     inShard += t.tensor.bytes();
   }
+  return shards;
+}
 
-  const MergeSemantics semantics = plan.format == ExportFormat::Compact ? MergeSemantics::Compact : MergeSemantics::Tied;
-  const Architecture& arch = src.arch();
-  int cachedBlock = -1;
-  std::map<std::string, TensorBlob> cache;  // re-emitted tensors of the current merged block
-  auto generate = [&](const OutputTensor& t) -> TensorBlob {
-    if (cachedBlock != t.moeIndex) {
-      cache.clear();
-      const int layer = t.layer;
-      Runtime fp32;  // CPU, float32: merge arithmetic independent of the session's runtime
-      LayerWeights w;
-      for (const auto& spec : arch.layerTensors(layer)) w.add(spec.name, tensorFromInfo(src.store().get(spec.name), fp32));
-      MoeBlock block = arch.moeBlock(layer, w);
-      block.expertSlot = arch.expertMap(layer);
-      const MoeBlock merged = applyLayerPlan(block, *plan.find(t.moeIndex), semantics, opt.routerHook);
-      const MoeDiskLayout lay = MoeDiskLayout::of(arch, layer);
-      std::map<std::string, at::Tensor> enc = lay.encodeExperts(merged);
-      if (semantics == MergeSemantics::Compact)
-        for (auto& [n, v] : lay.encodeRouter(merged)) enc[n] = v;
-      for (const auto& other : tensors) {
-        if (other.moeIndex != t.moeIndex) continue;
-        auto it = enc.find(other.tensor.name);
-        if (it == enc.end())
-          throw Error(ErrorKind::MissingTensor, "export: the merged block did not produce '" + other.tensor.name + "'");
-        TensorBlob b = tensorToBlob(other.tensor.name, it->second, other.tensor.dtype);
-        if (b.shape != other.tensor.shape)
-          throw Error(ErrorKind::Shape, "export: merged tensor '" + b.name + "' has shape " + shapeString(b.shape) +
-                                            ", expected " + shapeString(other.tensor.shape));
-        cache.emplace(other.tensor.name, std::move(b));
-      }
-      cachedBlock = t.moeIndex;
-    }
-    auto it = cache.find(t.tensor.name);
+// The merged tensors of one MoE block at a time: the block is merged when its first tensor is
+// asked for, and its other tensors are kept until they are written.
+class MergedBlockTensors {
+ public:
+  MergedBlockTensors(const Model& src, const MergePlan& plan, const std::vector<OutputTensor>& tensors,
+                     const ExportOptions& opt)
+      : src_(src), plan_(plan), tensors_(tensors), opt_(opt),
+        semantics_(plan.format == ExportFormat::Compact ? MergeSemantics::Compact : MergeSemantics::Tied) {}
+
+  TensorBlob take(const OutputTensor& t) {
+    if (cachedBlock_ != t.moeIndex) mergeBlock(t);
+    auto it = cache_.find(t.tensor.name);
     TensorBlob b = std::move(it->second);
-    cache.erase(it);
+    cache_.erase(it);
     return b;
-  };
+  }
 
+ private:
+  void mergeBlock(const OutputTensor& t) {
+    cache_.clear();
+    const Architecture& arch = src_.arch();
+    const int layer = t.layer;
+    Runtime fp32;  // CPU, float32: merge arithmetic independent of the session's runtime
+    LayerWeights w;
+    for (const auto& spec : arch.layerTensors(layer)) w.add(spec.name, tensorFromInfo(src_.store().get(spec.name), fp32));
+    MoeBlock block = arch.moeBlock(layer, w);
+    block.expertSlot = arch.expertMap(layer);
+    const MoeBlock merged = applyLayerPlan(block, *plan_.find(t.moeIndex), semantics_, opt_.routerHook);
+    const MoeDiskLayout lay = MoeDiskLayout::of(arch, layer);
+    std::map<std::string, at::Tensor> enc = lay.encodeExperts(merged);
+    if (semantics_ == MergeSemantics::Compact)
+      for (auto& [n, v] : lay.encodeRouter(merged)) enc[n] = v;
+    for (const auto& other : tensors_) {
+      if (other.moeIndex != t.moeIndex) continue;
+      auto it = enc.find(other.tensor.name);
+      if (it == enc.end())
+        throw Error(ErrorKind::MissingTensor, "export: the merged block did not produce '" + other.tensor.name + "'");
+      TensorBlob b = tensorToBlob(other.tensor.name, it->second, other.tensor.dtype);
+      if (b.shape != other.tensor.shape)
+        throw Error(ErrorKind::Shape, "export: merged tensor '" + b.name + "' has shape " + shapeString(b.shape) +
+                                          ", expected " + shapeString(other.tensor.shape));
+      cache_.emplace(other.tensor.name, std::move(b));
+    }
+    cachedBlock_ = t.moeIndex;
+  }
+
+  const Model& src_;
+  const MergePlan& plan_;
+  const std::vector<OutputTensor>& tensors_;
+  const ExportOptions& opt_;
+  const MergeSemantics semantics_;
+  int cachedBlock_ = -1;
+  std::map<std::string, TensorBlob> cache_;  // re-emitted tensors of the current merged block
+};
+
+// A tensor copied unchanged from the source checkpoint.
+TensorBlob sourceBlob(const OutputTensor& t) {
+  TensorBlob b;
+  b.name = t.tensor.name;
+  b.dtype = t.source->dtype;
+  b.shape = t.source->shape;
+  b.bytes.assign(t.source->data, t.source->data + t.source->nbytes);
+  return b;
+}
+
+// The safetensors shards (and their index when there are several), reporting bytes as they go.
+void writeShards(const std::vector<std::vector<const OutputTensor*>>& shards, MergedBlockTensors& merged,
+                 const fs::path& dir, const ExportOptions& opt, ExportResult& res) {
   json weightMap = json::object();
   int64_t written = 0;
   for (size_t i = 0; i < shards.size(); ++i) {
@@ -231,16 +328,7 @@ ExportResult writeExport(const Model& src, const MergePlan& plan, const fs::path
     std::vector<TensorBlob> blobs;
     blobs.reserve(shards[i].size());
     for (const OutputTensor* t : shards[i]) {
-      if (t->source) {
-        TensorBlob b;
-        b.name = t->tensor.name;
-        b.dtype = t->source->dtype;
-        b.shape = t->source->shape;
-        b.bytes.assign(t->source->data, t->source->data + t->source->nbytes);
-        blobs.push_back(std::move(b));
-      } else {
-        blobs.push_back(generate(*t));
-      }
+      blobs.push_back(t->source ? sourceBlob(*t) : merged.take(*t));
       weightMap[t->tensor.name] = file;
     }
     std::vector<const TensorBlob*> ptrs;
@@ -250,15 +338,19 @@ ExportResult writeExport(const Model& src, const MergePlan& plan, const fs::path
     }
     writeSafetensors((dir / file).string(), ptrs);
     res.files.push_back(file);
-    blobs.clear();
-    if (opt.progress) opt.progress(written, total);
+    if (opt.progress) opt.progress(written, res.tensorBytes);
   }
   if (shards.size() > 1) {
     writeText(dir / "model.safetensors.index.json",
-              json{{"metadata", {{"total_size", total}}}, {"weight_map", weightMap}}.dump(2) + "\n");
+              json{{"metadata", {{"total_size", res.tensorBytes}}}, {"weight_map", weightMap}}.dump(2) + "\n");
     res.files.push_back("model.safetensors.index.json");
   }
+}
 
+// config.json, the source's tokenizer and other companion files, the expert-map modeling file and
+// the model card.
+void writeCompanionFiles(const Model& src, const MergePlan& plan, const fs::path& dir, const ExportOptions& opt,
+                         ExportResult& res) {
   writeText(dir / "config.json", exportConfig(src, plan).dump(2) + "\n");
   res.files.push_back("config.json");
   for (const auto& entry : fs::directory_iterator(src.folder())) {
@@ -273,6 +365,17 @@ ExportResult writeExport(const Model& src, const MergePlan& plan, const fs::path
   }
   writeText(dir / "README.md", modelCard(src, plan, opt.fingerprint, opt.metricsMarkdown));
   res.files.push_back("README.md");
+}
+
+// Writes the whole export into `dir` (an existing empty folder).
+ExportResult writeExport(const Model& src, const MergePlan& plan, const fs::path& dir, const ExportOptions& opt) {
+  ExportResult res;
+  const std::vector<OutputTensor> tensors = plannedCheckpoint(src, plan);
+  for (const auto& t : tensors) res.tensorBytes += t.tensor.bytes();
+  res.numTensors = static_cast<int64_t>(tensors.size());
+  MergedBlockTensors merged(src, plan, tensors, opt);
+  writeShards(planShards(tensors, opt.shardBytes), merged, dir, opt, res);
+  writeCompanionFiles(src, plan, dir, opt, res);
   return res;
 }
 
@@ -306,6 +409,8 @@ ExportResult exportMergedModel(const Model& source, const MergePlan& plan, const
     throw Error(ErrorKind::Io, "export: cannot create the folder " + out.parent_path().string() + " (" +
                                    (ec ? ec.message() : std::string("not a folder")) + ")");
 
+  const std::vector<std::string> removedPartials = removeStalePartials(out, options.notice);
+
   std::string tmpl = out.string() + ".partial-XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
@@ -318,7 +423,9 @@ ExportResult exportMergedModel(const Model& source, const MergePlan& plan, const
   };
   ExportResult res;
   try {
+    writePartialMarker(tmp);
     res = writeExport(source, plan, tmp, options);
+    fs::remove(tmp / kPartialMarker);
     fs::permissions(tmp, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
                              fs::perms::others_exec);
   } catch (const fs::filesystem_error& e) {
@@ -335,6 +442,7 @@ ExportResult exportMergedModel(const Model& source, const MergePlan& plan, const
     throw Error(ErrorKind::Io, "export: cannot move the finished export to " + out.string() + " (" + ec.message() + ")");
   }
   res.folder = out.string();
+  res.removedPartials = removedPartials;
   return res;
 }
 

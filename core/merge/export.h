@@ -20,9 +20,12 @@
 // Writer: safetensors shards of at most shardBytes (model.safetensors, or model-0000i-of-0000n +
 // model.safetensors.index.json), tokenizer*, generation_config.json, special_tokens_map.json and
 // chat templates copied, a README.md model card. Everything is written into "<target>.partial-XXXXXX"
-// beside the target and renamed into place at the end; the export refuses a target inside the source
-// folder or an existing non-empty target, and on any failure (disk full, permissions, cancellation)
-// removes the temporary folder and throws (Io with the path for file-system failures).
+// beside the target (with a ".moescope-partial" marker: pid, host, start time) and renamed into place
+// at the end. Such folders left by a killed export (marker present, process gone) are removed by the
+// next export to the same target, and reported through ExportOptions::notice. The export refuses a
+// target inside the source folder or an existing non-empty target, and on any failure (disk full,
+// permissions, cancellation) removes the temporary folder and throws (Io with the path for
+// file-system failures).
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -43,6 +46,9 @@ struct ExportOptions {
   // Called with (bytes written, total bytes) after each tensor shard; it may throw (e.g. Cancelled)
   // to abort, which leaves no output behind.
   std::function<void(int64_t, int64_t)> progress;
+  // Messages for the user: stale partial folders of killed exports removed (or kept, when their
+  // process still runs).
+  std::function<void(const std::string&)> notice;
 };
 
 struct ExportResult {
@@ -50,6 +56,7 @@ struct ExportResult {
   std::vector<std::string> files;  // every file written, relative to folder
   int64_t tensorBytes = 0;
   int64_t numTensors = 0;
+  std::vector<std::string> removedPartials;  // stale "<target>.partial-XXXXXX" folders removed first
 };
 
 ExportResult exportMergedModel(const Model& source, const MergePlan& plan, const std::string& target,

@@ -18,37 +18,13 @@ int64_t PlannedTensor::numel() const {
 
 MoeDiskLayout MoeDiskLayout::of(const Architecture& arch, int layer) {
   MoeDiskLayout l;
-  const std::string p = arch.moePrefix(layer);
+  l.n_ = arch.moeDiskNames(layer);
   const std::string a = arch.name();
-  if (a == "mixtral" || a == "qwen2_moe" || a == "qwen3_moe" || a == "olmoe" || a == "deepseek_v3") {
-    l.kind_ = ExpertLayout::PerExpert;
-    l.router_ = p + "gate.weight";
-    if (a == "deepseek_v3") l.correctionBias_ = p + "gate.e_score_correction_bias";
-    l.experts_ = p + "experts.";
-    const bool mixtral = a == "mixtral";
-    l.gate_ = mixtral ? "w1.weight" : "gate_proj.weight";
-    l.up_ = mixtral ? "w3.weight" : "up_proj.weight";
-    l.down_ = mixtral ? "w2.weight" : "down_proj.weight";
-  } else if (a == "granitemoe") {
-    l.kind_ = ExpertLayout::Packed;
-    l.router_ = p + "router.layer.weight";
-    l.inputLinear_ = p + "input_linear.weight";
-    l.outputLinear_ = p + "output_linear.weight";
-  } else if (a == "gpt_oss") {
-    l.kind_ = ExpertLayout::Fused;
-    l.router_ = p + "router.weight";
-    l.routerBias_ = p + "router.bias";
-    l.gateUp_ = p + "experts.gate_up_proj";
-    l.gateUpBias_ = p + "experts.gate_up_proj_bias";
-    l.downProj_ = p + "experts.down_proj";
-    l.downProjBias_ = p + "experts.down_proj_bias";
-  } else {
-    throw Error(ErrorKind::Unsupported, "merge export: the on-disk MoE layout of architecture '" + a + "' is not known");
-  }
-  if (l.kind_ != arch.expertLayout())
+  if (l.n_.kind != arch.expertLayout())
     throw Error(ErrorKind::Unsupported, "merge export: architecture '" + a + "' reports a " +
-                                            expertLayoutName(arch.expertLayout()) + " expert layout, expected " +
-                                            expertLayoutName(l.kind_));
+                                            expertLayoutName(arch.expertLayout()) + " expert layout, but its disk " +
+                                            "names of layer " + std::to_string(layer) + " are " +
+                                            expertLayoutName(l.n_.kind));
   std::set<std::string> table;
   for (const auto& s : arch.layerTensors(layer)) table.insert(s.name);
   auto names = l.routerNames();
@@ -61,26 +37,26 @@ MoeDiskLayout MoeDiskLayout::of(const Architecture& arch, int layer) {
 }
 
 std::vector<std::string> MoeDiskLayout::routerNames() const {
-  std::vector<std::string> n{router_};
-  if (!routerBias_.empty()) n.push_back(routerBias_);
-  if (!correctionBias_.empty()) n.push_back(correctionBias_);
+  std::vector<std::string> n{n_.router};
+  if (!n_.routerBias.empty()) n.push_back(n_.routerBias);
+  if (!n_.correctionBias.empty()) n.push_back(n_.correctionBias);
   return n;
 }
 
 std::vector<std::string> MoeDiskLayout::expertNames(int64_t slots) const {
-  switch (kind_) {
+  switch (n_.kind) {
     case ExpertLayout::PerExpert: {
       std::vector<std::string> n;
       for (int64_t s = 0; s < slots; ++s) {
-        const std::string q = experts_ + std::to_string(s) + ".";
-        n.push_back(q + gate_);
-        n.push_back(q + up_);
-        n.push_back(q + down_);
+        const std::string q = n_.experts + std::to_string(s) + ".";
+        n.push_back(q + n_.gate);
+        n.push_back(q + n_.up);
+        n.push_back(q + n_.down);
       }
       return n;
     }
-    case ExpertLayout::Packed: return {inputLinear_, outputLinear_};
-    case ExpertLayout::Fused: return {gateUp_, gateUpBias_, downProj_, downProjBias_};
+    case ExpertLayout::Packed: return {n_.inputLinear, n_.outputLinear};
+    case ExpertLayout::Fused: return {n_.gateUp, n_.gateUpBias, n_.downProj, n_.downProjBias};
   }
   return {};
 }
@@ -98,14 +74,14 @@ std::vector<PlannedTensor> MoeDiskLayout::plannedRouter(const TensorStore& src, 
 
 std::vector<PlannedTensor> MoeDiskLayout::plannedExperts(const TensorStore& src, int64_t slots) const {
   std::vector<PlannedTensor> out;
-  if (kind_ == ExpertLayout::PerExpert) {
-    const std::string first = experts_ + "0.";
-    const TensorInfo &g = src.get(first + gate_), &u = src.get(first + up_), &d = src.get(first + down_);
+  if (n_.kind == ExpertLayout::PerExpert) {
+    const std::string first = n_.experts + "0.";
+    const TensorInfo &g = src.get(first + n_.gate), &u = src.get(first + n_.up), &d = src.get(first + n_.down);
     for (int64_t s = 0; s < slots; ++s) {
-      const std::string q = experts_ + std::to_string(s) + ".";
-      out.push_back({q + gate_, g.dtype, g.shape});
-      out.push_back({q + up_, u.dtype, u.shape});
-      out.push_back({q + down_, d.dtype, d.shape});
+      const std::string q = n_.experts + std::to_string(s) + ".";
+      out.push_back({q + n_.gate, g.dtype, g.shape});
+      out.push_back({q + n_.up, u.dtype, u.shape});
+      out.push_back({q + n_.down, d.dtype, d.shape});
     }
     return out;
   }
@@ -120,15 +96,16 @@ std::vector<PlannedTensor> MoeDiskLayout::plannedExperts(const TensorStore& src,
 
 std::map<std::string, at::Tensor> MoeDiskLayout::encodeRouter(const MoeBlock& b) const {
   std::map<std::string, at::Tensor> m;
-  m[router_] = b.routerWeight;
-  if (!routerBias_.empty()) {
-    if (!b.routerBias.defined()) throw Error(ErrorKind::InvalidArgument, routerBias_ + ": the block has no router bias");
-    m[routerBias_] = b.routerBias;
+  m[n_.router] = b.routerWeight;
+  if (!n_.routerBias.empty()) {
+    if (!b.routerBias.defined())
+      throw Error(ErrorKind::InvalidArgument, n_.routerBias + ": the block has no router bias");
+    m[n_.routerBias] = b.routerBias;
   }
-  if (!correctionBias_.empty()) {
+  if (!n_.correctionBias.empty()) {
     if (!b.correctionBias.defined())
-      throw Error(ErrorKind::InvalidArgument, correctionBias_ + ": the block has no correction bias");
-    m[correctionBias_] = b.correctionBias;
+      throw Error(ErrorKind::InvalidArgument, n_.correctionBias + ": the block has no correction bias");
+    m[n_.correctionBias] = b.correctionBias;
   }
   return m;
 }
@@ -136,28 +113,28 @@ std::map<std::string, at::Tensor> MoeDiskLayout::encodeRouter(const MoeBlock& b)
 std::map<std::string, at::Tensor> MoeDiskLayout::encodeExperts(const MoeBlock& b) const {
   std::map<std::string, at::Tensor> m;
   const int64_t S = b.numSlots();
-  switch (kind_) {
+  switch (n_.kind) {
     case ExpertLayout::PerExpert:
       for (int64_t s = 0; s < S; ++s) {
-        const std::string q = experts_ + std::to_string(s) + ".";
-        m[q + gate_] = b.gate[s];
-        m[q + up_] = b.up[s];
-        m[q + down_] = b.down[s];
+        const std::string q = n_.experts + std::to_string(s) + ".";
+        m[q + n_.gate] = b.gate[s];
+        m[q + n_.up] = b.up[s];
+        m[q + n_.down] = b.down[s];
       }
       break;
     case ExpertLayout::Packed:
-      m[inputLinear_] = at::cat({b.gate, b.up}, 1);  // [S, 2I, H]
-      m[outputLinear_] = b.down;                      // [S, H, I]
+      m[n_.inputLinear] = at::cat({b.gate, b.up}, 1);  // [S, 2I, H]
+      m[n_.outputLinear] = b.down;                      // [S, H, I]
       break;
     case ExpertLayout::Fused: {
       if (!b.gateBias.defined() || !b.upBias.defined() || !b.downBias.defined())
-        throw Error(ErrorKind::InvalidArgument, gateUp_ + ": the fused layout needs expert biases");
+        throw Error(ErrorKind::InvalidArgument, n_.gateUp + ": the fused layout needs expert biases");
       const int64_t I = b.intermediateSize(), H = b.gate.size(2);
       // Interleave: column 2i is gate row i, column 2i+1 is up row i.
-      m[gateUp_] = at::stack({b.gate.transpose(1, 2), b.up.transpose(1, 2)}, -1).reshape({S, H, 2 * I});
-      m[gateUpBias_] = at::stack({b.gateBias, b.upBias}, -1).reshape({S, 2 * I});
-      m[downProj_] = b.down.transpose(1, 2);  // [S, I, H]
-      m[downProjBias_] = b.downBias;
+      m[n_.gateUp] = at::stack({b.gate.transpose(1, 2), b.up.transpose(1, 2)}, -1).reshape({S, H, 2 * I});
+      m[n_.gateUpBias] = at::stack({b.gateBias, b.upBias}, -1).reshape({S, 2 * I});
+      m[n_.downProj] = b.down.transpose(1, 2);  // [S, I, H]
+      m[n_.downProjBias] = b.downBias;
       break;
     }
   }

@@ -1,6 +1,6 @@
 #pragma once
-// The on-disk names and layouts of one MoE block's router and routed-expert tensors, per
-// architecture, and the conversion of a MoeBlock back into them (the inverse of each
+// The on-disk names and layouts of one MoE block's router and routed-expert tensors (each
+// architecture's Architecture::moeDiskNames), and the conversion of a MoeBlock back into them (the inverse of each
 // architecture's moeBlock()): what export re-emits and what the memory preview counts.
 //   per-expert (Mixtral, Qwen2/3-MoE, OLMoE, DeepSeek-V3): <experts>.S.<gate|up|down>.weight
 //   packed (GraniteMoE): input_linear.weight [S, 2I, H] (gate rows, then up), output_linear.weight [S, H, I]
@@ -29,11 +29,11 @@ struct PlannedTensor {
 
 class MoeDiskLayout {
  public:
-  // Throws Unsupported for an architecture whose layout export does not know; checks the names
-  // against the architecture's tensor table.
+  // The architecture's moeDiskNames(layer), checked against its tensor table (Unsupported when a
+  // name is missing there or the kind disagrees with expertLayout()).
   static MoeDiskLayout of(const Architecture& arch, int layer);
 
-  ExpertLayout kind() const { return kind_; }
+  ExpertLayout kind() const { return n_.kind; }
   std::vector<std::string> routerNames() const;
   std::vector<std::string> expertNames(int64_t slots) const;
 
@@ -47,11 +47,7 @@ class MoeDiskLayout {
   std::map<std::string, at::Tensor> encodeExperts(const MoeBlock& block) const;
 
  private:
-  ExpertLayout kind_ = ExpertLayout::PerExpert;
-  std::string router_, routerBias_, correctionBias_;
-  std::string experts_, gate_, up_, down_;                    // per-expert: "<p>experts.", "w1.weight", ...
-  std::string inputLinear_, outputLinear_;                    // packed
-  std::string gateUp_, gateUpBias_, downProj_, downProjBias_;  // fused
+  MoeDiskNames n_;  // the architecture's moeDiskNames()
 };
 
 class Model;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/limits.h"
 
 using nlohmann::json;
 
@@ -17,6 +18,14 @@ namespace {
 std::string blockName(int moeIndex) { return "MoE block " + std::to_string(moeIndex); }
 
 Error invalid(const std::string& msg) { return Error(ErrorKind::InvalidArgument, msg); }
+
+// Groups implied by labels (largest + 1), without overflowing on an absurd label: validate() then
+// reports the label as out of range.
+int64_t groupsFromLabels(const std::vector<int64_t>& labels) {
+  if (labels.empty()) return 0;
+  const int64_t top = *std::max_element(labels.begin(), labels.end());
+  return top >= limits::kMaxExperts ? limits::kMaxExperts + 1 : top + 1;
+}
 
 }  // namespace
 
@@ -96,6 +105,9 @@ std::vector<std::vector<int64_t>> LayerPlan::members() const {
 void LayerPlan::validate() const {
   const std::string b = blockName(moeIndex);
   if (numExperts <= 0) throw invalid(b + ": the plan gives no expert count");
+  if (numExperts > limits::kMaxExperts)
+    throw invalid(b + ": " + std::to_string(numExperts) + " experts, more than the limit of " +
+                  std::to_string(limits::kMaxExperts));
   if (numGroups <= 0)
     throw invalid(b + ": K = " + std::to_string(numGroups) + "; a merge needs at least one group (K >= 1)");
   if (numGroups > numExperts)
@@ -169,7 +181,7 @@ LayerPlan mergeLayerPlan(int moeIndex, const std::vector<int64_t>& labels, Merge
   LayerPlan p;
   p.moeIndex = moeIndex;
   p.numExperts = static_cast<int64_t>(labels.size());
-  p.numGroups = labels.empty() ? 0 : *std::max_element(labels.begin(), labels.end()) + 1;
+  p.numGroups = groupsFromLabels(labels);
   p.strategy = strategy;
   p.router = router;
   p.labels = labels;
@@ -272,11 +284,18 @@ json MergePlan::toJson() const {
 }
 
 MergePlan MergePlan::fromJson(const json& j, const std::string& source) {
+  return readerBoundary(source, [&] { return parse(j, source); });
+}
+
+MergePlan MergePlan::parse(const json& j, const std::string& source) {
   auto bad = [&](const std::string& m) { return Error(ErrorKind::Format, source + ": " + m); };
   if (!j.is_object()) throw bad("not a JSON object");
   if (!j.contains("moescope_merge_plan") || !j["moescope_merge_plan"].is_number_integer())
     throw bad("not a MoEScope merge plan (no integer 'moescope_merge_plan' version field)");
-  if (j["moescope_merge_plan"].get<int>() != kVersion)
+  // Compared as the 64-bit value it is: read as an int, 4294967297 would pass for version 1.
+  const json& version = j["moescope_merge_plan"];
+  if (version.is_number_unsigned() ? version.get<uint64_t>() != static_cast<uint64_t>(kVersion)
+                                   : version.get<int64_t>() != static_cast<int64_t>(kVersion))
     throw bad("merge plan version " + j["moescope_merge_plan"].dump() + " is not supported (this build reads " +
               std::to_string(kVersion) + ")");
   auto str = [&](const json& o, const char* key, const std::string& fallback, bool required) -> std::string {
@@ -298,24 +317,37 @@ MergePlan MergePlan::fromJson(const json& j, const std::string& source) {
     throw Error(ErrorKind::InvalidArgument, source + ": " + e.what());
   }
   if (!j.contains("layers") || !j["layers"].is_array()) throw bad("'layers' must be a list");
+  if (j["layers"].size() > static_cast<size_t>(limits::kMaxLayers))
+    throw bad("'layers' lists " + std::to_string(j["layers"].size()) + " blocks, more than the limit of " +
+              std::to_string(limits::kMaxLayers));
   for (const auto& o : j["layers"]) {
     if (!o.is_object()) throw bad("each entry of 'layers' must be an object");
-    auto integer = [&](const char* key, int64_t fallback, bool required) -> int64_t {
+    // Every integer of a layer entry is an index or a count bounded by core/limits.h. Values beyond
+    // those bounds are refused here (Format), which keeps the narrowing to int exact (moe_index 2^32
+    // would become block 0) and label + 1 from overflowing; validate() then judges the values in range.
+    auto inRange = [&](const json& v, const char* key, int64_t lo, int64_t hi) -> int64_t {
+      if (!v.is_number_integer()) throw bad(std::string("'") + key + "' must hold integers, got " + v.dump());
+      const bool fits = v.is_number_unsigned() ? v.get<uint64_t>() <= static_cast<uint64_t>(hi)
+                                               : v.get<int64_t>() >= lo && v.get<int64_t>() <= hi;
+      if (!fits)
+        throw bad(std::string("'") + key + "' holds " + v.dump() + ", outside [" + std::to_string(lo) + ", " +
+                  std::to_string(hi) + "]");
+      return v.get<int64_t>();
+    };
+    auto integer = [&](const char* key, int64_t fallback, bool required, int64_t lo, int64_t hi) -> int64_t {
       if (!o.contains(key) || o[key].is_null()) {
         if (required) throw bad(std::string("a layer entry lacks '") + key + "'");
         return fallback;
       }
-      if (!o[key].is_number_integer()) throw bad(std::string("'") + key + "' must be an integer");
-      return o[key].get<int64_t>();
+      return inRange(o[key], key, lo, hi);
     };
-    auto intList = [&](const char* key) {
+    auto intList = [&](const char* key) {  // expert or group ids
       std::vector<int64_t> v;
       if (!o.contains(key) || o[key].is_null()) return v;
       if (!o[key].is_array()) throw bad(std::string("'") + key + "' must be a list of integers");
-      for (const auto& e : o[key]) {
-        if (!e.is_number_integer()) throw bad(std::string("'") + key + "' must be a list of integers");
-        v.push_back(e.get<int64_t>());
-      }
+      if (o[key].size() > static_cast<size_t>(limits::kMaxExperts))
+        throw bad(std::string("'") + key + "' has more entries than the limit of " + std::to_string(limits::kMaxExperts));
+      for (const auto& e : o[key]) v.push_back(inRange(e, key, -limits::kMaxExperts, limits::kMaxExperts));
       return v;
     };
     auto numList = [&](const char* key) {
@@ -329,9 +361,9 @@ MergePlan MergePlan::fromJson(const json& j, const std::string& source) {
       return v;
     };
     LayerPlan l;
-    l.moeIndex = static_cast<int>(integer("moe_index", 0, true));
-    l.layer = static_cast<int>(integer("layer", -1, false));
-    l.numExperts = integer("num_experts", 0, true);
+    l.moeIndex = static_cast<int>(integer("moe_index", 0, true, -limits::kMaxLayers, limits::kMaxLayers));
+    l.layer = static_cast<int>(integer("layer", -1, false, -limits::kMaxLayers, limits::kMaxLayers));
+    l.numExperts = integer("num_experts", 0, true, -limits::kMaxExperts, limits::kMaxExperts);
     try {
       l.strategy = parseMergeStrategy(str(o, "strategy", "frequency", false));
       l.router = parseRouterMode(str(o, "router", "average", false));
@@ -346,8 +378,8 @@ MergePlan MergePlan::fromJson(const json& j, const std::string& source) {
     int64_t inferred = l.numExperts;
     if (isPruneStrategy(l.strategy)) inferred = static_cast<int64_t>(l.kept.size());
     else if (l.strategy != MergeStrategy::Keep)
-      inferred = l.labels.empty() ? 0 : *std::max_element(l.labels.begin(), l.labels.end()) + 1;
-    l.numGroups = integer("num_groups", inferred, false);
+      inferred = groupsFromLabels(l.labels);
+    l.numGroups = integer("num_groups", inferred, false, -limits::kMaxExperts, limits::kMaxExperts);
     p.layers.push_back(std::move(l));
   }
   try {
@@ -368,6 +400,10 @@ void MergePlan::save(const std::string& path) const {
 }
 
 MergePlan MergePlan::load(const std::string& path) {
+  return readerBoundary(path, [&] { return loadUnguarded(path); });
+}
+
+MergePlan MergePlan::loadUnguarded(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error(ErrorKind::Io, path + ": cannot open the merge plan");
   json j;

@@ -115,6 +115,10 @@ struct MergePlan {
   static MergePlan fromJson(const nlohmann::json& j, const std::string& source = "merge plan");
   void save(const std::string& path) const;  // throws Io
   static MergePlan load(const std::string& path);  // throws Io / Format / InvalidArgument
+
+ private:
+  static MergePlan parse(const nlohmann::json& j, const std::string& source);
+  static MergePlan loadUnguarded(const std::string& path);
 };
 
 }  // namespace moe

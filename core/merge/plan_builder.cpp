@@ -32,6 +32,35 @@ std::vector<LayerStats> readAllLayers(const AnalysisStore& store) {
   return layers;
 }
 
+LayerPlan layerPlanForGroups(const LayerStats& s, int64_t K, const std::vector<int64_t>& labels,
+                             MergeStrategy strategy, RouterMode router) {
+  if (K < 1 || K > s.numExperts)
+    throw Error(ErrorKind::InvalidArgument, "MoE block " + std::to_string(s.moeIndex) + ": K = " + std::to_string(K) +
+                                                " is outside 1.." + std::to_string(s.numExperts));
+  LayerPlan lp;
+  if (K == s.numExperts) {
+    lp = keepLayerPlan(s.moeIndex, s.numExperts);
+  } else if (strategy == MergeStrategy::PruneFrequency) {
+    lp = pruneLayerPlan(s.moeIndex, s.numExperts, fPruneKeep(s.usageFrequency, K), strategy, s.usageFrequency);
+  } else if (strategy == MergeStrategy::PruneReap) {
+    lp = pruneLayerPlan(s.moeIndex, s.numExperts, reapKeep(s.reapScore, K), strategy, s.reapScore);
+  } else {
+    if (static_cast<int64_t>(labels.size()) != s.numExperts)
+      throw Error(ErrorKind::InvalidArgument, "MoE block " + std::to_string(s.moeIndex) + ": " +
+                                                  std::to_string(labels.size()) + " group labels for " +
+                                                  std::to_string(s.numExperts) + " experts");
+    std::vector<int64_t> dominant;
+    if (strategy == MergeStrategy::Dominant) {
+      const Matrix& rep = s.expertOutputMean.empty() ? s.expertOutputMeanRouted : s.expertOutputMean;
+      const at::Tensor t = at::from_blob(const_cast<double*>(rep.data.data()), {rep.rows, rep.cols}, at::kDouble).clone();
+      dominant = dominantMembers(labels, K, t);
+    }
+    lp = mergeLayerPlan(s.moeIndex, labels, strategy, s.usageFrequency, router, dominant);
+  }
+  lp.layer = s.layer;
+  return lp;
+}
+
 MergePlan buildPlan(const std::vector<LayerStats>& layers, const PlanRequest& req, const AnalysisInfo& info) {
   if (req.clustersPerBlock.size() != layers.size())
     throw Error(ErrorKind::InvalidArgument, "one K per MoE block is needed (" + std::to_string(layers.size()) + ")");
@@ -51,36 +80,18 @@ MergePlan buildPlan(const std::vector<LayerStats>& layers, const PlanRequest& re
     const LayerStats& s = layers[j];
     const int64_t K = req.clustersPerBlock[j];
     if (static_cast<int>(j) < req.firstUnmerged || K == s.numExperts) {
-      LayerPlan keep = keepLayerPlan(s.moeIndex, s.numExperts);
-      keep.layer = s.layer;
-      plan.layers.push_back(keep);
+      plan.layers.push_back(layerPlanForGroups(s, s.numExperts, {}, req.strategy));  // kept whole
       continue;
     }
     if (K < 1 || K > s.numExperts)
       throw Error(ErrorKind::InvalidArgument, "block " + std::to_string(j) + ": K = " + std::to_string(K) +
                                                   " is outside 1.." + std::to_string(s.numExperts));
-    LayerPlan lp;
-    if (req.strategy == MergeStrategy::PruneFrequency) {
-      lp = pruneLayerPlan(s.moeIndex, s.numExperts, fPruneKeep(s.usageFrequency, K), req.strategy, s.usageFrequency);
-    } else if (req.strategy == MergeStrategy::PruneReap) {
-      lp = pruneLayerPlan(s.moeIndex, s.numExperts, reapKeep(s.reapScore, K), req.strategy, s.reapScore);
-    } else {
-      std::vector<int64_t> labels;
-      if (req.grouping == Grouping::Random) {
-        labels = randomGroups(s.numExperts, K, req.seed + j);
-      } else {
-        labels = canonicalLabels(cutTree(buildLayerTree(s, req.clustering).linkage, K));
-      }
-      std::vector<int64_t> dominant;
-      if (req.strategy == MergeStrategy::Dominant) {
-        const Matrix& rep = s.expertOutputMean.empty() ? s.expertOutputMeanRouted : s.expertOutputMean;
-        at::Tensor t = at::from_blob(const_cast<double*>(rep.data.data()), {rep.rows, rep.cols}, at::kDouble).clone();
-        dominant = dominantMembers(labels, K, t);
-      }
-      lp = mergeLayerPlan(s.moeIndex, labels, req.strategy, s.usageFrequency, req.router, dominant);
-    }
-    lp.layer = s.layer;
-    plan.layers.push_back(lp);
+    // Pruning ranks experts itself; merging needs the groups (random, or the tree cut at K).
+    std::vector<int64_t> labels;
+    if (!isPruneStrategy(req.strategy))
+      labels = req.grouping == Grouping::Random ? randomGroups(s.numExperts, K, req.seed + j)
+                                                : canonicalLabels(cutTree(buildLayerTree(s, req.clustering).linkage, K));
+    plan.layers.push_back(layerPlanForGroups(s, K, labels, req.strategy, req.router));
   }
   plan.validate();
   return plan;

@@ -27,6 +27,14 @@ struct PlanRequest {
   uint64_t seed = 0;      // random grouping
 };
 
+// One block's plan entry once its experts are grouped: kept whole when K equals its expert count,
+// the K most used (F-prune) or highest-REAP experts when the strategy prunes, otherwise the groups
+// `labels` (values in [0, K)) merged by the strategy, Dominant groups represented by the member
+// nearest their mean output. The one rule the CLI, the exporter and the explorer share; throws
+// moe::Error(InvalidArgument) when K is outside 1..E or the labels do not fit.
+LayerPlan layerPlanForGroups(const LayerStats& stats, int64_t K, const std::vector<int64_t>& labels,
+                             MergeStrategy strategy, RouterMode router = RouterMode::Average);
+
 // `layers` are the analysis statistics of every MoE block, in block order.
 MergePlan buildPlan(const std::vector<LayerStats>& layers, const PlanRequest& request, const AnalysisInfo& info);
 

@@ -1,9 +1,12 @@
 #include "core/model/config.h"
 
+#include <cmath>
 #include <filesystem>
+#include <tuple>
 #include <fstream>
 
 #include "core/error.h"
+#include "core/limits.h"
 
 using nlohmann::json;
 
@@ -20,6 +23,11 @@ ModelConfig ModelConfig::fromFile(const std::string& path) {
   if (std::filesystem::is_directory(path)) return fromFile((std::filesystem::path(path) / "config.json").string());
   std::ifstream in(path);
   if (!in) throw Error(ErrorKind::Config, path + ": missing or unreadable; a model folder needs its config.json");
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > limits::kMaxJsonFile)
+    throw Error(ErrorKind::Config, path + ": " + std::to_string(size) + " bytes, more than the " +
+                                       std::to_string(limits::kMaxJsonFile) + "-byte limit for a config.json");
   json j;
   try {
     j = json::parse(in);
@@ -30,6 +38,10 @@ ModelConfig ModelConfig::fromFile(const std::string& path) {
 }
 
 ModelConfig ModelConfig::fromJson(const json& j, const std::string& source) {
+  return readerBoundary(source, [&] { return parse(j, source); });
+}
+
+ModelConfig ModelConfig::parse(const json& j, const std::string& source) {
   if (!j.is_object()) throw Error(ErrorKind::Config, source + ": the top level is not a JSON object");
   ModelConfig c;
   c.raw_ = j;
@@ -82,6 +94,22 @@ ModelConfig ModelConfig::fromJson(const json& j, const std::string& source) {
                              {"vocab_size", c.vocabSize}}) {
     if (value <= 0) throw Error(ErrorKind::Config, source + ": " + name + " must be positive, got " + std::to_string(value));
   }
+  // Bounded before anything loops over layers or experts or allocates per vocabulary entry.
+  for (auto [name, value, limit] : {std::tuple<const char*, int64_t, int64_t>{"num_hidden_layers", c.numLayers, limits::kMaxLayers},
+                                    {c.numExpertsKey.empty() ? "num_experts" : c.numExpertsKey.c_str(), c.numExperts, limits::kMaxExperts},
+                                    {"vocab_size", c.vocabSize, limits::kMaxVocab},
+                                    {"hidden_size", c.hiddenSize, limits::kMaxWidth},
+                                    {"num_attention_heads", c.numHeads, limits::kMaxWidth},
+                                    {"num_key_value_heads", c.numKvHeads, limits::kMaxWidth},
+                                    {"head_dim", c.headDim, limits::kMaxWidth},
+                                    {"intermediate_size", c.intermediateSize, limits::kMaxWidth},
+                                    {"moe_intermediate_size", c.moeIntermediateSize, limits::kMaxWidth}}) {
+    if (value > limit)
+      throw Error(ErrorKind::Config, source + ": " + name + " is " + std::to_string(value) + ", more than the limit of " +
+                                         std::to_string(limit));
+  }
+  if (c.topK < 0)
+    throw Error(ErrorKind::Config, source + ": num_experts_per_tok must not be negative, got " + std::to_string(c.topK));
   if (c.numHeads % c.numKvHeads != 0)
     throw Error(ErrorKind::Config, source + ": num_attention_heads (" + std::to_string(c.numHeads) +
                                        ") is not a multiple of num_key_value_heads (" + std::to_string(c.numKvHeads) + ")");
@@ -90,13 +118,33 @@ ModelConfig ModelConfig::fromJson(const json& j, const std::string& source) {
 
 bool ModelConfig::has(const std::string& key) const { return raw_.contains(key) && !raw_[key].is_null(); }
 
+// An integer field within +-limits::kMaxConfigInteger (so sums and products of two stay exact),
+// also accepting integral floats such as 4096.0; anything else throws Config naming the field.
+int64_t ModelConfig::toInt(const json& v, const std::string& key) const {
+  const auto bound = static_cast<double>(limits::kMaxConfigInteger);
+  double d = 0;
+  if (v.is_number_unsigned()) {
+    d = v.get<uint64_t>() > static_cast<uint64_t>(limits::kMaxConfigInteger) ? bound * 2 : static_cast<double>(v.get<uint64_t>());
+  } else if (v.is_number_integer()) {
+    const int64_t i = v.get<int64_t>();
+    d = i < -limits::kMaxConfigInteger || i > limits::kMaxConfigInteger ? bound * 2 : static_cast<double>(i);
+  } else if (v.is_number_float()) {
+    d = v.get<double>();
+    if (!std::isfinite(d) || d != std::floor(d))  // NaN, infinities and fractions
+      throw Error(ErrorKind::Config, source_ + ": field '" + key + "' should be an integer, got " + v.dump());
+  } else {
+    throw Error(ErrorKind::Config, source_ + ": field '" + key + "' should be an integer, got " + v.dump());
+  }
+  if (d < -bound || d > bound)
+    throw Error(ErrorKind::Config, source_ + ": field '" + key + "' is " + v.dump() + ", outside the supported range [-" +
+                                       std::to_string(limits::kMaxConfigInteger) + ", " +
+                                       std::to_string(limits::kMaxConfigInteger) + "]");
+  return static_cast<int64_t>(d);
+}
+
 int64_t ModelConfig::getInt(const std::string& key) const {
   if (!has(key)) throw Error(ErrorKind::Config, source_ + ": required field '" + key + "' is missing");
-  const json& v = raw_[key];
-  if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>())))
-    return static_cast<int64_t>(v.get<double>());
-  throw Error(ErrorKind::Config, source_ + ": field '" + key + "' should be an integer, got " + v.dump());
+  return toInt(raw_[key], key);
 }
 
 int64_t ModelConfig::getInt(const std::string& key, int64_t fallback) const { return has(key) ? getInt(key) : fallback; }
@@ -131,7 +179,7 @@ std::vector<int64_t> ModelConfig::getIntList(const std::string& key) const {
   if (!v.is_array()) throw Error(ErrorKind::Config, source_ + ": field '" + key + "' should be a list, got " + v.dump());
   for (auto& e : v) {
     if (!e.is_number_integer()) throw Error(ErrorKind::Config, source_ + ": field '" + key + "' should hold integers");
-    out.push_back(e.get<int64_t>());
+    out.push_back(toInt(e, key));
   }
   return out;
 }

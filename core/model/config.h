@@ -47,6 +47,7 @@ class ModelConfig {
   int64_t moeIntermediateSize = 0;  // moe_intermediate_size, else intermediate_size
 
   // Typed getters for architecture-specific fields; `required` ones throw Config naming the key.
+  // Integers must lie within +-limits::kMaxConfigInteger (core/limits.h).
   bool has(const std::string& key) const;
   int64_t getInt(const std::string& key) const;
   int64_t getInt(const std::string& key, int64_t fallback) const;
@@ -58,6 +59,9 @@ class ModelConfig {
   std::vector<std::string> getStringList(const std::string& key) const;  // empty when absent/null
 
  private:
+  static ModelConfig parse(const nlohmann::json& j, const std::string& source);
+  int64_t toInt(const nlohmann::json& v, const std::string& key) const;
+
   nlohmann::json raw_;
   std::string source_;
 };

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/limits.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -52,11 +53,7 @@ std::string shapeString(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
-int64_t TensorInfo::numel() const {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
-}
+int64_t TensorInfo::numel() const { return limits::checkedNumel(shape, file + ": tensor '" + name + "'"); }
 
 class MappedFile {
  public:
@@ -64,7 +61,15 @@ class MappedFile {
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) throw Error(ErrorKind::Io, path + ": cannot open (" + std::strerror(errno) + ")");
     struct stat st {};
-    if (fstat(fd_, &st) != 0) throw Error(ErrorKind::Io, path + ": cannot stat");
+    if (fstat(fd_, &st) != 0) {
+      const int err = errno;
+      ::close(fd_);
+      throw Error(ErrorKind::Io, path + ": cannot stat (" + std::strerror(err) + ")");
+    }
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd_);
+      throw Error(ErrorKind::Io, path + ": not a regular file");
+    }
     size_ = static_cast<size_t>(st.st_size);
     if (size_ > 0) {
       void* p = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
@@ -89,6 +94,10 @@ class MappedFile {
 };
 
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
+  readerBoundary(path, [&] { parse(path); });
+}
+
+void SafetensorsFile::parse(const std::string& path) {
   map_ = std::make_unique<MappedFile>(path);
   const size_t size = map_->size();
   auto bad = [&](const std::string& what) { return Error(ErrorKind::Format, path + ": " + what); };
@@ -98,6 +107,9 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
   if (headerLen > size - 8)
     throw bad("header length " + std::to_string(headerLen) + " runs past the end of the file (" +
               std::to_string(size) + " bytes); the file is truncated or not safetensors");
+  if (headerLen > limits::kMaxSafetensorsHeader)
+    throw bad("header length " + std::to_string(headerLen) + " exceeds the limit of " +
+              std::to_string(limits::kMaxSafetensorsHeader) + " bytes (the safetensors reference implementation's cap)");
   header_.assign(reinterpret_cast<const char*>(map_->data() + 8), headerLen);
   json header;
   try {
@@ -126,8 +138,12 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     info.name = name;
     info.file = path;
     info.dtype = parseDType(entry["dtype"].get<std::string>(), path + ": " + ctx);
+    if (entry["shape"].size() > static_cast<size_t>(limits::kMaxTensorRank))
+      throw bad(ctx + " has " + std::to_string(entry["shape"].size()) + " dimensions, more than the limit of " +
+                std::to_string(limits::kMaxTensorRank));
     for (auto& d : entry["shape"]) {
-      if (!d.is_number_integer() || d.get<int64_t>() < 0) throw bad(ctx + " has an invalid shape");
+      // An unsigned value above INT64_MAX reads as negative here and is refused with the rest.
+      if (!d.is_number_integer() || d.get<int64_t>() < 0) throw bad(ctx + " has an invalid shape " + entry["shape"].dump());
       info.shape.push_back(d.get<int64_t>());
     }
     auto& off = entry["data_offsets"];
@@ -137,7 +153,9 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     if (begin > end || end > dataSize)
       throw bad(ctx + " data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
                 "] lie outside the data region of " + std::to_string(dataSize) + " bytes (file truncated?)");
-    const uint64_t expected = static_cast<uint64_t>(info.numel()) * dtypeSize(info.dtype);
+    // Checked: a shape such as [2^62] in F32 would otherwise wrap the byte count to 0.
+    const uint64_t expected = limits::checkedMul<uint64_t>(static_cast<uint64_t>(info.numel()), dtypeSize(info.dtype),
+                                                           path + ": " + ctx + " " + shapeString(info.shape));
     if (end - begin != expected)
       throw bad(ctx + " occupies " + std::to_string(end - begin) + " bytes but " + dtypeName(info.dtype) +
                 " x " + shapeString(info.shape) + " needs " + std::to_string(expected));
@@ -175,32 +193,42 @@ std::unique_ptr<TensorStore> TensorStore::openFiles(const std::vector<std::strin
 }
 
 std::unique_ptr<TensorStore> TensorStore::openFolder(const std::string& dir) {
+  return readerBoundary(dir, [&] { return openFolderUnguarded(dir); });
+}
+
+std::unique_ptr<TensorStore> TensorStore::openFolderUnguarded(const std::string& dir) {
   if (!fs::is_directory(dir)) throw Error(ErrorKind::Io, dir + ": not a folder");
   const fs::path root(dir);
   const fs::path index = root / "model.safetensors.index.json";
   std::vector<std::string> files;
   if (fs::exists(index)) {
     std::ifstream in(index);
+    std::error_code ec;
+    const auto indexSize = fs::file_size(index, ec);
+    if (!ec && indexSize > limits::kMaxJsonFile)
+      throw Error(ErrorKind::Format, index.string() + ": " + std::to_string(indexSize) + " bytes, more than the " +
+                                         std::to_string(limits::kMaxJsonFile) + "-byte limit");
     json j;
     try {
       j = json::parse(in);
     } catch (const json::exception& e) {
       throw Error(ErrorKind::Format, index.string() + ": not valid JSON (" + e.what() + ")");
     }
-    if (!j.contains("weight_map") || !j["weight_map"].is_object())
+    if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
       throw Error(ErrorKind::Format, index.string() + ": no weight_map object");
     std::vector<std::string> shards;
     for (auto& [name, shard] : j["weight_map"].items()) {
       if (!shard.is_string())
         throw Error(ErrorKind::Format, index.string() + ": weight_map entry '" + name + "' is not a file name");
       std::string s = shard.get<std::string>();
-      if (s.find('/') != std::string::npos || s.find("..") != std::string::npos)
+      if (s.empty() || s == "." || s.find('/') != std::string::npos || s.find('\\') != std::string::npos ||
+          s.find("..") != std::string::npos)
         throw Error(ErrorKind::Format, index.string() + ": shard name '" + s + "' leaves the model folder");
       if (std::find(shards.begin(), shards.end(), s) == shards.end()) shards.push_back(s);
     }
     std::sort(shards.begin(), shards.end());
     for (auto& s : shards) {
-      if (!fs::exists(root / s))
+      if (!fs::is_regular_file(root / s))
         throw Error(ErrorKind::Io, index.string() + " names shard " + s + ", which is missing");
       files.push_back((root / s).string());
     }
@@ -259,9 +287,9 @@ void writeSafetensors(const std::string& path, const std::vector<const TensorBlo
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
   for (const TensorBlob* t : sorted) {
-    int64_t n = 1;
-    for (int64_t d : t->shape) n *= d;
-    if (static_cast<uint64_t>(n) * dtypeSize(t->dtype) != t->bytes.size())
+    const int64_t n = limits::checkedNumel(t->shape, path + ": tensor '" + t->name + "'");
+    if (limits::checkedMul<uint64_t>(static_cast<uint64_t>(n), dtypeSize(t->dtype), path + ": tensor '" + t->name + "'") !=
+        t->bytes.size())
       throw Error(ErrorKind::InvalidArgument, path + ": tensor '" + t->name + "' has " +
                                                   std::to_string(t->bytes.size()) + " bytes for shape " +
                                                   shapeString(t->shape));

@@ -26,7 +26,7 @@ struct TensorInfo {
   const uint8_t* data = nullptr;  // inside the mapping; valid while the owning file lives
   size_t nbytes = 0;
   std::string file;               // the shard it lives in, for error messages
-  int64_t numel() const;
+  int64_t numel() const;  // throws Format on overflow (a validated tensor never overflows)
 };
 
 class MappedFile;
@@ -45,6 +45,8 @@ class SafetensorsFile {
   const std::string& headerJson() const { return header_; }
 
  private:
+  void parse(const std::string& path);
+
   std::string path_;
   std::unique_ptr<MappedFile> map_;
   std::map<std::string, TensorInfo> tensors_;
@@ -66,6 +68,8 @@ class TensorStore {
   const std::string& location() const { return location_; }
 
  private:
+  static std::unique_ptr<TensorStore> openFolderUnguarded(const std::string& dir);
+
   std::string location_;
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
   std::map<std::string, const TensorInfo*> index_;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "core/text/json_fields.h"
 #include "core/text/utf8.h"
 
@@ -35,13 +36,17 @@ BpeModel::BpeModel(const json& cfg, const std::string& file) {
   }
   const json& vocab = requiredField(cfg, "vocab", context);
   if (!vocab.is_object()) throw Error(ErrorKind::Format, context + ": \"vocab\" must be an object");
+  if (vocab.size() > static_cast<size_t>(limits::kMaxVocab))
+    throw Error(ErrorKind::Format, context + ": vocab has " + std::to_string(vocab.size()) +
+                                       " entries, more than the limit of " + std::to_string(limits::kMaxVocab));
   vocab_.reserve(vocab.size());
   int32_t maxId = -1;
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
-        it.value().get<int64_t>() > INT32_MAX) {
-      throw Error(ErrorKind::Format,
-                  context + ": vocab entry \"" + it.key() + "\" has no valid id");
+    // Ids index a table: bounded by the vocabulary limit before the table is allocated.
+    if (!it.value().is_number_integer() ||
+        it.value().get<int64_t>() < 0 || it.value().get<int64_t>() >= limits::kMaxVocab) {
+      throw Error(ErrorKind::Format, context + ": vocab entry \"" + it.key() + "\" has id " + it.value().dump() +
+                                         ", expected an integer in [0, " + std::to_string(limits::kMaxVocab) + ")");
     }
     const auto id = it.value().get<int32_t>();
     vocab_.emplace(it.key(), id);

@@ -191,16 +191,19 @@ std::vector<TokenId> loadCalibrationStream(const std::string& path, const Tokeni
   if (resolveCalibFormat(path, options) != CalibFormat::Npy) {
     return tokenizeDocuments(tokenizer, readCalibrationDocuments(path, options), eosId);
   }
+  return loadNpyTokenStream(path, tokenizer.vocabSize(), tokenizer.source());
+}
+
+std::vector<TokenId> loadNpyTokenStream(const std::string& path, size_t vocabLimit, const std::string& vocabSource) {
   NpyTokenIds npy = readNpyTokenIds(path);
   if (npy.ids.empty())
     throw Error(ErrorKind::InvalidArgument, "calibration file " + path + " has no token ids");
-  const size_t limit = tokenizer.vocabSize();
   for (size_t k = 0; k < npy.ids.size(); ++k) {
-    if (static_cast<size_t>(npy.ids[k]) >= limit) {
+    if (static_cast<size_t>(npy.ids[k]) >= vocabLimit) {
       throw Error(ErrorKind::InvalidArgument,
                   path + ": token id " + std::to_string(npy.ids[k]) + " at position " +
-                      std::to_string(k) + " is outside the vocabulary of " + tokenizer.source() +
-                      " (" + std::to_string(limit) + " ids)");
+                      std::to_string(k) + " is outside the vocabulary of " + vocabSource +
+                      " (" + std::to_string(vocabLimit) + " ids)");
     }
   }
   return std::move(npy.ids);

@@ -55,6 +55,11 @@ std::vector<TokenId> tokenizeDocuments(const Tokenizer& tokenizer,
 std::vector<TokenId> loadCalibrationStream(const std::string& path, const Tokenizer& tokenizer,
                                            TokenId eosId, const CalibReadOptions& options = {});
 
+// The ids of a .npy token file, each checked to be below vocabLimit (vocabSource names where that
+// limit comes from, for the message). Needs no tokenizer: the ids are already tokens.
+std::vector<TokenId> loadNpyTokenStream(const std::string& path, size_t vocabLimit,
+                                        const std::string& vocabSource);
+
 // N sequences of L tokens, row-major.
 struct TokenBatch {
   size_t numSequences = 0;

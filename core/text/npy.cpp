@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/limits.h"
 
 namespace moe {
 namespace {
@@ -52,6 +53,9 @@ std::vector<size_t> parseShape(const std::string& header, const std::string& pat
     size_t value = 0;
     const size_t digitsStart = i;
     while (i < close && header[i] >= '0' && header[i] <= '9') {
+      // A dimension can never exceed the file's size in bytes; bounding it here keeps value*10 exact.
+      if (value > std::numeric_limits<uint32_t>::max())
+        throw formatError(path, "'shape' entry " + header.substr(digitsStart, i - digitsStart) + "... is too large");
       value = value * 10 + static_cast<size_t>(header[i] - '0');
       ++i;
     }
@@ -62,9 +66,13 @@ std::vector<size_t> parseShape(const std::string& header, const std::string& pat
   return shape;
 }
 
-}  // namespace
+std::string shapeText(const std::vector<size_t>& shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + ")";
+}
 
-NpyTokenIds readNpyTokenIds(const std::string& path) {
+NpyTokenIds readNpy(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorKind::Io, "cannot open " + path + ": " + std::strerror(errno));
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -88,6 +96,9 @@ NpyTokenIds readNpyTokenIds(const std::string& path) {
   } else {
     throw formatError(path, "unknown format version " + std::to_string(major));
   }
+  if (headerLen > limits::kMaxNpyHeader)
+    throw formatError(path, "header length " + std::to_string(headerLen) + " exceeds the " +
+                                std::to_string(limits::kMaxNpyHeader) + "-byte limit");
   if (headerStart + headerLen > bytes.size()) throw formatError(path, "truncated header");
   const std::string header = bytes.substr(headerStart, headerLen);
 
@@ -104,7 +115,8 @@ NpyTokenIds readNpyTokenIds(const std::string& path) {
                                             "little-endian int32, int64, uint16 or uint32)");
   }
   const char kind = descr[1];
-  const int width = std::atoi(descr.c_str() + 2);
+  const std::string widthText = descr.substr(2);
+  const int width = widthText == "1" ? 1 : widthText == "2" ? 2 : widthText == "4" ? 4 : widthText == "8" ? 8 : 0;
   if ((kind != 'i' && kind != 'u') || (width != 1 && width != 2 && width != 4 && width != 8) ||
       (width > 1 && descr[0] == '|')) {
     throw Error(ErrorKind::Unsupported, path + ": dtype '" + descr +
@@ -118,12 +130,20 @@ NpyTokenIds readNpyTokenIds(const std::string& path) {
     throw formatError(path, "token ids must be 1-D or 2-D, got " +
                                 std::to_string(result.shape.size()) + " dimensions");
   }
-  size_t count = 1;
-  for (size_t d : result.shape) count *= d;
+  // The element count is checked against the data actually present before anything is allocated.
   const size_t dataStart = headerStart + headerLen;
-  if (bytes.size() - dataStart < count * static_cast<size_t>(width)) {
+  const size_t available = (bytes.size() - dataStart) / static_cast<size_t>(width);
+  size_t count = 1;
+  for (size_t d : result.shape) {
+    if (d != 0 && count > available / d)
+      throw formatError(path, "shape " + shapeText(result.shape) + " needs more than the " +
+                                  std::to_string(available) + " values of " + std::to_string(width) +
+                                  " bytes the file holds (truncated or corrupt)");
+    count *= d;
+  }
+  if (count > available) {
     throw formatError(path, "data is truncated (" + std::to_string(count) + " values of " +
-                                std::to_string(width) + " bytes expected)");
+                                std::to_string(width) + " bytes expected, " + std::to_string(available) + " present)");
   }
   result.ids.resize(count);
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data() + dataStart);
@@ -146,6 +166,12 @@ NpyTokenIds readNpyTokenIds(const std::string& path) {
     result.ids[k] = static_cast<TokenId>(value);
   }
   return result;
+}
+
+}  // namespace
+
+NpyTokenIds readNpyTokenIds(const std::string& path) {
+  return readerBoundary(path, [&] { return readNpy(path); });
 }
 
 }  // namespace moe

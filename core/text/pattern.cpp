@@ -88,7 +88,9 @@ Pattern Pattern::regex(const std::string& expression, const std::string& context
   PCRE2_SIZE errorOffset = 0;
   pcre2_code* code =
       pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()), translated.size(),
-                    PCRE2_UTF | PCRE2_UCP, &errorCode, &errorOffset, nullptr);
+                    // \C matches a single code unit and can split a UTF-8 character, handing invalid
+                    // UTF-8 to the next stage, which matches with PCRE2_NO_UTF_CHECK: forbid it.
+                    PCRE2_UTF | PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C, &errorCode, &errorOffset, nullptr);
   if (code == nullptr) {
     throw Error(ErrorKind::Format, context + ": cannot compile regex \"" + expression +
                                        "\" at offset " + std::to_string(errorOffset) + ": " +
@@ -149,6 +151,10 @@ std::vector<std::pair<size_t, size_t>> Pattern::findAll(std::string_view text) c
     }
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(data);
     const size_t begin = ov[0], end = ov[1];
+    if (begin > end || end > text.size()) {  // \K tricks; never a valid split
+      pcre2_match_data_free(data);
+      throw Error(ErrorKind::Unsupported, "regex \"" + regex_->source + "\" reports a match that ends before it starts");
+    }
     if (begin == end && end == lastMatchEnd) {
       // Rust's find_iter never reports an empty match that touches the previous match.
       if (pos >= text.size()) break;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "core/text/added_tokens.h"
 #include "core/text/bpe.h"
 #include "core/text/decoder.h"
@@ -44,6 +45,12 @@ std::string readWholeFile(const std::string& path) {
   if (!in) {
     throw Error(ErrorKind::Io, "cannot open tokenizer file " + path + ": " + std::strerror(errno));
   }
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size > 0 && static_cast<uint64_t>(size) > limits::kMaxJsonFile)
+    throw Error(ErrorKind::Format, "tokenizer file " + path + " is " + std::to_string(size) +
+                                       " bytes, more than the limit of " + std::to_string(limits::kMaxJsonFile));
+  in.seekg(0, std::ios::beg);
   std::ostringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) throw Error(ErrorKind::Io, "cannot read tokenizer file " + path);
@@ -58,8 +65,9 @@ std::vector<text::AddedToken> parseAddedTokens(const json& list, const std::stri
   for (const auto& item : list) {
     text::AddedToken token;
     const json& id = text::requiredField(item, "id", context);
-    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX) {
-      throw Error(ErrorKind::Format, context + ": entry without a valid id: " + item.dump());
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= limits::kMaxVocab) {
+      throw Error(ErrorKind::Format, context + ": entry without a valid id (an integer in [0, " +
+                                         std::to_string(limits::kMaxVocab) + ")): " + item.dump());
     }
     token.id = id.get<TokenId>();
     token.content = text::requiredField(item, "content", context).get<std::string>();
@@ -93,6 +101,10 @@ Tokenizer Tokenizer::fromFile(const std::string& path) {
 }
 
 Tokenizer Tokenizer::fromJson(const std::string& jsonText, const std::string& sourceName) {
+  return readerBoundary(sourceName, [&] { return load(jsonText, sourceName); });
+}
+
+Tokenizer Tokenizer::load(const std::string& jsonText, const std::string& sourceName) {
   auto impl = std::make_unique<Impl>();
   impl->source = sourceName;
   const std::string& file = sourceName;

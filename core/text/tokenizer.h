@@ -59,6 +59,7 @@ class Tokenizer {
  private:
   struct Impl;
   explicit Tokenizer(std::unique_ptr<Impl> impl);
+  static Tokenizer load(const std::string& jsonText, const std::string& sourceName);
   std::unique_ptr<Impl> impl_;
 };
 

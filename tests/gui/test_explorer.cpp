@@ -26,6 +26,8 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <fstream>
+#include <functional>
 #include <set>
 
 #include "app/gui/analysis_runner.h"
@@ -121,11 +123,13 @@ class ExplorerTest : public QObject {
   void subtreeSelectionShowsEverywhere();
   void linkageSwitchGivesScipyLeafOrder();
   void planSavesAndLoads();
+  void malformedPlansAreReportedAndExplorerKeepsWorking();
   void savedPlansFollowCoreRules();
   void exportWritesModelsTheLoaderReads();
   void fittedRouterExportDiffersFromAverage();
   void figuresExportAsPngSvgPdf();
   void droppedModelFolderOpens();
+  void staleAnalysisIsRefusedAndReanalysed();
   void cancelledAnalysisKeepsDocument();
   void languageSwitchesWithoutRestart();
   void screenshotWritesNonBlankPng();
@@ -485,6 +489,57 @@ void ExplorerTest::planSavesAndLoads() {
   QCOMPARE(doc_->k(1), int64_t(4));
 }
 
+void ExplorerTest::malformedPlansAreReportedAndExplorerKeepsWorking() {
+  const QString good = tmp_.filePath("good-plan.json");
+  doc_->savePlan(good);
+  nlohmann::json base;
+  std::ifstream(good.toStdString()) >> base;
+  const PlanState before = doc_->plan();
+  const AnalysisDataPtr analysis = doc_->analysisPtr();
+  // Each file is the saved plan with one defect in the explorer state (or no JSON at all).
+  const std::vector<std::pair<QString, std::function<void(nlohmann::json&)>>> cases = {
+      {"huge-key", [](nlohmann::json& j) { j["moescope_explorer"]["layer_k"] = {{"99999999999999999999", 3}}; }},
+      {"word-key", [](nlohmann::json& j) { j["moescope_explorer"]["layer_k"] = {{"first", 3}}; }},
+      {"negative-key", [](nlohmann::json& j) { j["moescope_explorer"]["layer_k"] = {{"-1", 3}}; }},
+      {"block-beyond-model", [](nlohmann::json& j) { j["moescope_explorer"]["layer_k"] = {{"7", 3}}; }},
+      {"string-k", [](nlohmann::json& j) { j["moescope_explorer"]["layer_k"] = {{"0", "3"}}; }},
+      {"array-overrides", [](nlohmann::json& j) { j["moescope_explorer"]["layer_k"] = {1, 2}; }},
+      {"word-global-k", [](nlohmann::json& j) { j["moescope_explorer"]["global_k"] = "eight"; }},
+      {"huge-global-k", [](nlohmann::json& j) { j["moescope_explorer"]["global_k"] = 1e30; }},
+      {"unsigned-global-k", [](nlohmann::json& j) { j["moescope_explorer"]["global_k"] = 18446744073709551615ull; }},
+      {"number-linkage", [](nlohmann::json& j) { j["moescope_explorer"]["linkage"] = 3; }},
+      {"state-not-object", [](nlohmann::json& j) { j["moescope_explorer"] = 5; }},
+  };
+  auto expectRefused = [&](const QString& path) {
+    QSignalSpy problems(window_, &MainWindow::problemShown);
+    window_->openPath(path);  // the route of File > Load Plan, recent files and drag and drop
+    QCOMPARE(problems.count(), 1);
+    const QString message = problems.front().at(0).toString() + " " + problems.front().at(1).toString();
+    QVERIFY2(message.contains(QFileInfo(path).fileName()), qPrintable(message));
+    QVERIFY(doc_->plan() == before);
+    QCOMPARE(doc_->analysisPtr(), analysis);
+  };
+  for (const auto& [name, edit] : cases) {
+    nlohmann::json j = base;
+    edit(j);
+    const QString path = tmp_.filePath("malformed-" + name + ".json");
+    std::ofstream(path.toStdString()) << j.dump();
+    expectRefused(path);
+  }
+  const QString notJson = tmp_.filePath("malformed-text.json");
+  std::ofstream(notJson.toStdString()) << "{\"layers\": [1, 2";
+  expectRefused(notJson);
+  // Still working: an edit applies and undoes, and the good plan loads.
+  const int64_t k = doc_->k(0);
+  doc_->editGlobalK(k - 1);
+  QCOMPARE(doc_->k(0), k - 1);
+  doc_->undoStack()->undo();
+  QCOMPARE(doc_->k(0), k);
+  QSignalSpy problems(window_, &MainWindow::problemShown);
+  window_->openPath(good);
+  QCOMPARE(problems.count(), 0);
+}
+
 void ExplorerTest::savedPlansFollowCoreRules() {
   const int64_t K = 5;
   doc_->editGlobalK(K);
@@ -680,6 +735,63 @@ void ExplorerTest::droppedModelFolderOpens() {
   QCOMPARE(QDir(QString::fromStdString(doc_->analysis().info.modelDir)).canonicalPath(), QDir(folder).canonicalPath());
   QCOMPARE(doc_->analysis().info.tokenShape, (std::vector<int64_t>{4, 64}));
   QCOMPARE(doc_->numMoeLayers(), 4);
+}
+
+void ExplorerTest::staleAnalysisIsRefusedAndReanalysed() {
+  // The analysis of the dropped copy of the demo is open; change one weight byte of that copy
+  // (same size, same header) as a fine-tune saved over the folder would.
+  const AnalysisDataPtr before = doc_->analysisPtr();
+  const QString store = QString::fromStdString(before->storePath);
+  const QString folder = tmp_.filePath("dropped-model");
+  const QStringList shards = QDir(folder).entryList({"*.safetensors"}, QDir::Files);
+  QVERIFY(!shards.isEmpty());
+  {
+    QFile shard(folder + "/" + shards.front());
+    QVERIFY(shard.open(QIODevice::ReadWrite));
+    quint64 headerBytes = 0;
+    QCOMPARE(shard.read(reinterpret_cast<char*>(&headerBytes), 8), qint64(8));  // little-endian length
+    const qint64 dataStart = 8 + static_cast<qint64>(headerBytes);
+    const qint64 size = shard.size();
+    QVERIFY(size > dataStart + 16);
+    // Every 64th data byte, so that whatever the check samples sees a change.
+    for (qint64 at = dataStart; at < size; at += 64) {
+      shard.seek(at);
+      char b = 0;
+      QCOMPARE(shard.read(&b, 1), qint64(1));
+      b = static_cast<char>(b ^ 0x01);
+      shard.seek(at);
+      QCOMPARE(shard.write(&b, 1), qint64(1));
+    }
+    QCOMPARE(shard.size(), size);
+  }
+  // Reopening the analysis (File > Open Analysis, recent files) is refused as stale.
+  QSignalSpy stale(window_->runner(), &AnalysisRunner::staleStore);
+  QSignalSpy problems(window_, &MainWindow::problemShown);
+  QSignalSpy loaded(window_, &MainWindow::analysisLoaded);
+  window_->openAnalysis(store);
+  QVERIFY(stale.wait(60000));
+  QCOMPARE(stale.front().at(0).toString(), store);
+  QCOMPARE(problems.count(), 1);
+  QVERIFY(problems.front().at(0).toString().contains("Stale"));
+  QVERIFY2(problems.front().at(1).toString().contains(store), qPrintable(problems.front().at(1).toString()));
+  QCOMPARE(loaded.count(), 0);
+  QCOMPARE(doc_->analysisPtr(), before);
+  QVERIFY(!window_->runner()->isBusy());
+  // The offered re-analysis names the same model and calibration size; running it replaces the
+  // stale cache entry and the result opens again without complaint.
+  const AnalysisRequest again = stale.front().at(2).value<AnalysisRequest>();
+  QCOMPARE(QDir(again.modelDir).canonicalPath(), QDir(folder).canonicalPath());
+  QCOMPARE(again.sequences, 4);
+  QCOMPARE(again.length, 64);
+  AnalysisRequest r = again;
+  r.storePath = store;
+  window_->analyse(r);
+  QVERIFY(loaded.wait(180000));
+  QVERIFY(doc_->analysisPtr() != before);
+  window_->openAnalysis(store);
+  QVERIFY(loaded.wait(60000));
+  QCOMPARE(loaded.count(), 2);
+  QCOMPARE(stale.count(), 1);
 }
 
 void ExplorerTest::cancelledAnalysisKeepsDocument() {
