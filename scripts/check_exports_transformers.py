@@ -23,15 +23,39 @@ from transformers import AutoModelForCausalLM
 TOLERANCE = 1e-3
 
 
+def quantization_kwargs(config):
+    """A quantized export (FP8 / MXFP4, like its source) is loaded dequantized, as transformers does on
+    a CPU. transformers' FP8 quantizer asks for accelerate before anything else although its
+    dequantizing path never uses it; the reference environment has no accelerate, so the check is
+    waived rather than the environment changed (scripts/fixtures/make_reference.py does the same)."""
+    q = config.get("quantization_config")
+    if not q:
+        return {}
+    from transformers import FineGrainedFP8Config, Mxfp4Config
+    skip = {"modules_to_not_convert": q.get("modules_to_not_convert")}
+    if q.get("quant_method") == "fp8":
+        import transformers.quantizers.quantizer_finegrained_fp8 as fp8q
+        fp8q.is_accelerate_available = lambda: True
+        return {"quantization_config": FineGrainedFP8Config(dequantize=True, weight_block_size=q.get("weight_block_size"),
+                                                            activation_scheme=q.get("activation_scheme", "dynamic"), **skip)}
+    if q.get("quant_method") == "mxfp4":
+        return {"quantization_config": Mxfp4Config(dequantize=True, **skip)}
+    raise RuntimeError(f"quant_method {q.get('quant_method')!r} is not one MoEScope writes")
+
+
 def check(folder, device, experts):
     with h5py.File(os.path.join(folder, "moescope_logits.h5"), "r") as f:
         ids = torch.from_numpy(np.asarray(f["input_ids"], dtype=np.int64))
         ref = np.asarray(f["logits"], dtype=np.float32)
     with open(os.path.join(folder, "config.json")) as f:
-        remote = "auto_map" in json.load(f)
+        config = json.load(f)
+    remote = "auto_map" in config
     extra = {"experts_implementation": experts} if experts else {}
+    extra.update(quantization_kwargs(config))
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager",
                                                  trust_remote_code=remote, **extra)
+    if "quantization_config" in config:
+        model = model.float()  # transformers dequantizes MXFP4 to bf16 whatever dtype is asked (exact in fp32)
     model.to(device).eval()
     with torch.no_grad():
         got = model(input_ids=ids.to(device)).logits.float().cpu().numpy()

@@ -15,7 +15,7 @@ cli="$build/app/cli/moescope-cli"
 here=$(cd "$(dirname "$0")/.." && pwd)
 rm -rf "$out"
 mkdir -p "$out"
-for arch in mixtral qwen2_moe qwen3_moe olmoe granitemoe deepseek_v3 gpt_oss; do
+for arch in mixtral qwen2_moe qwen3_moe olmoe granitemoe deepseek_v3 gpt_oss glm4_moe; do
   src="$here/tests/data/hf-tiny/$arch"
   calib="$src/hcsmoe_reference.h5:calib_ids"
   ids="$src/reference.h5:input_ids"

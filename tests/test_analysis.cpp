@@ -1,6 +1,7 @@
 // The HC-SMoE statistics pass against the statistics computed from transformers' modules the way
 // the paper's code computes them (tests/data/hf-tiny/*/hcsmoe_reference.h5, on its calib_ids).
 #include "tests/catch_torch.h"
+#include "tests/fixtures.h"
 
 #include <unistd.h>
 
@@ -27,7 +28,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kArchitectures[] = {"mixtral", "qwen2_moe", "qwen3_moe", "olmoe", "granitemoe", "deepseek_v3", "gpt_oss"};
+const std::vector<std::string> kArchitectures = moe::test::fixtureArchitectures();
 
 std::string fixture(const std::string& arch) { return std::string(MOESCOPE_TEST_DATA) + "/hf-tiny/" + arch; }
 
@@ -61,7 +62,7 @@ struct TempDir {
 TEST_CASE("statistics, distances, linkages and cuts match the HC-SMoE reference", "[analysis]") {
   moe::initThreads();
   const auto rt = moe::test::runtime("fp32");
-  for (const char* arch : kArchitectures) {
+  for (const std::string& arch : kArchitectures) {
     DYNAMIC_SECTION(arch) {
       auto model = moe::Model::open(fixture(arch), rt);
       moe::h5::File ref(fixture(arch) + "/hcsmoe_reference.h5", moe::h5::File::Mode::Read);

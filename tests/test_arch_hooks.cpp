@@ -26,7 +26,8 @@ namespace {
 
 std::string fixture(const std::string& arch) { return std::string(MOESCOPE_TEST_DATA) + "/hf-tiny/" + arch; }
 
-// The architectures with a transformers-written fixture: all registered ones.
+// The transformers-written fixture folders: one per registered architecture, plus quantized
+// variants (e.g. deepseek_v3-fp8) of some.
 std::vector<std::string> fixtureArchitectures() {
   std::vector<std::string> out;
   for (const auto& entry : fs::directory_iterator(std::string(MOESCOPE_TEST_DATA) + "/hf-tiny"))
@@ -54,12 +55,18 @@ json readJson(const fs::path& file) {
   return j;
 }
 
+// The model_type of a fixture folder (its name may add a quantization suffix).
+std::string modelTypeOf(const std::string& folder) {
+  return readJson(fs::path(fixture(folder)) / "config.json")["model_type"].get<std::string>();
+}
+
 }  // namespace
 
 TEST_CASE("every registered architecture has a fixture written by transformers", "[arch]") {
   const auto archs = moe::supportedArchitectures();
-  const auto fixtures = fixtureArchitectures();
-  CHECK(std::set<std::string>(archs.begin(), archs.end()) == std::set<std::string>(fixtures.begin(), fixtures.end()));
+  std::set<std::string> fixtureTypes;
+  for (const auto& f : fixtureArchitectures()) fixtureTypes.insert(modelTypeOf(f));
+  CHECK(std::set<std::string>(archs.begin(), archs.end()) == fixtureTypes);
 }
 
 TEST_CASE("synth with default options writes a model that loads and runs, for every architecture", "[arch][synth]") {
@@ -124,7 +131,7 @@ TEST_CASE("each architecture's transformers class is the one its transformers ch
   for (const std::string& arch : fixtureArchitectures()) {
     DYNAMIC_SECTION(arch) {
       const json cfg = readJson(fs::path(fixture(arch)) / "config.json");
-      CHECK(cfg["architectures"] == json::array({moe::transformersCausalLMClass(arch)}));
+      CHECK(cfg["architectures"] == json::array({moe::transformersCausalLMClass(cfg["model_type"].get<std::string>())}));
     }
   }
   CHECK_THROWS_AS(moe::transformersCausalLMClass("llama"), moe::Error);
@@ -139,8 +146,12 @@ TEST_CASE("the disk names of every MoE block are the routed tensors of the trans
         INFO("layer " << layer);
         const auto lay = moe::MoeDiskLayout::of(model->arch(), layer);
         std::set<std::string> named;
-        for (const auto& n : lay.routerNames()) named.insert(n);
-        for (const auto& n : lay.expertNames(model->arch().numSlots(layer))) named.insert(n);
+        // A quantized checkpoint stores a name's codes with their scales (storedNamesOf).
+        auto addStored = [&](const std::string& n) {
+          for (const auto& stored : model->store().storedNamesOf(n)) named.insert(stored);
+        };
+        for (const auto& n : lay.routerNames()) addStored(n);
+        for (const auto& n : lay.expertNames(model->arch().numSlots(layer))) addStored(n);
         // Every name is a tensor of the checkpoint, and every tensor of the block is named, except
         // the shared expert's (export copies those unchanged).
         const std::string prefix = model->arch().moePrefix(layer);
@@ -180,12 +191,38 @@ TEST_CASE("a compact config of group-limited routing keeps the groups only where
   }
 }
 
+// GLM-4.5's fixture: 8 experts in n_group = 2 groups, topk_group = 1, top-k 2 (the rule of the test above).
+TEST_CASE("glm4_moe's compact config keeps its groups only where K still splits", "[arch][export][glm4_moe]") {
+  const auto rt = moe::test::runtime("fp32");
+  auto model = moe::Model::open(fixture("glm4_moe"), rt);
+  const moe::Architecture& arch = model->arch();
+  REQUIRE(arch.numExperts() == 8);
+  REQUIRE(arch.topK() == 2);
+  struct Case {
+    int64_t K, nGroup, topkGroup;
+  };
+  for (const Case& c : {Case{8, 2, 1}, Case{6, 2, 1}, Case{4, 2, 1}, Case{3, 1, 1}, Case{2, 1, 1}}) {
+    INFO("K = " << c.K);
+    json cfg = model->config().raw();
+    arch.rewriteCompactConfig(cfg, c.K);
+    CHECK(cfg["n_group"] == c.nGroup);
+    CHECK(cfg["topk_group"] == c.topkGroup);
+    cfg.erase("n_group");
+    cfg.erase("topk_group");
+    json source = model->config().raw();
+    source.erase("n_group");
+    source.erase("topk_group");
+    CHECK(cfg == source);
+  }
+}
+
 TEST_CASE("softmax-routed architectures change nothing beyond the expert count in a compact config", "[arch][export]") {
   const auto rt = moe::test::runtime("fp32");
   for (const std::string& arch : fixtureArchitectures()) {
-    if (arch == "deepseek_v3") continue;
     DYNAMIC_SECTION(arch) {
       auto model = moe::Model::open(fixture(arch), rt);
+      // Group-limited routers (DeepSeek-V3, GLM-4.5) rewrite n_group / topk_group: tested above.
+      if (model->moeBlock(0).routing.rule == moe::RoutingRule::SigmoidGroupLimited) continue;
       json cfg = model->config().raw();
       model->arch().rewriteCompactConfig(cfg, 2);
       CHECK(cfg == model->config().raw());

@@ -1,6 +1,7 @@
 // The forward pass against transformers' own outputs (tests/data/hf-tiny/*/reference.h5 and
 // hcsmoe_reference.h5), in fp32 compute on CPU. Tolerance: max abs error <= 1e-3 x max |reference|.
 #include "tests/catch_torch.h"
+#include "tests/fixtures.h"
 
 #include <string>
 
@@ -11,7 +12,7 @@
 
 namespace {
 
-const char* kArchitectures[] = {"mixtral", "qwen2_moe", "qwen3_moe", "olmoe", "granitemoe", "deepseek_v3", "gpt_oss"};
+const std::vector<std::string> kArchitectures = moe::test::fixtureArchitectures();
 
 std::string fixture(const std::string& arch) { return std::string(MOESCOPE_TEST_DATA) + "/hf-tiny/" + arch; }
 
@@ -33,7 +34,7 @@ class Recorder : public moe::ForwardObserver {
 TEST_CASE("forward pass matches transformers on every architecture", "[forward]") {
   moe::initThreads();
   const auto rt = moe::test::runtime("fp32");
-  for (const char* arch : kArchitectures) {
+  for (const std::string& arch : kArchitectures) {
     DYNAMIC_SECTION(arch) {
       auto model = moe::Model::open(fixture(arch), rt);
       moe::h5::File ref(fixture(arch) + "/reference.h5", moe::h5::File::Mode::Read);
@@ -64,7 +65,7 @@ TEST_CASE("forward pass matches transformers on every architecture", "[forward]"
 
 TEST_CASE("each MoE block reproduces its reference output from its reference input", "[forward][moe]") {
   const auto rt = moe::test::runtime("fp32");
-  for (const char* arch : kArchitectures) {
+  for (const std::string& arch : kArchitectures) {
     DYNAMIC_SECTION(arch) {
       auto model = moe::Model::open(fixture(arch), rt);
       moe::h5::File ref(fixture(arch) + "/hcsmoe_reference.h5", moe::h5::File::Mode::Read);

@@ -2,6 +2,7 @@
 // Reference: hcsmoe_reference.h5's merged_tied_average_half (the paper's tied merge, computed with
 // transformers). Tolerance for the reference: max abs error <= 1e-3 x max |reference|.
 #include "tests/catch_torch.h"
+#include "tests/fixtures.h"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -37,7 +38,7 @@ std::string fileText(const fs::path& p) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-const char* kArchitectures[] = {"mixtral", "qwen2_moe", "qwen3_moe", "olmoe", "granitemoe", "deepseek_v3", "gpt_oss"};
+const std::vector<std::string> kArchitectures = moe::test::fixtureArchitectures();
 const char* kFingerprint = "test-fingerprint";
 
 std::string fixture(const std::string& arch) { return std::string(MOESCOPE_TEST_DATA) + "/hf-tiny/" + arch; }
@@ -118,8 +119,12 @@ at::Tensor mergedLogits(moe::Model& model, const moe::MergePlan& plan, moe::Merg
   moe::ForwardOptions opts;
   auto apply = moe::planOverride(plan, semantics);
   opts.moeOverride = [&](int j, moe::MoeBlock& b) {
+    const moe::LayerPlan* lp = plan.find(j);
+    if (!lp || lp->isIdentity()) return;
+    const moe::MoeBlock source = b;
     apply(j, b);
-    moe::roundBlockTo(b, at::kBFloat16);
+    // As the export stores it: BF16 rounding, or a quantized source's re-quantization.
+    b = moe::storedMergedBlock(model, j, source, b, *lp, semantics);
   };
   return model.forward(ids, nullptr, opts);
 }
@@ -154,7 +159,7 @@ moe::ErrorKind errorKindOf(F&& f) {
 TEST_CASE("tied merge with the reference groups reproduces transformers' merged logits", "[merge][reference]") {
   moe::initThreads();
   const auto rt = moe::test::runtime("fp32");
-  for (const char* arch : kArchitectures) {
+  for (const std::string& arch : kArchitectures) {
     DYNAMIC_SECTION(arch) {
       auto model = moe::Model::open(fixture(arch), rt);
       const Reference r = readReference(arch);
@@ -280,7 +285,7 @@ TEST_CASE("merge plans round-trip through JSON and reject bad input", "[merge][p
 TEST_CASE("export -> reload -> forward equals the in-memory merged model", "[merge][export]") {
   moe::initThreads();
   const auto rt = moe::test::runtime("fp32");
-  for (const char* arch : kArchitectures) {
+  for (const std::string& arch : kArchitectures) {
     DYNAMIC_SECTION(arch) {
       auto model = moe::Model::open(fixture(arch), rt);
       const Reference r = readReference(arch);
@@ -301,7 +306,7 @@ TEST_CASE("export -> reload -> forward equals the in-memory merged model", "[mer
         int64_t bytes = 0, params = 0;
         for (const auto& n : back->store().names()) {
           bytes += static_cast<int64_t>(back->store().get(n).nbytes);
-          params += back->store().get(n).numel();
+          params += moe::storedTensor(back->store(), n).params();  // a quantized tensor's scales hold none
         }
         CHECK(mem.bytesAfter == bytes);
         CHECK(mem.paramsAfter == params);
@@ -344,8 +349,9 @@ TEST_CASE("export -> reload -> forward equals the in-memory merged model", "[mer
         const json cfg = json::parse(fileText(fs::path(res.folder) / "config.json"));
         CHECK(cfg["auto_map"]["AutoModelForCausalLM"] == "modeling_moescope_expert_map.MoEScopeExpertMapForCausalLM");
         const std::string py = fileText(fs::path(res.folder) / moe::kExpertMapModelingFile);
-        CHECK_THAT(py, moe::test::Contains("_MODEL_TYPE = \"" + std::string(arch) + "\""));
-        CHECK_THAT(py, moe::test::Contains("_BASE_CLASS = \"" + moe::transformersCausalLMClass(arch) + "\""));
+        const std::string type = model->config().modelType;  // a quantized fixture's folder is "<type>-<quant>"
+        CHECK_THAT(py, moe::test::Contains("_MODEL_TYPE = \"" + type + "\""));
+        CHECK_THAT(py, moe::test::Contains("_BASE_CLASS = \"" + moe::transformersCausalLMClass(type) + "\""));
         CHECK_THAT(py, moe::test::Contains("class MoEScopeExpertMapForCausalLM(_base):"));
         CHECK(py.find("{{") == std::string::npos);
         auto back = moe::Model::open(res.folder, rt);
@@ -387,7 +393,7 @@ TEST_CASE("the expert-map export of the reference plan is the paper's tied model
 
 TEST_CASE("a compact export has the source's names minus the removed experts and an updated config", "[merge][export]") {
   const auto rt = moe::test::runtime("fp32");
-  for (const char* arch : kArchitectures) {
+  for (const std::string& arch : kArchitectures) {
     DYNAMIC_SECTION(arch) {
       auto model = moe::Model::open(fixture(arch), rt);
       const Reference r = readReference(arch);
@@ -395,11 +401,22 @@ TEST_CASE("a compact export has the source's names minus the removed experts and
       const int64_t E = model->arch().numExperts(), K = plan.layers[0].numGroups;
       Scratch scratch;
       const auto res = moe::exportMergedModel(*model, plan, (scratch.dir / "out").string(), exportOptions());
-      auto store = moe::TensorStore::openFolder(res.folder);
+      auto back = moe::Model::open(res.folder, rt);
+      const moe::TensorStore* store = &back->store();
 
+      // A multi-token-prediction block (tensors beyond the decoder layers, glm4_moe's fixture) keeps
+      // the source's expert count, so a merged export leaves it out and declares no MTP layers.
+      const std::string layers = "model.layers.";
+      // Qwen3-Next keeps it under `mtp.` and counts it in mtp_num_hidden_layers.
+      auto isMtp = [&](const std::string& n) {
+        if (n.rfind("mtp.", 0) == 0) return true;
+        return n.rfind(layers, 0) == 0 && std::stoll(n.substr(layers.size())) >= model->config().numLayers;
+      };
+      bool sourceHasMtp = false;
       std::set<std::string> expected;
       for (const auto& n : model->store().names()) {
-        bool removed = false;
+        bool removed = isMtp(n);
+        sourceHasMtp = sourceHasMtp || removed;
         for (int64_t e = K; e < E; ++e)
           for (int layer : model->moeLayers())
             if (n.rfind(model->arch().moePrefix(layer) + "experts." + std::to_string(e) + ".", 0) == 0) removed = true;
@@ -412,33 +429,38 @@ TEST_CASE("a compact export has the source's names minus the removed experts and
         const moe::TensorInfo& got = store->get(n);
         const moe::TensorInfo& src = model->store().get(n);
         CHECK(got.dtype == src.dtype);
-        std::vector<int64_t> shape = src.shape;
+        // A quantized tensor's scales and blocks: checked through the logical tensor they encode.
+        const std::string logical = store->logicalNameOf(n);
+        std::vector<int64_t> shape = model->store().get(logical).shape;
         bool moe = false;     // re-emitted by the merge
         bool stacked = false;  // its first dim counts experts
         for (int layer : model->moeLayers()) {
           const auto lay = moe::MoeDiskLayout::of(model->arch(), layer);
           for (const auto& rn : lay.routerNames())
-            if (rn == n) moe = stacked = true;
+            if (rn == logical) moe = stacked = true;
           for (const auto& en : lay.expertNames(K))
-            if (en == n) {
+            if (en == logical) {
               moe = true;
               stacked = stacked || lay.kind() != moe::ExpertLayout::PerExpert;
             }
         }
-        if (stacked) shape[0] = K;
-        CHECK(got.shape == shape);
+        // Its expert dim: the first, or the last of a one-row correction bias [1, E] (ERNIE-4.5).
+        if (stacked) shape[shape.size() == 2 && shape[0] == 1 ? 1 : 0] = K;
+        CHECK(store->get(logical).shape == shape);
         if (!moe)  // copied byte for byte
           CHECK(std::equal(got.data, got.data + got.nbytes, src.data, src.data + src.nbytes));
       }
 
       json srcCfg = model->config().raw(), outCfg;
       std::ifstream(fs::path(res.folder) / "config.json") >> outCfg;
-      srcCfg[model->config().numExpertsKey] = K;
-      srcCfg["num_experts_per_tok"] = std::min(model->arch().topK(), K);
-      if (std::string(arch) == "deepseek_v3") {
+      json& srcText = model->config().textFields(srcCfg);  // a multimodal wrapper's: its text_config
+      srcText[model->config().numExpertsKey] = K;
+      srcText[model->config().topKKey] = std::min(model->arch().topK(), K);
+      if (model->moeBlock(0).routing.rule == moe::RoutingRule::SigmoidGroupLimited) {  // tested in test_arch_hooks
         srcCfg["n_group"] = outCfg["n_group"];
         srcCfg["topk_group"] = outCfg["topk_group"];
       }
+      if (sourceHasMtp) srcText[model->config().has("mtp_num_hidden_layers") ? "mtp_num_hidden_layers" : "num_nextn_predict_layers"] = 0;
       CHECK(outCfg == srcCfg);
     }
   }

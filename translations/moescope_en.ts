@@ -89,6 +89,17 @@
     </message>
 </context>
 <context>
+    <name>moe::gui::AnalysisRunner</name>
+    <message>
+        <source>The model changed since the cached analysis (%1); analysing again…</source>
+        <translation>The model changed since the cached analysis (%1); analysing again…</translation>
+    </message>
+    <message>
+        <source>Model not available (%1); opening the statistics only</source>
+        <translation>Model not available (%1); opening the statistics only</translation>
+    </message>
+</context>
+<context>
     <name>moe::gui::AnalysisWorker</name>
     <message>
         <source>Opening the model…</source>
@@ -547,10 +558,6 @@ KL %3 · %4</translation>
         <translation>Export failed</translation>
     </message>
     <message>
-        <source>Cannot show the analysis</source>
-        <translation>Cannot show the analysis</translation>
-    </message>
-    <message>
         <source>Analysis cancelled. Finished layers are kept; the next run resumes from them.</source>
         <translation>Analysis cancelled. Finished layers are kept; the next run resumes from them.</translation>
     </message>
@@ -767,10 +774,6 @@ KL %3 · %4</translation>
         <translation>Opening %1</translation>
     </message>
     <message>
-        <source>Cannot load the plan</source>
-        <translation>Cannot load the plan</translation>
-    </message>
-    <message>
         <source>%1 — MoEScope</source>
         <translation>%1 — MoEScope</translation>
     </message>
@@ -803,10 +806,6 @@ KL %3 · %4</translation>
         <translation>Saved %1</translation>
     </message>
     <message>
-        <source>Cannot save the plan</source>
-        <translation>Cannot save the plan</translation>
-    </message>
-    <message>
         <source>Load Plan</source>
         <translation>Load Plan</translation>
     </message>
@@ -817,10 +816,6 @@ KL %3 · %4</translation>
     <message>
         <source>PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)</source>
         <translation>PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)</translation>
-    </message>
-    <message>
-        <source>Cannot export the figure</source>
-        <translation>Cannot export the figure</translation>
     </message>
     <message>
         <source>CSV (*.csv)</source>
@@ -839,10 +834,6 @@ KL %3 · %4</translation>
         <translation>Export Data</translation>
     </message>
     <message>
-        <source>Cannot export the data</source>
-        <translation>Cannot export the data</translation>
-    </message>
-    <message>
         <source>Exporting to %1</source>
         <translation>Exporting to %1</translation>
     </message>
@@ -857,6 +848,58 @@ KL %3 · %4</translation>
     <message>
         <source>&amp;Redo %1</source>
         <translation>&amp;Redo %1</translation>
+    </message>
+    <message>
+        <source>Cannot open %1</source>
+        <translation>Cannot open %1</translation>
+    </message>
+    <message>
+        <source>Cannot show the analysis %1</source>
+        <translation>Cannot show the analysis %1</translation>
+    </message>
+    <message>
+        <source>Cannot apply the settings</source>
+        <translation>Cannot apply the settings</translation>
+    </message>
+    <message>
+        <source>Cannot load the plan %1</source>
+        <translation>Cannot load the plan %1</translation>
+    </message>
+    <message>
+        <source>Cannot start the analysis of %1</source>
+        <translation>Cannot start the analysis of %1</translation>
+    </message>
+    <message>
+        <source>%1
+
+Its statistics and errors would describe another model, so it was not opened.</source>
+        <translation>%1
+
+Its statistics and errors would describe another model, so it was not opened.</translation>
+    </message>
+    <message>
+        <source>Stale analysis</source>
+        <translation>Stale analysis</translation>
+    </message>
+    <message>
+        <source>Analyse Again…</source>
+        <translation>Analyse Again…</translation>
+    </message>
+    <message>
+        <source>Cannot save the plan %1</source>
+        <translation>Cannot save the plan %1</translation>
+    </message>
+    <message>
+        <source>Cannot export the figure %1</source>
+        <translation>Cannot export the figure %1</translation>
+    </message>
+    <message>
+        <source>Cannot export the data %1</source>
+        <translation>Cannot export the data %1</translation>
+    </message>
+    <message>
+        <source>Cannot export the merged model</source>
+        <translation>Cannot export the merged model</translation>
     </message>
 </context>
 <context>

@@ -89,6 +89,17 @@
     </message>
 </context>
 <context>
+    <name>moe::gui::AnalysisRunner</name>
+    <message>
+        <source>The model changed since the cached analysis (%1); analysing again…</source>
+        <translation>自缓存的分析以来模型已改变（%1）；正在重新分析…</translation>
+    </message>
+    <message>
+        <source>Model not available (%1); opening the statistics only</source>
+        <translation>模型不可用（%1）；仅打开统计数据</translation>
+    </message>
+</context>
+<context>
     <name>moe::gui::AnalysisWorker</name>
     <message>
         <source>Opening the model…</source>
@@ -546,10 +557,6 @@ KL %3 · %4</translation>
         <translation>导出失败</translation>
     </message>
     <message>
-        <source>Cannot show the analysis</source>
-        <translation>无法显示分析结果</translation>
-    </message>
-    <message>
         <source>Analysis cancelled. Finished layers are kept; the next run resumes from them.</source>
         <translation>分析已取消。已完成的层会保留，下次运行将从这些层继续。</translation>
     </message>
@@ -766,10 +773,6 @@ KL %3 · %4</translation>
         <translation>正在打开 %1</translation>
     </message>
     <message>
-        <source>Cannot load the plan</source>
-        <translation>无法加载方案</translation>
-    </message>
-    <message>
         <source>%1 — MoEScope</source>
         <translation>%1 — MoEScope</translation>
     </message>
@@ -802,10 +805,6 @@ KL %3 · %4</translation>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <source>Cannot save the plan</source>
-        <translation>无法保存方案</translation>
-    </message>
-    <message>
         <source>Load Plan</source>
         <translation>加载方案</translation>
     </message>
@@ -816,10 +815,6 @@ KL %3 · %4</translation>
     <message>
         <source>PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)</source>
         <translation>PNG 图像 (*.png);;SVG 矢量图 (*.svg);;PDF 文档 (*.pdf)</translation>
-    </message>
-    <message>
-        <source>Cannot export the figure</source>
-        <translation>无法导出图表</translation>
     </message>
     <message>
         <source>CSV (*.csv)</source>
@@ -838,10 +833,6 @@ KL %3 · %4</translation>
         <translation>导出数据</translation>
     </message>
     <message>
-        <source>Cannot export the data</source>
-        <translation>无法导出数据</translation>
-    </message>
-    <message>
         <source>Exporting to %1</source>
         <translation>正在导出到 %1</translation>
     </message>
@@ -856,6 +847,58 @@ KL %3 · %4</translation>
     <message>
         <source>&amp;Redo %1</source>
         <translation>重做 %1(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Cannot open %1</source>
+        <translation>无法打开 %1</translation>
+    </message>
+    <message>
+        <source>Cannot show the analysis %1</source>
+        <translation>无法显示分析 %1</translation>
+    </message>
+    <message>
+        <source>Cannot apply the settings</source>
+        <translation>无法应用设置</translation>
+    </message>
+    <message>
+        <source>Cannot load the plan %1</source>
+        <translation>无法加载方案 %1</translation>
+    </message>
+    <message>
+        <source>Cannot start the analysis of %1</source>
+        <translation>无法开始分析 %1</translation>
+    </message>
+    <message>
+        <source>%1
+
+Its statistics and errors would describe another model, so it was not opened.</source>
+        <translation>%1
+
+其统计数据和误差描述的是另一个模型，因此未打开。</translation>
+    </message>
+    <message>
+        <source>Stale analysis</source>
+        <translation>分析已过期</translation>
+    </message>
+    <message>
+        <source>Analyse Again…</source>
+        <translation>重新分析…</translation>
+    </message>
+    <message>
+        <source>Cannot save the plan %1</source>
+        <translation>无法保存方案 %1</translation>
+    </message>
+    <message>
+        <source>Cannot export the figure %1</source>
+        <translation>无法导出图表 %1</translation>
+    </message>
+    <message>
+        <source>Cannot export the data %1</source>
+        <translation>无法导出数据 %1</translation>
+    </message>
+    <message>
+        <source>Cannot export the merged model</source>
+        <translation>无法导出合并后的模型</translation>
     </message>
 </context>
 <context>

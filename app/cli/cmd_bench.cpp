@@ -1,6 +1,9 @@
 // The analysis benchmark: a synthetic model shaped like Qwen1.5-MoE-A2.7B's layer stack (hidden
 // 2048, 60 experts of 1408, top-4, shared expert 5632), analysed on random tokens. Prints the
-// measured figures; it asserts nothing (speed is reported, never tested).
+// measured figures; it asserts nothing (speed is reported, never tested). With --quant fp8 the same
+// model is also written FP8 block-quantized (--quant mxfp4: both as a gpt-oss-shaped model, its
+// experts MXFP4), both are analysed on the same tokens and the time ratio quantized / BF16 is
+// reported: what dequantizing while streaming costs.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -22,7 +25,7 @@ namespace fs = std::filesystem;
 namespace moe::cli {
 
 int cmdBench(const Argv& argv) {
-  Args args(argv, {"layers", "sequences", "length", "dtype", "device", "threads", "model-dir", "chunk"}, {"routed"});
+  Args args(argv, {"layers", "sequences", "length", "dtype", "device", "threads", "model-dir", "chunk", "quant"}, {"routed"});
   initThreads(static_cast<int>(args.getInt("threads", 0)));
   const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
   const int64_t layers = args.getInt("layers", 2, 1, 4096);
@@ -38,14 +41,31 @@ int cmdBench(const Argv& argv) {
   spec.heads = 16;
   spec.kvHeads = 16;
   spec.vocab = 8192;  // the real vocabulary (151936) only changes the embedding, not the analysis
-  const std::string dir = args.get("model-dir", "build/bench-models/qwen1.5-moe-shaped-" + std::to_string(layers) + "L");
-  if (!fs::exists(fs::path(dir) / "config.json")) {
-    std::fprintf(stderr, "creating %s (once; reused by later runs)\n", dir.c_str());
-    fs::remove_all(dir);
-    writeSyntheticModel(spec, dir, [](int64_t done, int64_t total) {
+  const std::string quant = args.choice("quant", "none", {"none", "fp8", "mxfp4"});
+  if (quant != "none" && args.has("model-dir"))
+    throw Error(ErrorKind::InvalidArgument, "--quant writes its own pair of models; it cannot take --model-dir");
+  if (quant == "mxfp4") {  // MXFP4 checkpoints quantize fused experts: gpt-oss' layout, same sizes
+    spec.arch = gptOssType().modelType;
+    spec.sharedIntermediate = 0;
+  }
+  const std::string shape = quant == "mxfp4" ? "gpt-oss" : "qwen1.5-moe";
+  const std::string dir = args.get("model-dir", "build/bench-models/" + shape + "-shaped-" + std::to_string(layers) + "L");
+  auto ensure = [&](const std::string& d, const SynthSpec& s) {
+    if (fs::exists(fs::path(d) / "config.json")) return;
+    std::fprintf(stderr, "creating %s (once; reused by later runs)\n", d.c_str());
+    fs::remove_all(d);
+    writeSyntheticModel(s, d, [](int64_t done, int64_t total) {
       std::fprintf(stderr, "\rwriting %.2f / %.2f GB", done / 1e9, total / 1e9);
     });
     std::fprintf(stderr, "\n");
+  };
+  ensure(dir, spec);
+  std::string quantDir;
+  if (quant != "none") {
+    SynthSpec q = spec;
+    q.quant = quant;
+    quantDir = dir + "-" + quant;
+    ensure(quantDir, q);
   }
   auto model = Model::open(dir, rt);
   // An existing --model-dir may hold any model (the CLI tests pass a tiny one): its own sizes count.
@@ -84,6 +104,19 @@ int cmdBench(const Argv& argv) {
               static_cast<long long>(cfg.moeIntermediateSize));
   std::printf("ratio                 %.2f\n", peak > 0 ? achieved / peak : 0.0);
   std::printf("peak resident memory  %.2f GB\n", usage.ru_maxrss / 1024.0 / 1024.0);
+  if (!quantDir.empty()) {
+    // The same analysis of the quantized twin, on the same tokens: the cost of dequantizing while streaming.
+    auto qmodel = Model::open(quantDir, rt);
+    ProgressLine qline;
+    const AnalysisResult q = runAnalysis(*qmodel, ids, options, nullptr, [&](const AnalysisProgress& p) {
+      qline.update(quant + " layer " + std::to_string(p.layer + 1) + "/" + std::to_string(p.numLayers));
+    });
+    qline.finish();
+    std::printf("%-21s %s\n", (quant + " model").c_str(), quantDir.c_str());
+    std::printf("%-21s %.2f s\n", (quant + " analysis").c_str(), q.seconds);
+    std::printf("%-21s %.2f (quantized / BF16 checkpoint, same tokens and runtime)\n", (quant + " time ratio").c_str(),
+                r.seconds > 0 ? q.seconds / r.seconds : 0.0);
+  }
   return 0;
 }
 

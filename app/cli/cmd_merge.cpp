@@ -28,7 +28,7 @@ int cmdMerge(const Argv& argv) {
   Args args(argv,
             {"model", "analysis", "calib", "sequences", "length", "field", "plan", "experts", "budget", "height",
              "linkage", "basis", "metric", "strategy", "grouping", "seed", "format", "router", "first-unmerged",
-             "shard-mb", "save-plan", "out", "device", "dtype", "threads", "fit-tokens", "eval-text",
+             "shard-mb", "save-plan", "out", "device", "dtype", "threads", "fit-tokens", "eval-text", "precision",
              "eval-sequences", "eval-length"},
             {"no-refine", "layer-errors"});
   initThreads(static_cast<int>(args.getInt("threads", 0)));
@@ -72,7 +72,10 @@ int cmdMerge(const Argv& argv) {
     plan.save(args.get("save-plan"));
     std::printf("plan        saved to %s\n", args.get("save-plan").c_str());
   }
-  const MemoryPreview mem = previewMemory(*model, plan);
+  // --precision: what the export stores (--dtype is the compute dtype of the metrics).
+  const ExportPrecision precision =
+      args.choice("precision", "source", {"source", "bf16"}) == "bf16" ? ExportPrecision::BF16 : ExportPrecision::Source;
+  const MemoryPreview mem = previewMemory(*model, plan, precision);
   std::printf("method      %s\n", plan.method.c_str());
   std::printf("format      %s\n", exportFormatName(plan.format));
   std::printf("memory      %s -> %s (%lld -> %lld parameters, %.1f %% saved)\n", gib(mem.bytesBefore).c_str(),
@@ -81,6 +84,7 @@ int cmdMerge(const Argv& argv) {
   ExportOptions opts;
   opts.fingerprint = fingerprint;
   opts.shardBytes = args.getInt("shard-mb", 5000, 1, int64_t{1} << 30) * 1000 * 1000;
+  opts.precision = precision;
   const bool needsCalib = plan.format == ExportFormat::Compact && routerModesNeedCalibration(plan);
   if (needsCalib) {
     if (!calibIds.defined()) calibIds = loadCalibrationIds(*model, args);
@@ -96,7 +100,7 @@ int cmdMerge(const Argv& argv) {
     es.read.textField = args.get("field", "text");
     evalIds = loadTokenIds(args.get("eval-text"), model->folder(), es);
   }
-  const MergeMetrics metrics = measureMerge(*model, plan, opts.routerHook,
+  MergeMetrics metrics = measureMerge(*model, plan, opts.routerHook,
                                             args.has("layer-errors") ? calibIds : at::Tensor(), evalIds);
   if (metrics.original && metrics.merged)
     std::printf("perplexity  %.2f -> %.2f (%+.1f %%), mean KL %.4f on %lld x %lld held-out tokens\n",
@@ -105,6 +109,7 @@ int cmdMerge(const Argv& argv) {
                 static_cast<long long>(metrics.evalSequences), static_cast<long long>(metrics.evalLength));
   for (size_t j = 0; j < metrics.layerErrors.size(); ++j)
     std::printf("error       block %zu: %.4f\n", j, metrics.layerErrors[j]);
+  metrics.memory = mem;  // the bytes this export stores, in its --precision
   opts.metricsMarkdown = mergeMetricsMarkdown(*model, plan, metrics);
   opts.notice = [](const std::string& message) {
     std::printf("cleanup     %s\n", message.c_str());

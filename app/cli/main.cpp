@@ -27,6 +27,8 @@ const std::map<std::string, Command>& commands() {
         "        [--layer-errors] [--eval-text FILE --eval-sequences N (64) --eval-length L (256)]   metrics for the\n"
         "        console and the model card: each block's output error on the calibration tokens, held-out perplexity/KL\n"
         "        [--first-unmerged N --save-plan P.json --shard-mb MB (5000) --device auto|cpu|cuda --dtype fp32|bf16]\n"
+        "        [--precision source|bf16]   what the export stores: the source's own precision (a quantized\n"
+        "        checkpoint stays FP8 / MXFP4), or BF16 throughout\n"
         "        --out DIR   Writes the merged checkpoint (temporary folder, renamed into place; stale temporary\n"
         "        folders of a killed export to the same DIR are removed)."}},
       {"compare",
@@ -62,6 +64,8 @@ const std::map<std::string, Command>& commands() {
        {moe::cli::cmdSynth,
         "synth --arch ARCH --out DIR [--layers N --hidden H --experts E --top-k K --expert-intermediate I\n"
         "        --dense-intermediate I --shared-intermediate I --heads N --kv-heads N --vocab V --seed S --shard-mb MB]\n"
+        "        [--quant none|fp8|mxfp4 --fp8-block N (128)]   quantized like the published checkpoints: FP8 block\n"
+        "        (any architecture) or MXFP4 experts (fused input-major ones, gpt-oss)\n"
         "        Writes a random checkpoint of any supported architecture in its real on-disk layout."}},
   };
   return table;

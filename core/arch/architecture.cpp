@@ -1,6 +1,7 @@
 #include "core/arch/architecture.h"
 
 #include "core/error.h"
+#include "core/model/quant_codec.h"
 
 namespace moe {
 
@@ -9,8 +10,12 @@ at::ScalarType scalarTypeOf(DType dtype) {
     case DType::BF16: return at::kBFloat16;
     case DType::F16: return at::kHalf;
     case DType::F32: return at::kFloat;
+    case DType::U8: return at::kByte;
+    case DType::F8_E4M3:
+    case DType::F8_E5M2: break;  // no float8 in libtorch 1.13: decoded by core/model/quant_codec.h
   }
-  return at::kFloat;
+  throw Error(ErrorKind::Unsupported, std::string("tensors of dtype ") + dtypeName(dtype) +
+                                          " are read only through their quantization scheme");
 }
 
 namespace {
@@ -21,6 +26,8 @@ at::Tensor mappedView(const TensorInfo& info) {
 }  // namespace
 
 at::Tensor tensorFromInfo(const TensorInfo& info, const Runtime& rt) {
+  // A quantized tensor is decoded on the runtime's device, in float32, then cast.
+  if (info.quantized()) return dequantize(info, rt.device).to(rt.dtype);
   return mappedView(info).to(rt.device, rt.dtype, /*non_blocking=*/false, /*copy=*/true);
 }
 
@@ -50,7 +57,12 @@ at::Tensor LayerWeights::stack(const std::vector<std::string>& names) const {
       throw Error(ErrorKind::Shape, "tensor '" + names[i] + "' has shape " + shapeString(shapeOf(names[i])) +
                                         ", expected " + shapeString(shape) + " like '" + names.front() + "'");
     auto it = tensors_.find(names[i]);
-    out[static_cast<int64_t>(i)].copy_(it != tensors_.end() ? it->second : mappedView(store_->get(names[i])));
+    if (it != tensors_.end()) {
+      out[static_cast<int64_t>(i)].copy_(it->second);
+      continue;
+    }
+    const TensorInfo& info = store_->get(names[i]);
+    out[static_cast<int64_t>(i)].copy_(info.quantized() ? dequantize(info, rt_.device) : mappedView(info));
   }
   return out;
 }
@@ -115,20 +127,42 @@ void validateRouting(const Architecture& arch) {
                                                          : c.numExpertsKey;
   if (c.numExperts < 1)
     throw Error(ErrorKind::Config, where + expertsKey + " is missing or below 1 (the expert count must be at least 1)");
-  if (!c.has("num_experts_per_tok"))
-    throw Error(ErrorKind::Config, where + "num_experts_per_tok is missing (expected an integer in [1, " +
+  if (!c.has(c.topKKey))
+    throw Error(ErrorKind::Config, where + c.topKKey + " is missing (expected an integer in [1, " +
                                        std::to_string(c.numExperts) + "])");
   if (c.topK < 1 || c.topK > c.numExperts)
-    throw Error(ErrorKind::Config, where + "num_experts_per_tok is " + std::to_string(c.topK) +
+    throw Error(ErrorKind::Config, where + c.topKKey + " is " + std::to_string(c.topK) +
                                        ", expected an integer in [1, " + expertsKey + " = " +
                                        std::to_string(c.numExperts) + "]");
 }
 
 std::vector<TensorSpec> Architecture::globalTensors() const {
   const int64_t V = cfg_.vocabSize, H = cfg_.hiddenSize;
-  std::vector<TensorSpec> specs{{"model.embed_tokens.weight", {V, H}}, {"model.norm.weight", {H}}};
-  if (!cfg_.tieWordEmbeddings) specs.push_back({"lm_head.weight", {V, H}});
+  std::vector<TensorSpec> specs{{embeddingName(), {V, H}}, {finalNormName(), {H}}};
+  if (!cfg_.tieWordEmbeddings) specs.push_back({lmHeadName(), {V, H}});
   return specs;
+}
+
+std::string Architecture::lmHeadName() const {
+  return cfg_.tieWordEmbeddings ? embeddingName() : "lm_head.weight";
+}
+
+int Architecture::decoderLayerOf(const std::string& name) const {
+  const std::string prefix = modelPrefix() + "layers.";
+  if (name.compare(0, prefix.size(), prefix) != 0) return -1;
+  size_t i = prefix.size();
+  int64_t n = 0;
+  bool digits = false;
+  while (i < name.size() && name[i] >= '0' && name[i] <= '9' && n < (int64_t{1} << 30)) {
+    n = n * 10 + (name[i] - '0');
+    digits = true;
+    ++i;
+  }
+  return digits && i < name.size() && name[i] == '.' ? static_cast<int>(n) : -1;
+}
+
+at::Tensor Architecture::norm(const at::Tensor& x, const at::Tensor& weight) const {
+  return rmsNorm(x, weight, cfg_.rmsNormEps);
 }
 
 at::Tensor Architecture::embed(const at::Tensor& ids, const at::Tensor& table) const {
@@ -145,9 +179,8 @@ at::Tensor Architecture::logits(const at::Tensor& normedHidden, const at::Tensor
 }
 
 void Architecture::addNorms(std::vector<TensorSpec>& specs, int layer) const {
-  const std::string p = layerPrefix(layer);
-  specs.push_back({p + "input_layernorm.weight", {cfg_.hiddenSize}});
-  specs.push_back({p + "post_attention_layernorm.weight", {cfg_.hiddenSize}});
+  specs.push_back({inputNormName(layer), {cfg_.hiddenSize}});
+  specs.push_back({postAttentionNormName(layer), {cfg_.hiddenSize}});
 }
 
 void Architecture::addDenseMlp(std::vector<TensorSpec>& specs, const std::string& p, int64_t I) const {
@@ -178,6 +211,44 @@ MoeDiskNames Architecture::perExpertDiskNames(const std::string& routerName, con
   n.up = std::string(up) + ".weight";
   n.down = std::string(down) + ".weight";
   return n;
+}
+
+MoeDiskNames Architecture::fusedDiskNames(const std::string& routerName, const std::string& gateUp,
+                                          const std::string& down, bool interleaved, bool inputMajor,
+                                          const std::string& gateUpBias, const std::string& downBias) {
+  MoeDiskNames n;
+  n.kind = ExpertLayout::Fused;
+  n.router = routerName;
+  n.gateUp = gateUp;
+  n.gateUpBias = gateUpBias;
+  n.downProj = down;
+  n.downProjBias = downBias;
+  n.fusedInterleaved = interleaved;
+  n.fusedInputMajor = inputMajor;
+  return n;
+}
+
+void Architecture::unpackFused(MoeBlock& b, const LayerWeights& w, const MoeDiskNames& n) const {
+  using at::indexing::Slice;
+  at::Tensor gateUp = w.get(n.gateUp);  // [S, H, 2I] input-major, else [S, 2I, H]
+  at::Tensor down = w.get(n.downProj);  // [S, I, H] input-major, else [S, H, I]
+  if (n.fusedInputMajor) {
+    gateUp = gateUp.transpose(1, 2);
+    down = down.transpose(1, 2);
+  }
+  const int64_t I2 = gateUp.size(1), I = I2 / 2;
+  // Rows of gateUp ([S, 2I, H]) now: gate/up interleaved or concatenated.
+  const Slice gateRows = n.fusedInterleaved ? Slice(0, I2, 2) : Slice(0, I);
+  const Slice upRows = n.fusedInterleaved ? Slice(1, I2, 2) : Slice(I, I2);
+  b.gate = gateUp.index({Slice(), gateRows, Slice()}).contiguous();
+  b.up = gateUp.index({Slice(), upRows, Slice()}).contiguous();
+  b.down = down.contiguous();
+  if (!n.gateUpBias.empty()) {
+    const at::Tensor& bias = w.get(n.gateUpBias);  // [S, 2I]
+    b.gateBias = bias.index({Slice(), gateRows}).contiguous();
+    b.upBias = bias.index({Slice(), upRows}).contiguous();
+  }
+  if (!n.downProjBias.empty()) b.downBias = w.get(n.downProjBias);
 }
 
 void Architecture::stackPerExpert(MoeBlock& block, const LayerWeights& w, const std::string& p, int64_t E,

@@ -72,7 +72,14 @@ struct MoeDiskNames {
   std::string router, routerBias, correctionBias;          // bias names empty where there is none
   std::string experts, gate, up, down;                     // per-expert: "<p>experts.", "w1.weight", ...
   std::string inputLinear, outputLinear;                   // packed
-  std::string gateUp, gateUpBias, downProj, downProjBias;  // fused
+  std::string gateUp, gateUpBias, downProj, downProjBias;  // fused; bias names empty where there is none
+  // Fused orientation: gate/up columns interleaved (gpt-oss: gate 2i, up 2i+1) or concatenated
+  // (gate first, then up); stored input-major for x @ W ([S, H, 2I] and [S, I, H]) or in nn.Linear
+  // orientation ([S, 2I, H] and [S, H, I]).
+  bool fusedInterleaved = true;
+  bool fusedInputMajor = true;
+  // The correction bias stored as one row [1, R] (ERNIE-4.5's moe_statics) instead of [R].
+  bool correctionBiasRow = false;
 };
 
 // The sizes of a random synth checkpoint (core/engine/synth.h) that each architecture spells in its
@@ -109,13 +116,37 @@ class Architecture {
   // --- tensor table ---
   virtual std::vector<TensorSpec> layerTensors(int layer) const = 0;
   virtual std::vector<TensorSpec> globalTensors() const;
+  // Where the decoder lives on disk: "model." for most; a multimodal wrapper's text model sits
+  // deeper (e.g. "model.language_model."). Layer, embedding and final-norm names derive from it.
+  virtual std::string modelPrefix() const { return "model."; }
+  std::string layerPrefix(int layer) const { return modelPrefix() + "layers." + std::to_string(layer) + "."; }
+  virtual std::string embeddingName() const { return modelPrefix() + "embed_tokens.weight"; }
+  virtual std::string finalNormName() const { return modelPrefix() + "norm.weight"; }
+  // The output projection: lm_head.weight, or the embedding table when tie_word_embeddings.
+  virtual std::string lmHeadName() const;
+  virtual std::string inputNormName(int layer) const { return layerPrefix(layer) + "input_layernorm.weight"; }
+  virtual std::string postAttentionNormName(int layer) const {
+    return layerPrefix(layer) + "post_attention_layernorm.weight";
+  }
+  // The decoder layer a tensor name belongs to (`<modelPrefix>layers.N.`), -1 for others.
+  int decoderLayerOf(const std::string& tensorName) const;
   // The on-disk prefix of layer's MoE block, e.g. "model.layers.3.block_sparse_moe.".
   virtual std::string moePrefix(int layer) const = 0;
   // The names export writes layer's MoE block under; checked against layerTensors() by MoeDiskLayout.
   virtual MoeDiskNames moeDiskNames(int layer) const = 0;
-  static std::string layerPrefix(int layer) { return "model.layers." + std::to_string(layer) + "."; }
+
+  // --- multi-token prediction (MTP) ---
+  // Some checkpoints store MTP blocks after the decoder layers (DeepSeek-V3 and GLM-4.5 as
+  // `model.layers.<num_hidden_layers + i>.`, Qwen3-Next as `mtp.`); transformers ignores them.
+  // MoEScope validates the ones present against mtpTensors() at open, never runs them, and an
+  // export that changes expert counts drops them and rewrites config.json with dropMtpFromConfig().
+  virtual bool isMtpTensor(const std::string& /*name*/) const { return false; }
+  virtual std::vector<TensorSpec> mtpTensors() const { return {}; }
+  virtual void dropMtpFromConfig(nlohmann::json& /*cfg*/) const {}
 
   // --- forward ---
+  // The decoder's RMSNorm (input, post-attention and final norms). Qwen3-Next scales by 1 + weight.
+  virtual at::Tensor norm(const at::Tensor& x, const at::Tensor& weight) const;
   // Called once per forward with the sequence length, before any layer runs (rope tables, masks).
   virtual void prepare(int64_t seqLen, const Runtime& rt) = 0;
   virtual at::Tensor embed(const at::Tensor& ids, const at::Tensor& table) const;
@@ -139,6 +170,13 @@ class Architecture {
   // The disk names of a per-expert block: router `routerName`, experts `<expertsPrefix><s>.<gate>.weight` ...
   static MoeDiskNames perExpertDiskNames(const std::string& routerName, const std::string& expertsPrefix,
                                          const char* gate, const char* up, const char* down);
+  // The disk names of a fused block (gpt-oss, Llama-4, Qwen3.5-MoE): experts gate_up / down
+  // (+ optional biases) in the orientation the flags describe; see MoeDiskNames.
+  static MoeDiskNames fusedDiskNames(const std::string& routerName, const std::string& gateUp,
+                                     const std::string& down, bool interleaved, bool inputMajor,
+                                     const std::string& gateUpBias = "", const std::string& downBias = "");
+  // Fills block.gate/up/down (+ biases) from a fused block's tensors, in MoeBlock's orientation.
+  void unpackFused(MoeBlock& block, const LayerWeights& w, const MoeDiskNames& names) const;
   // Stacks per-expert tensors `<prefix><e>.<gate|up|down>.weight` into the MoeBlock layout.
   void stackPerExpert(MoeBlock& block, const LayerWeights& w, const std::string& expertsPrefix, int64_t E,
                       const char* gate, const char* up, const char* down) const;

@@ -42,30 +42,17 @@ class GptOss : public StandardAttentionArchitecture {
 
   MoeDiskNames moeDiskNames(int layer) const override {
     const std::string p = moePrefix(layer);
-    MoeDiskNames n;
-    n.kind = ExpertLayout::Fused;
-    n.router = p + "router.weight";
+    MoeDiskNames n = fusedDiskNames(p + "router.weight", p + "experts.gate_up_proj", p + "experts.down_proj",
+                                    /*interleaved=*/true, /*inputMajor=*/true, p + "experts.gate_up_proj_bias",
+                                    p + "experts.down_proj_bias");
     n.routerBias = p + "router.bias";
-    n.gateUp = p + "experts.gate_up_proj";
-    n.gateUpBias = p + "experts.gate_up_proj_bias";
-    n.downProj = p + "experts.down_proj";
-    n.downProjBias = p + "experts.down_proj_bias";
     return n;
   }
 
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
     const std::string p = moePrefix(layer);
     MoeBlock b = softmaxRoutedBlock(w, p + "router.weight", /*normalize=*/true, p + "router.bias");
-    const at::Tensor& gateUp = w.get(p + "experts.gate_up_proj");       // [E, H, 2I]
-    const at::Tensor& gateUpBias = w.get(p + "experts.gate_up_proj_bias");  // [E, 2I]
-    const int64_t I = cfg_.intermediateSize;
-    using at::indexing::Slice;
-    b.gate = gateUp.index({Slice(), Slice(), Slice(0, 2 * I, 2)}).transpose(1, 2).contiguous();
-    b.up = gateUp.index({Slice(), Slice(), Slice(1, 2 * I, 2)}).transpose(1, 2).contiguous();
-    b.gateBias = gateUpBias.index({Slice(), Slice(0, 2 * I, 2)}).contiguous();
-    b.upBias = gateUpBias.index({Slice(), Slice(1, 2 * I, 2)}).contiguous();
-    b.down = w.get(p + "experts.down_proj").transpose(1, 2).contiguous();  // [E, H, I]
-    b.downBias = w.get(p + "experts.down_proj_bias");
+    unpackFused(b, w, moeDiskNames(layer));
     b.activation = ExpertActivation::GptOssClampedGLU;
     b.gluAlpha = 1.702;
     b.gluLimit = cfg_.getNumber("swiglu_limit", 7.0);

@@ -4,9 +4,9 @@
 
 namespace moe {
 
-void addStandardAttention(std::vector<TensorSpec>& specs, const ModelConfig& cfg, int layer,
+void addStandardAttention(std::vector<TensorSpec>& specs, const ModelConfig& cfg, const std::string& prefix,
                           const StandardAttentionSpec& spec) {
-  const std::string p = Architecture::layerPrefix(layer) + "self_attn.";
+  const std::string& p = prefix;
   const int64_t H = cfg.hiddenSize, q = cfg.numHeads * cfg.headDim, kv = cfg.numKvHeads * cfg.headDim;
   specs.push_back({p + "q_proj.weight", {q, H}});
   specs.push_back({p + "k_proj.weight", {kv, H}});
@@ -28,9 +28,9 @@ void addStandardAttention(std::vector<TensorSpec>& specs, const ModelConfig& cfg
   if (spec.sinks) specs.push_back({p + "sinks", {cfg.numHeads}});
 }
 
-at::Tensor standardAttention(const LayerWeights& w, const ModelConfig& cfg, int layer, const at::Tensor& x,
+at::Tensor standardAttention(const LayerWeights& w, const ModelConfig& cfg, const std::string& prefix, const at::Tensor& x,
                              const StandardAttentionSpec& spec, const RopeTable& rope, int64_t slidingWindow) {
-  const std::string p = Architecture::layerPrefix(layer) + "self_attn.";
+  const std::string& p = prefix;
   const int64_t B = x.size(0), T = x.size(1), D = cfg.headDim;
   at::Tensor q = dense(x, w.get(p + "q_proj.weight"), w.getOr(p + "q_proj.bias"));
   at::Tensor k = dense(x, w.get(p + "k_proj.weight"), w.getOr(p + "k_proj.bias"));
@@ -52,8 +52,21 @@ at::Tensor standardAttention(const LayerWeights& w, const ModelConfig& cfg, int 
     q = rmsNorm(q, w.get(p + "q_norm.weight"), cfg.rmsNormEps);
     k = rmsNorm(k, w.get(p + "k_norm.weight"), cfg.rmsNormEps);
   }
-  q = applyRope(q.transpose(1, 2), rope);
-  k = applyRope(k.transpose(1, 2), rope);
+  q = q.transpose(1, 2);
+  k = k.transpose(1, 2);
+  if (spec.rotaryDim > 0 && spec.rotaryDim < D) {
+    const int64_t r = spec.rotaryDim;
+    q = at::cat({applyRope(q.narrow(-1, 0, r), rope), q.narrow(-1, r, D - r)}, -1);
+    k = at::cat({applyRope(k.narrow(-1, 0, r), rope), k.narrow(-1, r, D - r)}, -1);
+  } else if (spec.ropeInterleaved) {
+    // Both q and k come out with their pairs de-interleaved: the same permutation of each head,
+    // so the attention scores are those of rotating the pairs in place.
+    q = applyRopeInterleaved(q, rope);
+    k = applyRopeInterleaved(k, rope);
+  } else {
+    q = applyRope(q, rope);
+    k = applyRope(k, rope);
+  }
   v = v.transpose(1, 2);
   AttentionOptions opts;
   opts.scaling = spec.scaling > 0 ? spec.scaling : 1.0 / std::sqrt(static_cast<double>(D));
@@ -64,17 +77,18 @@ at::Tensor standardAttention(const LayerWeights& w, const ModelConfig& cfg, int 
 }
 
 void StandardAttentionArchitecture::prepare(int64_t seqLen, const Runtime& rt) {
-  rope_ = makeRopeTable(cfg_.rope, cfg_.headDim, cfg_.getInt("max_position_embeddings", seqLen), seqLen, rt);
+  const int64_t dim = attn_.rotaryDim > 0 ? attn_.rotaryDim : cfg_.headDim;
+  rope_ = makeRopeTable(cfg_.rope, dim, cfg_.getInt("max_position_embeddings", seqLen), seqLen, rt);
 }
 
 at::Tensor StandardAttentionArchitecture::attention(int layer, const LayerWeights& w, const at::Tensor& x) const {
-  return standardAttention(w, cfg_, layer, x, attn_, rope_, slidingWindow(layer));
+  return standardAttention(w, cfg_, layerPrefix(layer) + "self_attn.", x, attn_, rope_, slidingWindow(layer));
 }
 
 std::vector<TensorSpec> StandardAttentionArchitecture::attentionTensors(int layer) const {
   std::vector<TensorSpec> s;
   addNorms(s, layer);
-  addStandardAttention(s, cfg_, layer, attn_);
+  addStandardAttention(s, cfg_, layerPrefix(layer) + "self_attn.", attn_);
   return s;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // Grouped-query attention with rotary embeddings as most MoE families use it (Mixtral, Qwen-MoE,
-// OLMoE, GraniteMoE, gpt-oss): q/k/v/o projections under `<layer>.self_attn.`, with the optional
+// OLMoE, GraniteMoE, gpt-oss): q/k/v/o projections under `prefix` (`<layer>.self_attn.`), with the optional
 // parts each family adds switched on by flags.
 #include "core/arch/architecture.h"
 
@@ -13,12 +13,18 @@ struct StandardAttentionSpec {
   bool sinks = false;        // gpt-oss
   double scaling = 0.0;      // 0: head_dim^-0.5
   double clipQkv = 0.0;      // OLMoE's clip_qkv: clamp q, k, v to [-c, c] (0: off)
+  // Partial rotary (GLM-4.5's partial_rotary_factor): rope on the first rotaryDim dims of each head
+  // (rotate_half within them), the rest passes through; 0: the whole head.
+  int64_t rotaryDim = 0;
+  // Rotary pairs: adjacent dims (2i, 2i+1) as ERNIE-4.5 rotates them, instead of rotate_half's
+  // (i, i + d/2). Only with the whole head rotated (rotaryDim 0).
+  bool ropeInterleaved = false;
 };
 
-void addStandardAttention(std::vector<TensorSpec>& specs, const ModelConfig& cfg, int layer,
+void addStandardAttention(std::vector<TensorSpec>& specs, const ModelConfig& cfg, const std::string& prefix,
                           const StandardAttentionSpec& spec);
 
-at::Tensor standardAttention(const LayerWeights& w, const ModelConfig& cfg, int layer, const at::Tensor& x,
+at::Tensor standardAttention(const LayerWeights& w, const ModelConfig& cfg, const std::string& prefix, const at::Tensor& x,
                              const StandardAttentionSpec& spec, const RopeTable& rope, int64_t slidingWindow = 0);
 
 // Base of the architectures built on standard attention: it owns the attention flags and the

@@ -1,8 +1,11 @@
 #include "core/engine/model.h"
 
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "core/error.h"
+#include "core/model/quant.h"
 
 namespace moe {
 
@@ -14,6 +17,8 @@ std::unique_ptr<Model> Model::open(const std::string& dir, const Runtime& runtim
   ModelConfig cfg = ModelConfig::fromFile((std::filesystem::path(dir) / "config.json").string());
   m->arch_ = makeArchitecture(cfg);
   m->store_ = TensorStore::openFolder(dir);
+  // Quantized storage is checked and mapped onto the logical tensors the architecture names.
+  applyQuantization(*m->store_, cfg.quant, cfg.source());
   for (int l = 0; l < cfg.numLayers; ++l)
     if (m->arch_->isMoeLayer(l)) {
       m->moeLayers_.push_back(l);
@@ -28,11 +33,31 @@ void Model::validateShapes() const {
     const TensorInfo& info = store_->get(spec.name);
     if (info.shape != spec.shape)
       throw Error(ErrorKind::Shape, info.file + ": tensor '" + spec.name + "' has shape " + shapeString(info.shape) +
+                                        (info.quant == QuantFormat::Mxfp4
+                                             ? " (as MXFP4 blocks '" + info.values->name + "' " +
+                                                   shapeString(info.values->shape) + " encode it)"
+                                             : std::string()) +
                                         ", expected " + shapeString(spec.shape) + " from config.json");
   };
   for (const auto& spec : arch_->globalTensors()) check(spec);
   for (int l = 0; l < numLayers(); ++l)
     for (const auto& spec : arch_->layerTensors(l)) check(spec);
+  // MTP blocks are optional (many uploads strip them), but the ones present must be what config.json
+  // describes: an export drops them only when it can trust what it drops.
+  std::map<std::string, const TensorSpec*> mtp;
+  const std::vector<TensorSpec> mtpSpecs = arch_->mtpTensors();
+  for (const auto& spec : mtpSpecs) mtp[spec.name] = &spec;
+  std::set<std::string> names;  // logical names: a quantized tensor's scales and blocks stand for it
+  for (const auto& stored : store_->names()) names.insert(store_->logicalNameOf(stored));
+  for (const auto& name : names) {
+    if (!arch_->isMtpTensor(name)) continue;
+    auto it = mtp.find(name);
+    if (it == mtp.end())
+      throw Error(ErrorKind::Shape, store_->get(name).file + ": tensor '" + name +
+                                        "' lies in the multi-token-prediction (MTP) block but is not one of its "
+                                        "tensors for this config.json");
+    check(*it->second);
+  }
 }
 
 at::Tensor Model::loadTensor(const std::string& name) const { return tensorFromInfo(store_->get(name), rt_); }
@@ -60,8 +85,8 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
     throw Error(ErrorKind::InvalidArgument, "token ids must lie in [0, " + std::to_string(V) + ") for this model");
   const int64_t B = ids.size(0), T = ids.size(1);
   arch_->prepare(T, rt_);
-  at::Tensor hidden = arch_->embed(ids, loadTensor("model.embed_tokens.weight"));
-  releaseMappedPages(store_->get("model.embed_tokens.weight"));
+  at::Tensor hidden = arch_->embed(ids, loadTensor(arch_->embeddingName()));
+  releaseMappedPages(store_->get(arch_->embeddingName()));
   if (observer) observer->onHiddenState(0, hidden);
 
   const int L = numLayers();
@@ -71,10 +96,9 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
   for (int l = 0; l < last; ++l) {
     if (observer && observer->cancelled()) throw Error(ErrorKind::Cancelled, "forward pass cancelled");
     LayerWeights w = loadLayer(l);
-    const std::string p = Architecture::layerPrefix(l);
-    at::Tensor x = rmsNorm(hidden, w.get(p + "input_layernorm.weight"), config().rmsNormEps);
+    at::Tensor x = arch_->norm(hidden, w.get(arch_->inputNormName(l)));
     hidden = hidden + arch_->attention(l, w, x) * rs;
-    x = rmsNorm(hidden, w.get(p + "post_attention_layernorm.weight"), config().rmsNormEps);
+    x = arch_->norm(hidden, w.get(arch_->postAttentionNormName(l)));
     at::Tensor mlp;
     if (arch_->isMoeLayer(l)) {
       MoeBlock block = arch_->moeBlock(l, w);
@@ -100,11 +124,10 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
     }
   }
   if (last < L) return at::Tensor();
-  hidden = rmsNorm(hidden, loadTensor("model.norm.weight"), config().rmsNormEps);
+  hidden = arch_->norm(hidden, loadTensor(arch_->finalNormName()));
   if (observer) observer->onHiddenState(L, hidden);
   if (!options.computeLogits) return at::Tensor();
-  const std::string head = config().tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
-  return arch_->logits(hidden, loadTensor(head));
+  return arch_->logits(hidden, loadTensor(arch_->lmHeadName()));
 }
 
 }  // namespace moe

@@ -21,6 +21,11 @@ struct SynthSpec {
   int64_t vocab = 1024;
   uint64_t seed = 0;
   int64_t shardBytes = 2ll << 30;  // split into shards of at most this many bytes
+  // Quantized storage like the published checkpoints (core/model/quant.h): "" BF16; "fp8" every
+  // weight of rank >= 2 except embeddings, the output head, routers, gates and biases as F8_E4M3
+  // with block scales (fp8Block); "mxfp4" the fused input-major expert tensors (gpt-oss).
+  std::string quant;
+  int64_t fp8BlockRows = 128, fp8BlockCols = 128;
 };
 
 // Writes config.json, generation_config.json and the safetensors files into `outDir` (created;

@@ -44,7 +44,7 @@ EvalResult scoreHidden(const Model& model, const at::Tensor& hidden, const at::T
                        const at::Tensor& referenceHidden) {
   if (idsIn.size(1) < 2) throw Error(ErrorKind::InvalidArgument, "evaluation sequences need at least 2 tokens");
   const auto start = std::chrono::steady_clock::now();
-  const std::string headName = model.config().tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+  const std::string headName = model.arch().lmHeadName();
   const at::Tensor head = model.loadTensor(headName);
   const at::Tensor ids = idsIn.to(at::kLong).to(hidden.device());
   const int64_t B = ids.size(0), T = ids.size(1);

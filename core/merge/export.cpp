@@ -19,6 +19,7 @@
 #include "core/merge/expert_map_modeling.h"
 #include "core/merge/layout.h"
 #include "core/merge/merge.h"
+#include "core/model/quant_codec.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -147,7 +148,7 @@ std::string groupsText(const LayerPlan& lp) {
 }
 
 std::string modelCard(const Model& src, const MergePlan& plan, const std::string& fingerprint,
-                      const std::string& metrics) {
+                      const std::string& metrics, ExportPrecision precision) {
   const ModelConfig& c = src.config();
   std::ostringstream s;
   s << "---\ntags:\n- moe\n- expert-merging\n- moescope\n---\n\n";
@@ -183,7 +184,19 @@ std::string modelCard(const Model& src, const MergePlan& plan, const std::string
       << (prune ? "kept rows" : plan.format == ExportFormat::ExpertMap ? "original" : routerModeName(lp->router))
       << " | " << lp->numExperts << " | " << lp->numGroups << " | " << groupsText(*lp) << " |\n";
   }
-  s << "\nShared experts, dense layers and attention are unchanged.\n\n## Metrics\n\n"
+  s << "\nShared experts, dense layers and attention are unchanged.\n";
+  if (c.quant.quantized())
+    s << "\n" << (precision == ExportPrecision::BF16
+                      ? "Weights are written in BF16, dequantized from the source's " + c.quant.methodName +
+                            " checkpoint; config.json has no quantization_config.\n"
+                      : "Weights keep the source's quantization (" + c.quant.methodName +
+                            "): experts that survive unmerged are copied byte for byte, merged experts are "
+                            "re-quantized in the same scheme and block size, and quantization_config is kept.\n");
+  if (exportDropsMtp(src, plan))
+    s << "\nThe source's multi-token-prediction (MTP) block is not included: its experts were not merged, so "
+         "it would disagree with this config.json, which now declares no MTP layers. transformers never runs "
+         "it; speculative decoding with it needs the source model.\n";
+  s << "\n## Metrics\n\n"
     << (metrics.empty() ? "Not measured for this export.\n" : metrics + "\n");
   return s.str();
 }
@@ -198,9 +211,12 @@ void eraseExpertMapAutoMap(json& cfg) {
   if (m.empty()) cfg.erase("auto_map");
 }
 
-json exportConfig(const Model& src, const MergePlan& plan) {
+json exportConfig(const Model& src, const MergePlan& plan, ExportPrecision precision) {
   json cfg = src.config().raw();
+  // A BF16 export of a quantized source holds no quantized tensor any more.
+  if (precision == ExportPrecision::BF16) cfg.erase("quantization_config");
   const Architecture& arch = src.arch();
+  if (exportDropsMtp(src, plan)) arch.dropMtpFromConfig(cfg);
   if (plan.format == ExportFormat::Compact) {
     const std::string& key = src.config().numExpertsKey;
     if (key.empty()) throw Error(ErrorKind::Config, src.config().source() + ": no expert-count field to update");
@@ -209,7 +225,7 @@ json exportConfig(const Model& src, const MergePlan& plan) {
       if (!lp.isIdentity()) K = lp.numGroups;
     cfg[key] = K;
     const int64_t topK = std::min(arch.topK(), K);
-    cfg["num_experts_per_tok"] = topK;
+    cfg[src.config().topKKey] = topK;
     if (cfg.contains("experts_per_token")) cfg["experts_per_token"] = topK;
     arch.rewriteCompactConfig(cfg, K);  // the architecture's own fields (DeepSeek's n_group / topk_group)
     cfg.erase("moescope_expert_map");
@@ -251,6 +267,97 @@ std::vector<std::vector<const OutputTensor*>> planShards(const std::vector<Outpu
   return shards;
 }
 
+// The codes and scales of one logical tensor, re-quantized for export.
+struct QuantizedParts {
+  at::Tensor codes;   // uint8: FP8 codes or MXFP4 blocks
+  at::Tensor scales;  // the scale tensor in its stored dtype
+};
+
+// A stored tensor's bytes as a tensor of its stored dtype (codes as uint8), without a copy.
+at::Tensor storedView(const TensorInfo& info) {
+  const at::ScalarType type = isFloatDType(info.dtype) ? scalarTypeOf(info.dtype) : at::kByte;
+  return at::from_blob(const_cast<uint8_t*>(info.data), info.shape, at::TensorOptions().dtype(type));
+}
+
+// Raw bytes of `t` under dtype `dtype` (FP8 codes have no ATen dtype: they travel as uint8).
+TensorBlob rawBlob(const std::string& name, const at::Tensor& t, DType dtype) {
+  TensorBlob b;
+  b.name = name;
+  b.dtype = dtype;
+  const at::Tensor c = t.to(at::kCPU).contiguous();
+  b.shape = c.sizes().vec();
+  b.bytes.resize(static_cast<size_t>(c.numel()) * c.element_size());
+  if (!b.bytes.empty()) std::memcpy(b.bytes.data(), c.data_ptr(), b.bytes.size());
+  return b;
+}
+
+bool sameTensor(const at::Tensor& a, const at::Tensor& b) {
+  return a.defined() == b.defined() && (!a.defined() || at::equal(a, b));
+}
+
+// For each slot of the merged block, the source slot whose expert it holds unchanged (weights and
+// biases equal), -1 where it holds a merge: a singleton group, a kept (pruned-to) expert or a
+// dominant member. Only the group's own members are compared.
+std::vector<int64_t> unchangedSlots(const MoeBlock& src, const MoeBlock& merged, const LayerPlan& lp) {
+  const int64_t S = merged.numSlots();
+  std::vector<int64_t> out(static_cast<size_t>(S), -1);
+  const auto groups = lp.members();
+  if (static_cast<int64_t>(groups.size()) != S) return out;
+  auto row = [](const at::Tensor& t, int64_t i) { return t.defined() ? t[i] : at::Tensor(); };
+  for (int64_t s = 0; s < S; ++s) {
+    for (int64_t e : groups[static_cast<size_t>(s)]) {
+      const int64_t from = src.expertSlot.empty() ? e : src.expertSlot[static_cast<size_t>(e)];
+      if (sameTensor(row(merged.gate, s), row(src.gate, from)) && sameTensor(row(merged.up, s), row(src.up, from)) &&
+          sameTensor(row(merged.down, s), row(src.down, from)) &&
+          sameTensor(row(merged.gateBias, s), row(src.gateBias, from)) &&
+          sameTensor(row(merged.upBias, s), row(src.upBias, from)) &&
+          sameTensor(row(merged.downBias, s), row(src.downBias, from))) {
+        out[static_cast<size_t>(s)] = from;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// A merged logical tensor in the scheme of the source tensor `scheme` (its FP8 dtype and block, or
+// MXFP4). Slots holding a source expert unchanged take that expert's stored codes and scales as
+// they are, so an expert that survives unmerged keeps its bytes.
+QuantizedParts encodeLike(const TensorStore& store, const at::Tensor& t, const std::string& logical,
+                          const TensorInfo& scheme, const MoeDiskLayout& lay, const std::vector<int64_t>& unchanged) {
+  QuantizedParts q;
+  if (scheme.quant == QuantFormat::Fp8) {
+    const Fp8Tensor f = quantizeFp8(t, scheme.values->dtype, scheme.blockRows, scheme.blockCols);
+    q.codes = f.codes;
+    q.scales = f.scaleInv.to(scalarTypeOf(scheme.scale->dtype));
+    if (scheme.blockRows <= 0) q.scales = q.scales.reshape(scheme.scale->shape);
+  } else {
+    const Mxfp4Tensor m = quantizeMxfp4(t);
+    q.codes = m.blocks;
+    q.scales = m.scales;
+  }
+  const int64_t slot = lay.slotOf(logical);
+  if (slot >= 0) {  // per-expert: this tensor is one slot
+    if (slot < static_cast<int64_t>(unchanged.size()) && unchanged[slot] >= 0) {
+      const TensorInfo& from = store.get(lay.slotName(logical, unchanged[slot]));
+      if (from.quantized()) {
+        q.codes = storedView(*from.values).clone();
+        q.scales = storedView(*from.scale).clone();
+      }
+    }
+    return q;
+  }
+  const TensorInfo& from = store.get(logical);  // stacked: slot s is row s
+  if (!from.quantized()) return q;
+  const at::Tensor codes = storedView(*from.values), scales = storedView(*from.scale);
+  for (size_t s = 0; s < unchanged.size(); ++s) {
+    if (unchanged[s] < 0) continue;
+    q.codes[static_cast<int64_t>(s)].copy_(codes[unchanged[s]]);
+    q.scales[static_cast<int64_t>(s)].copy_(scales[unchanged[s]]);
+  }
+  return q;
+}
+
 // The merged tensors of one MoE block at a time: the block is merged when its first tensor is
 // asked for, and its other tensors are kept until they are written.
 class MergedBlockTensors {
@@ -278,18 +385,31 @@ class MergedBlockTensors {
     for (const auto& spec : arch.layerTensors(layer)) w.add(spec.name, tensorFromInfo(src_.store().get(spec.name), fp32));
     MoeBlock block = arch.moeBlock(layer, w);
     block.expertSlot = arch.expertMap(layer);
-    const MoeBlock merged = applyLayerPlan(block, *plan_.find(t.moeIndex), semantics_, opt_.routerHook);
+    const LayerPlan& lp = *plan_.find(t.moeIndex);
+    const MoeBlock merged = applyLayerPlan(block, lp, semantics_, opt_.routerHook);
     const MoeDiskLayout lay = MoeDiskLayout::of(arch, layer);
     std::map<std::string, at::Tensor> enc = lay.encodeExperts(merged);
     if (semantics_ == MergeSemantics::Compact)
       for (auto& [n, v] : lay.encodeRouter(merged)) enc[n] = v;
+    const std::vector<int64_t> unchanged = unchangedSlots(block, merged, lp);
+    std::map<std::string, QuantizedParts> quantized;  // per logical tensor of a quantized source
     for (const auto& other : tensors_) {
       if (other.moeIndex != t.moeIndex) continue;
-      auto it = enc.find(other.tensor.name);
+      const PlannedTensor& pt = other.tensor;
+      const std::string& logical = pt.part == StoredPart::Whole ? pt.name : pt.logical;
+      auto it = enc.find(logical);
       if (it == enc.end())
-        throw Error(ErrorKind::MissingTensor, "export: the merged block did not produce '" + other.tensor.name + "'");
-      TensorBlob b = tensorToBlob(other.tensor.name, it->second, other.tensor.dtype);
-      if (b.shape != other.tensor.shape)
+        throw Error(ErrorKind::MissingTensor, "export: the merged block did not produce '" + logical + "'");
+      TensorBlob b;
+      if (pt.part == StoredPart::Whole) {
+        b = tensorToBlob(pt.name, it->second, pt.dtype);
+      } else {
+        auto q = quantized.find(logical);
+        if (q == quantized.end())
+          q = quantized.emplace(logical, encodeLike(src_.store(), it->second, logical, *pt.scheme, lay, unchanged)).first;
+        b = rawBlob(pt.name, pt.part == StoredPart::Codes ? q->second.codes : q->second.scales, pt.dtype);
+      }
+      if (b.shape != pt.shape)
         throw Error(ErrorKind::Shape, "export: merged tensor '" + b.name + "' has shape " + shapeString(b.shape) +
                                           ", expected " + shapeString(other.tensor.shape));
       cache_.emplace(other.tensor.name, std::move(b));
@@ -328,7 +448,9 @@ void writeShards(const std::vector<std::vector<const OutputTensor*>>& shards, Me
     std::vector<TensorBlob> blobs;
     blobs.reserve(shards[i].size());
     for (const OutputTensor* t : shards[i]) {
-      blobs.push_back(t->source ? sourceBlob(*t) : merged.take(*t));
+      if (t->source) blobs.push_back(sourceBlob(*t));
+      else if (t->dequantize) blobs.push_back(tensorToBlob(t->tensor.name, dequantize(*t->dequantize, at::kCPU), t->tensor.dtype));
+      else blobs.push_back(merged.take(*t));
       weightMap[t->tensor.name] = file;
     }
     std::vector<const TensorBlob*> ptrs;
@@ -351,7 +473,7 @@ void writeShards(const std::vector<std::vector<const OutputTensor*>>& shards, Me
 // the model card.
 void writeCompanionFiles(const Model& src, const MergePlan& plan, const fs::path& dir, const ExportOptions& opt,
                          ExportResult& res) {
-  writeText(dir / "config.json", exportConfig(src, plan).dump(2) + "\n");
+  writeText(dir / "config.json", exportConfig(src, plan, opt.precision).dump(2) + "\n");
   res.files.push_back("config.json");
   for (const auto& entry : fs::directory_iterator(src.folder())) {
     const std::string n = entry.path().filename().string();
@@ -363,14 +485,14 @@ void writeCompanionFiles(const Model& src, const MergePlan& plan, const fs::path
     writeText(dir / kExpertMapModelingFile, expertMapModelingSource(src.config().modelType));
     res.files.push_back(kExpertMapModelingFile);
   }
-  writeText(dir / "README.md", modelCard(src, plan, opt.fingerprint, opt.metricsMarkdown));
+  writeText(dir / "README.md", modelCard(src, plan, opt.fingerprint, opt.metricsMarkdown, opt.precision));
   res.files.push_back("README.md");
 }
 
 // Writes the whole export into `dir` (an existing empty folder).
 ExportResult writeExport(const Model& src, const MergePlan& plan, const fs::path& dir, const ExportOptions& opt) {
   ExportResult res;
-  const std::vector<OutputTensor> tensors = plannedCheckpoint(src, plan);
+  const std::vector<OutputTensor> tensors = plannedCheckpoint(src, plan, opt.precision);
   for (const auto& t : tensors) res.tensorBytes += t.tensor.bytes();
   res.numTensors = static_cast<int64_t>(tensors.size());
   MergedBlockTensors merged(src, plan, tensors, opt);
@@ -381,12 +503,39 @@ ExportResult writeExport(const Model& src, const MergePlan& plan, const fs::path
 
 }  // namespace
 
+MoeBlock storedMergedBlock(const Model& source, int moeIndex, const MoeBlock& sourceBlock, const MoeBlock& merged,
+                           const LayerPlan& plan, MergeSemantics semantics, ExportPrecision precision) {
+  const int layer = source.moeLayers().at(static_cast<size_t>(moeIndex));
+  const MoeDiskLayout lay = MoeDiskLayout::of(source.arch(), layer);
+  std::map<std::string, at::Tensor> enc = lay.encodeExperts(merged);
+  const std::vector<int64_t> unchanged = unchangedSlots(sourceBlock, merged, plan);
+  for (const PlannedTensor& p : lay.plannedExperts(source.store(), merged.numSlots(), precision)) {
+    if (p.part == StoredPart::Scales) continue;
+    at::Tensor& t = enc.at(p.part == StoredPart::Whole ? p.name : p.logical);
+    const at::ScalarType type = t.scalar_type();
+    if (p.part == StoredPart::Whole) {
+      t = t.to(scalarTypeOf(p.dtype)).to(type);
+      continue;
+    }
+    const TensorInfo& scheme = *p.scheme;
+    const QuantizedParts q = encodeLike(source.store(), t, p.logical, scheme, lay, unchanged);
+    t = (scheme.quant == QuantFormat::Fp8
+             ? dequantizeFp8(q.codes, scheme.values->dtype, q.scales, scheme.blockRows, scheme.blockCols)
+             : dequantizeMxfp4(q.codes, q.scales))
+            .to(type);
+  }
+  MoeBlock out = merged;
+  lay.decodeExperts(enc, out);
+  if (semantics == MergeSemantics::Compact) lay.roundRouterToStored(out, source.store());
+  return out;
+}
+
 ExportResult exportMergedModel(const Model& source, const MergePlan& plan, const std::string& target,
                                const ExportOptions& options) {
   checkPlanForModel(plan, source, options.fingerprint);
   if (options.shardBytes <= 0) throw Error(ErrorKind::InvalidArgument, "export: the shard size must be positive");
   if (target.empty()) throw Error(ErrorKind::InvalidArgument, "export: no output folder given");
-  plannedCheckpoint(source, plan);  // format constraints (one K for compact) before touching the disk
+  plannedCheckpoint(source, plan, options.precision);  // format constraints (one K for compact) before touching the disk
 
   fs::path out = fs::absolute(target).lexically_normal();
   if (out.filename().empty()) out = out.parent_path();

@@ -6,8 +6,8 @@
 //   router and routed-expert tensors, which are re-emitted in the source's own names and layout
 //   (per-expert tensors renumbered 0..K-1; GraniteMoE packed [K, 2I, H] / [K, H, I]; gpt-oss fused
 //   [K, H, 2I] + biases; DeepSeek's e_score_correction_bias [K]) and in the source tensor's dtype.
-//   config.json: the expert-count field (under the source's own spelling) = K, num_experts_per_tok =
-//   min(top-k, K), and DeepSeek's n_group / topk_group = 1 when K no longer splits into n_group
+//   config.json: the expert-count field (under the source's own spelling) = K, num_experts_per_tok
+//   (ERNIE-4.5: moe_k) = min(top-k, K), and DeepSeek's n_group / topk_group = 1 when K no longer splits into n_group
 //   groups. All MoE blocks must share one K (blocks the plan leaves out keep K = E).
 // expert-map (ExportFormat::ExpertMap): the paper's tied model. Routers are kept; each merged block
 //   stores K_j experts (any K per block) in the source layout, and config.json records
@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "core/merge/layout.h"
 #include "core/merge/merge.h"
 #include "core/merge/plan.h"
 
@@ -43,6 +44,10 @@ struct ExportOptions {
   int64_t shardBytes = 5'000'000'000;       // transformers' default max_shard_size ("5GB")
   std::string metricsMarkdown;              // measured metrics for the model card (optional)
   CompactRouterHook routerHook;             // fitted compact routers (see merge.h); compact format only
+  // Source: a quantized source stays quantized (unmerged experts byte for byte, merged ones
+  // re-quantized in its scheme, quantization_config kept); BF16: everything dequantized to BF16 and
+  // quantization_config removed.
+  ExportPrecision precision = ExportPrecision::Source;
   // Called with (bytes written, total bytes) after each tensor shard; it may throw (e.g. Cancelled)
   // to abort, which leaves no output behind.
   std::function<void(int64_t, int64_t)> progress;
@@ -58,6 +63,15 @@ struct ExportResult {
   int64_t numTensors = 0;
   std::vector<std::string> removedPartials;  // stale "<target>.partial-XXXXXX" folders removed first
 };
+
+// A merged block as an export in `precision` stores it, read back: expert tensors re-quantized in
+// the source's scheme and decoded (experts the merge left unchanged keep their exact values, their
+// bytes being copied), other tensors rounded through their stored dtype, and under Compact semantics
+// the router too. `sourceBlock` is the source's block (fp32), `merged` applyLayerPlan's result.
+// What the merged model computes once exported, for measuring a merge in the export's semantics.
+MoeBlock storedMergedBlock(const Model& source, int moeIndex, const MoeBlock& sourceBlock, const MoeBlock& merged,
+                           const LayerPlan& plan, MergeSemantics semantics,
+                           ExportPrecision precision = ExportPrecision::Source);
 
 ExportResult exportMergedModel(const Model& source, const MergePlan& plan, const std::string& target,
                                const ExportOptions& options);

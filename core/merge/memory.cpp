@@ -5,7 +5,7 @@
 
 namespace moe {
 
-MemoryPreview previewMemory(const Model& model, const MergePlan& plan) {
+MemoryPreview previewMemory(const Model& model, const MergePlan& plan, ExportPrecision precision) {
   plan.validate();
   MemoryPreview p;
   p.format = plan.format;
@@ -41,11 +41,12 @@ MemoryPreview previewMemory(const Model& model, const MergePlan& plan) {
       }
     }
   };
+  // Bytes as stored (a quantized tensor's codes and scales), parameters as the logical tensors hold them.
   for (const auto& name : model.store().names()) {
-    const TensorInfo& info = model.store().get(name);
-    account(decoderLayerOf(name), info.numel(), static_cast<int64_t>(info.nbytes), false);
+    const PlannedTensor t = storedTensor(model.store(), name);
+    account(model.arch().decoderLayerOf(model.store().logicalNameOf(name)), t.params(), t.bytes(), false);
   }
-  for (const auto& t : plannedCheckpoint(model, plan)) account(t.layer, t.tensor.numel(), t.tensor.bytes(), true);
+  for (const auto& t : plannedCheckpoint(model, plan, precision)) account(t.layer, t.tensor.params(), t.tensor.bytes(), true);
   return p;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/merge/layout.h"
 #include "core/merge/plan.h"
 
 namespace moe {
@@ -32,6 +33,9 @@ struct MemoryPreview {
 
 // Uses plan.format; throws like the export would for a plan it cannot write (e.g. a compact plan
 // whose blocks have different K). The plan is not checked against a fingerprint here.
-MemoryPreview previewMemory(const Model& model, const MergePlan& plan);
+// Bytes are those stored (a quantized checkpoint's codes and scales, in `precision`); parameters
+// count logical weights (an MXFP4 byte holds two).
+MemoryPreview previewMemory(const Model& model, const MergePlan& plan,
+                            ExportPrecision precision = ExportPrecision::Source);
 
 }  // namespace moe

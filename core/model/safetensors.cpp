@@ -26,6 +26,9 @@ size_t dtypeSize(DType dtype) {
     case DType::BF16:
     case DType::F16: return 2;
     case DType::F32: return 4;
+    case DType::F8_E4M3:
+    case DType::F8_E5M2:
+    case DType::U8: return 1;
   }
   return 0;
 }
@@ -35,16 +38,25 @@ const char* dtypeName(DType dtype) {
     case DType::BF16: return "BF16";
     case DType::F16: return "F16";
     case DType::F32: return "F32";
+    case DType::F8_E4M3: return "F8_E4M3";
+    case DType::F8_E5M2: return "F8_E5M2";
+    case DType::U8: return "U8";
   }
   return "?";
 }
+
+bool isFloatDType(DType dtype) { return dtype == DType::BF16 || dtype == DType::F16 || dtype == DType::F32; }
 
 DType parseDType(const std::string& name, const std::string& context) {
   if (name == "BF16") return DType::BF16;
   if (name == "F16") return DType::F16;
   if (name == "F32") return DType::F32;
-  throw Error(ErrorKind::Unsupported,
-              context + ": dtype " + name + " is not supported (supported: BF16, F16, F32)");
+  if (name == "F8_E4M3") return DType::F8_E4M3;
+  if (name == "F8_E5M2") return DType::F8_E5M2;
+  if (name == "U8") return DType::U8;
+  throw Error(ErrorKind::Unsupported, context + ": dtype " + name +
+                                          " is not supported (supported: BF16, F16, F32, and in quantized "
+                                          "checkpoints F8_E4M3, F8_E5M2, U8)");
 }
 
 std::string shapeString(const std::vector<int64_t>& shape) {
@@ -256,9 +268,11 @@ std::unique_ptr<TensorStore> TensorStore::openFolderUnguarded(const std::string&
   throw Error(ErrorKind::Io, dir + ": no model.safetensors or model.safetensors.index.json");
 }
 
-bool TensorStore::has(const std::string& name) const { return index_.count(name) > 0; }
+bool TensorStore::has(const std::string& name) const { return logical_.count(name) > 0 || index_.count(name) > 0; }
 
 const TensorInfo& TensorStore::get(const std::string& name) const {
+  auto logical = logical_.find(name);
+  if (logical != logical_.end()) return logical->second;
   auto it = index_.find(name);
   if (it == index_.end()) throw Error(ErrorKind::MissingTensor, location_ + ": tensor '" + name + "' is missing");
   return *it->second;
@@ -271,7 +285,28 @@ std::vector<std::string> TensorStore::names() const {
   return out;
 }
 
+void TensorStore::addLogical(TensorInfo info) {
+  const std::string name = info.name;
+  if (info.values) owner_[info.values->name] = name;
+  if (info.scale) owner_[info.scale->name] = name;
+  logical_[name] = std::move(info);
+}
+
+std::string TensorStore::logicalNameOf(const std::string& storedName) const {
+  auto it = owner_.find(storedName);
+  return it == owner_.end() ? storedName : it->second;
+}
+
+std::vector<std::string> TensorStore::storedNamesOf(const std::string& name) const {
+  auto it = logical_.find(name);
+  if (it == logical_.end() || !it->second.quantized()) return {name};
+  std::vector<std::string> out{it->second.values->name};
+  if (it->second.scale) out.push_back(it->second.scale->name);
+  return out;
+}
+
 void releaseMappedPages(const TensorInfo& info) {
+  if (info.scale) releaseMappedPages(*info.scale);
   if (!info.data || info.nbytes == 0) return;
   static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   const uintptr_t begin = reinterpret_cast<uintptr_t>(info.data) & ~(page - 1);

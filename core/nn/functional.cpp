@@ -63,6 +63,25 @@ at::Tensor yarnInvFreq(const RopeConfig& rope, int64_t dim, int64_t maxPos, doub
   return interpolation * (1 - extrapolationFactor) + extrapolation * extrapolationFactor;
 }
 
+// Llama 3.1's frequency-dependent scaling (also Llama-4 Scout's), as transformers computes it: long
+// wavelengths are divided by `factor`, short ones kept, those between interpolated smoothly.
+at::Tensor llama3InvFreq(const RopeConfig& rope, at::Tensor invFreq) {
+  for (const char* key : {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"})
+    if (!rope.has(key))
+      throw Error(ErrorKind::Config, std::string("rope type 'llama3' needs rope_parameters.") + key);
+  const double factor = rope.getNumber("factor", 1.0), low = rope.getNumber("low_freq_factor", 1.0),
+               high = rope.getNumber("high_freq_factor", 4.0),
+               oldContext = rope.getNumber("original_max_position_embeddings", 8192.0);
+  const double lowWavelen = oldContext / low, highWavelen = oldContext / high;
+  at::Tensor wavelen = (2 * M_PI) / invFreq;
+  at::Tensor scaled = at::where(wavelen > lowWavelen, invFreq / factor, invFreq);
+  // With low == high (Scout) the smooth factor is not finite, but then no frequency is medium.
+  at::Tensor smooth = (oldContext / wavelen - low) / (high - low);
+  at::Tensor smoothed = (1 - smooth) * scaled / factor + smooth * scaled;
+  at::Tensor medium = wavelen.ge(highWavelen) & wavelen.le(lowWavelen);
+  return at::where(medium, smoothed, scaled);
+}
+
 }  // namespace
 
 RopeTable makeRopeTable(const RopeConfig& rope, int64_t dim, int64_t maxPos, int64_t T, const Runtime& rt) {
@@ -72,11 +91,15 @@ RopeTable makeRopeTable(const RopeConfig& rope, int64_t dim, int64_t maxPos, int
     invFreq = 1.0 / at::pow(rope.theta, at::arange(0, dim, 2, at::kLong).to(at::kFloat) / static_cast<double>(dim));
   } else if (rope.type == "yarn") {
     invFreq = yarnInvFreq(rope, dim, maxPos, table.attentionFactor);
+  } else if (rope.type == "llama3") {
+    invFreq = llama3InvFreq(
+        rope, 1.0 / at::pow(rope.theta, at::arange(0, dim, 2, at::kLong).to(at::kFloat) / static_cast<double>(dim)));
   } else if (rope.type == "linear") {
     invFreq = 1.0 / at::pow(rope.theta, at::arange(0, dim, 2, at::kLong).to(at::kFloat) / static_cast<double>(dim));
     invFreq = invFreq / rope.getNumber("factor", 1.0);
   } else {
-    throw Error(ErrorKind::Unsupported, "rope type '" + rope.type + "' is not supported (supported: default, linear, yarn)");
+    throw Error(ErrorKind::Unsupported,
+                "rope type '" + rope.type + "' is not supported (supported: default, linear, llama3, yarn)");
   }
   at::Tensor positions = at::arange(T, at::kFloat);
   at::Tensor freqs = at::outer(positions, invFreq);
@@ -121,11 +144,16 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   at::Tensor diff = idx.unsqueeze(1) - idx.unsqueeze(0);  // i - j
   at::Tensor allowed = diff.ge(0);
   if (opts.slidingWindow > 0) allowed = allowed & diff.lt(opts.slidingWindow);
+  if (opts.chunkSize > 0) {  // same chunk: floor(i / c) == floor(j / c)
+    at::Tensor chunk = at::div(idx, opts.chunkSize, "floor");
+    allowed = allowed & chunk.unsqueeze(1).eq(chunk.unsqueeze(0));
+  }
   at::Tensor out = at::empty({B, H, T, vv.size(-1)}, q.options());
   // One sequence at a time keeps the [H, T, T] score matrix small for long calibration sequences.
   for (int64_t b = 0; b < B; ++b) {
     at::Tensor scores = at::matmul(q[b], kk[b].transpose(-1, -2)).to(at::kFloat) * opts.scaling;
-    scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+    at::Tensor keep = opts.keyMask.defined() ? allowed & opts.keyMask[b] : allowed;
+    scores = scores.masked_fill(keep.logical_not(), -std::numeric_limits<float>::infinity());
     at::Tensor probs;
     if (opts.sinks.defined()) {
       at::Tensor sink = opts.sinks.to(at::kFloat).view({H, 1, 1}).expand({H, T, 1});

@@ -29,12 +29,14 @@ at::Tensor applyRope(const at::Tensor& x, const RopeTable& table);
 at::Tensor applyRopeInterleaved(const at::Tensor& x, const RopeTable& table);
 
 // Scaled-dot-product attention with a causal mask, optional sliding window (keys with
-// q - k < window), and optional per-head sink logits (gpt-oss). q [B,h,T,d], k/v [B,hkv,T,*]
-// (grouped-query heads are repeated). Returns [B, T, h * dv].
+// q - k < window) or chunks (keys with k / chunk == q / chunk), and optional per-head sink logits
+// (gpt-oss). q [B,h,T,d], k/v [B,hkv,T,*] (grouped-query heads are repeated). Returns [B, T, h * dv].
 struct AttentionOptions {
   double scaling = 1.0;
   int64_t slidingWindow = 0;  // 0: full causal attention
+  int64_t chunkSize = 0;      // Llama-4's chunked attention: keys in the query's chunk of chunkSize positions only
   at::Tensor sinks;           // [h] or undefined
+  at::Tensor keyMask;         // [B, T, T] bool, true = key allowed (DeepSeek-V3.2's top-k keys), or undefined
 };
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionOptions& opts);
 

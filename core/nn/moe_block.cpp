@@ -1,6 +1,7 @@
 #include "core/nn/moe_block.h"
 
 #include <limits>
+#include <tuple>
 
 #include "core/error.h"
 #include "core/nn/functional.h"
@@ -15,10 +16,25 @@ Routing MoeBlock::route(const at::Tensor& logits) const {
   const int64_t k = routing.topK;
   if (routing.rule == RoutingRule::SoftmaxTopK) {
     at::Tensor probs = at::softmax(l, -1);
-    auto [w, idx] = probs.topk(k, -1);
-    if (routing.normalize) w = w / w.sum(-1, true);
+    at::Tensor w, idx;
+    if (correctionBias.defined()) {  // ERNIE-4.5: chosen by probability + bias, weighted by probability
+      idx = std::get<1>((probs + correctionBias.to(at::kFloat).reshape({1, -1})).topk(k, -1));
+      w = probs.gather(1, idx);
+    } else {
+      std::tie(w, idx) = probs.topk(k, -1);
+    }
+    if (routing.normalize) w = w / w.sum(-1, true).clamp_min(routing.normMin);
     r.indices = idx;
     r.weights = w;
+  } else if (routing.rule == RoutingRule::SigmoidTopK) {
+    // MiniMax-M2: top-k of the bias-corrected sigmoid scores, weights from the uncorrected scores.
+    at::Tensor scores = at::sigmoid(l);
+    at::Tensor choice = correctionBias.defined() ? scores + correctionBias.to(at::kFloat).reshape({1, -1}) : scores;
+    at::Tensor idx = std::get<1>(choice.topk(k, -1));
+    at::Tensor w = scores.gather(1, idx);
+    if (routing.normalize) w = w / w.sum(-1, true);
+    r.indices = idx;
+    r.weights = w * routing.scalingFactor;
   } else {
     // DeepSeek-V3: choose among the top `topkGroup` groups (each scored by the sum of its two best
     // bias-corrected scores), then the top-k experts by bias-corrected score; weights come from
@@ -82,8 +98,12 @@ at::Tensor MoeBlock::combine(const at::Tensor& x, const Routing& r) const {
     if (c[e] == 0) continue;
     at::Tensor tok = tokenOf.narrow(0, start, c[e]);
     at::Tensor w = flatW.narrow(0, start, c[e]).unsqueeze(1);
-    at::Tensor y = applyExpert(e, x.index_select(0, tok));
-    out.index_add_(0, tok, (y.to(at::kFloat) * w).to(x.scalar_type()));
+    if (weightsScaleInput) {
+      out.index_add_(0, tok, applyExpert(e, (x.index_select(0, tok).to(at::kFloat) * w).to(x.scalar_type())));
+    } else {
+      at::Tensor y = applyExpert(e, x.index_select(0, tok));
+      out.index_add_(0, tok, (y.to(at::kFloat) * w).to(x.scalar_type()));
+    }
     start += c[e];
   }
   return out;

@@ -15,14 +15,18 @@ enum class ExpertActivation {
 };
 
 enum class RoutingRule {
-  SoftmaxTopK,          // softmax over all logits, top-k; optionally renormalised over the k
+  // Softmax over all logits, top-k; optionally renormalised over the k. With a correction bias
+  // (ERNIE-4.5's moe_statics) the k are chosen by probability + bias, weighted by the probabilities.
+  SoftmaxTopK,
   SigmoidGroupLimited,  // DeepSeek-V3: sigmoid scores, correction bias for selection, group-limited top-k
+  SigmoidTopK,          // MiniMax-M2: sigmoid scores, correction bias for selection, plain top-k
 };
 
 struct RoutingConfig {
   RoutingRule rule = RoutingRule::SoftmaxTopK;
   int64_t topK = 1;
   bool normalize = false;      // renormalise the k weights to sum to 1
+  double normMin = 0.0;        // softmax rule: the sum is clamped to at least this (ERNIE's moe_norm_min)
   double scalingFactor = 1.0;  // DeepSeek's routed_scaling_factor
   int64_t nGroup = 1;
   int64_t topkGroup = 1;
@@ -47,6 +51,9 @@ class MoeBlock {
   at::Tensor gate, up, down;              // [S, I, H], [S, I, H], [S, H, I]
   at::Tensor gateBias, upBias, downBias;  // [S, I], [S, I], [S, H] or undefined
   ExpertActivation activation = ExpertActivation::SiLU;
+  // Llama-4: the routing weight scales each chosen expert's input, not its output, so the routed
+  // part is sum_k expert_k(w_k x) (the same only for experts that are linear in x).
+  bool weightsScaleInput = false;
   double gluAlpha = 1.702, gluLimit = 7.0;
   std::optional<SharedExpert> shared;
   // Expert e (as the router numbers it) uses stored slot expertSlot[e]; empty means slot e.

@@ -8,6 +8,8 @@ For every architecture in tests/data/hf-tiny, with E experts and K = ceil(E / 2)
   expertmap-half      expert map, uniform K
   expertmap-budget    expert map, the paper's global frequency budget (2K + 1 experts in total)
   expertmap-perlayer  expert map, a different K in every MoE block (a plan written here)
+  compact-bf16        (quantized fixtures: FP8 / MXFP4) compact written in BF16 (--precision bf16); the
+                      other exports keep the source's quantization and load dequantized
 each loaded with AutoModelForCausalLM on the CPU (expert maps with trust_remote_code) and compared
 with `moescope-cli forward` on the fixture's reference input ids (scripts/check_exports_transformers.py,
 tolerance 1e-3 of max |logit|). Any export that does not load, or differs, fails the test.
@@ -38,7 +40,9 @@ def cli(binary, *args):
 
 
 def num_experts(config):
-    for key in ("n_routed_experts", "num_experts", "num_local_experts"):
+    if isinstance(config.get("text_config"), dict):  # a multimodal wrapper's language model (Llama-4)
+        config = config["text_config"]
+    for key in ("n_routed_experts", "num_experts", "num_local_experts", "moe_num_experts"):
         if config.get(key):
             return int(config[key])
     raise RuntimeError("no expert count in config.json")
@@ -60,7 +64,8 @@ def per_layer_plan(saved_plan, out_path, experts):
 
 def export_all(binary, src, work, arch):
     with open(os.path.join(src, "config.json")) as f:
-        E = num_experts(json.load(f))
+        config = json.load(f)
+    E = num_experts(config)
     K = (E + 1) // 2
     calib = os.path.join(src, "hcsmoe_reference.h5") + ":calib_ids"
     ids = os.path.join(src, "reference.h5") + ":input_ids"
@@ -74,6 +79,8 @@ def export_all(binary, src, work, arch):
         "expertmap-half": ["--experts", str(K), "--format", "expert-map", "--save-plan", plan],
         "expertmap-budget": ["--budget", str(2 * K + 1), "--format", "expert-map"],
     }
+    if config.get("quantization_config"):  # a quantized source also exported in BF16 (no quantization_config)
+        variants["compact-bf16"] = ["--experts", str(K), "--format", "compact", "--precision", "bf16"]
     folders = []
     for name, options in variants.items():
         out = os.path.join(work, f"{arch}.{name}")
