@@ -23,6 +23,7 @@
 #include "core/error.h"
 #include "core/io/h5file.h"
 #include "core/model/safetensors.h"
+#include "tests/checkpoint_copy.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -32,61 +33,19 @@ namespace {
 const fs::path kFixture = fs::path(MOESCOPE_TEST_DATA) / "hf-tiny" / "qwen3_next";
 const fs::path kQwen35 = fs::path(MOESCOPE_TEST_DATA) / "hf-tiny" / "qwen3_5_moe";
 
-struct Scratch {
-  fs::path dir;
-  Scratch() {
-    static int counter = 0;
-    dir = fs::temp_directory_path() / ("moescope-test-qwen-next-" + std::to_string(::getpid()) + "-" +
-                                       std::to_string(counter++));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+// The fixture copied into `dir` through the edits given (tests/checkpoint_copy.h).
+void copyFixture(const fs::path& dir, const std::function<void(json&)>& editConfig = {},
+                 const moe::test::TensorEdit& editTensors = {}, const fs::path& fixture = kFixture) {
+  moe::test::copyCheckpoint(fixture, dir, editConfig, editTensors);
+}
+
+struct Scratch : moe::test::ScratchDir {
+  Scratch() : moe::test::ScratchDir("qwen-next") {}
 };
 
-json readJson(const fs::path& file) {
-  json j;
-  std::ifstream(file) >> j;
-  return j;
-}
-
-// A copy of the fixture in `dir` whose config.json and tensors went through the edits given.
-void copyFixture(const fs::path& dir, const std::function<void(json&)>& editConfig = {},
-                 const std::function<void(std::map<std::string, moe::TensorBlob>&)>& editTensors = {},
-                 const fs::path& fixture = kFixture) {
-  json cfg = readJson(fixture / "config.json");
-  if (editConfig) editConfig(cfg);
-  std::ofstream(dir / "config.json") << cfg.dump(2);
-  moe::SafetensorsFile src((fixture / "model.safetensors").string());
-  std::map<std::string, moe::TensorBlob> blobs;
-  for (const auto& [name, info] : src.tensors()) {
-    moe::TensorBlob b;
-    b.name = name;
-    b.dtype = info.dtype;
-    b.shape = info.shape;
-    b.bytes.assign(info.data, info.data + info.nbytes);
-    blobs[name] = std::move(b);
-  }
-  if (editTensors) editTensors(blobs);
-  std::vector<const moe::TensorBlob*> ptrs;
-  for (const auto& [name, b] : blobs) ptrs.push_back(&b);
-  moe::writeSafetensors((dir / "model.safetensors").string(), ptrs);
-}
-
-moe::TensorBlob bf16Blob(const std::string& name, std::vector<int64_t> shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return {name, moe::DType::BF16, std::move(shape), std::vector<uint8_t>(static_cast<size_t>(2 * n), 0)};
-}
-
-double relativeError(const at::Tensor& got, const at::Tensor& ref) {
-  REQUIRE(got.sizes() == ref.sizes());
-  const double scale = ref.abs().max().item<double>();
-  return (got.to(at::kCPU, at::kFloat) - ref.to(at::kCPU, at::kFloat)).abs().max().item<double>() / scale;
-}
+using moe::test::bf16Blob;
+using moe::test::readJsonFile;
+double relativeError(const at::Tensor& got, const at::Tensor& ref) { return moe::test::maxRelativeError(got, ref); }
 
 at::Tensor reference(const char* dataset, const fs::path& fixture = kFixture) {
   moe::h5::File ref((fixture / "reference.h5").string(), moe::h5::File::Mode::Read);
