@@ -18,6 +18,7 @@
 #include <cmath>
 
 #include "core/arch/architectures.h"
+#include "core/arch/shared_experts.h"
 #include "core/arch/nextn_mtp.h"
 #include "core/error.h"
 #include "core/limits.h"
@@ -189,13 +190,8 @@ MoeBlock DeepseekV3::moeBlock(int layer, const LayerWeights& w) const {
   b.routing.nGroup = nGroup_;
   b.routing.topkGroup = topkGroup_;
   stackPerExpert(b, w, m + "experts.", numSlots(layer), "gate_proj", "up_proj", "down_proj");
-  if (nShared_ > 0) {
-    SharedExpert se;
-    se.gate = w.get(m + "shared_experts.gate_proj.weight");
-    se.up = w.get(m + "shared_experts.up_proj.weight");
-    se.down = w.get(m + "shared_experts.down_proj.weight");
-    b.shared = se;
-  }
+  if (nShared_ > 0)
+    b.shared = sharedExpertsMlp(w, m);
   return b;
 }
 

@@ -19,6 +19,7 @@
 #include <algorithm>
 
 #include "core/arch/architectures.h"
+#include "core/arch/shared_experts.h"
 #include "core/arch/standard_attention.h"
 #include "core/error.h"
 #include "core/limits.h"
@@ -90,13 +91,8 @@ class Ernie45Moe : public StandardAttentionArchitecture {
     b.routing.normalize = true;
     b.routing.normMin = normMin_;
     stackPerExpert(b, w, m + "experts.", numSlots(layer), "gate_proj", "up_proj", "down_proj");
-    if (nShared_ > 0) {
-      SharedExpert se;
-      se.gate = w.get(m + "shared_experts.gate_proj.weight");
-      se.up = w.get(m + "shared_experts.up_proj.weight");
-      se.down = w.get(m + "shared_experts.down_proj.weight");
-      b.shared = se;
-    }
+    if (nShared_ > 0)
+      b.shared = sharedExpertsMlp(w, m);
     return b;
   }
 

@@ -15,6 +15,7 @@
 #include <cmath>
 
 #include "core/arch/architectures.h"
+#include "core/arch/shared_experts.h"
 #include "core/arch/nextn_mtp.h"
 #include "core/arch/standard_attention.h"
 #include "core/error.h"
@@ -118,13 +119,8 @@ class Glm4Moe : public StandardAttentionArchitecture {
     b.correctionBias = w.get(m + "gate.e_score_correction_bias");
     b.routing = routing();
     stackPerExpert(b, w, m + "experts.", numSlots(layer), "gate_proj", "up_proj", "down_proj");
-    if (nShared_ > 0) {
-      SharedExpert se;
-      se.gate = w.get(m + "shared_experts.gate_proj.weight");
-      se.up = w.get(m + "shared_experts.up_proj.weight");
-      se.down = w.get(m + "shared_experts.down_proj.weight");
-      b.shared = se;
-    }
+    if (nShared_ > 0)
+      b.shared = sharedExpertsMlp(w, m);
     return b;
   }
 
