@@ -18,6 +18,7 @@
 #include "core/merge/plan.h"
 #include "core/model/config.h"
 #include "core/model/safetensors.h"
+#include "core/nn/functional.h"
 
 namespace fs = std::filesystem;
 using moe::ErrorKind;
@@ -214,5 +215,18 @@ TEST_CASE("merge plan: 64-bit values are not narrowed into valid ones", "[harden
   }
   SECTION("the same label built in code is refused by validation, without overflow") {
     errorOf([&] { moe::mergeLayerPlan(0, {INT64_MAX, 0}, moe::MergeStrategy::Average); }, ErrorKind::InvalidArgument);
+  }
+}
+
+TEST_CASE("rotary tables: an odd rotary width is a config error, not a torch shape error", "[hardening][rope]") {
+  // Found by fuzz_config: gpt-oss's YaRN rope with head_dim 17 (tests/fuzz/corpus/fuzz_config/regress-yarn-odd-head-dim.json).
+  moe::Runtime rt;
+  for (const char* type : {"default", "yarn", "linear"}) {
+    moe::RopeConfig rope;
+    rope.type = type;
+    rope.params = {{"rope_type", type}, {"factor", 4.0}, {"original_max_position_embeddings", 64}};
+    CHECK_THROWS_AS(moe::makeRopeTable(rope, 17, 256, 8, rt), moe::Error);
+    CHECK_THROWS_WITH(moe::makeRopeTable(rope, 17, 256, 8, rt), moe::test::Contains("positive even"));
+    CHECK_NOTHROW(moe::makeRopeTable(rope, 16, 256, 8, rt));
   }
 }

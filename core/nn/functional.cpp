@@ -85,6 +85,11 @@ at::Tensor llama3InvFreq(const RopeConfig& rope, at::Tensor invFreq) {
 }  // namespace
 
 RopeTable makeRopeTable(const RopeConfig& rope, int64_t dim, int64_t maxPos, int64_t T, const Runtime& rt) {
+  // Rotary embeddings rotate pairs of dims: an odd width (e.g. head_dim 17) has no valid table, and
+  // would otherwise surface as a torch shape error deep inside the frequency computation.
+  if (dim <= 0 || dim % 2 != 0)
+    throw Error(ErrorKind::Config, "the rotary dimension (head_dim, or its rotary part) is " + std::to_string(dim) +
+                                       "; rotary embeddings need a positive even number");
   RopeTable table;
   at::Tensor invFreq;
   if (rope.type == "default") {
