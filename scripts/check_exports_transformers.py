@@ -18,7 +18,9 @@ import h5py
 import numpy as np
 import torch
 import transformers
-from transformers import AutoModelForCausalLM
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from transformers_load import load_causal_lm  # noqa: E402  (aliased model types such as kimi_k2)
 
 TOLERANCE = 1e-3
 
@@ -52,8 +54,7 @@ def check(folder, device, experts):
     remote = "auto_map" in config
     extra = {"experts_implementation": experts} if experts else {}
     extra.update(quantization_kwargs(config))
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager",
-                                                 trust_remote_code=remote, **extra)
+    model = load_causal_lm(folder, dtype=torch.float32, attn_implementation="eager", trust_remote_code=remote, **extra)
     if "quantization_config" in config:
         model = model.float()  # transformers dequantizes MXFP4 to bf16 whatever dtype is asked (exact in fp32)
     model.to(device).eval()

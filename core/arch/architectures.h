@@ -12,6 +12,7 @@ const ArchitectureType& olmoeType();
 const ArchitectureType& graniteMoeType();
 const ArchitectureType& deepseekV3Type();
 const ArchitectureType& deepseekV32Type();
+const ArchitectureType& kimiK2Type();     // DeepSeek-V3 under the name kimi_k2
 const ArchitectureType& gptOssType();
 const ArchitectureType& glm4MoeType();
 const ArchitectureType& qwen3NextType();

@@ -17,6 +17,7 @@
 #include "core/arch/architectures.h"
 #include "core/arch/shared_experts.h"
 #include "core/arch/nextn_mtp.h"
+#include "core/arch/partial_rotary.h"
 #include "core/arch/standard_attention.h"
 #include "core/error.h"
 #include "core/limits.h"
@@ -41,17 +42,7 @@ class Glm4Moe : public StandardAttentionArchitecture {
     attn_.outputBias = false;
     if (c.getBool("use_qk_norm", false)) attn_.qkNorm = StandardAttentionSpec::QkNorm::PerHead;
 
-    const double factor = c.rope.params.contains("partial_rotary_factor")
-                              ? c.rope.getNumber("partial_rotary_factor", -1.0)
-                              : c.getNumber("partial_rotary_factor", 0.5);
-    if (!(factor > 0.0 && factor <= 1.0))
-      throw Error(ErrorKind::Config, src + ": partial_rotary_factor must lie in (0, 1]");
-    // transformers: dim = int(head_dim * partial_rotary_factor), truncated.
-    const auto rotary = static_cast<int64_t>(static_cast<double>(cfg_.headDim) * factor);
-    if (rotary <= 0 || rotary % 2 != 0)
-      throw Error(ErrorKind::Config, src + ": head_dim (" + std::to_string(cfg_.headDim) + ") x partial_rotary_factor (" +
-                                         std::to_string(factor) + ") must give a positive even rotary dimension");
-    attn_.rotaryDim = rotary;
+    attn_.rotaryDim = partialRotaryDim(c, cfg_.headDim, 0.5);
 
     const int64_t E = numExperts();
     if (E <= 0) throw Error(ErrorKind::Config, src + ": n_routed_experts must be positive");

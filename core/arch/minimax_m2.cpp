@@ -12,6 +12,7 @@
 //   * routing: sigmoid scores; the k experts with the largest score + correction bias, weighted by
 //     their uncorrected scores renormalised to sum to 1 (no groups, no scaling factor).
 #include "core/arch/architectures.h"
+#include "core/arch/partial_rotary.h"
 #include "core/arch/standard_attention.h"
 #include "core/error.h"
 
@@ -21,19 +22,9 @@ namespace {
 class MiniMaxM2 : public StandardAttentionArchitecture {
  public:
   explicit MiniMaxM2(const ModelConfig& c) : StandardAttentionArchitecture(c) {
-    const std::string& src = c.source();
     attn_.qkNorm = StandardAttentionSpec::QkNorm::Full;
-    const double factor = c.rope.params.contains("partial_rotary_factor")
-                              ? c.rope.getNumber("partial_rotary_factor", -1.0)
-                              : c.getNumber("partial_rotary_factor", 1.0);
-    if (!(factor > 0.0 && factor <= 1.0))
-      throw Error(ErrorKind::Config, src + ": partial_rotary_factor must lie in (0, 1]");
-    // transformers: dim = int(head_dim * partial_rotary_factor), truncated.
-    const auto rotary = static_cast<int64_t>(static_cast<double>(cfg_.headDim) * factor);
-    if (rotary <= 0 || rotary % 2 != 0)
-      throw Error(ErrorKind::Config, src + ": head_dim (" + std::to_string(cfg_.headDim) + ") x partial_rotary_factor (" +
-                                         std::to_string(factor) + ") must give a positive even rotary dimension");
-    attn_.rotaryDim = rotary < cfg_.headDim ? rotary : 0;
+    const int64_t rotary = partialRotaryDim(c, cfg_.headDim, 1.0);
+    attn_.rotaryDim = rotary < cfg_.headDim ? rotary : 0;  // 0: the whole head
   }
 
   std::string name() const override { return miniMaxM2Type().modelType; }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/arch/gated_deltanet.h"
+#include "core/arch/partial_rotary.h"
 #include "core/error.h"
 #include "core/limits.h"
 
@@ -53,16 +54,7 @@ Qwen3NextFamily::Qwen3NextFamily(const ModelConfig& c, bool normalizeTopk, bool 
   if (mtpLayers_ < 0 || mtpLayers_ > limits::kMaxLayers)
     throw Error(ErrorKind::Config, src + ": mtp_num_hidden_layers must lie in [0, " + std::to_string(limits::kMaxLayers) + "]");
 
-  // transformers 5 keeps partial_rotary_factor in rope_parameters, transformers 4 at the top level;
-  // the rotary dimension is int(head_dim * factor), truncated.
-  const double factor = c.rope.has("partial_rotary_factor") ? c.rope.getNumber("partial_rotary_factor", -1.0)
-                                                            : c.getNumber("partial_rotary_factor", 0.25);
-  if (!(factor > 0.0 && factor <= 1.0))
-    throw Error(ErrorKind::Config, src + ": partial_rotary_factor must lie in (0, 1]");
-  rotaryDim_ = static_cast<int64_t>(static_cast<double>(headDim_) * factor);
-  if (rotaryDim_ <= 0 || rotaryDim_ % 2 != 0)
-    throw Error(ErrorKind::Config, src + ": head_dim (" + std::to_string(headDim_) + ") x partial_rotary_factor (" +
-                                       std::to_string(factor) + ") must give a positive even rotary dimension");
+  rotaryDim_ = partialRotaryDim(c, headDim_, 0.25);
 
   const int64_t L = cfg_.numLayers;
   const std::vector<std::string> types = c.getStringList("layer_types");

@@ -11,7 +11,8 @@ namespace {
 const std::vector<const ArchitectureType*>& registry() {
   static const std::vector<const ArchitectureType*> table{
       &mixtralType(),    &qwen2MoeType(),   &qwen3MoeType(), &olmoeType(),
-      &graniteMoeType(), &deepseekV3Type(), &deepseekV32Type(), &gptOssType(),
+      &graniteMoeType(), &deepseekV3Type(), &deepseekV32Type(), &kimiK2Type(),
+      &gptOssType(),
       &glm4MoeType(),
       &qwen3NextType(), &qwen3_5MoeType(),
       &miniMaxM2Type(), &ernie45MoeType(),
