@@ -340,7 +340,8 @@ TEST_CASE("export -> reload -> forward equals the in-memory merged model", "[mer
         plan.layers[1] = moe::mergeLayerPlan(1, labels, moe::MergeStrategy::Average);
         if (plan.layers.size() > 2) plan.layers[2] = moe::keepLayerPlan(2, static_cast<int64_t>(r.labels[2].size()));
         moe::ExportOptions opt = exportOptions();
-        opt.shardBytes = 64 * 1024;
+        // A quarter of the source's stored size: several shards for every fixture, however small.
+        opt.shardBytes = static_cast<int64_t>(fs::file_size(fs::path(fixture(arch)) / "model.safetensors") / 4);
         const auto res = moe::exportMergedModel(*model, plan, (scratch.dir / "map").string(), opt);
         CHECK(fs::exists(fs::path(res.folder) / "model.safetensors.index.json"));
         CHECK(fs::exists(fs::path(res.folder) / "generation_config.json"));
@@ -462,6 +463,47 @@ TEST_CASE("a compact export has the source's names minus the removed experts and
       }
       if (sourceHasMtp) srcText[model->config().has("mtp_num_hidden_layers") ? "mtp_num_hidden_layers" : "num_nextn_predict_layers"] = 0;
       CHECK(outCfg == srcCfg);
+    }
+  }
+}
+
+TEST_CASE("an export carries the source's own Python modules and tokenizer vocabulary", "[merge][export]") {
+  // A Kimi-K2 release: config.json and tokenizer_config.json name Moonshot's modules in auto_map, and
+  // the tokenizer reads tiktoken.model. Without them beside the weights the export would not load.
+  const auto rt = moe::test::runtime("fp32");
+  Scratch scratch;
+  const fs::path src = scratch.dir / "src";
+  fs::create_directories(src);
+  for (const char* f : {"config.json", "model.safetensors", "generation_config.json"})
+    fs::copy_file(fs::path(fixture("kimi_k2")) / f, src / f);
+  const std::map<std::string, std::string> carried{
+      {"configuration_deepseek.py", "class DeepseekV3Config: pass\n"},
+      {"modeling_deepseek.py", "class DeepseekV3ForCausalLM: pass\n"},
+      {"tokenization_kimi.py", "class TikTokenTokenizer: pass\n"},
+      {"tiktoken.model", std::string("IQ== 0\nIg== 1\n\0\xff", 16)},
+      {"tokenizer_config.json", "{\"auto_map\": {\"AutoTokenizer\": [\"tokenization_kimi.TikTokenTokenizer\", null]}}"}};
+  for (const auto& [name, text] : carried) std::ofstream(src / name, std::ios::binary) << text;
+  std::ofstream(src / "notes.txt") << "not part of the model\n";
+  std::ofstream(src / moe::kExpertMapModelingFile) << "# a stale expert-map module\n";
+
+  auto model = moe::Model::open(src.string(), rt);
+  const Reference r = readReference("kimi_k2");
+  for (auto format : {moe::ExportFormat::Compact, moe::ExportFormat::ExpertMap}) {
+    const bool map = format == moe::ExportFormat::ExpertMap;
+    DYNAMIC_SECTION((map ? "expert map" : "compact")) {
+      const moe::MergePlan plan = referencePlan(r, format, moe::RouterMode::Average);
+      const auto res = moe::exportMergedModel(*model, plan, (scratch.dir / (map ? "map" : "compact")).string(), exportOptions());
+      const fs::path out(res.folder);
+      for (const auto& [name, text] : carried) {
+        INFO(name);
+        CHECK(fileText(out / name) == text);
+      }
+      CHECK_FALSE(fs::exists(out / "notes.txt"));
+      // The source's stale expert-map module is never carried: the expert map writes its own.
+      if (map)
+        CHECK(fileText(out / moe::kExpertMapModelingFile) == moe::expertMapModelingSource("kimi_k2"));
+      else
+        CHECK_FALSE(fs::exists(out / moe::kExpertMapModelingFile));
     }
   }
 }

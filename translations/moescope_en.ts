@@ -375,6 +375,18 @@ KL %3 · %4</translation>
         <source>Expert similarities</source>
         <translation>Expert similarities</translation>
     </message>
+    <message>
+        <source>All layers</source>
+        <translation>All layers</translation>
+    </message>
+    <message>
+        <source>Find expert</source>
+        <translation>Find expert</translation>
+    </message>
+    <message>
+        <source>Type an expert id and press Enter: its cluster unfolds and the view zooms to it</source>
+        <translation>Type an expert id and press Enter: its cluster unfolds and the view zooms to it</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::ExportDialog</name>
@@ -462,6 +474,29 @@ KL %3 · %4</translation>
         <source>How the compact model&apos;s router row of each group is built. Fitted routers are trained on the analysis&apos; calibration tokens (slower export, usually closer to the original).</source>
         <translation>How the compact model&apos;s router row of each group is built. Fitted routers are trained on the analysis&apos; calibration tokens (slower export, usually closer to the original).</translation>
     </message>
+    <message>
+        <source>As the source (FP8 / MXFP4 stay quantized)</source>
+        <translation>As the source (FP8 / MXFP4 stay quantized)</translation>
+    </message>
+    <message>
+        <source>BF16</source>
+        <translation>BF16</translation>
+    </message>
+    <message>
+        <source>A quantized source keeps its encoding: unmerged experts are copied byte for byte and merged ones re-quantized with the same scheme. BF16 dequantizes everything, for runtimes without FP8 / MXFP4 kernels (about twice the size of FP8).</source>
+        <translation>A quantized source keeps its encoding: unmerged experts are copied byte for byte and merged ones re-quantized with the same scheme. BF16 dequantizes everything, for runtimes without FP8 / MXFP4 kernels (about twice the size of FP8).</translation>
+    </message>
+    <message>
+        <source>Precision:</source>
+        <translation>Precision:</translation>
+    </message>
+</context>
+<context>
+    <name>moe::gui::JobGate</name>
+    <message>
+        <source>Busy: %1. Wait for it to finish or cancel it first.</source>
+        <translation>Busy: %1. Wait for it to finish or cancel it first.</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::LayerErrorStatus</name>
@@ -515,6 +550,14 @@ KL %3 · %4</translation>
     <message>
         <source>Compute the exact errors</source>
         <translation>Compute the exact errors</translation>
+    </message>
+    <message>
+        <source> · %1 %</source>
+        <translation> · %1 %</translation>
+    </message>
+    <message>
+        <source> · about %1 left</source>
+        <translation> · about %1 left</translation>
     </message>
 </context>
 <context>
@@ -901,6 +944,18 @@ Its statistics and errors would describe another model, so it was not opened.</t
         <source>Cannot export the merged model</source>
         <translation>Cannot export the merged model</translation>
     </message>
+    <message>
+        <source>analysing %1</source>
+        <translation>analysing %1</translation>
+    </message>
+    <message>
+        <source>opening %1</source>
+        <translation>opening %1</translation>
+    </message>
+    <message>
+        <source>exporting to %1</source>
+        <translation>exporting to %1</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::PlanBar</name>
@@ -1143,10 +1198,6 @@ Its statistics and errors would describe another model, so it was not opened.</t
         <translation>Cancel</translation>
     </message>
     <message>
-        <source>Cancelling after the current layer…</source>
-        <translation>Cancelling after the current layer…</translation>
-    </message>
-    <message>
         <source>layer %1 of %2</source>
         <translation>layer %1 of %2</translation>
     </message>
@@ -1157,6 +1208,14 @@ Its statistics and errors would describe another model, so it was not opened.</t
     <message>
         <source>%1 of %2 MB written</source>
         <translation>%1 of %2 MB written</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>Cancelling…</translation>
+    </message>
+    <message>
+        <source>layer %1 of %2 · expert %3 of %4</source>
+        <translation>layer %1 of %2 · expert %3 of %4</translation>
     </message>
 </context>
 <context>
@@ -1246,6 +1305,13 @@ Its statistics and errors would describe another model, so it was not opened.</t
     </message>
 </context>
 <context>
+    <name>moe::widgets::ClusterColoring</name>
+    <message>
+        <source>grey: %1</source>
+        <translation>grey: %1</translation>
+    </message>
+</context>
+<context>
     <name>moe::widgets::DendrogramView</name>
     <message>
         <source>merge height</source>
@@ -1278,6 +1344,49 @@ Its statistics and errors would describe another model, so it was not opened.</t
         <source>Usage: %1 %</source>
         <translation>Usage: %1 %</translation>
     </message>
+    <message>
+        <source>Fit whole tree</source>
+        <translation>Fit whole tree</translation>
+    </message>
+    <message>
+        <source>Fold all clusters</source>
+        <translation>Fold all clusters</translation>
+    </message>
+    <message>
+        <source>Horizontal layout</source>
+        <translation>Horizontal layout</translation>
+    </message>
+    <message>
+        <source>Folded cluster (click to unfold)</source>
+        <translation>Folded cluster (click to unfold)</translation>
+    </message>
+    <message>
+        <source>Unfold this cluster</source>
+        <translation>Unfold this cluster</translation>
+    </message>
+    <message>
+        <source>Fold this cluster</source>
+        <translation>Fold this cluster</translation>
+    </message>
+</context>
+<context>
+    <name>moe::widgets::HeatmapControls</name>
+    <message>
+        <source>Clusters</source>
+        <translation>Clusters</translation>
+    </message>
+    <message>
+        <source>One cell per pair of clusters: the mean value between their experts</source>
+        <translation>One cell per pair of clusters: the mean value between their experts</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>Fit</translation>
+    </message>
+    <message>
+        <source>Show the whole matrix (wheel or +/- zoom, drag or arrow keys pan, double-click or Home fits)</source>
+        <translation>Show the whole matrix (wheel or +/- zoom, drag or arrow keys pan, double-click or Home fits)</translation>
+    </message>
 </context>
 <context>
     <name>moe::widgets::HeatmapView</name>
@@ -1300,6 +1409,45 @@ Its statistics and errors would describe another model, so it was not opened.</t
     <message>
         <source>Usage: %1 % / %2 %</source>
         <translation>Usage: %1 % / %2 %</translation>
+    </message>
+    <message>
+        <source>c%1</source>
+        <translation>c%1</translation>
+    </message>
+    <message>
+        <source>Cluster %1 ↔ cluster %2</source>
+        <translation>Cluster %1 ↔ cluster %2</translation>
+    </message>
+    <message>
+        <source>Mean %1: %2</source>
+        <translation>Mean %1: %2</translation>
+    </message>
+    <message>
+        <source>%1 and %2 experts</source>
+        <translation>%1 and %2 experts</translation>
+    </message>
+</context>
+<context>
+    <name>moe::widgets::LayerOverview</name>
+    <message>
+        <source>clusters kept (K)</source>
+        <translation>clusters kept (K)</translation>
+    </message>
+    <message>
+        <source>layer</source>
+        <translation>layer</translation>
+    </message>
+    <message>
+        <source>cut height / top merge</source>
+        <translation>cut height / top merge</translation>
+    </message>
+    <message>
+        <source>Layer %1 · %2 experts · chosen K %3</source>
+        <translation>Layer %1 · %2 experts · chosen K %3</translation>
+    </message>
+    <message>
+        <source>K = %1: cut at %2 % of the top merge</source>
+        <translation>K = %1: cut at %2 % of the top merge</translation>
     </message>
 </context>
 <context>
@@ -1333,10 +1481,6 @@ Its statistics and errors would describe another model, so it was not opened.</t
         <translation>Parameter memory of the layer after merging</translation>
     </message>
     <message>
-        <source>Usage frequency of each expert, in dendrogram order</source>
-        <translation>Usage frequency of each expert, in dendrogram order</translation>
-    </message>
-    <message>
         <source>%1 (dense)</source>
         <translation>%1 (dense)</translation>
     </message>
@@ -1347,6 +1491,26 @@ Its statistics and errors would describe another model, so it was not opened.</t
     <message>
         <source>Relative L2 error of the merged block&apos;s output against the original block on calibration tokens (tied semantics). Values marked ≈ are estimates from the experts&apos; mean outputs, shown until the exact value is computed.</source>
         <translation>Relative L2 error of the merged block&apos;s output against the original block on calibration tokens (tied semantics). Values marked ≈ are estimates from the experts&apos; mean outputs, shown until the exact value is computed.</translation>
+    </message>
+    <message>
+        <source>Red.</source>
+        <translation>Red.</translation>
+    </message>
+    <message>
+        <source>Skew</source>
+        <translation>Skew</translation>
+    </message>
+    <message>
+        <source>Redundancy: 1 − mean distance from each expert to its nearest other expert / mean distance between experts. Near 1: experts have close twins and merge cheaply; near 0: evenly spread.</source>
+        <translation>Redundancy: 1 − mean distance from each expert to its nearest other expert / mean distance between experts. Near 1: experts have close twins and merge cheaply; near 0: evenly spread.</translation>
+    </message>
+    <message>
+        <source>Usage skew: 1 − normalised entropy of the usage frequencies. 0: every expert used equally; 1: one expert takes every selection.</source>
+        <translation>Usage skew: 1 − normalised entropy of the usage frequencies. 0: every expert used equally; 1: one expert takes every selection.</translation>
+    </message>
+    <message>
+        <source>Usage frequency of each expert, in dendrogram order (sorts by usage skew)</source>
+        <translation>Usage frequency of each expert, in dendrogram order (sorts by usage skew)</translation>
     </message>
 </context>
 <context>
@@ -1401,6 +1565,52 @@ Its statistics and errors would describe another model, so it was not opened.</t
     <message>
         <source>REAP score: %1</source>
         <translation>REAP score: %1</translation>
+    </message>
+    <message>
+        <source>top %1 of %2 experts by REAP score</source>
+        <translation>top %1 of %2 experts by REAP score</translation>
+    </message>
+    <message>
+        <source>top %1 of %2 experts by usage</source>
+        <translation>top %1 of %2 experts by usage</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n hidden</source>
+        <translation>
+            <numerusform>%n hidden</numerusform>
+            <numerusform>%n hidden</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>moe::widgets::UsageChartControls</name>
+    <message>
+        <source>Dendrogram order</source>
+        <translation>Dendrogram order</translation>
+    </message>
+    <message>
+        <source>By usage</source>
+        <translation>By usage</translation>
+    </message>
+    <message>
+        <source>By REAP score</source>
+        <translation>By REAP score</translation>
+    </message>
+    <message>
+        <source>Order of the bars</source>
+        <translation>Order of the bars</translation>
+    </message>
+    <message>
+        <source>top </source>
+        <translation>top </translation>
+    </message>
+    <message>
+        <source>all experts</source>
+        <translation>all experts</translation>
+    </message>
+    <message>
+        <source>Show only this many experts, those used most (or with the highest REAP score when sorted by it); 0 shows all</source>
+        <translation>Show only this many experts, those used most (or with the highest REAP score when sorted by it); 0 shows all</translation>
     </message>
 </context>
 </TS>

@@ -375,6 +375,18 @@ KL %3 · %4</translation>
         <source>Expert similarities</source>
         <translation>专家相似度</translation>
     </message>
+    <message>
+        <source>All layers</source>
+        <translation>所有层</translation>
+    </message>
+    <message>
+        <source>Find expert</source>
+        <translation>查找专家</translation>
+    </message>
+    <message>
+        <source>Type an expert id and press Enter: its cluster unfolds and the view zooms to it</source>
+        <translation>输入专家编号并按回车：展开其所在簇并缩放到该专家</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::ExportDialog</name>
@@ -462,6 +474,29 @@ KL %3 · %4</translation>
         <source>How the compact model&apos;s router row of each group is built. Fitted routers are trained on the analysis&apos; calibration tokens (slower export, usually closer to the original).</source>
         <translation>紧凑模型中每组路由器行的构建方式。拟合路由器在分析所用的校准词元上训练（导出较慢，通常更接近原始模型）。</translation>
     </message>
+    <message>
+        <source>As the source (FP8 / MXFP4 stay quantized)</source>
+        <translation>与源模型相同（FP8 / MXFP4 保持量化）</translation>
+    </message>
+    <message>
+        <source>BF16</source>
+        <translation>BF16</translation>
+    </message>
+    <message>
+        <source>A quantized source keeps its encoding: unmerged experts are copied byte for byte and merged ones re-quantized with the same scheme. BF16 dequantizes everything, for runtimes without FP8 / MXFP4 kernels (about twice the size of FP8).</source>
+        <translation>量化的源模型保持其编码：未合并的专家逐字节复制，合并后的专家按相同方案重新量化。BF16 将全部反量化，适用于没有 FP8 / MXFP4 内核的运行环境（大小约为 FP8 的两倍）。</translation>
+    </message>
+    <message>
+        <source>Precision:</source>
+        <translation>精度：</translation>
+    </message>
+</context>
+<context>
+    <name>moe::gui::JobGate</name>
+    <message>
+        <source>Busy: %1. Wait for it to finish or cancel it first.</source>
+        <translation>忙碌中：%1。请等待其完成或先取消。</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::LayerErrorStatus</name>
@@ -514,6 +549,14 @@ KL %3 · %4</translation>
     <message>
         <source>Compute the exact errors</source>
         <translation>计算精确误差</translation>
+    </message>
+    <message>
+        <source> · %1 %</source>
+        <translation> · %1 %</translation>
+    </message>
+    <message>
+        <source> · about %1 left</source>
+        <translation> · 约剩 %1</translation>
     </message>
 </context>
 <context>
@@ -900,6 +943,18 @@ Its statistics and errors would describe another model, so it was not opened.</s
         <source>Cannot export the merged model</source>
         <translation>无法导出合并后的模型</translation>
     </message>
+    <message>
+        <source>analysing %1</source>
+        <translation>正在分析 %1</translation>
+    </message>
+    <message>
+        <source>opening %1</source>
+        <translation>正在打开 %1</translation>
+    </message>
+    <message>
+        <source>exporting to %1</source>
+        <translation>正在导出到 %1</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::PlanBar</name>
@@ -1142,10 +1197,6 @@ Its statistics and errors would describe another model, so it was not opened.</s
         <translation>取消</translation>
     </message>
     <message>
-        <source>Cancelling after the current layer…</source>
-        <translation>将在当前层完成后取消…</translation>
-    </message>
-    <message>
         <source>layer %1 of %2</source>
         <translation>第 %1 层，共 %2 层</translation>
     </message>
@@ -1156,6 +1207,14 @@ Its statistics and errors would describe another model, so it was not opened.</s
     <message>
         <source>%1 of %2 MB written</source>
         <translation>已写入 %1 / %2 MB</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>layer %1 of %2 · expert %3 of %4</source>
+        <translation>第 %1 层，共 %2 层 · 专家 %3 / %4</translation>
     </message>
 </context>
 <context>
@@ -1245,6 +1304,13 @@ Its statistics and errors would describe another model, so it was not opened.</s
     </message>
 </context>
 <context>
+    <name>moe::widgets::ClusterColoring</name>
+    <message>
+        <source>grey: %1</source>
+        <translation>灰色：%1</translation>
+    </message>
+</context>
+<context>
     <name>moe::widgets::DendrogramView</name>
     <message>
         <source>merge height</source>
@@ -1276,6 +1342,49 @@ Its statistics and errors would describe another model, so it was not opened.</s
         <source>Usage: %1 %</source>
         <translation>使用率：%1 %</translation>
     </message>
+    <message>
+        <source>Fit whole tree</source>
+        <translation>显示整棵树</translation>
+    </message>
+    <message>
+        <source>Fold all clusters</source>
+        <translation>折叠所有簇</translation>
+    </message>
+    <message>
+        <source>Horizontal layout</source>
+        <translation>水平布局</translation>
+    </message>
+    <message>
+        <source>Folded cluster (click to unfold)</source>
+        <translation>已折叠的簇（点击展开）</translation>
+    </message>
+    <message>
+        <source>Unfold this cluster</source>
+        <translation>展开此簇</translation>
+    </message>
+    <message>
+        <source>Fold this cluster</source>
+        <translation>折叠此簇</translation>
+    </message>
+</context>
+<context>
+    <name>moe::widgets::HeatmapControls</name>
+    <message>
+        <source>Clusters</source>
+        <translation>簇</translation>
+    </message>
+    <message>
+        <source>One cell per pair of clusters: the mean value between their experts</source>
+        <translation>每对簇一个单元格：两簇专家之间的平均值</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>适应窗口</translation>
+    </message>
+    <message>
+        <source>Show the whole matrix (wheel or +/- zoom, drag or arrow keys pan, double-click or Home fits)</source>
+        <translation>显示整个矩阵（滚轮或 +/- 缩放，拖动或方向键平移，双击或 Home 复位）</translation>
+    </message>
 </context>
 <context>
     <name>moe::widgets::HeatmapView</name>
@@ -1298,6 +1407,45 @@ Its statistics and errors would describe another model, so it was not opened.</s
     <message>
         <source>Usage: %1 % / %2 %</source>
         <translation>使用率：%1 % / %2 %</translation>
+    </message>
+    <message>
+        <source>c%1</source>
+        <translation>簇%1</translation>
+    </message>
+    <message>
+        <source>Cluster %1 ↔ cluster %2</source>
+        <translation>簇 %1 ↔ 簇 %2</translation>
+    </message>
+    <message>
+        <source>Mean %1: %2</source>
+        <translation>平均%1：%2</translation>
+    </message>
+    <message>
+        <source>%1 and %2 experts</source>
+        <translation>%1 个和 %2 个专家</translation>
+    </message>
+</context>
+<context>
+    <name>moe::widgets::LayerOverview</name>
+    <message>
+        <source>clusters kept (K)</source>
+        <translation>保留的簇数 (K)</translation>
+    </message>
+    <message>
+        <source>layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>cut height / top merge</source>
+        <translation>切分高度 / 最高合并</translation>
+    </message>
+    <message>
+        <source>Layer %1 · %2 experts · chosen K %3</source>
+        <translation>第 %1 层 · %2 个专家 · 选定 K %3</translation>
+    </message>
+    <message>
+        <source>K = %1: cut at %2 % of the top merge</source>
+        <translation>K = %1：在最高合并的 %2 % 处切分</translation>
     </message>
 </context>
 <context>
@@ -1331,10 +1479,6 @@ Its statistics and errors would describe another model, so it was not opened.</s
         <translation>合并后该层参数占用的内存</translation>
     </message>
     <message>
-        <source>Usage frequency of each expert, in dendrogram order</source>
-        <translation>各专家的使用频率，按树状图顺序</translation>
-    </message>
-    <message>
         <source>%1 (dense)</source>
         <translation>%1（稠密）</translation>
     </message>
@@ -1345,6 +1489,26 @@ Its statistics and errors would describe another model, so it was not opened.</s
     <message>
         <source>Relative L2 error of the merged block&apos;s output against the original block on calibration tokens (tied semantics). Values marked ≈ are estimates from the experts&apos; mean outputs, shown until the exact value is computed.</source>
         <translation>合并后模块的输出相对原始模块在校准词元上的相对 L2 误差（绑定语义）。标有 ≈ 的值是由专家平均输出得到的估计值，在精确值算出前显示。</translation>
+    </message>
+    <message>
+        <source>Red.</source>
+        <translation>冗余</translation>
+    </message>
+    <message>
+        <source>Skew</source>
+        <translation>偏斜</translation>
+    </message>
+    <message>
+        <source>Redundancy: 1 − mean distance from each expert to its nearest other expert / mean distance between experts. Near 1: experts have close twins and merge cheaply; near 0: evenly spread.</source>
+        <translation>冗余度：1 − 每个专家到最近其他专家的平均距离 / 专家间平均距离。接近 1：专家有相近的“孪生”，合并代价低；接近 0：分布均匀。</translation>
+    </message>
+    <message>
+        <source>Usage skew: 1 − normalised entropy of the usage frequencies. 0: every expert used equally; 1: one expert takes every selection.</source>
+        <translation>使用偏斜：1 − 使用频率的归一化熵。0：所有专家使用均等；1：一个专家承担全部选择。</translation>
+    </message>
+    <message>
+        <source>Usage frequency of each expert, in dendrogram order (sorts by usage skew)</source>
+        <translation>各专家的使用频率，按树状图顺序（按使用偏斜排序）</translation>
     </message>
 </context>
 <context>
@@ -1399,6 +1563,51 @@ Its statistics and errors would describe another model, so it was not opened.</s
     <message>
         <source>REAP score: %1</source>
         <translation>REAP 分数：%1</translation>
+    </message>
+    <message>
+        <source>top %1 of %2 experts by REAP score</source>
+        <translation>按 REAP 分数前 %1 个（共 %2 个专家）</translation>
+    </message>
+    <message>
+        <source>top %1 of %2 experts by usage</source>
+        <translation>按使用率前 %1 个（共 %2 个专家）</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n hidden</source>
+        <translation>
+            <numerusform>已隐藏 %n 个</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>moe::widgets::UsageChartControls</name>
+    <message>
+        <source>Dendrogram order</source>
+        <translation>树状图顺序</translation>
+    </message>
+    <message>
+        <source>By usage</source>
+        <translation>按使用率</translation>
+    </message>
+    <message>
+        <source>By REAP score</source>
+        <translation>按 REAP 分数</translation>
+    </message>
+    <message>
+        <source>Order of the bars</source>
+        <translation>柱条顺序</translation>
+    </message>
+    <message>
+        <source>top </source>
+        <translation>前 </translation>
+    </message>
+    <message>
+        <source>all experts</source>
+        <translation>全部专家</translation>
+    </message>
+    <message>
+        <source>Show only this many experts, those used most (or with the highest REAP score when sorted by it); 0 shows all</source>
+        <translation>只显示这么多个专家：使用最多的（按 REAP 排序时为 REAP 分数最高的）；0 显示全部</translation>
     </message>
 </context>
 </TS>

@@ -2,11 +2,39 @@
 
 #include <QEvent>
 #include <QHeaderView>
+#include <cmath>
+#include <limits>
 
 #include "widgets/usage_bar_delegate.h"
 
 namespace moe {
 namespace widgets {
+namespace {
+
+constexpr int kCompactFrom = 24;  // more layers than this: compact rows, so 94 fit on a screen
+
+// Sorts by SortKeyRole; unknown (NaN) keys stay last whichever the direction, ties by layer.
+class SortItem : public QTableWidgetItem {
+ public:
+  using QTableWidgetItem::QTableWidgetItem;
+  bool operator<(const QTableWidgetItem& other) const override {
+    const double a = data(LayerTable::SortKeyRole).toDouble(), b = other.data(LayerTable::SortKeyRole).toDouble();
+    const bool aUnknown = std::isnan(a), bUnknown = std::isnan(b);
+    if (aUnknown != bUnknown) {
+      // Qt sorts descending with "other < this", so unknown must compare low there and high here.
+      const bool descending =
+          tableWidget() && tableWidget()->horizontalHeader()->sortIndicatorOrder() == Qt::DescendingOrder;
+      return descending ? aUnknown : bUnknown;
+    }
+    if (!aUnknown && a != b) return a < b;
+    return data(LayerKeyRole).toInt() < other.data(LayerKeyRole).toInt();
+  }
+  static constexpr int LayerKeyRole = Qt::UserRole + 23;
+};
+
+double keyOf(double value) { return value < 0 ? std::numeric_limits<double>::quiet_NaN() : value; }
+
+}  // namespace
 
 LayerTable::LayerTable(QWidget* parent) : QTableWidget(parent) {
   setColumnCount(ColumnCount);
@@ -19,6 +47,8 @@ LayerTable::LayerTable(QWidget* parent) : QTableWidget(parent) {
   verticalHeader()->setVisible(false);
   verticalHeader()->setDefaultSectionSize(28);
   horizontalHeader()->setHighlightSections(false);
+  horizontalHeader()->setSortIndicator(LayerColumn, Qt::AscendingOrder);
+  setSortingEnabled(true);
   horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   horizontalHeader()->setSectionResizeMode(UsageColumn, QHeaderView::Stretch);
   setItemDelegateForColumn(UsageColumn, new UsageBarDelegate(this));
@@ -30,34 +60,52 @@ LayerTable::LayerTable(QWidget* parent) : QTableWidget(parent) {
 }
 
 void LayerTable::retranslate() {
-  setHorizontalHeaderLabels({tr("Layer"), tr("Experts"), tr("K"), tr("Memory"), tr("Error"), tr("Usage")});
+  setHorizontalHeaderLabels(
+      {tr("Layer"), tr("Experts"), tr("K"), tr("Memory"), tr("Error"), tr("Red."), tr("Skew"), tr("Usage")});
   horizontalHeaderItem(MemoryColumn)->setToolTip(tr("Parameter memory of the layer after merging"));
   horizontalHeaderItem(ErrorColumn)->setToolTip(
       tr("Relative L2 error of the merged block's output against the original block on calibration tokens "
          "(tied semantics). Values marked \u2248 are estimates from the experts' mean outputs, shown until "
          "the exact value is computed."));
-  horizontalHeaderItem(UsageColumn)->setToolTip(tr("Usage frequency of each expert, in dendrogram order"));
+  horizontalHeaderItem(RedundancyColumn)->setToolTip(
+      tr("Redundancy: 1 − mean distance from each expert to its nearest other expert / mean distance between "
+         "experts. Near 1: experts have close twins and merge cheaply; near 0: evenly spread."));
+  horizontalHeaderItem(SkewColumn)->setToolTip(
+      tr("Usage skew: 1 − normalised entropy of the usage frequencies. 0: every expert used equally; "
+         "1: one expert takes every selection."));
+  horizontalHeaderItem(UsageColumn)->setToolTip(
+      tr("Usage frequency of each expert, in dendrogram order (sorts by usage skew)"));
 }
 
 void LayerTable::setRows(const std::vector<LayerRow>& rows) {
   const int keep = currentMoeIndex();
   const QSignalBlocker blocker(this);
-  rows_ = rows;
+  // Filled unsorted (Qt would move rows while they are being filled), sorted again at the end.
+  setSortingEnabled(false);
+  const int fontRow = fontMetrics().height() + 4;
+  verticalHeader()->setDefaultSectionSize(rows.size() > kCompactFrom ? std::max(16, fontRow) : 28);
   setRowCount(static_cast<int>(rows.size()));
   for (int r = 0; r < rowCount(); ++r) {
     const LayerRow& row = rows[static_cast<size_t>(r)];
     const bool dense = row.moeIndex < 0;
+    const double unknown = std::numeric_limits<double>::quiet_NaN();
+    double key = unknown;  // the sort key of the next cell
     auto cell = [&](int column, const QString& text, Qt::Alignment align = Qt::AlignRight | Qt::AlignVCenter) {
-      auto* item = new QTableWidgetItem(text);
+      auto* item = new SortItem(text);
       item->setTextAlignment(align);
       item->setData(Qt::UserRole, row.moeIndex);
+      item->setData(SortKeyRole, dense && column != LayerColumn ? unknown : key);
+      item->setData(SortItem::LayerKeyRole, row.layer);
       item->setFlags(dense ? Qt::ItemFlags() : (Qt::ItemIsEnabled | Qt::ItemIsSelectable));
       setItem(r, column, item);
       return item;
     };
+    key = row.layer;
     cell(LayerColumn, dense ? tr("%1 (dense)").arg(row.layer) : QString::number(row.layer),
          Qt::AlignLeft | Qt::AlignVCenter);
+    key = static_cast<double>(row.experts);
     cell(ExpertsColumn, dense ? QStringLiteral("\u2013") : QString::number(row.experts));
+    key = static_cast<double>(row.k);
     QTableWidgetItem* k = cell(KColumn, dense ? QStringLiteral("\u2013") : QString::number(row.k));
     if (row.overridden) {
       QFont f = font();
@@ -65,7 +113,9 @@ void LayerTable::setRows(const std::vector<LayerRow>& rows) {
       k->setFont(f);
       k->setToolTip(tr("Set for this layer (overrides the global allocation)"));
     }
+    key = keyOf(row.memoryBytes);
     cell(MemoryColumn, row.memory.isEmpty() ? QStringLiteral("\u2013") : row.memory);
+    key = keyOf(row.error);
     QTableWidgetItem* error = cell(ErrorColumn, row.error < 0 ? QStringLiteral("\u2013")
                                                               : (row.errorExact ? QString() : QStringLiteral("\u2248")) +
                                                                     QString::number(row.error, 'f', 3));
@@ -79,6 +129,10 @@ void LayerTable::setRows(const std::vector<LayerRow>& rows) {
       error->setFont(f);
       error->setForeground(palette().color(QPalette::Disabled, QPalette::Text));
     }
+    key = keyOf(row.redundancy);
+    cell(RedundancyColumn, row.redundancy < 0 ? QStringLiteral("\u2013") : QString::number(row.redundancy, 'f', 2));
+    key = keyOf(row.usageSkew);
+    cell(SkewColumn, row.usageSkew < 0 ? QStringLiteral("\u2013") : QString::number(row.usageSkew, 'f', 2));
     QTableWidgetItem* usage = cell(UsageColumn, QString());
     QVariantList values, clusters;
     for (double u : row.usage) values << u;
@@ -89,12 +143,19 @@ void LayerTable::setRows(const std::vector<LayerRow>& rows) {
     for (bool h : row.highlighted) highlighted << h;
     usage->setData(UsageBarDelegate::HighlightRole, highlighted);
   }
+  setSortingEnabled(true);  // re-sorts by the header's current column and direction
   if (keep >= 0) selectMoeIndex(keep);
 }
 
+int LayerTable::moeIndexOfRow(int row) const {
+  const QTableWidgetItem* it = item(row, LayerColumn);
+  return it ? it->data(Qt::UserRole).toInt() : -1;
+}
+
 int LayerTable::rowOfMoeIndex(int moeIndex) const {
-  for (size_t r = 0; r < rows_.size(); ++r)
-    if (rows_[r].moeIndex == moeIndex) return static_cast<int>(r);
+  if (moeIndex < 0) return -1;
+  for (int r = 0; r < rowCount(); ++r)
+    if (moeIndexOfRow(r) == moeIndex) return r;
   return -1;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The layer navigator: one row per decoder layer with its expert count, chosen K, memory after
-// merging, reconstruction error and a small usage-frequency bar chart. Dense layers (no routed
-// experts) are shown greyed and cannot be selected.
+// merging, reconstruction error, redundancy, usage skew and a small usage-frequency bar chart.
+// Dense layers (no routed experts) are shown greyed and cannot be selected. Every column sorts
+// (click its header; unknown values stay at the bottom); rows get compact past 24 layers.
 #include <QTableWidget>
 
 #include <cstdint>
@@ -17,9 +18,12 @@ struct LayerRow {
   int64_t k = 0;
   bool overridden = false;       // K set for this layer, not by the global allocation
   QString memory;                // e.g. "12.4 MB" (empty: unknown)
+  double memoryBytes = -1;       // the same as a number, for sorting (negative: unknown)
   double error = -1;             // reconstruction error (negative: unknown)
   bool errorExact = false;       // measured (exact) rather than estimated (shown as "≈", italic)
   QString errorToolTip;          // what the value is (tied/compact values, how it was obtained)
+  double redundancy = -1;        // widgets::redundancy() of the layer's distances (negative: unknown)
+  double usageSkew = -1;         // widgets::usageSkew() of the layer's usage (negative: unknown)
   std::vector<double> usage;     // in display order
   std::vector<int64_t> clusters; // cluster of each bar (same order)
   std::vector<bool> highlighted; // selected experts (same order; empty: no selection)
@@ -32,13 +36,26 @@ class LayerTable : public QTableWidget {
   // ErrorColumn items carry the number (ErrorValueRole, double) and whether it is exact (ErrorExactRole).
   static constexpr int ErrorValueRole = Qt::UserRole + 20;
   static constexpr int ErrorExactRole = Qt::UserRole + 21;
-  enum Column { LayerColumn, ExpertsColumn, KColumn, MemoryColumn, ErrorColumn, UsageColumn, ColumnCount };
+  // Every item's sort key (double; NaN: unknown, kept below the known values in both directions).
+  static constexpr int SortKeyRole = Qt::UserRole + 22;
+  enum Column {
+    LayerColumn,
+    ExpertsColumn,
+    KColumn,
+    MemoryColumn,
+    ErrorColumn,
+    RedundancyColumn,
+    SkewColumn,
+    UsageColumn,  // sorts by usage skew
+    ColumnCount
+  };
 
   explicit LayerTable(QWidget* parent = nullptr);
   void setRows(const std::vector<LayerRow>& rows);
   void selectMoeIndex(int moeIndex);
   int currentMoeIndex() const;
-  int rowOfMoeIndex(int moeIndex) const;
+  int rowOfMoeIndex(int moeIndex) const;  // the row as shown now (after sorting); -1 if absent
+  int moeIndexOfRow(int row) const;       // -1 for a dense layer
 
  signals:
   void moeLayerSelected(int moeIndex);
@@ -48,7 +65,6 @@ class LayerTable : public QTableWidget {
 
  private:
   void retranslate();
-  std::vector<LayerRow> rows_;
 };
 
 }  // namespace widgets

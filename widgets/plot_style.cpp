@@ -39,5 +39,15 @@ void applyPlotStyle(QCustomPlot* plot) {
   plot->setNoAntialiasingOnDrag(true);
 }
 
+QCPColorGradient viridisGradient() {
+  QCPColorGradient g;
+  g.clearColorStops();
+  const QRgb stops[] = {0x440154, 0x482878, 0x3e4989, 0x31688e, 0x26828e, 0x1f9e89, 0x35b779, 0x6ece58, 0xb5de2b, 0xfde725};
+  for (int i = 0; i < 10; ++i) g.setColorStopAt(i / 9.0, QColor::fromRgb(stops[i]));
+  g.setColorInterpolation(QCPColorGradient::ciRGB);
+  g.setNanHandling(QCPColorGradient::nhTransparent);
+  return g;
+}
+
 }  // namespace widgets
 }  // namespace moe

@@ -21,12 +21,19 @@ void UsageBarDelegate::paint(QPainter* painter, const QStyleOptionViewItem& opti
   const QRectF area = QRectF(option.rect).adjusted(4, 4, -4, -4);
   const double w = area.width() / values.size();
   const bool dark = isDarkPalette(option.palette);
+  std::vector<int64_t> labels;
+  std::vector<double> usage;
+  for (int i = 0; i < clusters.size() && i < values.size(); ++i) {
+    labels.push_back(clusters[i].toInt());
+    usage.push_back(values[i].toDouble());
+  }
+  const ClusterColoring coloring(labels, usage);
   const bool enabled = option.state & QStyle::State_Enabled;
   painter->save();
   painter->setRenderHint(QPainter::Antialiasing, false);
   for (int i = 0; i < values.size(); ++i) {
     const double h = area.height() * values[i].toDouble() / top;
-    QColor c = i < clusters.size() ? clusterColor(clusters[i].toInt(), dark) : option.palette.color(QPalette::Highlight);
+    QColor c = i < clusters.size() ? coloring.color(clusters[i].toInt(), dark) : option.palette.color(QPalette::Highlight);
     if (!enabled) c = neutralColor(option.palette);
     if (anyHighlighted && !(i < highlight.size() && highlight[i].toBool())) c.setAlpha(60);
     const QRectF bar(area.left() + i * w + (w > 3 ? 0.5 : 0), area.bottom() - h, std::max(1.0, w - (w > 3 ? 1 : 0)), h);

@@ -1,13 +1,15 @@
 #pragma once
-// Everything the explorer shows about one analysis, read from the store once: the store's
-// description, every MoE block's statistics and (when the model folder is available) a memory
-// model taken from the checkpoint's tensor headers. Plain data: no torch, no Qt.
+// Everything the explorer shows about one analysis, read from the store once (in a worker): the
+// store's description, every MoE block's statistics and the distance matrices the store holds, and
+// (when the model folder is available) a memory model taken from the checkpoint's tensor headers.
+// Plain data: no torch, no Qt.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/analysis/layer_stats.h"
 #include "core/analysis/store.h"
+#include "app/gui/stored_distances.h"
 
 namespace moe {
 namespace gui {
@@ -23,10 +25,14 @@ struct AnalysisData {
   std::string storePath;
   moe::AnalysisInfo info;
   std::vector<moe::LayerStats> layers;  // index = MoE block
+  std::vector<StoredDistances> distances;  // index = MoE block; empty when not read from a store
   MemoryModel memory;
 
   int numMoeLayers() const { return static_cast<int>(layers.size()); }
   int64_t maxExperts() const;
+  // Block j's distance matrix as the store holds it, else computed from its statistics (stores
+  // without distances, hand-made data). Throws moe::Error when the representation is missing.
+  moe::Matrix distanceMatrix(int j, moe::Representation representation, const std::string& metric) const;
 };
 
 using AnalysisDataPtr = std::shared_ptr<const AnalysisData>;

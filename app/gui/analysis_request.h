@@ -23,6 +23,8 @@ struct AnalysisProgressInfo {
   int moeDone = 0, moeTotal = 0, layer = 0, numLayers = 0;
   qint64 tokens = 0;
   double elapsedSeconds = 0, tokensPerSecond = 0, etaSeconds = 0;
+  int computingLayer = -1;               // within a block: its decoder layer (-1 after a layer ends)
+  qint64 expertsDone = 0, expertsTotal = 0;  // and how far its experts are
 };
 
 }  // namespace gui

@@ -40,7 +40,7 @@ AnalysisRunner::AnalysisRunner(QObject* parent) : QObject(parent) {
   qRegisterMetaType<AnalysisRequest>();
   qRegisterMetaType<AnalysisProgressInfo>();
   qRegisterMetaType<AnalysisDataPtr>();
-  worker_ = new AnalysisWorker(&cancel_);
+  worker_ = new AnalysisWorker;
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
   connect(worker_, &AnalysisWorker::statusChanged, this, &AnalysisRunner::statusChanged);
@@ -58,18 +58,26 @@ AnalysisRunner::AnalysisRunner(QObject* parent) : QObject(parent) {
 }
 
 AnalysisRunner::~AnalysisRunner() {
-  cancel_ = true;
+  cancel();  // the analysis stops before its next expert, so the wait below is short
   thread_.quit();
   thread_.wait();
 }
 
-void AnalysisRunner::analyse(const AnalysisRequest& request) {
-  cancel_ = false;
+void AnalysisRunner::cancel() {
+  if (cancel_) *cancel_ = true;
+}
+
+void AnalysisRunner::begin(std::shared_ptr<std::atomic<bool>> cancel) {
+  cancel_ = cancel ? std::move(cancel) : std::make_shared<std::atomic<bool>>(false);
   busy_ = true;
   emit started();
+}
+
+void AnalysisRunner::analyse(const AnalysisRequest& request, std::shared_ptr<std::atomic<bool>> cancel) {
+  begin(std::move(cancel));
   QMetaObject::invokeMethod(
       worker_,
-      [this, w = worker_, request] {
+      [this, w = worker_, request, c = cancel_] {
         // A cached store of a model that changed since: say why the analysis starts over (the
         // worker's resume policy replaces it).
         try {
@@ -83,18 +91,16 @@ void AnalysisRunner::analyse(const AnalysisRequest& request) {
         } catch (const std::exception&) {
           // unreadable cache entry: the worker replaces it
         }
-        w->analyse(request);
+        w->analyse(request, c);
       },
       Qt::QueuedConnection);
 }
 
-void AnalysisRunner::open(const QString& storePath) {
-  cancel_ = false;
-  busy_ = true;
-  emit started();
+void AnalysisRunner::open(const QString& storePath, std::shared_ptr<std::atomic<bool>> cancel) {
+  begin(std::move(cancel));
   QMetaObject::invokeMethod(
       worker_,
-      [this, w = worker_, storePath] {
+      [this, w = worker_, storePath, c = cancel_] {
         try {
           const moe::AnalysisStore store = moe::AnalysisStore::open(storePath.toStdString());
           try {
@@ -120,7 +126,7 @@ void AnalysisRunner::open(const QString& storePath) {
         } catch (const std::exception&) {
           // not a readable store: the worker's open reports it
         }
-        w->open(storePath);
+        w->open(storePath, c);
       },
       Qt::QueuedConnection);
 }

@@ -1,9 +1,10 @@
 #pragma once
 // Owns the worker thread of analyses: starts work with queued calls, forwards the worker's
-// signals to the GUI thread, and cancels through an atomic flag (never blocks the GUI).
+// signals to the GUI thread, and cancels through the job's own atomic flag (never blocks the GUI).
 #include <QObject>
 #include <QThread>
 #include <atomic>
+#include <memory>
 
 #include "app/gui/analysis_worker.h"
 
@@ -21,9 +22,11 @@ class AnalysisRunner : public QObject {
   // Every store is checked against its model folder first (core/analysis/freshness.h), in the
   // worker thread: analyse() replaces a stale cached store (saying so), open() refuses one
   // (staleStore) and opens a store whose model folder is gone without the model (no exact errors).
-  void analyse(const AnalysisRequest& request);
-  void open(const QString& storePath);
-  void cancel() { cancel_ = true; }
+  // `cancel` is the job's own flag (the window's JobGate hands one out); null: a fresh one.
+  void analyse(const AnalysisRequest& request, std::shared_ptr<std::atomic<bool>> cancel = nullptr);
+  void open(const QString& storePath, std::shared_ptr<std::atomic<bool>> cancel = nullptr);
+  // Stops the current job (the analysis between two experts); a later job has a flag of its own.
+  void cancel();
 
  signals:
   void started();
@@ -37,8 +40,9 @@ class AnalysisRunner : public QObject {
 
  private:
   QThread thread_;
+  void begin(std::shared_ptr<std::atomic<bool>> cancel);
   AnalysisWorker* worker_ = nullptr;
-  std::atomic<bool> cancel_{false};
+  std::shared_ptr<std::atomic<bool>> cancel_;  // the current job's
   bool busy_ = false;
 };
 

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/merge/memory.h"
 
+#include <chrono>
 #include <filesystem>
 
 #include "app/gui/analysis_worker.h"
@@ -37,7 +38,11 @@ MemoryModel memoryModel(const moe::Model& model) {
   return m;
 }
 
-AnalysisDataPtr readData(const moe::AnalysisStore& store, const moe::Model* model) {
+void throwIfCancelled(const AnalysisWorker::Cancel& cancel) {
+  if (cancel && cancel->load()) throw moe::Error(moe::ErrorKind::Cancelled, "cancelled");
+}
+
+AnalysisDataPtr readData(const moe::AnalysisStore& store, const moe::Model* model, const AnalysisWorker::Cancel& cancel) {
   auto d = std::make_shared<AnalysisData>();
   d->storePath = store.path();
   d->info = store.info();
@@ -46,7 +51,12 @@ AnalysisDataPtr readData(const moe::AnalysisStore& store, const moe::Model* mode
     throw moe::Error(moe::ErrorKind::InvalidArgument,
                      store.path() + " is incomplete (" + std::to_string(done.size()) + " of " +
                          std::to_string(d->info.moeLayers.size()) + " MoE blocks analysed); run the analysis again to resume it");
-  for (int j : done) d->layers.push_back(store.readLayer(j));
+  for (int j : done) {
+    throwIfCancelled(cancel);
+    d->layers.push_back(store.readLayer(j));
+    // The explorer clusters on these; read here rather than recomputed on the GUI thread.
+    d->distances.push_back(readStoredDistances(store.path(), j, d->layers.back().numExperts));
+  }
   if (model) {
     try {
       d->memory = memoryModel(*model);
@@ -59,7 +69,7 @@ AnalysisDataPtr readData(const moe::AnalysisStore& store, const moe::Model* mode
 
 }  // namespace
 
-void AnalysisWorker::analyse(const AnalysisRequest& r) {
+void AnalysisWorker::analyse(const AnalysisRequest& r, const Cancel& cancel) {
   try {
     moe::initThreads(r.threads);
     emit statusChanged(tr("Opening the model\u2026"));
@@ -72,6 +82,8 @@ void AnalysisWorker::analyse(const AnalysisRequest& r) {
     const at::Tensor ids = moe::loadTokenIds(r.calibration.toStdString(), model->folder(), src);
     moe::AnalysisOptions options;
     options.allTokens = r.allTokens;
+    options.progressPerExpert = true;  // a block of a large model takes minutes: the bar moves per expert
+    throwIfCancelled(cancel);
 
     // The same description and resume policy as `moescope-cli analyze` (core/analysis/resume.h);
     // the store is a per-settings cache, so a conflicting or damaged one is replaced, not refused.
@@ -82,7 +94,15 @@ void AnalysisWorker::analyse(const AnalysisRequest& r) {
     moe::AnalysisStore& store = opened.store;
     if (!store.isComplete()) {
       emit statusChanged(tr("Analysing %1 MoE blocks\u2026").arg(info.moeLayers.size()));
-      auto progress = [this](const moe::AnalysisProgress& p) {
+      // Per-expert events are thinned to about ten a second (layer ends always pass): the GUI
+      // thread only needs what it can show.
+      using Clock = std::chrono::steady_clock;
+      Clock::time_point lastSent{};
+      auto progress = [this, &lastSent](const moe::AnalysisProgress& p) {
+        const auto now = Clock::now();
+        if (p.expertsTotal > 0 && p.expertsDone < p.expertsTotal && now - lastSent < std::chrono::milliseconds(100))
+          return;
+        lastSent = now;
         AnalysisProgressInfo i;
         i.moeDone = p.moeDone;
         i.moeTotal = p.moeTotal;
@@ -92,12 +112,15 @@ void AnalysisWorker::analyse(const AnalysisRequest& r) {
         i.elapsedSeconds = p.elapsedSeconds;
         i.tokensPerSecond = p.tokensPerSecond;
         i.etaSeconds = p.etaSeconds;
+        i.computingLayer = p.computingLayer;
+        i.expertsDone = p.expertsDone;
+        i.expertsTotal = p.expertsTotal;
         emit progressed(i);
       };
-      moe::runAnalysis(*model, ids, options, &store, progress, cancel_);
+      moe::runAnalysis(*model, ids, options, &store, progress, cancel.get());
     }
     emit statusChanged(tr("Reading the analysis\u2026"));
-    emit finished(readData(store, model.get()));
+    emit finished(readData(store, model.get(), cancel));
   } catch (const moe::Error& e) {
     emit failed(QString::fromStdString(e.what()), e.kind() == moe::ErrorKind::Cancelled);
   } catch (const std::exception& e) {
@@ -105,7 +128,7 @@ void AnalysisWorker::analyse(const AnalysisRequest& r) {
   }
 }
 
-void AnalysisWorker::open(const QString& storePath) {
+void AnalysisWorker::open(const QString& storePath, const Cancel& cancel) {
   try {
     emit statusChanged(tr("Reading the analysis\u2026"));
     const moe::AnalysisStore store = moe::AnalysisStore::open(storePath.toStdString());
@@ -116,7 +139,9 @@ void AnalysisWorker::open(const QString& storePath) {
     } catch (const std::exception&) {
       model.reset();  // the model moved or changed: statistics still open, without the memory model
     }
-    emit finished(readData(store, model.get()));
+    emit finished(readData(store, model.get(), cancel));
+  } catch (const moe::Error& e) {
+    emit failed(QString::fromStdString(e.what()), e.kind() == moe::ErrorKind::Cancelled);
   } catch (const std::exception& e) {
     emit failed(QString::fromStdString(e.what()), false);
   }

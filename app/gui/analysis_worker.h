@@ -1,9 +1,10 @@
 #pragma once
 // Runs analyses and reads stores off the GUI thread. Lives on the runner's QThread; results and
-// progress travel back through queued signals; cancellation is the runner's atomic flag, which the
-// core's analysis checks between layers.
+// progress travel back through queued signals; cancellation is each job's own atomic flag, which
+// the core's analysis checks between experts.
 #include <QObject>
 #include <atomic>
+#include <memory>
 
 #include "app/gui/analysis_data.h"
 #include "app/gui/analysis_request.h"
@@ -17,22 +18,20 @@ class AnalysisWorker : public QObject {
   Q_OBJECT
 
  public:
-  explicit AnalysisWorker(const std::atomic<bool>* cancel) : cancel_(cancel) {}
+  using Cancel = std::shared_ptr<std::atomic<bool>>;
 
   // Opens the model, tokenizes the calibration text, resumes or creates the store, analyses what
   // is missing and reads the result (instant when the store is already complete).
-  void analyse(const moe::gui::AnalysisRequest& request);
-  // Reads a finished store (the model folder it names, when present, gives the memory model).
-  void open(const QString& storePath);
+  void analyse(const moe::gui::AnalysisRequest& request, const Cancel& cancel);
+  // Reads a finished store (the model folder it names, when present, gives the memory model) and
+  // the distance matrices it holds.
+  void open(const QString& storePath, const Cancel& cancel);
 
  signals:
   void statusChanged(const QString& message);
   void progressed(const moe::gui::AnalysisProgressInfo& info);
   void finished(const moe::gui::AnalysisDataPtr& data);
   void failed(const QString& message, bool cancelled);
-
- private:
-  const std::atomic<bool>* cancel_;
 };
 
 }  // namespace gui

@@ -28,8 +28,14 @@ QString linkageText(moe::LinkageMethod m) {
 
 }  // namespace
 
-ExplorerDocument::ExplorerDocument(QObject* parent) : QObject(parent), errors_(new LayerErrorService(this)) {
+ExplorerDocument::ExplorerDocument(QObject* parent)
+    : QObject(parent), estimates_(new ErrorModelBuilder(this)), errors_(new LayerErrorService(this)) {
   undo_.setUndoLimit(500);
+  connect(estimates_, &ErrorModelBuilder::ready, this, [this](const ErrorModels& models) {
+    errorModels_ = models;
+    emit estimatesChanged();
+    emit errorsChanged();
+  });
   connect(errors_, &LayerErrorService::resultsChanged, this, &ExplorerDocument::errorsChanged);
   connect(errors_, &LayerErrorService::statusChanged, this, &ExplorerDocument::errorsChanged);
 }
@@ -38,8 +44,8 @@ void ExplorerDocument::setAnalysis(const AnalysisDataPtr& data) {
   undo_.clear();
   treeCache_.clear();
   data_ = data;
-  errorModels_.clear();
-  for (const auto& s : data_->layers) errorModels_.push_back(moe::mergeErrorModel(s));
+  errorModels_.reset();
+  estimates_->start(data_);
   PlanState first = defaultPlan(*data_);
   std::string lastError;
   // Stores analysed with the cheaper statistic lack some representations: fall back in order.
@@ -83,8 +89,8 @@ double ExplorerDocument::layerError(int j) const {
 }
 
 double ExplorerDocument::estimatedError(int j, const std::vector<int64_t>& clusters) const {
-  if (j < 0 || j >= static_cast<int>(errorModels_.size())) return -1;
-  return moe::estimateMergeError(errorModels_[static_cast<size_t>(j)], clusters);
+  if (!errorModels_ || j < 0 || j >= static_cast<int>(errorModels_->size())) return -1;  // not built yet
+  return moe::estimateMergeError((*errorModels_)[static_cast<size_t>(j)], clusters);
 }
 
 std::optional<ExactLayerError> ExplorerDocument::exactLayerError(int j) const {

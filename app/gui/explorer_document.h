@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/gui/analysis_data.h"
+#include "app/gui/error_model_worker.h"
 #include "app/gui/layer_error_service.h"
 #include "app/gui/plan_derivation.h"
 #include "app/gui/plan_metrics.h"
@@ -29,6 +30,8 @@ class ExplorerDocument : public QObject {
   const AnalysisData& analysis() const { return *data_; }
   AnalysisDataPtr analysisPtr() const { return data_; }
   // Replaces the analysis; the plan starts from defaultPlan() and the undo history is cleared.
+  // Trees come from the distances the store holds; the estimate's models are built in a worker
+  // (estimatesChanged when they arrive, estimates are "unavailable" until then).
   void setAnalysis(const AnalysisDataPtr& data);
 
   int numMoeLayers() const { return data_ ? data_->numMoeLayers() : 0; }
@@ -40,7 +43,7 @@ class ExplorerDocument : public QObject {
   const std::vector<int64_t>& clusters(int j) const { return derived_.clusters.at(static_cast<size_t>(j)); }
   // Layer error: the exact relative L2 error of the merged block (tied semantics) once the
   // LayerErrorService has scored the block's plan entry, core's Gram-matrix estimate until then
-  // (layerErrorExact tells which); negative when neither is available.
+  // (layerErrorExact tells which); negative when neither is available (yet).
   double layerError(int j) const;
   bool layerErrorExact(int j) const;
   std::optional<ExactLayerError> exactLayerError(int j) const;  // tied and compact
@@ -56,6 +59,7 @@ class ExplorerDocument : public QObject {
   double meanError() const { return meanError(planErrorsExact()); }
   double uniformMeanError(int64_t K, bool exact) const;
   LayerErrorService* errorService() const { return errors_; }
+  bool estimatesReady() const { return errorModels_ != nullptr; }
   int curveSerial() const { return curveSerial_; }  // changes whenever the uniform plans are rebuilt
   double memoryAfterPlan() const { return data_ ? memoryAfter(*data_, derived_.k) : 0; }
 
@@ -90,7 +94,8 @@ class ExplorerDocument : public QObject {
   void currentLayerChanged(int j);
   void selectionChanged();
   void editRejected(const QString& reason);
-  void errorsChanged();  // exact errors arrived, or the service's status changed
+  void errorsChanged();  // exact errors or the estimates' models arrived, or the service's status changed
+  void estimatesChanged();  // the estimates' models arrived: every estimate (the proxy curve too) changed
 
  private:
   void push(const PlanState& next, const QString& text, int serial = -1);
@@ -104,7 +109,8 @@ class ExplorerDocument : public QObject {
   AnalysisDataPtr data_;
   PlanState plan_;
   DerivedPlan derived_;
-  std::vector<moe::MergeErrorModel> errorModels_;  // per block, for the instant estimate
+  ErrorModelBuilder* estimates_;
+  ErrorModels errorModels_;  // per block, for the instant estimate; null until built
   LayerErrorService* errors_;
   std::vector<moe::LayerPlan> planEntries_;  // per block, the current plan
   std::vector<QString> planKeys_;            // their layerPlanKey

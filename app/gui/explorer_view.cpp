@@ -5,13 +5,16 @@
 #include <QComboBox>
 #include <QDataStream>
 #include <QHBoxLayout>
+#include <QIntValidator>
 #include <QIODevice>
 #include <QLabel>
+#include <QLineEdit>
 #include <QProgressBar>
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTimer>
+#include <QToolButton>
 #include <QToolButton>
 
 #include "app/gui/explorer_document.h"
@@ -23,9 +26,12 @@
 #include "app/gui/retranslate.h"
 #include "widgets/dendrogram_view.h"
 #include "widgets/heatmap_view.h"
+#include "widgets/layer_metrics.h"
+#include "widgets/layer_overview.h"
 #include "widgets/layer_table.h"
 #include "widgets/tradeoff_plot.h"
 #include "widgets/usage_chart.h"
+#include "widgets/view_controls.h"
 
 namespace moe {
 namespace gui {
@@ -46,6 +52,7 @@ void ExplorerView::createViews() {
   heatmap_ = new widgets::HeatmapView(this);
   usage_ = new widgets::UsageChart(this);
   tradeoff_ = new widgets::TradeoffPlot(this);
+  overview_ = new widgets::LayerOverview(this);
   dendrogram_->setToolTip(QString());
 }
 
@@ -65,6 +72,8 @@ void ExplorerView::createPanels() {
   treePanel_ = new Panel(tr("Dendrogram"), dendrogram_, this);
   heatPanel_ = new Panel(tr("Expert distances"), heatmap_, this);
   usagePanel_ = new Panel(tr("Usage and REAP"), usage_, this);
+  usagePanel_->addHeaderWidget(new widgets::UsageChartControls(usage_, this));
+  overviewPanel_ = new Panel(tr("All layers"), overview_, this);
   tradeoffPanel_ = new Panel(tr("Trade-off"), tradeoff_, this);
 
   kLabel_ = new QLabel(tr("K"), this);
@@ -78,6 +87,22 @@ void ExplorerView::createPanels() {
   treePanel_->addHeaderWidget(kLabel_);
   treePanel_->addHeaderWidget(layerK_);
   treePanel_->addHeaderWidget(resetK_);
+  // Large trees: find an expert, fit, fold the clusters, turn the tree on its side.
+  auto* find = new QLineEdit(this);
+  find->setPlaceholderText(tr("Find expert"));
+  find->setValidator(new QIntValidator(0, 1 << 20, find));
+  find->setMaximumWidth(find->fontMetrics().horizontalAdvance(QStringLiteral("Find expert__")));
+  find->setToolTip(tr("Type an expert id and press Enter: its cluster unfolds and the view zooms to it"));
+  connect(find, &QLineEdit::returnPressed, this, [this, find] {
+    const bool found = dendrogram_->revealExpert(find->text().toLongLong());
+    find->setStyleSheet(found ? QString() : QStringLiteral("color: red"));
+  });
+  treePanel_->addHeaderWidget(find);
+  for (QAction* a : {dendrogram_->fitAction(), dendrogram_->foldAllAction(), dendrogram_->horizontalAction()}) {
+    auto* b = new QToolButton(this);
+    b->setDefaultAction(a);
+    treePanel_->addHeaderWidget(b);
+  }
   order_ = new QComboBox(this);
   order_->addItem(tr("Dendrogram order"));
   order_->addItem(tr("Expert order"));
@@ -89,6 +114,7 @@ void ExplorerView::createPanels() {
                            "representation (view only: the plan does not change)"));
   heatPanel_->addHeaderWidget(heatMode_);
   heatPanel_->addHeaderWidget(order_);
+  heatPanel_->addHeaderWidget(new widgets::HeatmapControls(heatmap_, this));
 }
 
 // "Measure perplexity / KL" in the trade-off panel: button, progress and result.
@@ -135,9 +161,11 @@ void ExplorerView::createMeasureControls() {
 void ExplorerView::arrangePanels() {
   auto* left = new QSplitter(Qt::Vertical, this);
   left->addWidget(tablePanel_);
+  left->addWidget(overviewPanel_);
   left->addWidget(summaryPanel_);
   left->setStretchFactor(0, 3);
   left->setStretchFactor(1, 2);
+  left->setStretchFactor(2, 2);
   top_ = new QSplitter(Qt::Horizontal, this);
   top_->addWidget(treePanel_);
   top_->addWidget(heatPanel_);
@@ -158,7 +186,7 @@ void ExplorerView::arrangePanels() {
   outer_->addWidget(right_);
   outer_->setStretchFactor(0, 0);
   outer_->setStretchFactor(1, 1);
-  outer_->setSizes({400, 1200});
+  outer_->setSizes({520, 1080});  // wide enough for the layer table's 8 columns
   for (QSplitter* s : {top_, bottom_, right_, outer_, left}) s->setChildrenCollapsible(false);
   auto* layout = new QHBoxLayout(this);
   layout->setContentsMargins(6, 6, 6, 6);
@@ -169,15 +197,24 @@ void ExplorerView::arrangePanels() {
 void ExplorerView::connectDocument() {
   connect(doc_, &ExplorerDocument::analysisChanged, this, &ExplorerView::onAnalysisChanged);
   connect(doc_, &ExplorerDocument::clusteringChanged, this, &ExplorerView::onClusteringChanged);
+  connect(doc_, &ExplorerDocument::estimatesChanged, this, &ExplorerView::refreshTradeoff);  // built in a worker
   connect(doc_, &ExplorerDocument::planChanged, this, &ExplorerView::onPlanChanged);
   connect(doc_, &ExplorerDocument::currentLayerChanged, this, &ExplorerView::onLayerChanged);
   connect(doc_, &ExplorerDocument::selectionChanged, this, &ExplorerView::onSelectionChanged);
   connect(table_, &widgets::LayerTable::moeLayerSelected, doc_, &ExplorerDocument::setCurrentLayer);
+  connect(overview_, &widgets::LayerOverview::moeLayerSelected, doc_, &ExplorerDocument::setCurrentLayer);
   connect(dendrogram_, &widgets::DendrogramView::kRequested, this,
           [this](int k) { doc_->editLayerK(doc_->currentLayer(), k, true); });
   connect(dendrogram_, &widgets::DendrogramView::cutDragFinished, doc_, &ExplorerDocument::endInteractiveEdit);
   connect(dendrogram_, &widgets::DendrogramView::subtreeClicked, doc_, &ExplorerDocument::setSelection);
   connect(heatmap_, &widgets::HeatmapView::expertsClicked, doc_, &ExplorerDocument::setSelection);
+  // Zoom and pan in step while the heatmap shows the dendrogram's leaf order (neither slot re-emits).
+  connect(dendrogram_, &widgets::DendrogramView::leafRangeChanged, this, [this](double first, double last) {
+    if (leafOrder()) heatmap_->setLeafRange(first, last);
+  });
+  connect(heatmap_, &widgets::HeatmapView::leafRangeChanged, this, [this](double first, double last) {
+    if (leafOrder()) dendrogram_->setLeafRange(first, last);
+  });
   connect(layerK_, qOverload<int>(&QSpinBox::valueChanged), this,
           [this](int k) { doc_->editLayerK(doc_->currentLayer(), k); });
   connect(resetK_, &QToolButton::clicked, this, [this] { doc_->resetLayerK(doc_->currentLayer()); });
@@ -192,6 +229,7 @@ void ExplorerView::followLanguage() {
     summaryPanel_->setTitle(tr("Plan"));
     treePanel_->setTitle(tr("Dendrogram"));
     usagePanel_->setTitle(tr("Usage and REAP"));
+    overviewPanel_->setTitle(tr("All layers"));
     tradeoffPanel_->setTitle(tr("Trade-off"));
     kLabel_->setText(tr("K"));
     layerK_->setToolTip(tr("Clusters kept in this layer (drag the red cut line to change it)"));
@@ -272,19 +310,24 @@ void ExplorerView::showMeasurement() {
 }
 
 void ExplorerView::onAnalysisChanged() {
+  redundancy_.clear();
   measured_.reset();
   showMeasurement();
   refreshTable();
+  refreshOverview();
   table_->selectMoeIndex(doc_->currentLayer());
 }
 
 void ExplorerView::onClusteringChanged() {
+  redundancy_.clear();
   refreshLayerViews(true);
+  refreshOverview();
   refreshTradeoff();
 }
 
 void ExplorerView::onPlanChanged() {
   refreshTable();
+  refreshOverview();
   refreshLayerViews(false);
   refreshCurrentPoint();
   if (measured_) showMeasurement();
@@ -303,11 +346,13 @@ void ExplorerView::refreshCurrentPoint() {
     p.memory = total > 0 ? 100.0 * kept / total : 0;
   }
   p.error = doc_->meanError(tradeoffExact_);
+  if (p.error < 0) return;  // the estimates are still being built
   tradeoff_->setCurrent(p);
 }
 
 void ExplorerView::onLayerChanged() {
   table_->selectMoeIndex(doc_->currentLayer());
+  overview_->setCurrentMoeIndex(doc_->currentLayer());
   refreshLayerViews(true);
 }
 
@@ -332,9 +377,18 @@ void ExplorerView::refreshTable() {
       row.experts = doc_->stats(j).numExperts;
       row.k = doc_->k(j);
       row.overridden = doc_->plan().layerK.count(j) > 0;
-      if (data.memory.known) row.memory = QString::fromStdString(formatBytes(layerMemoryAfter(data, j, row.k)));
+      if (data.memory.known) {
+        row.memoryBytes = layerMemoryAfter(data, j, row.k);
+        row.memory = QString::fromStdString(formatBytes(row.memoryBytes));
+      }
       row.error = doc_->layerError(j);
       row.errorExact = doc_->layerErrorExact(j);
+      // O(E^2) per layer: computed once per clustering, not on every plan edit.
+      if (redundancy_.size() != static_cast<size_t>(doc_->numMoeLayers()))
+        for (int i = static_cast<int>(redundancy_.size()); i < doc_->numMoeLayers(); ++i)
+          redundancy_.push_back(widgets::redundancy(doc_->tree(i).distances));
+      row.redundancy = redundancy_[static_cast<size_t>(j)];
+      row.usageSkew = widgets::usageSkew(doc_->stats(j).usageFrequency);
       if (const auto e = doc_->exactLayerError(j); e && e->tied >= 0) {
         row.errorToolTip = tr("Relative L2 error of the merged block on %1 calibration tokens:\n"
                               "tied (router kept) %2 \u00b7 compact (averaged router) %3")
@@ -352,11 +406,27 @@ void ExplorerView::refreshTable() {
                                     doc_->selection().end());
       }
     } else if (data.memory.known && l < static_cast<int>(data.memory.layerBytes.size())) {
-      row.memory = QString::fromStdString(formatBytes(data.memory.layerBytes[static_cast<size_t>(l)]));
+      row.memoryBytes = data.memory.layerBytes[static_cast<size_t>(l)];
+      row.memory = QString::fromStdString(formatBytes(row.memoryBytes));
     }
     rows.push_back(row);
   }
   table_->setRows(rows);
+}
+
+void ExplorerView::refreshOverview() {
+  if (!doc_->hasAnalysis()) return;
+  std::vector<widgets::OverviewLayer> layers;
+  for (int j = 0; j < doc_->numMoeLayers(); ++j) {
+    widgets::OverviewLayer l;
+    l.layer = doc_->stats(j).layer;
+    l.moeIndex = j;
+    for (const moe::Merge& m : doc_->tree(j).linkage.merges) l.mergeHeights.push_back(m.height);
+    l.k = doc_->k(j);
+    layers.push_back(l);
+  }
+  overview_->setLayers(layers);
+  overview_->setCurrentMoeIndex(doc_->currentLayer());
 }
 
 void ExplorerView::refreshLayerViews(bool treeChanged) {
@@ -368,9 +438,11 @@ void ExplorerView::refreshLayerViews(bool treeChanged) {
   const std::vector<int64_t> order = leafOrder() ? t.leafOrder : std::vector<int64_t>{};
   if (treeChanged) {
     dendrogram_->setTree(t.linkage, s.usageFrequency);
+    // From 128 experts the clusters start folded: the tree reads at a glance, a click unfolds one.
+    dendrogram_->setFoldAll(t.leafOrder.size() >= 128);
     if (heatMode_->currentIndex() == 1) {
       // Similarity of the representation the plan clusters on: 1 - cosine distance.
-      moe::Matrix similarity = s.distances(doc_->plan().representation, "cosine");
+      moe::Matrix similarity = doc_->analysis().distanceMatrix(j, doc_->plan().representation, "cosine");
       for (double& v : similarity.data) v = 1.0 - v;
       heatmap_->setData(similarity, order, s.usageFrequency, clusters);
       heatmap_->setValueLabel(tr("cosine similarity"));
@@ -436,7 +508,7 @@ void ExplorerView::refreshErrors() {
     p.k = static_cast<int>(K);
     p.memory = data.memory.known ? memoryAfter(data, k) / 1e6 : 100.0 * kept / std::max<int64_t>(1, totalExperts);
     p.error = exact ? doc_->uniformMeanError(K, true) : proxyCurve_.at(static_cast<size_t>(maxE - K));
-    curve.push_back(p);
+    if (p.error >= 0) curve.push_back(p);  // no point while the estimates are being built
   }
   tradeoffExact_ = exact;
   tradeoff_->setAxisLabels(data.memory.known ? tr("model size (MB)") : tr("experts kept (%)"),

@@ -21,6 +21,7 @@ namespace widgets {
 class DendrogramView;
 class HeatmapView;
 class LayerTable;
+class LayerOverview;
 class TradeoffPlot;
 class UsageChart;
 }  // namespace widgets
@@ -44,6 +45,7 @@ class ExplorerView : public QWidget {
   widgets::HeatmapView* heatmap() const { return heatmap_; }
   widgets::LayerTable* layerTable() const { return table_; }
   widgets::UsageChart* usageChart() const { return usage_; }
+  widgets::LayerOverview* layerOverview() const { return overview_; }
   widgets::TradeoffPlot* tradeoff() const { return tradeoff_; }
   QSpinBox* layerKSpin() const { return layerK_; }
   QComboBox* orderCombo() const { return order_; }
@@ -78,12 +80,15 @@ class ExplorerView : public QWidget {
   void refreshCurrentPoint();
   void showMeasurement();  // the last result, marked on the plot while the plan is the one measured
   void refreshLayerViews(bool treeChanged);
+  void refreshOverview();  // every layer's cut heights and chosen K
 
   ExplorerDocument* doc_;
   widgets::LayerTable* table_;
   widgets::DendrogramView* dendrogram_;
   widgets::HeatmapView* heatmap_;
   widgets::UsageChart* usage_;
+  widgets::LayerOverview* overview_;
+  std::vector<double> redundancy_;  // per MoE layer, of the current trees (empty: to compute)
   widgets::TradeoffPlot* tradeoff_;
   Panel* tablePanel_;
   Panel* summaryPanel_;
@@ -91,6 +96,7 @@ class ExplorerView : public QWidget {
   Panel* treePanel_;
   Panel* heatPanel_;
   Panel* usagePanel_;
+  Panel* overviewPanel_;
   Panel* tradeoffPanel_;
   QSpinBox* layerK_;
   QToolButton* resetK_;

@@ -1,6 +1,7 @@
 #include "app/gui/export_dialog.h"
 
 #include <QComboBox>
+#include <algorithm>
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QFileDialog>
@@ -16,6 +17,7 @@
 #include <QVBoxLayout>
 
 #include "app/gui/explorer_document.h"
+#include "app/gui/export_defaults.h"
 #include "app/gui/merge_plan_builder.h"
 #include "core/error.h"
 
@@ -47,7 +49,7 @@ QString metricsMarkdown(const ExplorerDocument& doc) {
               .arg(doc.stats(j).layer)
               .arg(doc.stats(j).numExperts)
               .arg(doc.k(j))
-              .arg(doc.layerError(j), 0, 'f', 4);
+              .arg(doc.layerError(j) >= 0 ? QString::number(doc.layerError(j), 'f', 4) : QString("n/a"));
     if (exact) md += QString(" %1 |").arg(doc.exactLayerError(j)->compact, 0, 'f', 4);
     md += "\n";
   }
@@ -107,11 +109,12 @@ ExportDialog::ExportDialog(const ExplorerDocument& doc, QWidget* parent) : QDial
   router_->addItem(tr("Fitted: imitate the tied model, layer by layer (tied-fit)"));
   router_->setToolTip(tr("How the compact model's router row of each group is built. Fitted routers are trained on "
                          "the analysis' calibration tokens (slower export, usually closer to the original)."));
-  router_->setCurrentIndex(1);
+  const auto& modes = routerModes();
+  router_->setCurrentIndex(static_cast<int>(std::find(modes.begin(), modes.end(), defaultCompactRouter()) - modes.begin()));
   form->addRow(tr("Compact router:"), router_);
-  const QFileInfo model(QString::fromStdString(doc.analysis().info.modelDir));
-  const QString suggestion = model.absolutePath() + "/" + model.fileName() +
-                             (uniform ? QString("-merged-k%1").arg(doc.k(0)) : QString("-merged"));
+  const QString modelDir = QString::fromStdString(doc.analysis().info.modelDir);
+  const QString suggestion = defaultExportFolder(
+      modelDir, QFileInfo(modelDir).fileName() + (uniform ? QString("-merged-k%1").arg(doc.k(0)) : QString("-merged")));
   target_ = new QLineEdit(QDir::toNativeSeparators(suggestion), this);
   auto* browse = new QPushButton(tr("Browse\u2026"), this);
   auto* row = new QWidget(this);
@@ -125,6 +128,13 @@ ExportDialog::ExportDialog(const ExplorerDocument& doc, QWidget* parent) : QDial
   shard_->setValue(5000);
   shard_->setSuffix(tr(" MB"));
   form->addRow(tr("Shard size:"), shard_);
+  precision_ = new QComboBox(this);
+  precision_->addItem(tr("As the source (FP8 / MXFP4 stay quantized)"));
+  precision_->addItem(tr("BF16"));
+  precision_->setToolTip(tr("A quantized source keeps its encoding: unmerged experts are copied byte for byte and "
+                            "merged ones re-quantized with the same scheme. BF16 dequantizes everything, for runtimes "
+                            "without FP8 / MXFP4 kernels (about twice the size of FP8)."));
+  form->addRow(tr("Precision:"), precision_);
   summary_ = new QLabel(this);
   summary_->setWordWrap(true);
   form->addRow(tr("Result:"), summary_);
@@ -159,9 +169,12 @@ void ExportDialog::updateSummary() {
 }
 
 ExportRequest ExportDialog::request() const {
-  return makeExportRequest(doc_, format_->currentIndex() == 0 ? moe::ExportFormat::Compact : moe::ExportFormat::ExpertMap,
-                           routerModes()[static_cast<size_t>(router_->currentIndex())],
-                           QDir::fromNativeSeparators(target_->text()), static_cast<qint64>(shard_->value()) * 1'000'000);
+  ExportRequest r =
+      makeExportRequest(doc_, format_->currentIndex() == 0 ? moe::ExportFormat::Compact : moe::ExportFormat::ExpertMap,
+                        routerModes()[static_cast<size_t>(router_->currentIndex())],
+                        QDir::fromNativeSeparators(target_->text()), static_cast<qint64>(shard_->value()) * 1'000'000);
+  r.bf16 = precision_->currentIndex() == 1;
+  return r;
 }
 
 void ExportDialog::accept() {

@@ -28,6 +28,7 @@ class ExportDialog : public QDialog {
   ExportRequest request() const;
   QComboBox* formatCombo() const { return format_; }
   QComboBox* routerCombo() const { return router_; }
+  QLineEdit* targetEdit() const { return target_; }
   void accept() override;
 
  private:
@@ -37,6 +38,7 @@ class ExportDialog : public QDialog {
   QComboBox* format_;
   QComboBox* router_;
   QLineEdit* target_;
+  QComboBox* precision_ = nullptr;
   QSpinBox* shard_;
   QLabel* summary_;
 };

@@ -15,6 +15,9 @@ struct ExportRequest {
   QString target;
   moe::MergePlan plan;
   qint64 shardBytes = 5'000'000'000;
+  // false: FP8 / MXFP4 sources stay quantized (merged experts re-quantized); true: everything in BF16
+  // (moe::ExportPrecision, kept out of this header: it would bring ATen into Qt's moc files).
+  bool bf16 = false;
   QString metricsMarkdown;  // for the model card
   // Calibration tokens [sequences, length] for fitted compact routers (lse-fit, soft-fit,
   // tied-fit): the analysis' own calibration set. Empty when no block needs fitting.

@@ -11,24 +11,23 @@
 namespace moe {
 namespace gui {
 
-void ExportWorker::run(const ExportRequest& r) {
+void ExportWorker::run(const ExportRequest& r, const std::shared_ptr<std::atomic<bool>>& cancel) {
   try {
     auto model = moe::Model::open(r.modelDir.toStdString(), moe::Runtime::make("cpu", "fp32"));
     moe::ExportOptions options;
     options.fingerprint = moe::modelFingerprint(model->folder(), model->store());
     options.shardBytes = r.shardBytes;
+    options.precision = r.bf16 ? moe::ExportPrecision::BF16 : moe::ExportPrecision::Source;
     options.metricsMarkdown = r.metricsMarkdown.toStdString();
-    options.progress = [this](int64_t done, int64_t total) {
-      emit progressed(done, total);
-      if (*cancel_) throw moe::Error(moe::ErrorKind::Cancelled, "export cancelled");
-    };
-    if (*cancel_) throw moe::Error(moe::ErrorKind::Cancelled, "export cancelled");
+    options.progress = [this](int64_t done, int64_t total) { emit progressed(done, total); };
+    options.cancel = cancel.get();  // checked before every tensor
+    if (*cancel) throw moe::Error(moe::ErrorKind::Cancelled, "export cancelled");
     if (r.plan.format == moe::ExportFormat::Compact && moe::routerModesNeedCalibration(r.plan)) {
       if (r.calibShape.size() != 2 || r.calibTokens.empty())
         throw moe::Error(moe::ErrorKind::InvalidArgument, "fitted routers need the analysis' calibration tokens");
       const at::Tensor ids = at::tensor(r.calibTokens, at::kLong).reshape({r.calibShape[0], r.calibShape[1]});
       options.routerHook = moe::makeRouterHook(
-          *model, ids, r.plan, {}, [this](int done, int total) { emit fittingRouters(done, total); }, cancel_);
+          *model, ids, r.plan, {}, [this](int done, int total) { emit fittingRouters(done, total); }, cancel.get());
     }
     const moe::ExportResult res = moe::exportMergedModel(*model, r.plan, r.target.toStdString(), options);
     ExportSummary s;
@@ -47,7 +46,7 @@ void ExportWorker::run(const ExportRequest& r) {
 ExportRunner::ExportRunner(QObject* parent) : QObject(parent) {
   qRegisterMetaType<ExportRequest>();
   qRegisterMetaType<ExportSummary>();
-  worker_ = new ExportWorker(&cancel_);
+  worker_ = new ExportWorker;
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
   connect(worker_, &ExportWorker::progressed, this, &ExportRunner::progressed);
@@ -65,15 +64,20 @@ ExportRunner::ExportRunner(QObject* parent) : QObject(parent) {
 }
 
 ExportRunner::~ExportRunner() {
-  cancel_ = true;
+  cancel();  // the export stops before its next tensor, so the wait below is short
   thread_.quit();
   thread_.wait();
 }
 
-void ExportRunner::start(const ExportRequest& request) {
-  cancel_ = false;
+void ExportRunner::cancel() {
+  if (cancel_) *cancel_ = true;
+}
+
+void ExportRunner::start(const ExportRequest& request, std::shared_ptr<std::atomic<bool>> cancel) {
+  cancel_ = cancel ? std::move(cancel) : std::make_shared<std::atomic<bool>>(false);
   busy_ = true;
-  QMetaObject::invokeMethod(worker_, [w = worker_, request] { w->run(request); }, Qt::QueuedConnection);
+  QMetaObject::invokeMethod(
+      worker_, [w = worker_, request, c = cancel_] { w->run(request, c); }, Qt::QueuedConnection);
 }
 
 }  // namespace gui

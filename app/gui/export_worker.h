@@ -1,9 +1,11 @@
 #pragma once
 // Writes a merged checkpoint off the GUI thread (core/merge/export.h); progress and the result
-// travel back through queued signals, cancellation through the runner's atomic flag.
+// travel back through queued signals, cancellation through each export's own atomic flag (checked
+// by core before every tensor, so Cancel takes effect within one tensor even in a single shard).
 #include <QObject>
 #include <QThread>
 #include <atomic>
+#include <memory>
 
 #include "app/gui/export_request.h"
 
@@ -14,17 +16,13 @@ class ExportWorker : public QObject {
   Q_OBJECT
 
  public:
-  explicit ExportWorker(const std::atomic<bool>* cancel) : cancel_(cancel) {}
-  void run(const moe::gui::ExportRequest& request);
+  void run(const moe::gui::ExportRequest& request, const std::shared_ptr<std::atomic<bool>>& cancel);
 
  signals:
   void progressed(qint64 done, qint64 total);
   void fittingRouters(int blocksDone, int blocksTotal);  // before writing, for fitted compact routers
   void finished(const moe::gui::ExportSummary& summary);
   void failed(const QString& message, bool cancelled);
-
- private:
-  const std::atomic<bool>* cancel_;
 };
 
 // Owns the export thread; the GUI calls start() and cancel(), never waits.
@@ -35,8 +33,9 @@ class ExportRunner : public QObject {
   explicit ExportRunner(QObject* parent = nullptr);
   ~ExportRunner() override;
   bool isBusy() const { return busy_; }
-  void start(const ExportRequest& request);
-  void cancel() { cancel_ = true; }
+  // `cancel` is the export's own flag (the window's JobGate hands one out); null: a fresh one.
+  void start(const ExportRequest& request, std::shared_ptr<std::atomic<bool>> cancel = nullptr);
+  void cancel();  // the current export only; it removes its partial folder
 
  signals:
   void progressed(qint64 done, qint64 total);
@@ -47,7 +46,7 @@ class ExportRunner : public QObject {
  private:
   QThread thread_;
   ExportWorker* worker_;
-  std::atomic<bool> cancel_{false};
+  std::shared_ptr<std::atomic<bool>> cancel_;  // the current export's
   bool busy_ = false;
 };
 

@@ -1,5 +1,7 @@
 #include "app/gui/layer_error_service.h"
 
+#include <algorithm>
+
 #include "app/gui/layer_error_worker.h"
 
 namespace moe {
@@ -29,9 +31,21 @@ QString layerPlanKey(const moe::LayerPlan& p) {
 }
 
 LayerErrorService::LayerErrorService(QObject* parent) : QObject(parent) {
+  notify_.setSingleShot(true);
+  connect(&notify_, &QTimer::timeout, this, [this] {
+    lastNotified_.start();
+    emit resultsChanged();
+  });
   worker_ = new LayerErrorWorker;
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+  connect(worker_, &LayerErrorWorker::buildProgressed, this, [this](int generation, int done, int total) {
+    if (generation != generation_) return;
+    if (done == 0) buildClock_.start();
+    buildLayersDone_ = done;
+    buildLayersTotal_ = total;
+    emit statusChanged();
+  });
   connect(worker_, &LayerErrorWorker::built, this, [this](int generation, qint64 tokens, double seconds) {
     if (generation != generation_) return;
     tokens_ = tokens;
@@ -49,14 +63,16 @@ LayerErrorService::LayerErrorService(QObject* parent) : QObject(parent) {
     if (results_.size() >= kMaxResults) results_.clear();
     results_.insert(key, ExactLayerError{t, c});
     inFlight_.clear();
-    emit resultsChanged();
+    ++scoredInRun_;
+    scoreSeconds_ += scoreClock_.isValid() ? scoreClock_.elapsed() / 1000.0 : 0;
+    notifyResults();
     sendNext();
   });
   connect(worker_, &LayerErrorWorker::scoreFailed, this, [this](int generation, const QString& key, const QString&) {
     if (generation != generation_) return;
     results_.insert(key, ExactLayerError{});  // negative: shown as unavailable, never retried
     inFlight_.clear();
-    emit resultsChanged();
+    notifyResults();
     sendNext();
   });
   thread_.setObjectName("moescope-layer-errors");
@@ -69,7 +85,37 @@ LayerErrorService::~LayerErrorService() {
   thread_.wait();
 }
 
+void LayerErrorService::notifyResults() {
+  // Leading edge: a single edit's result shows at once; a stream of results at most every 200 ms.
+  constexpr int kIntervalMs = 200;
+  if (notify_.isActive()) return;
+  const qint64 since = lastNotified_.isValid() ? lastNotified_.elapsed() : kIntervalMs;
+  notify_.start(static_cast<int>(std::max<qint64>(0, kIntervalMs - since)));
+}
+
+double LayerErrorService::progress() const {
+  if (status_ == Status::Building)
+    return buildLayersTotal_ > 0 ? static_cast<double>(buildLayersDone_) / buildLayersTotal_ : -1;
+  if (status_ == Status::Scoring) {
+    const int left = pendingCount();
+    return scoredInRun_ + left > 0 ? static_cast<double>(scoredInRun_) / (scoredInRun_ + left) : -1;
+  }
+  return -1;
+}
+
+double LayerErrorService::etaSeconds() const {
+  if (status_ == Status::Building) {
+    if (buildLayersDone_ <= 0 || !buildClock_.isValid()) return -1;
+    const double perLayer = buildClock_.elapsed() / 1000.0 / buildLayersDone_;
+    return perLayer * std::max(0, buildLayersTotal_ - buildLayersDone_);
+  }
+  if (status_ == Status::Scoring && scoredInRun_ > 0) return scoreSeconds_ / scoredInRun_ * pendingCount();
+  return -1;
+}
+
 void LayerErrorService::setStatus(Status s, const QString& message) {
+  if (s != Status::Scoring) scoredInRun_ = 0, scoreSeconds_ = 0;  // the next scoring run counts afresh
+  if (s == Status::Building) buildLayersDone_ = 0, buildLayersTotal_ = 0;
   status_ = s;
   message_ = message;
   emit statusChanged();
@@ -137,6 +183,7 @@ void LayerErrorService::sendNext() {
   for (const auto& [key, entry] : wanted_) {
     if (results_.contains(key)) continue;
     inFlight_ = key;
+    scoreClock_.start();
     if (status_ != Status::Scoring) setStatus(Status::Scoring);
     QMetaObject::invokeMethod(
         worker_, [w = worker_, g = generation_, key = key, entry = entry] { w->score(g, key, entry); },

@@ -5,10 +5,14 @@
 // flight at a time, so a burst of edits (a cut being dragged) coalesces into the entries of the
 // last plan. Results are keyed by the plan entry itself (layerPlanKey), so a result that arrives
 // after the plan moved on can never be shown for the new plan; it stays cached (undo is then
-// instant). Results of a previous analysis are discarded by generation. Never blocks the GUI.
+// instant). Results of a previous analysis are discarded by generation. Never blocks the GUI:
+// progress (a fraction and the time left) is tracked here, and while many entries are scored the
+// views are told at most five times a second, so that they stay responsive.
+#include <QElapsedTimer>
 #include <QObject>
 #include <QThread>
 #include <QHash>
+#include <QTimer>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -55,6 +59,12 @@ class LayerErrorService : public QObject {
   int wantedCount() const { return static_cast<int>(wanted_.size()); }
   qint64 tokensPerBlock() const { return tokens_; }
   double buildSeconds() const { return buildSeconds_; }
+  // Building: decoder layers of the forward pass done; Scoring: entries scored since scoring
+  // started, over those plus the ones still pending. In [0, 1]; negative when unknown.
+  double progress() const;
+  // Seconds left at the pace so far (layers per second, seconds per score); negative until
+  // there is a pace to go by.
+  double etaSeconds() const;
 
   // Stops building or scoring (entries keep their estimates); restart() resumes (or builds again).
   void cancel();
@@ -67,6 +77,7 @@ class LayerErrorService : public QObject {
  private:
   void setStatus(Status s, const QString& message = QString());
   void sendNext();
+  void notifyResults();  // resultsChanged now, or at the end of the current 200 ms window
 
   QThread thread_;
   LayerErrorWorker* worker_;
@@ -81,6 +92,14 @@ class LayerErrorService : public QObject {
   bool cacheReady_ = false;
   qint64 tokens_ = 0;
   double buildSeconds_ = 0;
+  // Progress of the current build (decoder layers) and scoring run.
+  int buildLayersDone_ = 0, buildLayersTotal_ = 0;
+  QElapsedTimer buildClock_;
+  int scoredInRun_ = 0;
+  double scoreSeconds_ = 0;  // time spent scoring in this run (sent to landed)
+  QElapsedTimer scoreClock_;  // since the entry in flight was sent
+  QTimer notify_;
+  QElapsedTimer lastNotified_;
 };
 
 }  // namespace gui

@@ -7,6 +7,7 @@
 #include <QToolButton>
 
 #include "app/gui/layer_error_service.h"
+#include "app/gui/progress_panel.h"
 
 namespace moe {
 namespace gui {
@@ -40,8 +41,6 @@ void LayerErrorStatus::refresh() {
   using S = LayerErrorService::Status;
   const S s = service_->status();
   const int pending = service_->pendingCount();
-  if (s != S::Scoring) total_ = 0;
-  else total_ = std::max(total_, pending);
   setVisible(s != S::NoAnalysis);
   bar_->setVisible(s == S::Building || s == S::Scoring);
   button_->setVisible(s != S::Ready);
@@ -54,16 +53,21 @@ void LayerErrorStatus::refresh() {
                              .arg(service_->tokensPerBlock()));
       break;
     case S::Building:
-      label_->setText(tr("preparing exact errors\u2026"));
+      label_->setText(tr("preparing exact errors\u2026") + progressText());
       label_->setToolTip(tr("Running the calibration tokens through the model once; the errors shown are "
                             "estimates until then"));
-      bar_->setRange(0, 0);  // one forward pass: no finer progress than busy
+      if (service_->progress() < 0) {
+        bar_->setRange(0, 0);  // busy until the first decoder layer reports
+      } else {
+        bar_->setRange(0, 1000);
+        bar_->setValue(static_cast<int>(service_->progress() * 1000));
+      }
       break;
     case S::Scoring:
-      label_->setText(tr("exact errors: %n left", nullptr, pending));
+      label_->setText(tr("exact errors: %n left", nullptr, pending) + progressText());
       label_->setToolTip(tr("Scoring the plan's blocks first, then the trade-off curve"));
-      bar_->setRange(0, std::max(1, total_));
-      bar_->setValue(total_ - pending);
+      bar_->setRange(0, 1000);
+      bar_->setValue(static_cast<int>(std::max(0.0, service_->progress()) * 1000));
       break;
     case S::Cancelled:
       label_->setText(tr("estimates (exact errors stopped)"));
@@ -77,6 +81,14 @@ void LayerErrorStatus::refresh() {
   const bool running = s == S::Building || s == S::Scoring;
   button_->setText(running ? tr("Cancel") : tr("Compute"));
   button_->setToolTip(running ? tr("Stop computing exact errors; the estimates stay") : tr("Compute the exact errors"));
+}
+
+QString LayerErrorStatus::progressText() const {
+  const double p = service_->progress(), eta = service_->etaSeconds();
+  QString text;
+  if (p >= 0) text += tr(" \u00b7 %1 %").arg(static_cast<int>(p * 100));
+  if (eta >= 0) text += tr(" \u00b7 about %1 left").arg(formatSeconds(eta));
+  return text;
 }
 
 void LayerErrorStatus::changeEvent(QEvent* event) {

@@ -1,7 +1,8 @@
 #pragma once
 // The Layers panel's indicator for exact layer errors: what the LayerErrorService is doing
 // (building its calibration cache, scoring N entries, ready, cancelled, failed) with a progress
-// bar and a Cancel / Compute button. Only displays and forwards; the service does the work.
+// bar, the percentage done and the time left, and a Cancel / Compute button. Only displays and
+// forwards; the service does the work in its thread, so the views stay usable meanwhile.
 #include <QWidget>
 
 class QLabel;
@@ -26,12 +27,12 @@ class LayerErrorStatus : public QWidget {
 
  private:
   void refresh();
+  QString progressText() const;  // " · 42 % · about 1 min 05 s left", or what of it is known
 
   LayerErrorService* service_;
   QLabel* label_;
   QProgressBar* bar_;
   QToolButton* button_;
-  int total_ = 0;  // entries pending when the current scoring run started (for the bar)
 };
 
 }  // namespace gui

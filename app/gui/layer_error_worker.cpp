@@ -3,8 +3,11 @@
 #include "core/error.h"
 #include "core/eval/reconstruction.h"
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <optional>
+#include <vector>
 
 #include "app/gui/layer_error_worker.h"
 
@@ -17,18 +20,58 @@ namespace {
 // (Stored bytes; kept blocks are fp32, up to twice that in memory.)
 constexpr double kKeepBlocksBelowBytes = 1e9;
 
+// ReconstructionCache::build's capture (core/eval/reconstruction.cpp), repeated here for one thing
+// core's build does not offer: a report after every decoder layer, so that the explorer can show
+// how far the forward pass is and when it will end. Same tokens (the evenly strided subsample
+// floor(i * N / n) of ReconstructionOptions::maxTokens), so the errors are core's to the last bit.
+class CaptureWithProgress : public moe::ForwardObserver {
+ public:
+  CaptureWithProgress(int blocks, int64_t maxTokens, bool keepBlocks, const std::atomic<bool>* cancel,
+                      std::function<void(int)> layerDone)
+      : inputs(static_cast<size_t>(blocks)), outputs(static_cast<size_t>(blocks)), blocks(static_cast<size_t>(blocks)),
+        maxTokens_(maxTokens), keepBlocks_(keepBlocks), cancel_(cancel), layerDone_(std::move(layerDone)) {}
+
+  void onMoeBlock(const moe::MoeTrace& t) override {
+    const size_t j = static_cast<size_t>(t.moeIndex);
+    inputs[j] = strided(t.input);
+    outputs[j] = strided(t.output);
+    if (keepBlocks_) blocks[j] = *t.block;
+  }
+  void onLayerDone(int layer, int) override { layerDone_(layer + 1); }
+  bool cancelled() const override { return cancel_->load(); }
+
+  std::vector<at::Tensor> inputs, outputs;
+  std::vector<std::optional<moe::MoeBlock>> blocks;
+
+ private:
+  at::Tensor strided(const at::Tensor& x) const {
+    const int64_t N = x.size(0);
+    if (maxTokens_ <= 0 || N <= maxTokens_) return x.clone();
+    const at::Tensor idx =
+        at::floor(at::arange(maxTokens_, at::kDouble) * (static_cast<double>(N) / static_cast<double>(maxTokens_)))
+            .to(at::kLong);
+    return x.index_select(0, idx.to(x.device()));
+  }
+
+  int64_t maxTokens_;
+  bool keepBlocks_;
+  const std::atomic<bool>* cancel_;
+  std::function<void(int)> layerDone_;
+};
+
 }  // namespace
 
 struct LayerErrorWorker::State {
   int generation = -1;
   std::unique_ptr<moe::Model> model;
   std::optional<moe::ReconstructionCache> cache;
+  std::vector<std::optional<moe::MoeBlock>> kept;  // small models: every original block
   // Large models: the block scored last, reused while the user edits the same layer.
   int loadedIndex = -1;
   std::optional<moe::MoeBlock> loaded;
 
   const moe::MoeBlock& original(int j) {
-    if (const moe::MoeBlock* b = cache->block(j)) return *b;
+    if (static_cast<size_t>(j) < kept.size() && kept[static_cast<size_t>(j)]) return *kept[static_cast<size_t>(j)];
     if (loadedIndex != j) {
       loaded.reset();
       loaded.emplace(model->moeBlock(j));
@@ -51,13 +94,23 @@ void LayerErrorWorker::build(int generation, const AnalysisDataPtr& data, std::s
     auto model = moe::Model::open(info.modelDir, moe::Runtime::make("cpu", "fp32"));
     // The analysis' own calibration tokens: the errors are measured on what the statistics saw.
     at::Tensor ids = at::tensor(info.tokenIds, at::kLong).reshape({info.tokenShape[0], info.tokenShape[1]});
-    moe::ReconstructionOptions options;
-    options.keepBlocks = data->memory.known && data->memory.totalBytes < kKeepBlocksBelowBytes;
-    auto cache = moe::ReconstructionCache::build(*model, ids, options, cancel.get());
+    const moe::ReconstructionOptions defaults;
+    const bool keepBlocks = data->memory.known && data->memory.totalBytes < kKeepBlocksBelowBytes;
+    const int blocks = static_cast<int>(model->moeLayers().size());
+    // Only the layers up to the last MoE block run (as in ReconstructionCache::build).
+    const int layers = blocks > 0 ? model->moeLayers().back() + 1 : 0;
+    CaptureWithProgress capture(blocks, defaults.maxTokens, keepBlocks, cancel.get(),
+                                [&](int done) { emit buildProgressed(generation, done, layers); });
+    emit buildProgressed(generation, 0, layers);
+    moe::ForwardOptions fo;
+    fo.computeLogits = false;
+    if (blocks > 0) fo.stopAfterLayer = layers;
+    model->forward(ids, &capture, fo);
     if (cancel->load()) throw moe::Error(moe::ErrorKind::Cancelled, "cancelled");
     state_->generation = generation;
     state_->model = std::move(model);
-    state_->cache.emplace(std::move(cache));
+    state_->cache.emplace(moe::ReconstructionCache::fromTensors(std::move(capture.inputs), std::move(capture.outputs)));
+    state_->kept = std::move(capture.blocks);
     emit built(generation, state_->cache->tokens(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   } catch (const moe::Error& e) {

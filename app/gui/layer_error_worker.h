@@ -2,8 +2,9 @@
 // Exact layer reconstruction errors off the GUI thread (core/eval/reconstruction.h). The worker
 // lives on the LayerErrorService's QThread: build() runs one forward pass over the analysis'
 // calibration tokens and keeps, per MoE block, the block inputs and original outputs (and the
-// original blocks themselves for small models); score() then merges ONE block as one plan entry
-// says and measures ||merged(x) - original(x)|| / ||original(x)|| in tied and compact semantics.
+// original blocks themselves for small models), reporting each decoder layer; score() then merges
+// ONE block as one plan entry says and measures ||merged(x) - original(x)|| / ||original(x)|| in
+// tied and compact semantics.
 // Torch stays in the .cpp (pimpl) so that widget code including this header compiles fast.
 #include <QObject>
 #include <atomic>
@@ -28,6 +29,7 @@ class LayerErrorWorker : public QObject {
   void score(int generation, const QString& key, const moe::LayerPlan& plan);
 
  signals:
+  void buildProgressed(int generation, int layersDone, int layersTotal);  // decoder layers of the forward pass
   void built(int generation, qint64 tokensPerBlock, double seconds);
   void buildFailed(int generation, const QString& message, bool cancelled);
   // tied/compact: relative L2 errors; negative when that semantics cannot be applied to the entry.

@@ -32,6 +32,8 @@
 #include "app/gui/explorer_view.h"
 #include "app/gui/export_dialog.h"
 #include "app/gui/export_worker.h"
+#include "app/gui/job_gate.h"
+#include "app/gui/measure_worker.h"
 #include "app/gui/plan_bar.h"
 #include "app/gui/progress_panel.h"
 #include "app/gui/recent_files.h"
@@ -53,6 +55,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   doc_ = new ExplorerDocument(this);
   runner_ = new AnalysisRunner(this);
   exporter_ = new ExportRunner(this);
+  gate_ = new JobGate(this);
   createCentralArea();
   planBar_ = new PlanBar(doc_, this);
   createActions();
@@ -66,6 +69,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connectExporter();
   connectAnalysisRunner();
   connectDocument();
+  connectJobGate();
   restoreWindowSettings();
   updateActions();
 }
@@ -108,8 +112,18 @@ void MainWindow::connectWelcomePage() {
   connect(welcome_, &WelcomePage::openAnalysisRequested, this, &MainWindow::chooseAnalysis);
   connect(welcome_, &WelcomePage::openPathRequested, this,
           [this](const QString& path) { guarded(tr("Cannot open %1").arg(path), [&] { openPath(path); }); });
-  connect(progress_, &ProgressPanel::cancelRequested, runner_, &AnalysisRunner::cancel);
-  connect(progress_, &ProgressPanel::cancelRequested, exporter_, &ExportRunner::cancel);
+}
+
+void MainWindow::connectJobGate() {
+  // Cancel stops the job that holds the gate (its own flag), never another one.
+  connect(progress_, &ProgressPanel::cancelRequested, gate_, &JobGate::cancel);
+  connect(gate_, &JobGate::busyChanged, this, &MainWindow::updateActions);
+  connect(gate_, &JobGate::refused, this, [this](const QString& why) { statusBar()->showMessage(why, 8000); });
+}
+
+void MainWindow::finishAnalysisJob() {
+  gate_->finish(JobGate::Job::Analysis);
+  gate_->finish(JobGate::Job::OpenAnalysis);
 }
 
 void MainWindow::connectExporter() {
@@ -119,6 +133,7 @@ void MainWindow::connectExporter() {
   });
   connect(exporter_, &ExportRunner::finished, this, &MainWindow::onExportFinished);
   connect(exporter_, &ExportRunner::failed, this, [this](const QString& message, bool cancelled) {
+    gate_->finish(JobGate::Job::Export);
     progress_->finish();
     updateActions();
     if (cancelled) statusBar()->showMessage(tr("Export cancelled; nothing was written."), 8000);
@@ -128,6 +143,7 @@ void MainWindow::connectExporter() {
 }
 
 void MainWindow::onExportFinished(const ExportSummary& s) {
+  gate_->finish(JobGate::Job::Export);
   progress_->finish();
   updateActions();
   statusBar()->showMessage(tr("Exported %1").arg(s.folder), 10000);
@@ -152,6 +168,7 @@ void MainWindow::connectAnalysisRunner() {
     lastElapsed_ = p.elapsedSeconds;
   });
   connect(runner_, &AnalysisRunner::finished, this, [this](const AnalysisDataPtr& data) {
+    finishAnalysisJob();
     progress_->finish();
     const QString store = QString::fromStdString(data->storePath);
     if (!guarded(tr("Cannot show the analysis %1").arg(store), [&] { doc_->setAnalysis(data); })) {
@@ -161,6 +178,7 @@ void MainWindow::connectAnalysisRunner() {
     onAnalysisFinished();
   });
   connect(runner_, &AnalysisRunner::failed, this, [this](const QString& message, bool cancelled) {
+    finishAnalysisJob();
     progress_->finish();
     updateActions();
     if (cancelled) {
@@ -371,7 +389,7 @@ void MainWindow::rebuildRecentMenu() {
 
 void MainWindow::updateActions() {
   const bool has = doc_->hasAnalysis();
-  const bool busy = runner_->isBusy() || exporter_->isBusy();
+  const bool busy = gate_->isBusy();
   for (QAction* a : needsAnalysis_) a->setEnabled(has && !busy);
   for (QAction* a : {openDemo_, openModel_, openAnalysis_}) a->setEnabled(!busy);
   analyse_->setEnabled(!busy && !lastRequest_.modelDir.isEmpty());
@@ -411,24 +429,30 @@ void MainWindow::openDemo(int sequences, int length) {
 }
 
 void MainWindow::analyse(const AnalysisRequest& request) {
-  if (runner_->isBusy()) return;
+  const QString name = QFileInfo(request.modelDir).fileName();
+  const CancelFlag job = gate_->tryStart(JobGate::Job::Analysis, tr("analysing %1").arg(name));
+  if (!job) return;  // the gate said why in the status bar
   lastRequest_ = request;
   lastElapsed_ = 0;
-  progress_->start(tr("Analysing %1").arg(QFileInfo(request.modelDir).fileName()));
-  runner_->analyse(request);
+  progress_->start(tr("Analysing %1").arg(name));
+  runner_->analyse(request, job);
   updateActions();
 }
 
 void MainWindow::openAnalysis(const QString& storePath) {
-  if (runner_->isBusy()) return;
+  const QString name = QFileInfo(storePath).fileName();
+  const CancelFlag job = gate_->tryStart(JobGate::Job::OpenAnalysis, tr("opening %1").arg(name));
+  if (!job) return;
   lastRequest_ = AnalysisRequest{};
-  progress_->start(tr("Opening %1").arg(QFileInfo(storePath).fileName()));
-  runner_->open(storePath);
+  progress_->start(tr("Opening %1").arg(name));
+  runner_->open(storePath, job);
   addRecentFile(storePath);
   updateActions();
 }
 
 void MainWindow::openPath(const QString& path) {
+  // A drop, a recent file or a command-line path while a job runs: refused before any dialog.
+  if (gate_->refuseIfBusy()) return;
   const QFileInfo info(path);
   if (info.isDir()) {
     AnalysisRequest r = lastRequest_;
@@ -453,6 +477,7 @@ bool MainWindow::askAndAnalyse(const AnalysisRequest& request) {
 }
 
 void MainWindow::onStaleStore(const QString& /*storePath*/, const QString& reason, const AnalysisRequest& again) {
+  finishAnalysisJob();
   progress_->finish();
   updateActions();
   // `reason` (core's freshness check) names the store, the model folder and what changed.
@@ -556,9 +581,11 @@ void MainWindow::exportMergedModel() {
 }
 
 void MainWindow::startExport(const ExportRequest& request) {
-  if (exporter_->isBusy() || runner_->isBusy()) return;
-  progress_->start(tr("Exporting to %1").arg(QFileInfo(request.target).fileName()));
-  exporter_->start(request);
+  const QString name = QFileInfo(request.target).fileName();
+  const CancelFlag job = gate_->tryStart(JobGate::Job::Export, tr("exporting to %1").arg(name));
+  if (!job) return;
+  progress_->start(tr("Exporting to %1").arg(name));
+  exporter_->start(request, job);
   updateActions();
 }
 
@@ -573,8 +600,13 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   s.setValue("window/geometry", saveGeometry());
   s.setValue("window/state", saveState());
   s.setValue("window/explorer", explorer_->saveLayout());
+  // Every job stops at its next check (an expert, a tensor, a decoder layer, a score), so the
+  // runners' destructors join their threads quickly; an export removes its partial folder.
+  gate_->cancel();
   runner_->cancel();
   exporter_->cancel();
+  doc_->errorService()->cancel();
+  explorer_->measureRunner()->cancel();
   event->accept();
 }
 

@@ -19,6 +19,7 @@ class AnalysisRunner;
 class ExplorerDocument;
 class ExplorerView;
 class ExportRunner;
+class JobGate;
 class PlanBar;
 class ProgressPanel;
 class WelcomePage;
@@ -43,6 +44,8 @@ class MainWindow : public QMainWindow {
   void openPath(const QString& path);  // model folder, .h5 analysis or .json plan
   void startExport(const ExportRequest& request);
   ExportRunner* exportRunner() const { return exporter_; }
+  // Every job start (analysis, opening a store, export, a dropped folder) goes through it.
+  JobGate* jobGate() const { return gate_; }
   // When true, failures go to stderr instead of dialogs (screenshot mode, tests).
   void setQuiet(bool quiet) { quiet_ = quiet; }
 
@@ -73,6 +76,8 @@ class MainWindow : public QMainWindow {
   void connectExporter();
   void connectAnalysisRunner();
   void connectDocument();
+  void connectJobGate();
+  void finishAnalysisJob();  // the runner reported: its job (analysis or open) releases the gate
   void restoreWindowSettings();
   // Runs one user action; a moe::Error or any other std::exception becomes a message under
   // `title` (which names the file) instead of escaping the Qt event loop. True when it succeeded.
@@ -96,6 +101,7 @@ class MainWindow : public QMainWindow {
   ExplorerDocument* doc_;
   AnalysisRunner* runner_;
   ExportRunner* exporter_;
+  JobGate* gate_;
   QStackedWidget* stack_;
   WelcomePage* welcome_;
   ExplorerView* explorer_;

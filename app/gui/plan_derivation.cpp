@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/cluster/distance.h"
+#include "core/cluster/linkage.h"
 #include "core/cluster/tree.h"
 #include "core/error.h"
 
@@ -22,11 +24,28 @@ moe::ClusteringChoice clusteringChoice(const PlanState& state) {
   return c;
 }
 
+moe::Matrix AnalysisData::distanceMatrix(int j, moe::Representation representation, const std::string& metric) const {
+  if (static_cast<size_t>(j) < distances.size()) {
+    const StoredDistances& stored = distances[static_cast<size_t>(j)];
+    if (auto it = stored.find({representation, metric}); it != stored.end()) return it->second;
+  }
+  return layers.at(static_cast<size_t>(j)).distances(representation, metric);
+}
+
 std::vector<moe::LayerTree> buildTrees(const AnalysisData& data, const PlanState& state) {
-  moe::validateClusteringChoice(clusteringChoice(state));  // core's rule, before any tree is built
+  const moe::ClusteringChoice choice = clusteringChoice(state);
+  moe::validateClusteringChoice(choice);  // core's rule, before any tree is built
   std::vector<moe::LayerTree> trees;
   trees.reserve(data.layers.size());
-  for (const auto& s : data.layers) trees.push_back(moe::buildLayerTree(s, clusteringChoice(state)));
+  // buildLayerTree's steps, from the distances the store holds: computing them again from the
+  // [E, H] statistics would cost O(E^2 H) per block on the GUI thread.
+  for (int j = 0; j < data.numMoeLayers(); ++j) {
+    moe::LayerTree t;
+    t.distances = data.distanceMatrix(j, choice.representation, choice.metric);
+    t.linkage = moe::linkage(moe::condensedFromSquare(t.distances.data.data(), t.distances.rows), choice.method);
+    t.leafOrder = moe::leavesList(t.linkage);
+    trees.push_back(std::move(t));
+  }
   return trees;
 }
 

@@ -5,6 +5,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 
 #include "app/gui/retranslate.h"
@@ -45,7 +46,7 @@ ProgressPanel::ProgressPanel(QWidget* parent) : QFrame(parent) {
   layout->addWidget(cancel_);
   connect(cancel_, &QPushButton::clicked, this, [this] {
     cancel_->setEnabled(false);
-    detail_->setText(tr("Cancelling after the current layer\u2026"));
+    detail_->setText(tr("Cancelling\u2026"));
     emit cancelRequested();
   });
   hide();
@@ -64,9 +65,19 @@ void ProgressPanel::setStatus(const QString& message) {
 }
 
 void ProgressPanel::setProgress(const AnalysisProgressInfo& p) {
-  bar_->setRange(0, std::max(1, p.numLayers));
-  bar_->setValue(p.layer + 1);
-  bar_->setFormat(tr("layer %1 of %2").arg(p.layer + 1).arg(p.numLayers));
+  // Thousandths of a layer, so that the bar moves with the experts of a long block.
+  const int layers = std::max(1, p.numLayers);
+  const bool inBlock = p.computingLayer >= 0 && p.expertsTotal > 0;
+  const double done = inBlock ? p.computingLayer + static_cast<double>(p.expertsDone) / static_cast<double>(p.expertsTotal)
+                              : p.layer + 1;
+  bar_->setRange(0, layers * 1000);
+  bar_->setValue(static_cast<int>(std::lround(std::clamp(done, 0.0, static_cast<double>(layers)) * 1000)));
+  bar_->setFormat(inBlock ? tr("layer %1 of %2 \u00b7 expert %3 of %4")
+                                .arg(p.computingLayer + 1)
+                                .arg(p.numLayers)
+                                .arg(p.expertsDone)
+                                .arg(p.expertsTotal)
+                          : tr("layer %1 of %2").arg(p.layer + 1).arg(p.numLayers));
   if (cancel_->isEnabled())
     detail_->setText(tr("%1 tokens/s \u00b7 elapsed %2 \u00b7 about %3 left")
                          .arg(p.tokensPerSecond, 0, 'f', 0)

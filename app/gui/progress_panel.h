@@ -1,6 +1,7 @@
 #pragma once
-// The strip shown while an analysis runs: what it is doing, a progress bar with layer, tokens/s
-// and remaining time, and Cancel. It only displays; the runner does the work.
+// The strip shown while a job runs (analysis, export): what it is doing, a progress bar with
+// layer and expert, tokens/s and remaining time (or bytes written), and Cancel. It only displays;
+// the runners do the work.
 #include <QFrame>
 
 #include "app/gui/analysis_request.h"

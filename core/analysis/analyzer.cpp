@@ -64,7 +64,8 @@ Matrix expertGram(const at::Tensor& slotGram, const MoeBlock& b, int64_t E) {
 }  // namespace
 
 LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, const AnalysisOptions& options,
-                             double* flops, double* seconds) {
+                             double* flops, double* seconds, const std::atomic<bool>* cancel,
+                             const std::function<void(int64_t, int64_t)>& afterExpert) {
   const MoeBlock& b = *trace.block;
   const at::Tensor& x = trace.input;
   const int64_t N = x.size(0), E = b.numExperts(), H = x.size(1), I = b.intermediateSize(), k = b.topK();
@@ -109,6 +110,9 @@ LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, c
   std::vector<double> reap(static_cast<size_t>(E), 0.0);
   const at::TensorOptions longOpts = at::TensorOptions().dtype(at::kLong);
   for (int64_t e = 0; e < E; ++e) {
+    if (cancel && cancel->load())
+      throw Error(ErrorKind::Cancelled, "analysis cancelled in decoder layer " + std::to_string(trace.layer) +
+                                            " before expert " + std::to_string(e) + " of " + std::to_string(E));
     const auto& toks = routedTokens[static_cast<size_t>(e)];
     const auto& wts = routedWeights[static_cast<size_t>(e)];
     const int64_t r = static_cast<int64_t>(toks.size());
@@ -154,6 +158,7 @@ LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, c
       meanRouted[e] = routedSum / static_cast<double>(r);
       reap[static_cast<size_t>(e)] = reapSum / static_cast<double>(r);
     }
+    if (afterExpert) afterExpert(e + 1, E);
   }
   if (options.allTokens) s.expertOutputMean = toMatrix(meanAll);
   s.expertOutputMeanRouted = toMatrix(meanRouted);
@@ -175,33 +180,48 @@ class AnalysisObserver : public ForwardObserver {
 
   void onMoeBlock(const MoeTrace& trace) override {
     if (store_ && store_->hasLayer(trace.moeIndex)) return;  // finished in an earlier run
+    std::function<void(int64_t, int64_t)> afterExpert;
+    if (progress_ && options_.progressPerExpert)
+      afterExpert = [&](int64_t done, int64_t total) { report(lastDoneLayer_, trace.layer, done, total); };
     LayerStats stats = computeLayerStats(trace, model_.arch().moePrefix(trace.layer), options_, &result_.expertFlops,
-                                         &result_.expertSeconds);
+                                         &result_.expertSeconds, cancel_, afterExpert);
     if (store_) store_->writeLayer(stats);
     result_.layers.push_back(std::move(stats));
   }
 
   void onLayerDone(int layer, int numLayers) override {
     ++layersDone_;
-    if (!progress_) return;
-    AnalysisProgress p;
-    p.layer = layer;
-    p.numLayers = numLayers;
-    p.moeTotal = static_cast<int>(model_.moeLayers().size());
-    p.moeDone = 0;
-    for (int l : model_.moeLayers()) p.moeDone += l <= layer ? 1 : 0;
-    p.tokens = tokens_;
-    p.elapsedSeconds = secondsSince(start_);
-    p.tokensPerSecond = p.elapsedSeconds > 0 ? static_cast<double>(tokens_) * layersDone_ / p.elapsedSeconds : 0;
-    const int remaining = lastLayer_ - layer;
-    p.etaSeconds = layersDone_ > 0 ? p.elapsedSeconds / layersDone_ * remaining : 0;
-    progress_(p);
+    lastDoneLayer_ = layer;
+    numLayers_ = numLayers;
+    if (progress_) report(layer, -1, 0, 0);
   }
 
   bool cancelled() const override { return cancel_ && cancel_->load(); }
   void setLastLayer(int l) { lastLayer_ = l; }
 
  private:
+  // `layer`: the last finished decoder layer; `computing` >= 0 with experts done of total inside
+  // that layer's block for a per-expert event.
+  void report(int layer, int computing, int64_t expertsDone, int64_t expertsTotal) {
+    AnalysisProgress p;
+    p.layer = layer;
+    p.numLayers = numLayers_ > 0 ? numLayers_ : model_.numLayers();
+    p.moeTotal = static_cast<int>(model_.moeLayers().size());
+    p.moeDone = 0;
+    for (int l : model_.moeLayers()) p.moeDone += l <= layer ? 1 : 0;
+    p.tokens = tokens_;
+    p.computingLayer = computing;
+    p.expertsDone = expertsDone;
+    p.expertsTotal = expertsTotal;
+    p.elapsedSeconds = secondsSince(start_);
+    // Layers done in this run, counting the current block's finished share of experts.
+    const double done = layersDone_ + (expertsTotal > 0 ? static_cast<double>(expertsDone) / expertsTotal : 0.0);
+    p.tokensPerSecond = p.elapsedSeconds > 0 ? static_cast<double>(tokens_) * done / p.elapsedSeconds : 0;
+    const double remaining = (lastLayer_ - layer) - (done - layersDone_);
+    p.etaSeconds = done > 0 ? p.elapsedSeconds / done * std::max(0.0, remaining) : 0;
+    progress_(p);
+  }
+
   const Model& model_;
   const AnalysisOptions& options_;
   AnalysisStore* store_;
@@ -212,6 +232,8 @@ class AnalysisObserver : public ForwardObserver {
   Clock::time_point start_;
   int layersDone_ = 0;
   int lastLayer_ = 0;
+  int lastDoneLayer_ = -1;
+  int numLayers_ = 0;
 };
 
 }  // namespace

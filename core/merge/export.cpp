@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -16,6 +17,7 @@
 
 #include "core/engine/model.h"
 #include "core/error.h"
+#include "core/limits.h"
 #include "core/merge/expert_map_modeling.h"
 #include "core/merge/layout.h"
 #include "core/merge/merge.h"
@@ -121,13 +123,22 @@ std::vector<std::string> removeStalePartials(const fs::path& out,
   return removed;
 }
 
-// Files of the source folder that travel with the weights.
+bool endsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// Files of the source folder that travel with the weights: the tokenizer and generation files, and
+// the source's own Python modules with the vocabularies they read (Kimi-K2's config.json and
+// tokenizer_config.json name Moonshot's modeling and tiktoken tokenizer files in auto_map), so that the
+// export loads the way the source does. MoEScope never runs them. An expert-map source's modeling file
+// stays behind: a compact export must not point at it, and an expert-map export writes its own.
 bool isCompanionFile(const std::string& name) {
   if (name.compare(0, 9, "tokenizer") == 0) return true;
   for (const char* n : {"generation_config.json", "special_tokens_map.json", "added_tokens.json", "chat_template.jinja",
-                        "chat_template.json", "vocab.json", "merges.txt"})
+                        "chat_template.json", "vocab.json", "merges.txt", "tiktoken.model"})
     if (name == n) return true;
-  return false;
+  if (endsWith(name, ".tiktoken")) return true;
+  return endsWith(name, ".py") && name != kExpertMapModelingFile;
 }
 
 std::string groupsText(const LayerPlan& lp) {
@@ -436,32 +447,93 @@ TensorBlob sourceBlob(const OutputTensor& t) {
   return b;
 }
 
+void throwIfCancelled(const ExportOptions& opt) {
+  if (opt.cancel && opt.cancel->load()) throw Error(ErrorKind::Cancelled, "export cancelled");
+}
+
+// What a tensor of the output is stored as, known before its bytes are produced: a source tensor
+// as it is, anything else as planned.
+struct StoredAs {
+  DType dtype;
+  std::vector<int64_t> shape;
+  uint64_t bytes;
+};
+
+StoredAs storedAs(const OutputTensor& t, const std::string& file) {
+  StoredAs s{t.source ? t.source->dtype : t.tensor.dtype, t.source ? t.source->shape : t.tensor.shape, 0};
+  const std::string what = file + ": tensor '" + t.tensor.name + "'";
+  s.bytes = limits::checkedMul<uint64_t>(static_cast<uint64_t>(limits::checkedNumel(s.shape, what)), dtypeSize(s.dtype),
+                                         what);
+  return s;
+}
+
+// One shard, streamed: the header (offsets from the planned sizes, tensors sorted by name and
+// "__metadata__" {"format": "pt"}, byte for byte what writeSafetensors writes) and then every
+// tensor as soon as it is produced. A shard never sits in memory whole, and the cancel flag is
+// checked before each tensor.
+void writeShardStreamed(const fs::path& path, std::vector<const OutputTensor*> order, MergedBlockTensors& merged,
+                        const ExportOptions& opt, int64_t& written, int64_t total, int64_t& reported) {
+  std::sort(order.begin(), order.end(),
+            [](const OutputTensor* a, const OutputTensor* b) { return a->tensor.name < b->tensor.name; });
+  const std::string file = path.string();
+  std::vector<StoredAs> stored;
+  json header = json::object();
+  header["__metadata__"] = std::map<std::string, std::string>{{"format", "pt"}};
+  uint64_t offset = 0;
+  for (const OutputTensor* t : order) {
+    stored.push_back(storedAs(*t, file));
+    const StoredAs& s = stored.back();
+    header[t->tensor.name] = {{"dtype", dtypeName(s.dtype)}, {"shape", s.shape}, {"data_offsets", {offset, offset + s.bytes}}};
+    offset += s.bytes;
+  }
+  std::string h = header.dump();
+  h.append((8 - h.size() % 8) % 8, ' ');  // keep the data region 8-byte aligned
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw Error(ErrorKind::Io, file + ": cannot create (" + std::strerror(errno) + ")");
+  const uint64_t len = h.size();
+  out.write(reinterpret_cast<const char*>(&len), 8);
+  out.write(h.data(), static_cast<std::streamsize>(h.size()));
+  const int64_t step = std::max<int64_t>(1, total / 100);
+  for (size_t i = 0; i < order.size(); ++i) {
+    throwIfCancelled(opt);
+    const OutputTensor& t = *order[i];
+    const TensorBlob b = t.source      ? sourceBlob(t)
+                         : t.dequantize ? tensorToBlob(t.tensor.name, dequantize(*t.dequantize, at::kCPU), t.tensor.dtype)
+                                        : merged.take(t);
+    const StoredAs& s = stored[i];
+    if (b.dtype != s.dtype || b.shape != s.shape || b.bytes.size() != s.bytes)
+      throw Error(ErrorKind::Shape, file + ": tensor '" + t.tensor.name + "' came out as " + dtypeName(b.dtype) + " " +
+                                        shapeString(b.shape) + " (" + std::to_string(b.bytes.size()) + " bytes), planned " +
+                                        dtypeName(s.dtype) + " " + shapeString(s.shape));
+    out.write(reinterpret_cast<const char*>(b.bytes.data()), static_cast<std::streamsize>(b.bytes.size()));
+    if (!out) throw Error(ErrorKind::Io, file + ": write failed (disk full?)");
+    written += static_cast<int64_t>(b.bytes.size());
+    if (opt.tensorWritten) opt.tensorWritten(t.tensor.name);
+    if (opt.progress && written - reported >= step && i + 1 < order.size()) {
+      reported = written;
+      opt.progress(written, total);
+    }
+  }
+  out.flush();
+  if (!out) throw Error(ErrorKind::Io, file + ": write failed (disk full?)");
+}
+
 // The safetensors shards (and their index when there are several), reporting bytes as they go.
 void writeShards(const std::vector<std::vector<const OutputTensor*>>& shards, MergedBlockTensors& merged,
                  const fs::path& dir, const ExportOptions& opt, ExportResult& res) {
   json weightMap = json::object();
-  int64_t written = 0;
+  int64_t written = 0, reported = 0;
   for (size_t i = 0; i < shards.size(); ++i) {
     char name[64];
     std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", i + 1, shards.size());
     const std::string file = shards.size() == 1 ? "model.safetensors" : name;
-    std::vector<TensorBlob> blobs;
-    blobs.reserve(shards[i].size());
-    for (const OutputTensor* t : shards[i]) {
-      if (t->source) blobs.push_back(sourceBlob(*t));
-      else if (t->dequantize) blobs.push_back(tensorToBlob(t->tensor.name, dequantize(*t->dequantize, at::kCPU), t->tensor.dtype));
-      else blobs.push_back(merged.take(*t));
-      weightMap[t->tensor.name] = file;
-    }
-    std::vector<const TensorBlob*> ptrs;
-    for (const auto& b : blobs) {
-      ptrs.push_back(&b);
-      written += static_cast<int64_t>(b.bytes.size());
-    }
-    writeSafetensors((dir / file).string(), ptrs);
+    for (const OutputTensor* t : shards[i]) weightMap[t->tensor.name] = file;
+    writeShardStreamed(dir / file, shards[i], merged, opt, written, res.tensorBytes, reported);
     res.files.push_back(file);
+    reported = written;
     if (opt.progress) opt.progress(written, res.tensorBytes);
   }
+  throwIfCancelled(opt);
   if (shards.size() > 1) {
     writeText(dir / "model.safetensors.index.json",
               json{{"metadata", {{"total_size", res.tensorBytes}}}, {"weight_map", weightMap}}.dump(2) + "\n");
@@ -496,6 +568,7 @@ ExportResult writeExport(const Model& src, const MergePlan& plan, const fs::path
   for (const auto& t : tensors) res.tensorBytes += t.tensor.bytes();
   res.numTensors = static_cast<int64_t>(tensors.size());
   MergedBlockTensors merged(src, plan, tensors, opt);
+  throwIfCancelled(opt);
   writeShards(planShards(tensors, opt.shardBytes), merged, dir, opt, res);
   writeCompanionFiles(src, plan, dir, opt, res);
   return res;

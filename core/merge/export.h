@@ -18,7 +18,8 @@
 //   and that modeling file (expert_map_modeling.h), so transformers loads it with trust_remote_code.
 //
 // Writer: safetensors shards of at most shardBytes (model.safetensors, or model-0000i-of-0000n +
-// model.safetensors.index.json), tokenizer*, generation_config.json, special_tokens_map.json and
+// model.safetensors.index.json), each streamed tensor by tensor (header first, from the planned
+// sizes; tensors sorted by name like safetensors' own serializer), tokenizer*, generation_config.json, special_tokens_map.json and
 // chat templates copied, a README.md model card. Everything is written into "<target>.partial-XXXXXX"
 // beside the target (with a ".moescope-partial" marker: pid, host, start time) and renamed into place
 // at the end. Such folders left by a killed export (marker present, process gone) are removed by the
@@ -26,6 +27,7 @@
 // target inside the source folder or an existing non-empty target, and on any failure (disk full,
 // permissions, cancellation) removes the temporary folder and throws (Io with the path for
 // file-system failures).
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -48,9 +50,16 @@ struct ExportOptions {
   // re-quantized in its scheme, quantization_config kept); BF16: everything dequantized to BF16 and
   // quantization_config removed.
   ExportPrecision precision = ExportPrecision::Source;
-  // Called with (bytes written, total bytes) after each tensor shard; it may throw (e.g. Cancelled)
-  // to abort, which leaves no output behind.
+  // Called with (bytes written, total bytes) as tensors are written: at the end of every shard and
+  // whenever another 1 % of the total has been written since the last call. It may throw (e.g.
+  // Cancelled) to abort, which leaves no output behind.
   std::function<void(int64_t, int64_t)> progress;
+  // Checked before every tensor is produced and written (shards are streamed tensor by tensor, so
+  // a single 5 GB shard stops within one tensor): when set, the export throws Cancelled and
+  // removes its temporary folder.
+  const std::atomic<bool>* cancel = nullptr;
+  // Called with the tensor's name after its bytes are written (logs, tests).
+  std::function<void(const std::string&)> tensorWritten;
   // Messages for the user: stale partial folders of killed exports removed (or kept, when their
   // process still runs).
   std::function<void(const std::string&)> notice;

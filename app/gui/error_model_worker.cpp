@@ -1,0 +1,51 @@
+#include "app/gui/error_model_worker.h"
+
+namespace moe {
+namespace gui {
+
+void ErrorModelWorker::build(int generation, const AnalysisDataPtr& data, std::shared_ptr<std::atomic<bool>> cancel) {
+  auto models = std::make_shared<std::vector<moe::MergeErrorModel>>();
+  models->reserve(data->layers.size());
+  for (const auto& s : data->layers) {
+    if (cancel->load()) return;  // a newer analysis (or the window closing) wants the thread
+    models->push_back(moe::mergeErrorModel(s));
+  }
+  emit built(generation, models);
+}
+
+ErrorModelBuilder::ErrorModelBuilder(QObject* parent) : QObject(parent), worker_(new ErrorModelWorker) {
+  qRegisterMetaType<ErrorModels>();
+  worker_->moveToThread(&thread_);
+  connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+  connect(worker_, &ErrorModelWorker::built, this, [this](int generation, const ErrorModels& models) {
+    if (generation != generation_) return;  // an older analysis' models
+    busy_ = false;
+    emit ready(models);
+  });
+  thread_.setObjectName("moescope-error-models");
+  thread_.start();
+}
+
+ErrorModelBuilder::~ErrorModelBuilder() {
+  cancel();
+  thread_.quit();
+  thread_.wait();
+}
+
+void ErrorModelBuilder::start(const AnalysisDataPtr& data) {
+  cancel();
+  ++generation_;
+  cancel_ = std::make_shared<std::atomic<bool>>(false);
+  busy_ = true;
+  QMetaObject::invokeMethod(
+      worker_, [w = worker_, g = generation_, data, c = cancel_] { w->build(g, data, c); }, Qt::QueuedConnection);
+}
+
+void ErrorModelBuilder::cancel() {
+  if (cancel_) *cancel_ = true;
+  ++generation_;  // whatever is in flight is dropped
+  busy_ = false;
+}
+
+}  // namespace gui
+}  // namespace moe
