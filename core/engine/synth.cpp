@@ -26,7 +26,9 @@ int64_t defaultKvHeads(int64_t heads) { return heads % 4 == 0 ? heads / 4 : head
 // The config.json: the fields all architectures share, in transformers 5 spelling, then the
 // architecture's own (its ArchitectureType::synthConfig).
 json synthConfig(const SynthSpec& s) {
-  const ArchitectureType& type = architectureType(s.arch.empty() ? supportedArchitectures().front() : s.arch);
+  // The name outlives the call (gcc 14 warns of a dangling reference when it is a temporary).
+  const std::string arch = s.arch.empty() ? supportedArchitectures().front() : s.arch;
+  const ArchitectureType& type = architectureType(arch);
   SynthDims d;
   d.layers = s.layers;
   d.hidden = s.hidden;

@@ -129,9 +129,10 @@ at::Tensor applyRope(const at::Tensor& x, const RopeTable& table) {
 
 at::Tensor applyRopeInterleaved(const at::Tensor& x, const RopeTable& table) {
   // [.., d] viewed as [.., d/2, 2], pairs moved to [.., 2, d/2]: evens first, then odds.
-  auto sizes = x.sizes().vec();
-  const int64_t d = sizes.back();
-  sizes.back() = d / 2;
+  std::vector<int64_t> sizes = x.sizes().vec();
+  const int64_t d = x.size(-1);  // x has at least one dim (size(-1) checks); gcc 14 cannot see that sizes is non-empty
+  sizes.pop_back();
+  sizes.push_back(d / 2);
   sizes.push_back(2);
   at::Tensor y = x.reshape(sizes).transpose(-1, -2).reshape(x.sizes());
   return applyRope(y, table);
