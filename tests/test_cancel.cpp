@@ -23,6 +23,7 @@
 #include "core/io/h5file.h"
 #include "core/merge/export.h"
 #include "core/merge/plan.h"
+#include "core/merge/router_fit.h"
 #include "core/model/safetensors.h"
 
 namespace fs = std::filesystem;
@@ -198,4 +199,25 @@ TEST_CASE("an export cancelled from its tensor callback stops within one tensor 
   CHECK_FALSE(fs::exists(target));
   for (const auto& e : fs::directory_iterator(scratch.dir))  // nor its temporary folder
     CHECK(e.path().filename().string().rfind("cancelled", 0) != 0);
+}
+
+TEST_CASE("a router fit stops at its next iteration when cancelled, not at the end of its layer", "[merge][cancel]") {
+  moe::initThreads();
+  auto model = moe::Model::open(fixture("mixtral"), moe::test::runtime("fp32"));
+  const moe::MoeBlock block = model->moeBlock(0);
+  const int64_t E = block.numExperts();
+  std::vector<int64_t> labels(static_cast<size_t>(E));
+  for (int64_t e = 0; e < E; ++e) labels[static_cast<size_t>(e)] = e % 2;
+  const moe::MoeBlock compact =
+      moe::mergeCompact(block, labels, 2, moe::mergeCoefficients(labels, 2, moe::MergeStrategy::Average),
+                        moe::routerCoefficients(labels, 2, moe::RouterMode::Average));
+  const at::Tensor x = at::randn({64, block.hiddenSize()});
+  moe::RouterFitOptions o;
+  CHECK_NOTHROW(moe::fitCompactRouter(moe::RouterMode::TiedFit, block, compact, labels, x, o));
+  // lse-fit is closed-form (nothing to interrupt); the iterative fits check the flag at every step.
+  std::atomic<bool> cancel{true};
+  o.cancel = &cancel;
+  CHECK_NOTHROW(moe::fitCompactRouter(moe::RouterMode::LseFit, block, compact, labels, x, o));
+  for (moe::RouterMode mode : {moe::RouterMode::SoftFit, moe::RouterMode::TiedFit})
+    CHECK(errorKindOf([&] { moe::fitCompactRouter(mode, block, compact, labels, x, o); }) == moe::ErrorKind::Cancelled);
 }

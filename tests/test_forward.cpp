@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/engine/model.h"
+#include "core/nn/functional.h"
 #include "core/error.h"
 #include "core/engine/tensor_h5.h"
 #include "core/io/h5file.h"
@@ -121,4 +122,16 @@ TEST_CASE("a forward pass can stop early and be cancelled", "[forward]") {
   CHECK_FALSE(model->forward(ids, &rec, opts).defined());
   CHECK(rec.router.size() == 1);
   CHECK_THROWS_AS(model->forward(ids.add(100000)), moe::Error);  // ids beyond the vocabulary
+}
+
+TEST_CASE("bf16 products on the CPU agree with libtorch's own bf16 kernels", "[forward]") {
+  // dense / matmul may multiply bf16 operands through fp32 (core/nn/functional.cpp); the result must be
+  // libtorch's bf16 result up to bf16 rounding.
+  const at::Tensor x = at::randn({37, 64}).to(at::kBFloat16), w = at::randn({48, 64}).to(at::kBFloat16);
+  const at::Tensor b = at::randn({48}).to(at::kBFloat16);
+  const at::Tensor mine = moe::dense(x, w, b), theirs = at::linear(x, w, b);
+  CHECK(mine.scalar_type() == at::kBFloat16);
+  CHECK(at::allclose(mine.to(at::kFloat), theirs.to(at::kFloat), 2e-2, 5e-2));
+  const at::Tensor q = at::randn({3, 5, 16}).to(at::kBFloat16), k = at::randn({3, 16, 7}).to(at::kBFloat16);
+  CHECK(at::allclose(moe::matmul(q, k).to(at::kFloat), at::matmul(q, k).to(at::kFloat), 2e-2, 5e-2));
 }

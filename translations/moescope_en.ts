@@ -334,26 +334,10 @@ tied (router kept) %2 · compact (averaged router) %3</translation>
         <translation>perplexity %1 → %2 tied · %3 compact</translation>
     </message>
     <message>
-        <source>On %1 predicted tokens of held-out text (%2 s):
-original perplexity %3
-tied: perplexity %4, KL(original || merged) %5
-compact: perplexity %6, KL(original || merged) %7%8</source>
-        <translation>On %1 predicted tokens of held-out text (%2 s):
-original perplexity %3
-tied: perplexity %4, KL(original || merged) %5
-compact: perplexity %6, KL(original || merged) %7%8</translation>
-    </message>
-    <message>
         <source>
 (measured for an earlier plan)</source>
         <translation>
 (measured for an earlier plan)</translation>
-    </message>
-    <message>
-        <source>ppl %1 tied · %2 compact
-KL %3 · %4</source>
-        <translation>ppl %1 tied · %2 compact
-KL %3 · %4</translation>
     </message>
     <message>
         <source>Distance</source>
@@ -386,6 +370,24 @@ KL %3 · %4</translation>
     <message>
         <source>Type an expert id and press Enter: its cluster unfolds and the view zooms to it</source>
         <translation>Type an expert id and press Enter: its cluster unfolds and the view zooms to it</translation>
+    </message>
+    <message>
+        <source>On %1 predicted tokens of held-out text (%2 s):
+original perplexity %3
+tied: perplexity %4, KL(original || merged) %5, top-1 agreement %9 %
+compact: perplexity %6, KL(original || merged) %7, top-1 agreement %10 %%8</source>
+        <translation>On %1 predicted tokens of held-out text (%2 s):
+original perplexity %3
+tied: perplexity %4, KL(original || merged) %5, top-1 agreement %9 %
+compact: perplexity %6, KL(original || merged) %7, top-1 agreement %10 %%8</translation>
+    </message>
+    <message>
+        <source>ppl %1 tied · %2 compact
+KL %3 · %4
+top-1 %5 % · %6 %</source>
+        <translation>ppl %1 tied · %2 compact
+KL %3 · %4
+top-1 %5 % · %6 %</translation>
     </message>
 </context>
 <context>
@@ -956,6 +958,22 @@ Its statistics and errors would describe another model, so it was not opened.</t
         <source>exporting to %1</source>
         <translation>exporting to %1</translation>
     </message>
+    <message>
+        <source>Ctrl+T</source>
+        <translation>Ctrl+T</translation>
+    </message>
+    <message>
+        <source>Try It</source>
+        <translation>Try It</translation>
+    </message>
+    <message>
+        <source>Try It (Generate Text)</source>
+        <translation>Try It (Generate Text)</translation>
+    </message>
+    <message>
+        <source>Cannot show the analysis</source>
+        <translation>Cannot show the analysis</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::PlanBar</name>
@@ -1262,6 +1280,179 @@ Its statistics and errors would describe another model, so it was not opened.</t
     </message>
 </context>
 <context>
+    <name>moe::gui::TryItPanel</name>
+    <message>
+        <source>Original</source>
+        <translation>Original</translation>
+    </message>
+    <message>
+        <source>Merged (tied)</source>
+        <translation>Merged (tied)</translation>
+    </message>
+    <message>
+        <source>Merged (compact)</source>
+        <translation>Merged (compact)</translation>
+    </message>
+    <message>
+        <source>One prompt per paragraph; a blank line separates prompts</source>
+        <translation>One prompt per paragraph; a blank line separates prompts</translation>
+    </message>
+    <message>
+        <source>Load prompts…</source>
+        <translation>Load prompts…</translation>
+    </message>
+    <message>
+        <source>Prompts from a JSON-lines file (its &quot;text&quot; field) or a plain-text file (blank-line separated paragraphs)</source>
+        <translation>Prompts from a JSON-lines file (its &quot;text&quot; field) or a plain-text file (blank-line separated paragraphs)</translation>
+    </message>
+    <message>
+        <source>Max new tokens</source>
+        <translation>Max new tokens</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>Temperature</translation>
+    </message>
+    <message>
+        <source>0: greedy decoding</source>
+        <translation>0: greedy decoding</translation>
+    </message>
+    <message>
+        <source>Top-p</source>
+        <translation>Top-p</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>Seed</translation>
+    </message>
+    <message>
+        <source>Seed of the sampler (with a temperature above 0)</source>
+        <translation>Seed of the sampler (with a temperature above 0)</translation>
+    </message>
+    <message>
+        <source>SCMoE (contrast with a weak routing)</source>
+        <translation>SCMoE (contrast with a weak routing)</translation>
+    </message>
+    <message>
+        <source>Self-contrast decoding (Shi et al., 2024): scores = log p_strong + beta (log p_strong - log p_weak), over the tokens at least alpha times as likely as the best one</source>
+        <translation>Self-contrast decoding (Shi et al., 2024): scores = log p_strong + beta (log p_strong - log p_weak), over the tokens at least alpha times as likely as the best one</translation>
+    </message>
+    <message>
+        <source>Beta</source>
+        <translation>Beta</translation>
+    </message>
+    <message>
+        <source>Alpha</source>
+        <translation>Alpha</translation>
+    </message>
+    <message>
+        <source>Weak routing</source>
+        <translation>Weak routing</translation>
+    </message>
+    <message>
+        <source>top-k</source>
+        <translation>top-k</translation>
+    </message>
+    <message>
+        <source>rank</source>
+        <translation>rank</translation>
+    </message>
+    <message>
+        <source>top-k: the block&apos;s top-k cut to this many experts; rank: only the expert the router ranks at this place</source>
+        <translation>top-k: the block&apos;s top-k cut to this many experts; rank: only the expert the router ranks at this place</translation>
+    </message>
+    <message>
+        <source>Merged variants of the current plan (tied and compact)</source>
+        <translation>Merged variants of the current plan (tied and compact)</translation>
+    </message>
+    <message>
+        <source>Generate</source>
+        <translation>Generate</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>Load Prompts</source>
+        <translation>Load Prompts</translation>
+    </message>
+    <message>
+        <source>Prompts (*.jsonl *.json *.txt);;All files (*)</source>
+        <translation>Prompts (*.jsonl *.json *.txt);;All files (*)</translation>
+    </message>
+    <message numerus="yes">
+        <source>Loaded %n prompt(s) from %1</source>
+        <translation>
+            <numerusform>Loaded %n prompt from %1</numerusform>
+            <numerusform>Loaded %n prompts from %1</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Open a model or an analysis first: the panel generates with its model.</source>
+        <translation>Open a model or an analysis first: the panel generates with its model.</translation>
+    </message>
+    <message>
+        <source>Type at least one prompt (a blank line separates prompts).</source>
+        <translation>Type at least one prompt (a blank line separates prompts).</translation>
+    </message>
+    <message>
+        <source>The current plan cannot be merged: %1</source>
+        <translation>The current plan cannot be merged: %1</translation>
+    </message>
+    <message>
+        <source>generating text</source>
+        <translation>generating text</translation>
+    </message>
+    <message>
+        <source>Loading the model and the tokenizer…</source>
+        <translation>Loading the model and the tokenizer…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>Cancelling…</translation>
+    </message>
+    <message>
+        <source>Prompt %1: %2</source>
+        <translation>Prompt %1: %2</translation>
+    </message>
+    <message numerus="yes">
+        <source>Generating %n token(s) per prompt…</source>
+        <translation>
+            <numerusform>Generating %n token per prompt…</numerusform>
+            <numerusform>Generating %n tokens per prompt…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>From token %1 on, this continuation differs from the original&apos;s</source>
+        <translation>From token %1 on, this continuation differs from the original&apos;s</translation>
+    </message>
+    <message>
+        <source>end of text</source>
+        <translation>end of text</translation>
+    </message>
+    <message>
+        <source>reference · %1 tokens/s</source>
+        <translation>reference · %1 tokens/s</translation>
+    </message>
+    <message>
+        <source>same prefix %1 tokens · ROUGE-L %2 · %3 tokens/s</source>
+        <translation>same prefix %1 tokens · ROUGE-L %2 · %3 tokens/s</translation>
+    </message>
+    <message>
+        <source>Done in %1 s.</source>
+        <translation>Done in %1 s.</translation>
+    </message>
+    <message>
+        <source>Generation cancelled.</source>
+        <translation>Generation cancelled.</translation>
+    </message>
+    <message>
+        <source>Generation failed: %1</source>
+        <translation>Generation failed: %1</translation>
+    </message>
+</context>
+<context>
     <name>moe::gui::WelcomePage</name>
     <message>
         <source>See how redundant a Mixture-of-Experts model&apos;s experts are, cut the dendrograms layer by layer, and merge them with HC-SMoE.</source>
@@ -1511,6 +1702,10 @@ Its statistics and errors would describe another model, so it was not opened.</t
     <message>
         <source>Usage frequency of each expert, in dendrogram order (sorts by usage skew)</source>
         <translation>Usage frequency of each expert, in dendrogram order (sorts by usage skew)</translation>
+    </message>
+    <message>
+        <source>%1 (pending)</source>
+        <translation>%1 (pending)</translation>
     </message>
 </context>
 <context>

@@ -334,26 +334,10 @@ tied (router kept) %2 · compact (averaged router) %3</source>
         <translation>困惑度 %1 → 绑定 %2 · 紧凑 %3</translation>
     </message>
     <message>
-        <source>On %1 predicted tokens of held-out text (%2 s):
-original perplexity %3
-tied: perplexity %4, KL(original || merged) %5
-compact: perplexity %6, KL(original || merged) %7%8</source>
-        <translation>在留出文本的 %1 个预测词元上（%2 秒）：
-原始困惑度 %3
-绑定：困惑度 %4，KL(原始 || 合并) %5
-紧凑：困惑度 %6，KL(原始 || 合并) %7%8</translation>
-    </message>
-    <message>
         <source>
 (measured for an earlier plan)</source>
         <translation>
 （针对之前的方案测量）</translation>
-    </message>
-    <message>
-        <source>ppl %1 tied · %2 compact
-KL %3 · %4</source>
-        <translation>困惑度 绑定 %1 · 紧凑 %2
-KL %3 · %4</translation>
     </message>
     <message>
         <source>Distance</source>
@@ -386,6 +370,24 @@ KL %3 · %4</translation>
     <message>
         <source>Type an expert id and press Enter: its cluster unfolds and the view zooms to it</source>
         <translation>输入专家编号并按回车：展开其所在簇并缩放到该专家</translation>
+    </message>
+    <message>
+        <source>On %1 predicted tokens of held-out text (%2 s):
+original perplexity %3
+tied: perplexity %4, KL(original || merged) %5, top-1 agreement %9 %
+compact: perplexity %6, KL(original || merged) %7, top-1 agreement %10 %%8</source>
+        <translation>在留出文本的 %1 个预测词元上（%2 秒）：
+原始困惑度 %3
+绑定：困惑度 %4，KL(原始 || 合并) %5，top-1 一致率 %9 %
+紧凑：困惑度 %6，KL(原始 || 合并) %7，top-1 一致率 %10 %%8</translation>
+    </message>
+    <message>
+        <source>ppl %1 tied · %2 compact
+KL %3 · %4
+top-1 %5 % · %6 %</source>
+        <translation>困惑度 %1 绑定 · %2 紧凑
+KL %3 · %4
+top-1 %5 % · %6 %</translation>
     </message>
 </context>
 <context>
@@ -955,6 +957,22 @@ Its statistics and errors would describe another model, so it was not opened.</s
         <source>exporting to %1</source>
         <translation>正在导出到 %1</translation>
     </message>
+    <message>
+        <source>Ctrl+T</source>
+        <translation>Ctrl+T</translation>
+    </message>
+    <message>
+        <source>Try It</source>
+        <translation>试一试</translation>
+    </message>
+    <message>
+        <source>Try It (Generate Text)</source>
+        <translation>试一试（生成文本）</translation>
+    </message>
+    <message>
+        <source>Cannot show the analysis</source>
+        <translation>无法显示分析结果</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::PlanBar</name>
@@ -1261,6 +1279,177 @@ Its statistics and errors would describe another model, so it was not opened.</s
     </message>
 </context>
 <context>
+    <name>moe::gui::TryItPanel</name>
+    <message>
+        <source>Original</source>
+        <translation>原始模型</translation>
+    </message>
+    <message>
+        <source>Merged (tied)</source>
+        <translation>合并（共享路由）</translation>
+    </message>
+    <message>
+        <source>Merged (compact)</source>
+        <translation>合并（紧凑）</translation>
+    </message>
+    <message>
+        <source>One prompt per paragraph; a blank line separates prompts</source>
+        <translation>每段一个提示词；用空行分隔提示词</translation>
+    </message>
+    <message>
+        <source>Load prompts…</source>
+        <translation>加载提示词…</translation>
+    </message>
+    <message>
+        <source>Prompts from a JSON-lines file (its &quot;text&quot; field) or a plain-text file (blank-line separated paragraphs)</source>
+        <translation>从 JSON Lines 文件（其 &quot;text&quot; 字段）或纯文本文件（以空行分隔的段落）读取提示词</translation>
+    </message>
+    <message>
+        <source>Max new tokens</source>
+        <translation>最多新词元数</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>0: greedy decoding</source>
+        <translation>0：贪心解码</translation>
+    </message>
+    <message>
+        <source>Top-p</source>
+        <translation>Top-p</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <source>Seed of the sampler (with a temperature above 0)</source>
+        <translation>采样器的随机种子（温度大于 0 时）</translation>
+    </message>
+    <message>
+        <source>SCMoE (contrast with a weak routing)</source>
+        <translation>SCMoE（与弱路由对比）</translation>
+    </message>
+    <message>
+        <source>Self-contrast decoding (Shi et al., 2024): scores = log p_strong + beta (log p_strong - log p_weak), over the tokens at least alpha times as likely as the best one</source>
+        <translation>自对比解码（Shi 等，2024）：分数 = log p_strong + beta (log p_strong - log p_weak)，仅在概率至少为最佳词元 alpha 倍的词元中选择</translation>
+    </message>
+    <message>
+        <source>Beta</source>
+        <translation>Beta</translation>
+    </message>
+    <message>
+        <source>Alpha</source>
+        <translation>Alpha</translation>
+    </message>
+    <message>
+        <source>Weak routing</source>
+        <translation>弱路由</translation>
+    </message>
+    <message>
+        <source>top-k</source>
+        <translation>top-k</translation>
+    </message>
+    <message>
+        <source>rank</source>
+        <translation>排名</translation>
+    </message>
+    <message>
+        <source>Merged variants of the current plan (tied and compact)</source>
+        <translation>当前方案的合并变体（共享路由与紧凑）</translation>
+    </message>
+    <message>
+        <source>Generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Load Prompts</source>
+        <translation>加载提示词</translation>
+    </message>
+    <message>
+        <source>Prompts (*.jsonl *.json *.txt);;All files (*)</source>
+        <translation>提示词 (*.jsonl *.json *.txt);;所有文件 (*)</translation>
+    </message>
+    <message numerus="yes">
+        <source>Loaded %n prompt(s) from %1</source>
+        <translation>
+            <numerusform>已从 %1 加载 %n 个提示词</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Open a model or an analysis first: the panel generates with its model.</source>
+        <translation>请先打开模型或分析：本面板使用其模型生成文本。</translation>
+    </message>
+    <message>
+        <source>Type at least one prompt (a blank line separates prompts).</source>
+        <translation>请至少输入一个提示词（用空行分隔提示词）。</translation>
+    </message>
+    <message>
+        <source>The current plan cannot be merged: %1</source>
+        <translation>当前方案无法合并：%1</translation>
+    </message>
+    <message>
+        <source>generating text</source>
+        <translation>正在生成文本</translation>
+    </message>
+    <message>
+        <source>Loading the model and the tokenizer…</source>
+        <translation>正在加载模型和分词器…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Prompt %1: %2</source>
+        <translation>提示词 %1：%2</translation>
+    </message>
+    <message numerus="yes">
+        <source>Generating %n token(s) per prompt…</source>
+        <translation>
+            <numerusform>正在为每个提示词生成 %n 个词元…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>From token %1 on, this continuation differs from the original&apos;s</source>
+        <translation>从第 %1 个词元起，此续写与原始模型的不同</translation>
+    </message>
+    <message>
+        <source>end of text</source>
+        <translation>文本结束</translation>
+    </message>
+    <message>
+        <source>reference · %1 tokens/s</source>
+        <translation>参照 · %1 词元/秒</translation>
+    </message>
+    <message>
+        <source>same prefix %1 tokens · ROUGE-L %2 · %3 tokens/s</source>
+        <translation>相同前缀 %1 个词元 · ROUGE-L %2 · %3 词元/秒</translation>
+    </message>
+    <message>
+        <source>Done in %1 s.</source>
+        <translation>完成，用时 %1 秒。</translation>
+    </message>
+    <message>
+        <source>Generation cancelled.</source>
+        <translation>生成已取消。</translation>
+    </message>
+    <message>
+        <source>Generation failed: %1</source>
+        <translation>生成失败：%1</translation>
+    </message>
+    <message>
+        <source>top-k: the block&apos;s top-k cut to this many experts; rank: only the expert the router ranks at this place</source>
+        <translation>top-k：将该块的 top-k 截为此数量的专家；排名：只用路由器排在此名次的专家</translation>
+    </message>
+</context>
+<context>
     <name>moe::gui::WelcomePage</name>
     <message>
         <source>See how redundant a Mixture-of-Experts model&apos;s experts are, cut the dendrograms layer by layer, and merge them with HC-SMoE.</source>
@@ -1509,6 +1698,10 @@ Its statistics and errors would describe another model, so it was not opened.</s
     <message>
         <source>Usage frequency of each expert, in dendrogram order (sorts by usage skew)</source>
         <translation>各专家的使用频率，按树状图顺序（按使用偏斜排序）</translation>
+    </message>
+    <message>
+        <source>%1 (pending)</source>
+        <translation>%1（待分析）</translation>
     </message>
 </context>
 <context>

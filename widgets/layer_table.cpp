@@ -101,7 +101,9 @@ void LayerTable::setRows(const std::vector<LayerRow>& rows) {
       return item;
     };
     key = row.layer;
-    cell(LayerColumn, dense ? tr("%1 (dense)").arg(row.layer) : QString::number(row.layer),
+    cell(LayerColumn,
+         row.pending ? tr("%1 (pending)").arg(row.layer)
+                     : (dense ? tr("%1 (dense)").arg(row.layer) : QString::number(row.layer)),
          Qt::AlignLeft | Qt::AlignVCenter);
     key = static_cast<double>(row.experts);
     cell(ExpertsColumn, dense ? QStringLiteral("\u2013") : QString::number(row.experts));

@@ -13,7 +13,8 @@ namespace widgets {
 
 struct LayerRow {
   int layer = 0;
-  int moeIndex = -1;  // -1: dense layer
+  int moeIndex = -1;  // -1: dense layer, or a MoE block not analysed yet (pending)
+  bool pending = false;  // a MoE block whose analysis is still running: greyed like a dense layer
   int64_t experts = 0;
   int64_t k = 0;
   bool overridden = false;       // K set for this layer, not by the global allocation

@@ -1,5 +1,6 @@
 #include "app/cli/analysis_source.h"
 
+#include <cstdint>
 #include <cstdio>
 
 #include "app/cli/progress.h"
@@ -88,12 +89,89 @@ std::vector<int64_t> parseIntList(const std::string& spec, const std::string& op
   return out;
 }
 
+std::optional<bool> alignNeuronsFromArgs(const Args& args) {
+  if (args.has("align-neurons") && args.has("no-align-neurons"))
+    throw Error(ErrorKind::InvalidArgument, "give only one of --align-neurons and --no-align-neurons");
+  if (args.has("align-neurons")) return true;
+  if (args.has("no-align-neurons")) return false;
+  return std::nullopt;
+}
+
+NeuronAlignOptions neuronAlignOptionsFromArgs(const Args& args) {
+  NeuronAlignOptions o;
+  o.maxTokens = args.getInt("align-tokens", o.maxTokens, 2, INT32_MAX);
+  return o;
+}
+
+void alignPlanFromArgs(MergePlan& plan, Model& model, at::Tensor& calibIds, const Args& args) {
+  if (!planNeedsNeuronAlignment(plan)) return;
+  if (!calibIds.defined()) calibIds = loadCalibrationIds(model, args);
+  ProgressLine line;
+  alignPlanNeurons(plan, model, calibIds, neuronAlignOptionsFromArgs(args), [&](int done, int total) {
+    line.update("aligning neurons: block " + std::to_string(done) + "/" + std::to_string(total));
+  });
+  line.finish();
+}
+
 RouterFitOptions routerFitOptionsFromArgs(const Args& args) {
   RouterFitOptions o;
   o.maxTokens = args.getInt("fit-tokens", o.maxTokens);
   if (o.maxTokens < 1) throw Error(ErrorKind::InvalidArgument, "--fit-tokens must be at least 1");
   o.refineOutput = !args.has("no-refine");
   return o;
+}
+
+MergePlan planFromArgs(Model& model, const Args& args, at::Tensor& calibIds) {
+  MergePlan plan;
+  if (args.has("plan")) {
+    args.refuse({"linkage", "basis", "metric", "strategy", "router", "grouping", "seed", "first-unmerged", "experts",
+                 "budget", "height", "align-neurons", "no-align-neurons"},
+                "with --plan (the plan file fixes the groups, strategy, router and neuron alignment of every block)");
+    plan = MergePlan::load(args.get("plan"));
+    if (args.has("format")) plan.format = parseExportFormat(args.get("format"));
+  } else {
+    PlanRequest req;
+    req.clustering.method = parseLinkageMethod(args.get("linkage", "average"));
+    req.clustering.representation = parseRepresentation(args.get("basis", "expert_output"));
+    req.clustering.metric = args.get("metric", "euclidean");
+    validateClusteringChoice(req.clustering);  // refused before a --calib analysis runs
+    req.strategy = parseMergeStrategy(args.get("strategy", "frequency"));
+    req.router = parseRouterMode(args.get("router", "average"));
+    req.alignNeurons = alignNeuronsFromArgs(args);
+    if (req.alignNeurons && *req.alignNeurons && !averagesMembers(req.strategy))
+      throw Error(ErrorKind::InvalidArgument, std::string("--align-neurons applies to the strategies that average "
+                                                          "experts (frequency, average, ream), not --strategy ") +
+                                                  mergeStrategyName(req.strategy));
+    req.format = parseExportFormat(args.get("format", "compact"));
+    req.grouping = args.choice("grouping", "clustering", {"clustering", "random"}) == "random" ? Grouping::Random
+                                                                                              : Grouping::Clustering;
+    req.seed = static_cast<uint64_t>(args.getInt("seed", 0));
+    req.firstUnmerged = static_cast<int>(args.getInt("first-unmerged", 0, 0, INT32_MAX));
+    if (!args.has("experts") && !args.has("budget") && !args.has("height"))
+      throw Error(ErrorKind::InvalidArgument, "give --plan P.json, or one of --experts K, --budget TOTAL, --height H");
+    AnalysisSource src = loadAnalysis(model, args);
+    calibIds = src.calibIds;
+    std::vector<LayerTree> trees;
+    for (const auto& l : src.layers) trees.push_back(buildLayerTree(l, req.clustering));
+    req.clustersPerBlock = clustersFromArgs(args, src.layers, trees);
+    if (req.clustersPerBlock.empty())
+      throw Error(ErrorKind::InvalidArgument, "give --plan P.json, or one of --experts K, --budget TOTAL, --height H");
+    plan = buildPlan(src.layers, req, src.info);
+  }
+  return plan;
+}
+
+std::set<std::string> withPlanOptions(std::set<std::string> own) {
+  for (const char* o : {"analysis", "calib", "sequences", "length", "field", "plan", "experts", "budget", "height",
+                        "linkage", "basis", "metric", "strategy", "grouping", "seed", "router", "first-unmerged",
+                        "format", "fit-tokens", "align-tokens"})
+    own.insert(o);
+  return own;
+}
+
+std::set<std::string> withPlanFlags(std::set<std::string> own) {
+  for (const char* f : {"no-refine", "align-neurons", "no-align-neurons"}) own.insert(f);
+  return own;
 }
 
 }  // namespace moe::cli

@@ -26,47 +26,15 @@ std::string gib(int64_t bytes) {
 
 int cmdMerge(const Argv& argv) {
   Args args(argv,
-            {"model", "analysis", "calib", "sequences", "length", "field", "plan", "experts", "budget", "height",
-             "linkage", "basis", "metric", "strategy", "grouping", "seed", "format", "router", "first-unmerged",
-             "shard-mb", "save-plan", "out", "device", "dtype", "threads", "fit-tokens", "eval-text", "precision",
-             "eval-sequences", "eval-length"},
-            {"no-refine", "layer-errors"});
+            withPlanOptions({"model", "shard-mb", "save-plan", "out", "device", "dtype", "threads", "eval-text",
+                             "precision", "eval-sequences", "eval-length"}),
+            withPlanFlags({"layer-errors"}));
   initThreads(static_cast<int>(args.getInt("threads", 0)));
   const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
   auto model = Model::open(args.get("model"), rt);
   const std::string fingerprint = modelFingerprint(model->folder(), model->store());
-  MergePlan plan;
   at::Tensor calibIds;
-  if (args.has("plan")) {
-    args.refuse({"linkage", "basis", "metric", "strategy", "router", "grouping", "seed", "first-unmerged", "experts",
-                 "budget", "height"},
-                "with --plan (the plan file fixes the groups, strategy and router of every block)");
-    plan = MergePlan::load(args.get("plan"));
-    if (args.has("format")) plan.format = parseExportFormat(args.get("format"));
-  } else {
-    PlanRequest req;
-    req.clustering.method = parseLinkageMethod(args.get("linkage", "average"));
-    req.clustering.representation = parseRepresentation(args.get("basis", "expert_output"));
-    req.clustering.metric = args.get("metric", "euclidean");
-    validateClusteringChoice(req.clustering);  // refused before a --calib analysis runs
-    req.strategy = parseMergeStrategy(args.get("strategy", "frequency"));
-    req.router = parseRouterMode(args.get("router", "average"));
-    req.format = parseExportFormat(args.get("format", "compact"));
-    req.grouping = args.choice("grouping", "clustering", {"clustering", "random"}) == "random" ? Grouping::Random
-                                                                                              : Grouping::Clustering;
-    req.seed = static_cast<uint64_t>(args.getInt("seed", 0));
-    req.firstUnmerged = static_cast<int>(args.getInt("first-unmerged", 0, 0, INT32_MAX));
-    if (!args.has("experts") && !args.has("budget") && !args.has("height"))
-      throw Error(ErrorKind::InvalidArgument, "give --plan P.json, or one of --experts K, --budget TOTAL, --height H");
-    AnalysisSource src = loadAnalysis(*model, args);
-    calibIds = src.calibIds;
-    std::vector<LayerTree> trees;
-    for (const auto& l : src.layers) trees.push_back(buildLayerTree(l, req.clustering));
-    req.clustersPerBlock = clustersFromArgs(args, src.layers, trees);
-    if (req.clustersPerBlock.empty())
-      throw Error(ErrorKind::InvalidArgument, "give --plan P.json, or one of --experts K, --budget TOTAL, --height H");
-    plan = buildPlan(src.layers, req, src.info);
-  }
+  MergePlan plan = planFromArgs(*model, args, calibIds);
   checkPlanForModel(plan, *model, fingerprint);
   if (args.has("save-plan")) {
     plan.save(args.get("save-plan"));
@@ -81,6 +49,8 @@ int cmdMerge(const Argv& argv) {
   std::printf("memory      %s -> %s (%lld -> %lld parameters, %.1f %% saved)\n", gib(mem.bytesBefore).c_str(),
               gib(mem.bytesAfter).c_str(), static_cast<long long>(mem.paramsBefore),
               static_cast<long long>(mem.paramsAfter), 100.0 * (1.0 - static_cast<double>(mem.bytesAfter) / mem.bytesBefore));
+  // Neuron permutations (align_neurons) come before the router fit: a fit sees the aligned merge.
+  alignPlanFromArgs(plan, *model, calibIds, args);
   ExportOptions opts;
   opts.fingerprint = fingerprint;
   opts.shardBytes = args.getInt("shard-mb", 5000, 1, int64_t{1} << 30) * 1000 * 1000;
@@ -107,6 +77,12 @@ int cmdMerge(const Argv& argv) {
                 metrics.original->perplexity, metrics.merged->perplexity,
                 100.0 * (metrics.merged->perplexity / metrics.original->perplexity - 1.0), metrics.merged->meanKl,
                 static_cast<long long>(metrics.evalSequences), static_cast<long long>(metrics.evalLength));
+  if (metrics.merged && metrics.generation)
+    std::printf("agreement   top-1 %.1f %% (teacher-forced); greedy continuations: identical prefix %.1f of %lld tokens, "
+                "ROUGE-L %.3f (%lld held-out prompts)\n",
+                100.0 * metrics.merged->top1Agreement, metrics.generation->meanIdenticalPrefix,
+                static_cast<long long>(metrics.generationOptions.newTokens), metrics.generation->meanRougeL,
+                static_cast<long long>(metrics.generation->prompts));
   for (size_t j = 0; j < metrics.layerErrors.size(); ++j)
     std::printf("error       block %zu: %.4f\n", j, metrics.layerErrors[j]);
   metrics.memory = mem;  // the bytes this export stores, in its --precision

@@ -16,5 +16,6 @@ int cmdBench(const Argv& args);
 int cmdEval(const Argv& args);
 int cmdMerge(const Argv& args);
 int cmdCompare(const Argv& args);
+int cmdGenerate(const Argv& args);
 
 }  // namespace moe::cli

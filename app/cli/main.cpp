@@ -21,7 +21,11 @@ const std::map<std::string, Command>& commands() {
        {moe::cli::cmdMerge,
         "merge --model DIR (--analysis A.h5 | --calib FILE) (--plan P.json | --experts K | --budget TOTAL | --height H)\n"
         "        [--linkage single|complete|average|ward --basis expert_output|expert_output_routed|router_logits|weights]\n"
-        "        [--metric euclidean|cosine --grouping clustering|random --seed S --strategy frequency|average|dominant|f-prune|reap]\n"
+        "        [--metric euclidean|cosine --grouping clustering|random --seed S]\n"
+        "        [--strategy frequency|average|dominant|ream|f-prune|reap]   ream: top-K REAP experts as centroids, the\n"
+        "        others join the nearest by expert output, neuron-aligned frequency merge, centroids' router rows\n"
+        "        [--align-neurons | --no-align-neurons] [--align-tokens N (4096)]   permute each member's neurons onto\n"
+        "        its group's reference before averaging (frequency, average, ream; on by default for ream)\n"
         "        [--format compact|expert-map --router average|frequency|lse-fit|soft-fit|tied-fit]\n"
         "        [--fit-tokens N (8192) --no-refine (tied-fit without its output-matching stage)]\n"
         "        [--layer-errors] [--eval-text FILE --eval-sequences N (64) --eval-length L (256)]   metrics for the\n"
@@ -35,7 +39,23 @@ const std::map<std::string, Command>& commands() {
        {moe::cli::cmdCompare,
         "compare --model DIR (--analysis A.h5 | --calib FILE) --text FILE [--experts 12,8,4 --eval-sequences N]\n"
         "        [--routers average,frequency,lse-fit,soft-fit,tied-fit --fit-tokens N --no-refine] [--markdown]\n"
-        "        Perplexity, KL and memory of HC-SMoE and the baselines at each K."}},
+        "        [--align-neurons --align-tokens N]   also HC-SMoE with neuron alignment and REAM without it\n"
+        "        [--gen-prompts N (8; 0: off) --gen-prefix P (16) --gen-tokens M (32)]   greedy continuations of the\n"
+        "        first P tokens of N held-out sequences: mean identical prefix and ROUGE-L against the original\n"
+        "        [--scmoe]   held-out next-token accuracy, plain and with SCMoE (beta 0.5, alpha 0.1, weak top-1)\n"
+        "        Perplexity, KL, teacher-forced top-1 agreement, generation agreement and memory of HC-SMoE, REAM and\n"
+        "        the baselines at each K."}},
+      {"generate",
+       {moe::cli::cmdGenerate,
+        "generate --model DIR (--prompt TEXT | --prompts FILE [--field text]) [--ids (prompts are token ids)]\n"
+        "        (--plan P.json | (--analysis A.h5 | --calib FILE) (--experts K | --budget TOTAL | --height H) [merge's\n"
+        "        plan options: --linkage --basis --metric --strategy --router --align-neurons ...] | --original-only)\n"
+        "        [--forms tied,compact] [--max-new-tokens N (32) --temperature T (0: greedy) --top-p P (1) --sample-seed S]\n"
+        "        [--scmoe --scmoe-beta B (0.5) --scmoe-alpha A (0.1) (--weak-top-k K (1) | --weak-rank R)]   self-contrast\n"
+        "        decoding: log p + B (log p - log p_weak) over tokens with p >= A max p\n"
+        "        [--batch N (8: prompts decoded in lock step) --no-cache --resident auto|on|off --device --dtype]\n"
+        "        The continuations of the original model and of the plan's merge, side by side, where each merged one\n"
+        "        first differs from the original, and the mean identical prefix and ROUGE-L over the prompts."}},
       {"eval",
        {moe::cli::cmdEval,
         "eval --model DIR --text FILE [--length L (256) --sequences N] [--device --dtype]\n"

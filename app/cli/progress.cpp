@@ -27,13 +27,26 @@ void ProgressLine::update(const std::string& text) {
     lastWidth_ = text.size();
     open_ = true;
   } else {
+    constexpr auto kLogInterval = std::chrono::seconds(5);
+    const auto now = std::chrono::steady_clock::now();
+    if (wroteLine_ && now - lastLine_ < kLogInterval) {
+      pending_ = text;
+      return;
+    }
     std::fprintf(stderr, "%s\n", text.c_str());
+    pending_.clear();
+    lastLine_ = now;
+    wroteLine_ = true;
   }
   std::fflush(stderr);
 }
 
 void ProgressLine::finish() {
   if (tty_ && open_) std::fprintf(stderr, "\n");
+  if (!tty_ && !pending_.empty()) std::fprintf(stderr, "%s\n", pending_.c_str());
+  std::fflush(stderr);
+  pending_.clear();
+  wroteLine_ = false;
   open_ = false;
   lastWidth_ = 0;
 }

@@ -27,6 +27,9 @@ struct AnalysisData {
   std::vector<moe::LayerStats> layers;  // index = MoE block
   std::vector<StoredDistances> distances;  // index = MoE block; empty when not read from a store
   MemoryModel memory;
+  // MoE blocks still being analysed: a partial result shown while the run goes on holds the first
+  // info.moeLayers.size() - pendingLayers blocks; the final result (0 pending) replaces it.
+  int pendingLayers = 0;
 
   int numMoeLayers() const { return static_cast<int>(layers.size()); }
   int64_t maxExperts() const;

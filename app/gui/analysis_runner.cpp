@@ -45,6 +45,10 @@ AnalysisRunner::AnalysisRunner(QObject* parent) : QObject(parent) {
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
   connect(worker_, &AnalysisWorker::statusChanged, this, &AnalysisRunner::statusChanged);
   connect(worker_, &AnalysisWorker::progressed, this, &AnalysisRunner::progressed);
+  // A partial result of a job cancelled meanwhile is dropped: the window keeps what it showed.
+  connect(worker_, &AnalysisWorker::partial, this, [this](const AnalysisDataPtr& data) {
+    if (busy_ && !(cancel_ && cancel_->load())) emit partial(data);
+  });
   connect(worker_, &AnalysisWorker::finished, this, [this](const AnalysisDataPtr& data) {
     busy_ = false;
     emit finished(data);

@@ -32,6 +32,8 @@ class AnalysisRunner : public QObject {
   void started();
   void statusChanged(const QString& message);
   void progressed(const moe::gui::AnalysisProgressInfo& info);
+  // analyse() only: the MoE blocks analysed so far (AnalysisData::pendingLayers > 0), then finished().
+  void partial(const moe::gui::AnalysisDataPtr& data);
   void finished(const moe::gui::AnalysisDataPtr& data);
   void failed(const QString& message, bool cancelled);
   // open() refused a store whose model changed since it was analysed (core's freshness check):

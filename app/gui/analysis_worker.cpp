@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/merge/memory.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -67,6 +68,35 @@ AnalysisDataPtr readData(const moe::AnalysisStore& store, const moe::Model* mode
   return d;
 }
 
+// Grows the partial result shown while an analysis runs: appends the blocks the store completed
+// since `shown` (only the contiguous prefix, so that index = MoE block holds). Null when nothing
+// new. Copies the earlier blocks rather than re-reading them: a block is read from disk once.
+AnalysisDataPtr growPartial(const moe::AnalysisStore& store, const moe::Model& model, const AnalysisDataPtr& shown) {
+  std::vector<int> done = store.completedLayers();
+  std::sort(done.begin(), done.end());
+  size_t prefix = 0;
+  while (prefix < done.size() && done[prefix] == static_cast<int>(prefix)) ++prefix;
+  if (prefix == 0 || (shown && static_cast<size_t>(shown->numMoeLayers()) >= prefix)) return nullptr;
+  auto d = std::make_shared<AnalysisData>();
+  if (shown) {
+    *d = *shown;
+  } else {
+    d->storePath = store.path();
+    d->info = store.info();
+    try {
+      d->memory = memoryModel(model);
+    } catch (const std::exception&) {
+      d->memory = {};
+    }
+  }
+  for (size_t j = d->layers.size(); j < prefix; ++j) {
+    d->layers.push_back(store.readLayer(static_cast<int>(j)));
+    d->distances.push_back(readStoredDistances(store.path(), static_cast<int>(j), d->layers.back().numExperts));
+  }
+  d->pendingLayers = static_cast<int>(d->info.moeLayers.size() - prefix);
+  return d;
+}
+
 }  // namespace
 
 void AnalysisWorker::analyse(const AnalysisRequest& r, const Cancel& cancel) {
@@ -97,9 +127,24 @@ void AnalysisWorker::analyse(const AnalysisRequest& r, const Cancel& cancel) {
       // Per-expert events are thinned to about ten a second (layer ends always pass): the GUI
       // thread only needs what it can show.
       using Clock = std::chrono::steady_clock;
-      Clock::time_point lastSent{};
-      auto progress = [this, &lastSent](const moe::AnalysisProgress& p) {
+      Clock::time_point lastSent{}, lastPartial{};
+      AnalysisDataPtr shown;
+      auto progress = [&, this](const moe::AnalysisProgress& p) {
         const auto now = Clock::now();
+        // A layer ended (its block, if any, is already in the store): show the analysed blocks.
+        // The first one at once, later ones at most every 2 s (each replaces the explorer's data).
+        if (p.computingLayer < 0 && p.moeDone < p.moeTotal &&
+            (!shown || now - lastPartial >= std::chrono::seconds(2))) {
+          try {
+            if (AnalysisDataPtr next = growPartial(store, *model, shown)) {
+              shown = next;
+              lastPartial = now;
+              emit partial(next);
+            }
+          } catch (const std::exception&) {
+            // best effort: the final result still comes from readData()
+          }
+        }
         if (p.expertsTotal > 0 && p.expertsDone < p.expertsTotal && now - lastSent < std::chrono::milliseconds(100))
           return;
         lastSent = now;

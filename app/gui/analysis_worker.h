@@ -30,6 +30,9 @@ class AnalysisWorker : public QObject {
  signals:
   void statusChanged(const QString& message);
   void progressed(const moe::gui::AnalysisProgressInfo& info);
+  // During analyse(): the MoE blocks analysed so far (a prefix, AnalysisData::pendingLayers > 0),
+  // sent after a block is stored, at most every kPartialInterval so the GUI thread keeps up.
+  void partial(const moe::gui::AnalysisDataPtr& data);
   void finished(const moe::gui::AnalysisDataPtr& data);
   void failed(const QString& message, bool cancelled);
 };

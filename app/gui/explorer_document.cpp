@@ -66,7 +66,9 @@ void ExplorerDocument::setAnalysis(const AnalysisDataPtr& data) {
   selection_.clear();
   interactiveOpen_ = false;
   curveFor_.clear();
-  errors_->setAnalysis(data_);
+  // A partial result (analysis still running) gets no exact scoring: it would run block forwards
+  // beside the analysis and be thrown away when the next layer arrives.
+  errors_->setAnalysis(data_->pendingLayers > 0 ? nullptr : data_);
   updateErrorRequests();
   emit analysisChanged();
   emit clusteringChanged();

@@ -290,8 +290,8 @@ void ExplorerView::showMeasurement() {
                               .arg(m.compactPerplexity, 0, 'f', 2));
   measureResult_->setToolTip(tr("On %1 predicted tokens of held-out text (%2 s):\n"
                                 "original perplexity %3\n"
-                                "tied: perplexity %4, KL(original || merged) %5\n"
-                                "compact: perplexity %6, KL(original || merged) %7%8")
+                                "tied: perplexity %4, KL(original || merged) %5, top-1 agreement %9 %\n"
+                                "compact: perplexity %6, KL(original || merged) %7, top-1 agreement %10 %%8")
                                  .arg(m.predictedTokens)
                                  .arg(m.seconds, 0, 'f', 1)
                                  .arg(m.originalPerplexity, 0, 'f', 3)
@@ -299,13 +299,17 @@ void ExplorerView::showMeasurement() {
                                  .arg(m.tiedKl, 0, 'f', 4)
                                  .arg(m.compactPerplexity, 0, 'f', 3)
                                  .arg(m.compactKl, 0, 'f', 4)
-                                 .arg(current ? QString() : tr("\n(measured for an earlier plan)")));
+                                 .arg(current ? QString() : tr("\n(measured for an earlier plan)"))
+                                 .arg(100.0 * m.tiedTop1, 0, 'f', 1)
+                                 .arg(100.0 * m.compactTop1, 0, 'f', 1));
   measureResult_->setEnabled(current);
-  tradeoff_->setMeasurement(current ? tr("ppl %1 tied \u00b7 %2 compact\nKL %3 \u00b7 %4")
+  tradeoff_->setMeasurement(current ? tr("ppl %1 tied \u00b7 %2 compact\nKL %3 \u00b7 %4\ntop-1 %5 % \u00b7 %6 %")
                                           .arg(m.tiedPerplexity, 0, 'f', 2)
                                           .arg(m.compactPerplexity, 0, 'f', 2)
                                           .arg(m.tiedKl, 0, 'f', 3)
                                           .arg(m.compactKl, 0, 'f', 3)
+                                          .arg(100.0 * m.tiedTop1, 0, 'f', 1)
+                                          .arg(100.0 * m.compactTop1, 0, 'f', 1)
                                     : QString());
 }
 
@@ -372,6 +376,8 @@ void ExplorerView::refreshTable() {
     row.layer = l;
     for (int j = 0; j < data.numMoeLayers(); ++j)
       if (data.layers[static_cast<size_t>(j)].layer == l) row.moeIndex = j;
+    row.pending = row.moeIndex < 0 && data.pendingLayers > 0 &&
+                  std::find(data.info.moeLayers.begin(), data.info.moeLayers.end(), l) != data.info.moeLayers.end();
     if (row.moeIndex >= 0) {
       const int j = row.moeIndex;
       row.experts = doc_->stats(j).numExperts;
@@ -475,7 +481,13 @@ void ExplorerView::refreshLayerViews(bool treeChanged) {
 void ExplorerView::refreshTradeoff() {
   if (!doc_->hasAnalysis()) return;
   proxyCurve_.clear();
-  for (int64_t K = doc_->analysis().maxExperts(); K >= 1; --K) proxyCurve_.push_back(doc_->uniformMeanError(K, false));
+  // Every K costs one estimate per block: at 256-512 experts x 60 blocks that took seconds on each
+  // clustering change (the benchmark's profile), so from 64 experts on about 64 K values spread
+  // over the range are estimated (the curve is smooth); the others stay -1 (no point drawn).
+  const int64_t maxE = doc_->analysis().maxExperts();
+  const int64_t step = std::max<int64_t>(1, maxE / 64);
+  for (int64_t K = maxE; K >= 1; --K)
+    proxyCurve_.push_back((maxE - K) % step == 0 || K == 1 ? doc_->uniformMeanError(K, false) : -1.0);
   curveDirty_ = true;
   refreshErrors();
 }

@@ -18,7 +18,7 @@ class JobGate : public QObject {
   Q_OBJECT
 
  public:
-  enum class Job { None, Analysis, OpenAnalysis, Export };
+  enum class Job { None, Analysis, OpenAnalysis, Export, Generate };
 
   explicit JobGate(QObject* parent = nullptr) : QObject(parent) {}
 

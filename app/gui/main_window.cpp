@@ -39,6 +39,7 @@
 #include "app/gui/recent_files.h"
 #include "app/gui/retranslate.h"
 #include "app/gui/settings_dialog.h"
+#include "app/gui/try_it_panel.h"
 #include "app/gui/welcome_page.h"
 #include "core/error.h"
 #include "widgets/dendrogram_view.h"
@@ -62,6 +63,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   createMenus();
   addToolBar(Qt::TopToolBarArea, planBar_);
   createHistoryDock();
+  createTryItDock();
   modelLabel_ = new QLabel(this);
   statusBar()->addPermanentWidget(modelLabel_);
   statusBar()->showMessage(tr("Ready"));
@@ -104,6 +106,24 @@ void MainWindow::createHistoryDock() {
   addDockWidget(Qt::RightDockWidgetArea, undoDock);
   undoDock->hide();
   viewMenu_->addAction(undoDock->toggleViewAction());
+}
+
+// "Try it": original and merged continuations of the same prompts, as a bottom dock hidden until
+// View > Try It shows it; its generation holds the job gate.
+void MainWindow::createTryItDock() {
+  auto* dock = new QDockWidget(this);
+  dock->setObjectName("tryItDock");
+  tryIt_ = new TryItPanel(doc_, gate_, dock);
+  dock->setWidget(tryIt_);
+  addDockWidget(Qt::BottomDockWidgetArea, dock);
+  dock->hide();
+  QAction* toggle = dock->toggleViewAction();
+  toggle->setShortcut(QKeySequence(tr("Ctrl+T")));
+  onLanguageChange(this, [dock, toggle] {
+    dock->setWindowTitle(tr("Try It"));
+    toggle->setText(tr("Try It (Generate Text)"));
+  });
+  viewMenu_->addAction(toggle);
 }
 
 void MainWindow::connectWelcomePage() {
@@ -167,7 +187,23 @@ void MainWindow::connectAnalysisRunner() {
     progress_->setProgress(p);
     lastElapsed_ = p.elapsedSeconds;
   });
+  // Each analysed block shows as soon as it is stored (the rest pending); the final result replaces it.
+  connect(runner_, &AnalysisRunner::partial, this, [this](const AnalysisDataPtr& data) {
+    const bool same = partialShown_ && doc_->hasAnalysis() && doc_->analysis().storePath == data->storePath;
+    const int layer = same ? doc_->currentLayer() : 0;
+    if (!partialShown_) beforePartial_ = doc_->analysisPtr();
+    if (!guarded(tr("Cannot show the analysis %1").arg(QString::fromStdString(data->storePath)),
+                 [&] { doc_->setAnalysis(data); }))
+      return;
+    partialShown_ = true;
+    if (layer > 0 && layer < doc_->numMoeLayers()) doc_->setCurrentLayer(layer);  // keep the user's layer
+    stack_->setCurrentWidget(explorer_);
+    updateActions();
+    emit partialAnalysisShown(data->numMoeLayers());
+  });
   connect(runner_, &AnalysisRunner::finished, this, [this](const AnalysisDataPtr& data) {
+    partialShown_ = false;
+    beforePartial_.reset();
     finishAnalysisJob();
     progress_->finish();
     const QString store = QString::fromStdString(data->storePath);
@@ -178,6 +214,12 @@ void MainWindow::connectAnalysisRunner() {
     onAnalysisFinished();
   });
   connect(runner_, &AnalysisRunner::failed, this, [this](const QString& message, bool cancelled) {
+    if (partialShown_) {  // the partial result goes: back to what was shown before the run
+      partialShown_ = false;
+      if (beforePartial_) guarded(tr("Cannot show the analysis"), [&] { doc_->setAnalysis(beforePartial_); });
+      else stack_->setCurrentWidget(welcome_);
+      beforePartial_.reset();
+    }
     finishAnalysisJob();
     progress_->finish();
     updateActions();
@@ -388,7 +430,7 @@ void MainWindow::rebuildRecentMenu() {
 }
 
 void MainWindow::updateActions() {
-  const bool has = doc_->hasAnalysis();
+  const bool has = doc_->hasAnalysis() && doc_->analysis().pendingLayers == 0;  // not a partial result
   const bool busy = gate_->isBusy();
   for (QAction* a : needsAnalysis_) a->setEnabled(has && !busy);
   for (QAction* a : {openDemo_, openModel_, openAnalysis_}) a->setEnabled(!busy);
@@ -607,6 +649,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   exporter_->cancel();
   doc_->errorService()->cancel();
   explorer_->measureRunner()->cancel();
+  tryIt_->cancel();
   event->accept();
 }
 

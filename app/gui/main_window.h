@@ -4,6 +4,7 @@
 #include <QMainWindow>
 #include <functional>
 
+#include "app/gui/analysis_data.h"
 #include "app/gui/analysis_request.h"
 #include "app/gui/export_request.h"
 
@@ -22,6 +23,7 @@ class ExportRunner;
 class JobGate;
 class PlanBar;
 class ProgressPanel;
+class TryItPanel;
 class WelcomePage;
 
 class MainWindow : public QMainWindow {
@@ -37,6 +39,8 @@ class MainWindow : public QMainWindow {
   AnalysisRunner* runner() const { return runner_; }
   ProgressPanel* progressPanel() const { return progress_; }
   QAction* exportModelAction() const { return exportModel_; }
+  // The "Try it" generation panel (a dock, View > Try It).
+  TryItPanel* tryItPanel() const { return tryIt_; }
 
   void openDemo(int sequences = 0, int length = 0);  // 0: the configured defaults
   void analyse(const AnalysisRequest& request);
@@ -51,6 +55,8 @@ class MainWindow : public QMainWindow {
 
  signals:
   void analysisLoaded();
+  // A running analysis showed the MoE blocks analysed so far (the rest pending in the layer table).
+  void partialAnalysisShown(int analysedBlocks);
   void analysisFailed(const QString& message);
   void exportFinished(const moe::gui::ExportSummary& summary);
   void exportFailed(const QString& message, bool cancelled);
@@ -66,6 +72,7 @@ class MainWindow : public QMainWindow {
  private:
   void createCentralArea();
   void createHistoryDock();
+  void createTryItDock();
   void createActions();
   void createMenus();
   void createFileMenu();
@@ -107,6 +114,7 @@ class MainWindow : public QMainWindow {
   ExplorerView* explorer_;
   PlanBar* planBar_;
   ProgressPanel* progress_;
+  TryItPanel* tryIt_ = nullptr;
   QLabel* modelLabel_;
   QMenu* recentMenu_ = nullptr;
   QMenu* viewMenu_ = nullptr;
@@ -119,6 +127,10 @@ class MainWindow : public QMainWindow {
   QAction* exportModel_ = nullptr;
   QList<QAction*> needsAnalysis_;
   AnalysisRequest lastRequest_;
+  // What the explorer showed before the running analysis's partial results replaced it (restored
+  // when that analysis fails or is cancelled); partialShown_: a partial result is on screen.
+  AnalysisDataPtr beforePartial_;
+  bool partialShown_ = false;
   double lastElapsed_ = 0;
   bool quiet_ = false;
 };

@@ -21,6 +21,9 @@ struct MeasureResult {
   double originalPerplexity = 0;
   double tiedPerplexity = 0, tiedKl = 0;        // router kept, experts mapped to merged weights
   double compactPerplexity = 0, compactKl = 0;  // K experts, averaged router rows
+  // Teacher-forced top-1 agreement with the original (fraction of positions with the same most
+  // probable next token).
+  double tiedTop1 = 0, compactTop1 = 0;
   qint64 predictedTokens = 0;
   double seconds = 0;
 };

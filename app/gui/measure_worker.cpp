@@ -55,6 +55,7 @@ void MeasureWorker::run(const MeasureRequest& r, std::shared_ptr<std::atomic<boo
       if (*cancel) throw moe::Error(moe::ErrorKind::Cancelled, "measurement cancelled");
       (semantics == moe::MergeSemantics::Tied ? out.tiedPerplexity : out.compactPerplexity) = e.perplexity;
       (semantics == moe::MergeSemantics::Tied ? out.tiedKl : out.compactKl) = e.meanKl;
+      (semantics == moe::MergeSemantics::Tied ? out.tiedTop1 : out.compactTop1) = e.top1Agreement;
     }
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     emit finished(out);

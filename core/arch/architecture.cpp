@@ -32,21 +32,21 @@ at::Tensor tensorFromInfo(const TensorInfo& info, const Runtime& rt) {
 }
 
 bool LayerWeights::has(const std::string& name) const {
-  return tensors_.count(name) > 0 || (store_ && store_->has(name));
+  return tensors_->count(name) > 0 || (store_ && store_->has(name));
 }
 
 const at::Tensor& LayerWeights::get(const std::string& name) const {
-  auto it = tensors_.find(name);
-  if (it != tensors_.end()) return it->second;
+  auto it = tensors_->find(name);
+  if (it != tensors_->end()) return it->second;
   if (!store_) throw Error(ErrorKind::MissingTensor, "tensor '" + name + "' was not loaded for this layer");
-  return tensors_[name] = tensorFromInfo(store_->get(name), rt_);
+  return (*tensors_)[name] = tensorFromInfo(store_->get(name), rt_);
 }
 
 at::Tensor LayerWeights::stack(const std::vector<std::string>& names) const {
   if (names.empty()) throw Error(ErrorKind::InvalidArgument, "nothing to stack");
   auto shapeOf = [&](const std::string& n) {
-    auto it = tensors_.find(n);
-    return it != tensors_.end() ? it->second.sizes().vec() : store_->get(n).shape;
+    auto it = tensors_->find(n);
+    return it != tensors_->end() ? it->second.sizes().vec() : store_->get(n).shape;
   };
   std::vector<int64_t> shape = shapeOf(names.front());
   std::vector<int64_t> stacked{static_cast<int64_t>(names.size())};
@@ -56,8 +56,8 @@ at::Tensor LayerWeights::stack(const std::vector<std::string>& names) const {
     if (shapeOf(names[i]) != shape)
       throw Error(ErrorKind::Shape, "tensor '" + names[i] + "' has shape " + shapeString(shapeOf(names[i])) +
                                         ", expected " + shapeString(shape) + " like '" + names.front() + "'");
-    auto it = tensors_.find(names[i]);
-    if (it != tensors_.end()) {
+    auto it = tensors_->find(names[i]);
+    if (it != tensors_->end()) {
       out[static_cast<int64_t>(i)].copy_(it->second);
       continue;
     }
@@ -69,7 +69,7 @@ at::Tensor LayerWeights::stack(const std::vector<std::string>& names) const {
 
 int64_t LayerWeights::bytes() const {
   int64_t n = 0;
-  for (auto& [_, t] : tensors_) n += t.numel() * static_cast<int64_t>(t.element_size());
+  for (auto& [_, t] : *tensors_) n += t.numel() * static_cast<int64_t>(t.element_size());
   return n;
 }
 
@@ -175,7 +175,7 @@ at::Tensor Architecture::denseMlp(int layer, const LayerWeights& w, const at::Te
 }
 
 at::Tensor Architecture::logits(const at::Tensor& normedHidden, const at::Tensor& lmHead) const {
-  return at::linear(normedHidden, lmHead);
+  return dense(normedHidden, lmHead);
 }
 
 void Architecture::addNorms(std::vector<TensorSpec>& specs, int layer) const {

@@ -23,6 +23,7 @@
 #include "core/model/safetensors.h"
 #include "core/nn/functional.h"
 #include "core/nn/buffer_pool.h"
+#include "core/nn/kv_cache.h"
 #include "core/nn/moe_block.h"
 #include "core/nn/runtime.h"
 
@@ -42,7 +43,7 @@ class LayerWeights {
   LayerWeights(const TensorStore* store, const Runtime& rt, BufferPool* pool = nullptr)
       : store_(store), rt_(rt), pool_(pool) {}
 
-  void add(const std::string& name, at::Tensor t) { tensors_[name] = std::move(t); }
+  void add(const std::string& name, at::Tensor t) { (*tensors_)[name] = std::move(t); }
   bool has(const std::string& name) const;
   const at::Tensor& get(const std::string& name) const;
   at::Tensor getOr(const std::string& name) const { return has(name) ? get(name) : at::Tensor(); }
@@ -50,12 +51,14 @@ class LayerWeights {
   // experts never exist twice (per-expert and stacked) in memory.
   at::Tensor stack(const std::vector<std::string>& names) const;
   int64_t bytes() const;
+  bool hasStore() const { return store_ != nullptr; }
 
  private:
   const TensorStore* store_ = nullptr;
   Runtime rt_;
   BufferPool* pool_ = nullptr;
-  mutable std::map<std::string, at::Tensor> tensors_;
+  // Shared by copies, so a layer kept resident (Model::setResident) converts each tensor once.
+  std::shared_ptr<std::map<std::string, at::Tensor>> tensors_ = std::make_shared<std::map<std::string, at::Tensor>>();
 };
 
 // Wraps mapped safetensors bytes as a tensor (no copy) and converts it to the runtime's dtype/device.
@@ -155,6 +158,12 @@ class Architecture {
   virtual at::Tensor denseMlp(int layer, const LayerWeights& w, const at::Tensor& x) const;
   virtual at::Tensor logits(const at::Tensor& normedHidden, const at::Tensor& lmHead) const;
 
+  // --- incremental decoding ---
+  // Whether attention() honours the DecodeState the engine sets for a forward call (a KV cache and
+  // per-row positions); generation decodes the others by recomputing the whole sequence.
+  virtual bool supportsKvCache() const { return false; }
+  void setDecodeState(DecodeState* state) { decode_ = state; }
+
   // --- compact export ---
   // Rewrites the config.json fields, beyond the expert count and num_experts_per_tok that export
   // updates for every architecture, that must change when only `keptExperts` experts remain per
@@ -182,6 +191,7 @@ class Architecture {
                       const char* gate, const char* up, const char* down) const;
 
   ModelConfig cfg_;
+  DecodeState* decode_ = nullptr;  // set only during a cached forward call
 };
 
 // The factory of an ArchitectureType: `&makeArchitectureOf<Mixtral>`.

@@ -14,6 +14,8 @@
 //     model.layers.<num_hidden_layers + i>. (core/arch/nextn_mtp.h); transformers ignores them.
 #include "core/arch/deepseek_v3.h"
 
+#include <tuple>
+
 #include <algorithm>
 #include <cmath>
 
@@ -160,12 +162,13 @@ at::Tensor DeepseekV3::attention(int layer, const LayerWeights& w, const at::Ten
   at::Tensor kPass = kvUp.narrow(-1, 0, nopeDim_);
   at::Tensor v = kvUp.narrow(-1, nopeDim_, vDim_);
 
+  const RopeTable rope = decode_ ? ropeRows(rope_, decode_->positions) : rope_;
   if (interleave_) {
-    qRot = applyRopeInterleaved(qRot, rope_);
-    kRot = applyRopeInterleaved(kRot, rope_);
+    qRot = applyRopeInterleaved(qRot, rope);
+    kRot = applyRopeInterleaved(kRot, rope);
   } else {
-    qRot = applyRope(qRot, rope_);
-    kRot = applyRope(kRot, rope_);
+    qRot = applyRope(qRot, rope);
+    kRot = applyRope(kRot, rope);
   }
   kRot = kRot.expand({B, Hh, T, ropeDim_});
 
@@ -173,7 +176,13 @@ at::Tensor DeepseekV3::attention(int layer, const LayerWeights& w, const at::Ten
   at::Tensor keys = at::cat({kPass, kRot}, -1);
   AttentionOptions opts;
   opts.scaling = scaling_;
-  opts.keyMask = attentionKeyMask(layer, w, x, qResid);
+  if (decode_) {  // supportsKvCache(): DeepSeek-V3.2's indexer mask is not cached, so it has none
+    std::tie(keys, v) = decode_->append(layer, keys, v);
+    opts.queryOffset = decode_->past;
+    opts.keyMask = decode_->keyMask(T);
+  } else {
+    opts.keyMask = attentionKeyMask(layer, w, x, qResid);
+  }
   at::Tensor out = moe::attention(queries, keys, v.contiguous(), opts);  // [B, T, h * v]
   return dense(out, w.get(p + "o_proj.weight"), w.getOr(p + "o_proj.bias"));
 }

@@ -28,6 +28,7 @@ class DeepseekV3 : public Architecture {
   void rewriteCompactConfig(nlohmann::json& cfg, int64_t keptExperts) const override;
   void prepare(int64_t T, const Runtime& rt) override;
   at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const override;
+  bool supportsKvCache() const override { return true; }
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override;
 
  protected:

@@ -22,6 +22,8 @@ namespace {
 
 class DeepseekV32 : public DeepseekV3 {
  public:
+  // The indexer scores every cached key anew at each step: not cached, so generation recomputes.
+  bool supportsKvCache() const override { return false; }
   explicit DeepseekV32(const ModelConfig& c) : DeepseekV3(c) {
     // Defaults are those of transformers' DeepseekV32Config.
     const std::string& src = c.source();

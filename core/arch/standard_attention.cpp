@@ -1,6 +1,7 @@
 #include "core/arch/standard_attention.h"
 
 #include <cmath>
+#include <tuple>
 
 namespace moe {
 
@@ -29,7 +30,9 @@ void addStandardAttention(std::vector<TensorSpec>& specs, const ModelConfig& cfg
 }
 
 at::Tensor standardAttention(const LayerWeights& w, const ModelConfig& cfg, const std::string& prefix, const at::Tensor& x,
-                             const StandardAttentionSpec& spec, const RopeTable& rope, int64_t slidingWindow) {
+                             const StandardAttentionSpec& spec, const RopeTable& ropeTable, int64_t slidingWindow,
+                             DecodeState* decode, int layer) {
+  const RopeTable rope = decode ? ropeRows(ropeTable, decode->positions) : ropeTable;
   const std::string& p = prefix;
   const int64_t B = x.size(0), T = x.size(1), D = cfg.headDim;
   at::Tensor q = dense(x, w.get(p + "q_proj.weight"), w.getOr(p + "q_proj.bias"));
@@ -69,6 +72,11 @@ at::Tensor standardAttention(const LayerWeights& w, const ModelConfig& cfg, cons
   }
   v = v.transpose(1, 2);
   AttentionOptions opts;
+  if (decode) {
+    std::tie(k, v) = decode->append(layer, k, v);
+    opts.queryOffset = decode->past;
+    opts.keyMask = decode->keyMask(T);
+  }
   opts.scaling = spec.scaling > 0 ? spec.scaling : 1.0 / std::sqrt(static_cast<double>(D));
   opts.slidingWindow = slidingWindow;
   if (spec.sinks) opts.sinks = w.get(p + "sinks");
@@ -82,7 +90,8 @@ void StandardAttentionArchitecture::prepare(int64_t seqLen, const Runtime& rt) {
 }
 
 at::Tensor StandardAttentionArchitecture::attention(int layer, const LayerWeights& w, const at::Tensor& x) const {
-  return standardAttention(w, cfg_, layerPrefix(layer) + "self_attn.", x, attn_, rope_, slidingWindow(layer));
+  return standardAttention(w, cfg_, layerPrefix(layer) + "self_attn.", x, attn_, rope_, slidingWindow(layer), decode_,
+                           layer);
 }
 
 std::vector<TensorSpec> StandardAttentionArchitecture::attentionTensors(int layer) const {

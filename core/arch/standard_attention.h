@@ -24,8 +24,11 @@ struct StandardAttentionSpec {
 void addStandardAttention(std::vector<TensorSpec>& specs, const ModelConfig& cfg, const std::string& prefix,
                           const StandardAttentionSpec& spec);
 
+// With a DecodeState, x holds the new tokens only: their keys/values join layer's cache and the
+// rotary rows come from the state's positions.
 at::Tensor standardAttention(const LayerWeights& w, const ModelConfig& cfg, const std::string& prefix, const at::Tensor& x,
-                             const StandardAttentionSpec& spec, const RopeTable& rope, int64_t slidingWindow = 0);
+                             const StandardAttentionSpec& spec, const RopeTable& rope, int64_t slidingWindow = 0,
+                             DecodeState* decode = nullptr, int layer = 0);
 
 // Base of the architectures built on standard attention: it owns the attention flags and the
 // rotary table, and supplies prepare() and attention(); the subclass sets attn_ in its
@@ -35,6 +38,7 @@ class StandardAttentionArchitecture : public Architecture {
   using Architecture::Architecture;
   void prepare(int64_t seqLen, const Runtime& rt) override;
   at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const override;
+  bool supportsKvCache() const override { return true; }
 
  protected:
   virtual int64_t slidingWindow(int /*layer*/) const { return 0; }

@@ -60,14 +60,36 @@ void Model::validateShapes() const {
   }
 }
 
-at::Tensor Model::loadTensor(const std::string& name) const { return tensorFromInfo(store_->get(name), rt_); }
+at::Tensor Model::loadTensor(const std::string& name) const {
+  if (!resident_) return tensorFromInfo(store_->get(name), rt_);
+  auto it = residentGlobals_.find(name);
+  if (it == residentGlobals_.end()) it = residentGlobals_.emplace(name, tensorFromInfo(store_->get(name), rt_)).first;
+  return it->second;
+}
 
 LayerWeights Model::loadLayer(int layer) const {
   // Shapes were checked at open; tensors are converted lazily, when the layer's forward uses them,
   // and stacked expert weights reuse the previous layer's buffers (fresh pages cost more than the
-  // conversion itself).
-  (void)layer;
+  // conversion itself). A resident layer keeps its conversions and owns its buffers.
+  if (resident_) {
+    if (residentLayers_.empty()) residentLayers_.assign(static_cast<size_t>(numLayers()), LayerWeights());
+    LayerWeights& w = residentLayers_.at(static_cast<size_t>(layer));
+    if (!w.hasStore()) w = LayerWeights(store_.get(), rt_, nullptr);
+    return w;
+  }
   return LayerWeights(store_.get(), rt_, &pool_);
+}
+
+void Model::releaseLayerPages(int layer) const {
+  for (const auto& spec : arch_->layerTensors(layer)) releaseMappedPages(store_->get(spec.name));
+}
+
+void Model::setResident(bool resident) {
+  resident_ = resident;
+  if (!resident) {
+    residentLayers_.clear();
+    residentGlobals_.clear();
+  }
 }
 
 MoeBlock Model::moeBlock(int moeIndex) const {
@@ -84,8 +106,18 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
   if (ids.numel() > 0 && (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= V))
     throw Error(ErrorKind::InvalidArgument, "token ids must lie in [0, " + std::to_string(V) + ") for this model");
   const int64_t B = ids.size(0), T = ids.size(1);
-  arch_->prepare(T, rt_);
+  DecodeState* decode = options.decode;
+  if (decode && !arch_->supportsKvCache())
+    throw Error(ErrorKind::Unsupported, arch_->name() + ": no KV cache for this architecture");
+  // The architecture sees the decode state only for this call, whatever way the call ends.
+  struct DecodeScope {
+    Architecture& arch;
+    ~DecodeScope() { arch.setDecodeState(nullptr); }
+  } scope{*arch_};
+  arch_->setDecodeState(decode);
+  arch_->prepare(decode ? decode->past + T : T, rt_);
   at::Tensor hidden = arch_->embed(ids, loadTensor(arch_->embeddingName()));
+  // Converted tensors are copies (resident ones included), so the mapped pages can always go.
   releaseMappedPages(store_->get(arch_->embeddingName()));
   if (observer) observer->onHiddenState(0, hidden);
 
@@ -101,9 +133,14 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
     x = arch_->norm(hidden, w.get(arch_->postAttentionNormName(l)));
     at::Tensor mlp;
     if (arch_->isMoeLayer(l)) {
-      MoeBlock block = arch_->moeBlock(l, w);
-      block.expertSlot = arch_->expertMap(l);
-      if (options.moeOverride) options.moeOverride(moeIndex, block);
+      MoeBlock block;
+      if (options.blocks) {
+        block = options.blocks->at(static_cast<size_t>(moeIndex));
+      } else {
+        block = arch_->moeBlock(l, w);
+        block.expertSlot = arch_->expertMap(l);
+        if (options.moeOverride) options.moeOverride(moeIndex, block);
+      }
       MoeTrace trace;
       trace.layer = l;
       trace.moeIndex = moeIndex;
@@ -124,6 +161,7 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
     }
   }
   if (last < L) return at::Tensor();
+  if (decode) decode->advance(T);
   hidden = arch_->norm(hidden, loadTensor(arch_->finalNormName()));
   if (observer) observer->onHiddenState(L, hidden);
   if (!options.computeLogits) return at::Tensor();

@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,12 @@ struct ForwardOptions {
   std::function<void(int moeIndex, MoeBlock& block)> moeOverride;
   // Stop after this many decoder layers (-1: all), e.g. to analyse only the early blocks.
   int stopAfterLayer = -1;
+  // Incremental decoding: the ids are the new tokens after decode->past cached ones (the
+  // architecture must support a KV cache); the state advances by T when the call returns.
+  DecodeState* decode = nullptr;
+  // The MoE blocks to run, by block index, instead of those the layer's weights give (a resident
+  // generator builds merged blocks once, not at every step); moeOverride is not applied to them.
+  const std::vector<MoeBlock>* blocks = nullptr;
 };
 
 class Model {
@@ -59,8 +66,15 @@ class Model {
   const std::vector<int>& moeLayers() const { return moeLayers_; }  // decoder layer of each MoE block
 
   LayerWeights loadLayer(int layer) const;
+  // Resident: every layer's converted tensors stay in memory after first use (generation, when the
+  // model fits), instead of being converted anew by each forward. (The mapped file pages are released
+  // either way: converted tensors are copies.)
+  void setResident(bool resident);
+  bool resident() const { return resident_; }
   at::Tensor loadTensor(const std::string& name) const;  // converted to the runtime dtype/device
   MoeBlock moeBlock(int moeIndex) const;                  // loads that layer's weights
+  // Drops the page-cache pages of layer's mapped tensors (its converted copies stay valid).
+  void releaseLayerPages(int layer) const;
 
   // ids [B, T] int64 -> logits [B, T, V] (undefined when computeLogits is false).
   at::Tensor forward(const at::Tensor& ids, ForwardObserver* observer = nullptr,
@@ -76,6 +90,9 @@ class Model {
   std::unique_ptr<Architecture> arch_;
   std::vector<int> moeLayers_;
   mutable BufferPool pool_;
+  bool resident_ = false;
+  mutable std::vector<LayerWeights> residentLayers_;
+  mutable std::map<std::string, at::Tensor> residentGlobals_;
 };
 
 

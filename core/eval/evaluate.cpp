@@ -49,6 +49,7 @@ EvalResult scoreHidden(const Model& model, const at::Tensor& hidden, const at::T
   const at::Tensor ids = idsIn.to(at::kLong).to(hidden.device());
   const int64_t B = ids.size(0), T = ids.size(1);
   double nll = 0, kl = 0;
+  int64_t agree = 0;
   for (int64_t b = 0; b < B; ++b) {
     // Logits for positions 0..T-2 predict tokens 1..T-1.
     at::Tensor logits = model.arch().logits(hidden[b].narrow(0, 0, T - 1), head).to(at::kFloat);
@@ -59,13 +60,17 @@ EvalResult scoreHidden(const Model& model, const at::Tensor& hidden, const at::T
       at::Tensor refLogits = model.arch().logits(referenceHidden[b].narrow(0, 0, T - 1), head).to(at::kFloat);
       at::Tensor refLogp = at::log_softmax(refLogits, -1);
       kl += (refLogp.exp() * (refLogp - logp)).sum().item<double>();
+      agree += logp.argmax(-1).eq(refLogp.argmax(-1)).sum().item<int64_t>();
     }
   }
   EvalResult r;
   r.predicted = B * (T - 1);
   r.meanNll = nll / static_cast<double>(r.predicted);
   r.perplexity = std::exp(r.meanNll);
-  if (referenceHidden.defined()) r.meanKl = kl / static_cast<double>(r.predicted);
+  if (referenceHidden.defined()) {
+    r.meanKl = kl / static_cast<double>(r.predicted);
+    r.top1Agreement = static_cast<double>(agree) / static_cast<double>(r.predicted);
+  }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

@@ -22,6 +22,9 @@ struct EvalResult {
   double meanNll = 0;        // nats per predicted token
   int64_t predicted = 0;     // tokens predicted: positions 1..T-1 of every sequence
   double meanKl = -1;        // KL(reference || this), nats per predicted token; -1 when no reference
+  // Teacher-forced top-1 agreement: the fraction of predicted positions where this model's most
+  // probable next token is the reference's (ties: the lowest id); -1 when no reference.
+  double top1Agreement = -1;
   double seconds = 0;
 };
 

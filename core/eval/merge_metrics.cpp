@@ -38,6 +38,8 @@ MergeMetrics measureMerge(Model& model, const MergePlan& plan, const CompactRout
     ForwardOptions fo;
     fo.moeOverride = planOverride(plan, m.semantics, routerHook);
     m.merged = evaluate(model, evalIds, fo, reference);
+    std::vector<std::vector<int64_t>> originalTokens;
+    m.generation = heldOutGenerationAgreement(model, evalIds, fo.moeOverride, m.generationOptions, originalTokens);
   }
   return m;
 }
@@ -55,6 +57,14 @@ std::string mergeMetricsMarkdown(const Model& model, const MergePlan& plan, cons
       << m.merged->predicted << " predicted tokens).\n\n| model | perplexity | mean KL(source \\|\\| model) |\n"
       << "|---|---|---|\n| source | " << fixed(m.original->perplexity, 2) << " | - |\n"
       << "| this export | " << fixed(m.merged->perplexity, 2) << " | " << fixed(m.merged->meanKl, 4) << " |\n";
+    s << "\nGeneration agreement with the source: teacher-forced top-1 agreement "
+      << fixed(100.0 * m.merged->top1Agreement, 1) << " % of next-token predictions";
+    if (m.generation)
+      s << "; free-running (greedy, " << m.generationOptions.newTokens << " new tokens after the first "
+        << m.generationOptions.prefix << " tokens of " << m.generation->prompts << " held-out sequences): mean identical "
+        << "prefix " << fixed(m.generation->meanIdenticalPrefix, 1) << " tokens, token ROUGE-L "
+        << fixed(m.generation->meanRougeL, 3);
+    s << ".\n";
   }
   if (!m.layerErrors.empty()) {
     const bool tied = m.semantics == MergeSemantics::Tied;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/eval/evaluate.h"
+#include "core/eval/generation_preview.h"
 #include "core/eval/reconstruction.h"
 #include "core/merge/memory.h"
 #include "core/merge/merge.h"
@@ -24,7 +25,9 @@ struct MergeMetrics {
   MemoryPreview memory;
   std::vector<double> layerErrors;  // per MoE block, in `semantics` (0: unmerged); empty when not measured
   int64_t calibTokens = 0;
-  std::optional<EvalResult> original, merged;
+  std::optional<EvalResult> original, merged;  // merged->top1Agreement: teacher-forced agreement
+  std::optional<FreeRunningAgreement> generation;  // greedy continuations of held-out prefixes
+  HeldOutGenerationOptions generationOptions;
   int64_t evalSequences = 0, evalLength = 0;
 };
 

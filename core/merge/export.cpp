@@ -191,8 +191,12 @@ std::string modelCard(const Model& src, const MergePlan& plan, const std::string
       continue;
     }
     const bool prune = isPruneStrategy(lp->strategy);
-    s << mergeStrategyName(lp->strategy) << " | "
-      << (prune ? "kept rows" : plan.format == ExportFormat::ExpertMap ? "original" : routerModeName(lp->router))
+    const bool centroidRows = lp->strategy == MergeStrategy::Ream && !isFittedRouter(lp->router);
+    s << mergeStrategyName(lp->strategy) << (lp->needsAlignment() ? " (neuron-aligned)" : "") << " | "
+      << (prune ? "kept rows"
+          : plan.format == ExportFormat::ExpertMap ? "original"
+          : centroidRows ? "centroid rows"
+                         : routerModeName(lp->router))
       << " | " << lp->numExperts << " | " << lp->numGroups << " | " << groupsText(*lp) << " |\n";
   }
   s << "\nShared experts, dense layers and attention are unchanged.\n";

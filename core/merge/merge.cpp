@@ -5,6 +5,7 @@
 
 #include "core/engine/model.h"
 #include "core/error.h"
+#include "core/merge/neuron_alignment.h"
 
 namespace moe {
 namespace {
@@ -75,8 +76,11 @@ std::vector<double> mergeCoefficients(const std::vector<int64_t>& labels, int64_
   for (size_t e = 0; e < labels.size(); ++e) count[static_cast<size_t>(labels[e])] += 1.0;
   switch (strategy) {
     case MergeStrategy::FrequencyWeighted:
+    case MergeStrategy::Ream:  // REAM averages its groups with usage-frequency weights
       if (static_cast<int64_t>(frequency.size()) != E)
-        throw invalid("merge: the frequency-weighted merge needs one usage frequency per expert");
+        throw invalid(std::string("merge: the ") +
+                      (strategy == MergeStrategy::Ream ? "REAM" : "frequency-weighted") +
+                      " merge needs one usage frequency per expert");
       for (size_t e = 0; e < labels.size(); ++e) total[static_cast<size_t>(labels[e])] += frequency[e];
       for (size_t e = 0; e < labels.size(); ++e) {
         const size_t g = static_cast<size_t>(labels[e]);
@@ -228,10 +232,26 @@ MoeBlock applyLayerPlan(const MoeBlock& block, const LayerPlan& plan, MergeSeman
   if (isPruneStrategy(plan.strategy)) {
     out = pruneCompact(block, plan.kept);
   } else {
+    // Neuron alignment: the members permuted onto their group's reference (each expert computes
+    // the same function as before), then the usual merge of the permuted block.
+    MoeBlock aligned;
+    const MoeBlock* source = &block;
+    if (plan.needsAlignment()) {
+      if (!plan.neuronPermutation)
+        throw invalid("merge: MoE block " + std::to_string(plan.moeIndex) +
+                      " asks for neuron alignment (align_neurons) but no permutations were computed; they come "
+                      "from calibration tokens (alignPlanNeurons, core/merge/neuron_alignment.h)");
+      aligned = permuteExpertNeurons(block, *plan.neuronPermutation);
+      source = &aligned;
+    }
     const auto coeff = mergeCoefficients(plan.labels, plan.numGroups, plan.strategy, plan.usageFrequency, plan.dominant);
-    if (semantics == MergeSemantics::Tied) return mergeTied(block, plan.labels, plan.numGroups, coeff);
-    out = mergeCompact(block, plan.labels, plan.numGroups, coeff,
-                       routerCoefficients(plan.labels, plan.numGroups, plan.router, plan.usageFrequency));
+    if (semantics == MergeSemantics::Tied) return mergeTied(*source, plan.labels, plan.numGroups, coeff);
+    // REAM's compact router keeps the centroids' rows (a fitted router replaces them below).
+    const auto routerCoeffs =
+        plan.strategy == MergeStrategy::Ream
+            ? mergeCoefficients(plan.labels, plan.numGroups, MergeStrategy::Dominant, {}, plan.dominant)
+            : routerCoefficients(plan.labels, plan.numGroups, plan.router, plan.usageFrequency);
+    out = mergeCompact(*source, plan.labels, plan.numGroups, coeff, routerCoeffs);
   }
   if (routerHook) {
     routerHook(plan.moeIndex, block, out);

@@ -37,18 +37,24 @@ const char* mergeStrategyName(MergeStrategy s) {
     case MergeStrategy::PruneFrequency: return "f-prune";
     case MergeStrategy::PruneReap: return "reap";
     case MergeStrategy::Keep: return "keep";
+    case MergeStrategy::Ream: return "ream";
   }
   return "?";
 }
 
 MergeStrategy parseMergeStrategy(const std::string& name) {
-  for (auto s : {MergeStrategy::FrequencyWeighted, MergeStrategy::Average, MergeStrategy::Dominant,
+  for (auto s : {MergeStrategy::FrequencyWeighted, MergeStrategy::Average, MergeStrategy::Dominant, MergeStrategy::Ream,
                  MergeStrategy::PruneFrequency, MergeStrategy::PruneReap, MergeStrategy::Keep})
     if (name == mergeStrategyName(s)) return s;
-  throw invalid("unknown merge strategy '" + name + "' (choices: frequency, average, dominant, f-prune, reap, keep)");
+  throw invalid("unknown merge strategy '" + name +
+                "' (choices: frequency, average, dominant, ream, f-prune, reap, keep)");
 }
 
 bool isPruneStrategy(MergeStrategy s) { return s == MergeStrategy::PruneFrequency || s == MergeStrategy::PruneReap; }
+
+bool averagesMembers(MergeStrategy s) {
+  return s == MergeStrategy::FrequencyWeighted || s == MergeStrategy::Average || s == MergeStrategy::Ream;
+}
 
 const char* routerModeName(RouterMode m) {
   switch (m) {
@@ -122,6 +128,9 @@ void LayerPlan::validate() const {
   };
   if (!usageFrequency.empty() && static_cast<int64_t>(usageFrequency.size()) != numExperts)
     checkFrequency("the plan");
+  if (neuronPermutation && static_cast<int64_t>(neuronPermutation->size()) != numExperts)
+    throw invalid(b + ": the attached neuron permutations cover " + std::to_string(neuronPermutation->size()) +
+                  " experts, the block has " + std::to_string(numExperts));
   if (!scores.empty() && static_cast<int64_t>(scores.size()) != numExperts)
     throw invalid(b + ": scores must hold one value per expert (" + std::to_string(numExperts) + "), got " +
                   std::to_string(scores.size()));
@@ -145,7 +154,8 @@ void LayerPlan::validate() const {
     }
     case MergeStrategy::FrequencyWeighted:
     case MergeStrategy::Average:
-    case MergeStrategy::Dominant: break;
+    case MergeStrategy::Dominant:
+    case MergeStrategy::Ream: break;
   }
   if (static_cast<int64_t>(labels.size()) != numExperts)
     throw invalid(b + ": groups has " + std::to_string(labels.size()) + " labels but the block has " +
@@ -160,11 +170,17 @@ void LayerPlan::validate() const {
   for (int64_t g = 0; g < numGroups; ++g)
     if (size[static_cast<size_t>(g)] == 0) throw invalid(b + ": group " + std::to_string(g) + " has no members");
   if (strategy == MergeStrategy::FrequencyWeighted) checkFrequency("the frequency-weighted merge");
+  if (strategy == MergeStrategy::Ream) checkFrequency("the REAM merge");
+  if (strategy == MergeStrategy::Ream && router == RouterMode::FrequencyWeighted)
+    throw invalid(b + ": the REAM merge keeps its centroids' router rows; router 'frequency' does not apply (use "
+                      "'average', the default, or a fitted router: lse-fit, soft-fit, tied-fit)");
   if (router == RouterMode::FrequencyWeighted) checkFrequency("the frequency-weighted router");
-  if (strategy == MergeStrategy::Dominant) {
+  if (strategy == MergeStrategy::Dominant || strategy == MergeStrategy::Ream) {
+    const char* what = strategy == MergeStrategy::Ream ? "the REAM merge needs one centroid ('dominant')"
+                                                       : "the dominant strategy needs one dominant member";
     if (static_cast<int64_t>(dominant.size()) != numGroups)
-      throw invalid(b + ": the dominant strategy needs one dominant member per group (" + std::to_string(numGroups) +
-                    "), got " + std::to_string(dominant.size()));
+      throw invalid(b + ": " + what + " per group (" + std::to_string(numGroups) + "), got " +
+                    std::to_string(dominant.size()));
     for (int64_t g = 0; g < numGroups; ++g) {
       const int64_t d = dominant[static_cast<size_t>(g)];
       if (d < 0 || d >= numExperts || labels[static_cast<size_t>(d)] != g)
@@ -177,7 +193,7 @@ LayerPlan mergeLayerPlan(int moeIndex, const std::vector<int64_t>& labels, Merge
                          const std::vector<double>& usageFrequency, RouterMode router,
                          const std::vector<int64_t>& dominant) {
   if (isPruneStrategy(strategy) || strategy == MergeStrategy::Keep)
-    throw invalid(blockName(moeIndex) + ": mergeLayerPlan takes a merge strategy (frequency, average, dominant)");
+    throw invalid(blockName(moeIndex) + ": mergeLayerPlan takes a merge strategy (frequency, average, dominant, ream)");
   LayerPlan p;
   p.moeIndex = moeIndex;
   p.numExperts = static_cast<int64_t>(labels.size());
@@ -187,6 +203,7 @@ LayerPlan mergeLayerPlan(int moeIndex, const std::vector<int64_t>& labels, Merge
   p.labels = labels;
   p.usageFrequency = usageFrequency;
   p.dominant = dominant;
+  p.alignNeurons = strategy == MergeStrategy::Ream;  // REAM aligns by default
   p.validate();
   return p;
 }
@@ -273,6 +290,7 @@ json MergePlan::toJson() const {
       o["router"] = routerModeName(l.router);
       o["groups"] = l.labels;
     }
+    if (averagesMembers(l.strategy)) o["align_neurons"] = l.alignNeurons;
     if (isPruneStrategy(l.strategy)) o["kept"] = l.kept;
     if (!l.usageFrequency.empty()) o["usage_frequency"] = l.usageFrequency;
     if (!l.dominant.empty()) o["dominant"] = l.dominant;
@@ -375,6 +393,13 @@ MergePlan MergePlan::parse(const json& j, const std::string& source) {
     l.usageFrequency = numList("usage_frequency");
     l.dominant = intList("dominant");
     l.scores = numList("scores");
+    // Absent: on for ream (its definition aligns), off otherwise; ignored where nothing is averaged.
+    l.alignNeurons = l.strategy == MergeStrategy::Ream;
+    if (o.contains("align_neurons") && !o["align_neurons"].is_null()) {
+      if (!o["align_neurons"].is_boolean())
+        throw bad(blockName(l.moeIndex) + ": 'align_neurons' must be true or false, got " + o["align_neurons"].dump());
+      l.alignNeurons = o["align_neurons"].get<bool>();
+    }
     int64_t inferred = l.numExperts;
     if (isPruneStrategy(l.strategy)) inferred = static_cast<int64_t>(l.kept.size());
     else if (l.strategy != MergeStrategy::Keep)

@@ -18,13 +18,18 @@
 //       "layer": 0,                             // optional: its decoder layer (checked when present)
 //       "num_experts": 8,                       // required: E, experts of the block
 //       "num_groups": 4,                        // K: groups (merge) or kept experts (prune); 1 <= K <= E
-//       "strategy": "frequency" | "average" | "dominant" | "f-prune" | "reap" | "keep",
+//       "strategy": "frequency" | "average" | "dominant" | "ream" | "f-prune" | "reap" | "keep",
 //       "router": "average" | "frequency" | "lse-fit" | "soft-fit" | "tied-fit",  // compact router (default "average")
 //       "groups": [0, 1, 2, 2, 3, 0, 3, 1],     // merge strategies: group label of each expert, in [0, K),
 //                                               // every group non-empty
 //       "kept": [0, 2, 5, 7],                   // prune strategies: the K kept experts (distinct, in [0, E))
 //       "usage_frequency": [ ... E numbers ],   // needed by "frequency" (strategy or router); >= 0
-//       "dominant": [ ... K expert ids ],       // needed by "dominant": the member kept for each group
+//       "dominant": [ ... K expert ids ],       // needed by "dominant": the member kept for each group;
+//                                               // "ream": the centroid of each group
+//       "align_neurons": true | false,          // optional (default: true for "ream", else false):
+//                                               // permute members' neurons onto the group's reference
+//                                               // before averaging (core/merge/neuron_alignment.h);
+//                                               // used by frequency, average and ream, ignored otherwise
 //       "scores": [ ... E numbers ]             // optional: the scores a prune list was chosen by
 //     }, ...
 //   ]
@@ -34,8 +39,13 @@
 //              default; a group whose members were never used is averaged plainly);
 //   average:   plain average of member weights;
 //   dominant:  each group takes its dominant member's weights (the member closest to the group centre);
+//   ream:      REAM: the K highest-REAP experts are the centroids ("dominant"), every other expert joins
+//              its nearest centroid (expert-output distance); members averaged with usage_frequency
+//              weights (neuron-aligned by default); the compact router keeps the centroids' rows
+//              (router "average", the default; "frequency" is refused) unless a fitted router is asked;
 //   f-prune / reap: keep the listed experts, drop the rest (compact format only).
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,10 +53,17 @@
 
 namespace moe {
 
-enum class MergeStrategy { FrequencyWeighted, Average, Dominant, PruneFrequency, PruneReap, Keep };
-const char* mergeStrategyName(MergeStrategy s);  // "frequency", "average", "dominant", "f-prune", "reap", "keep"
+enum class MergeStrategy { FrequencyWeighted, Average, Dominant, PruneFrequency, PruneReap, Keep, Ream };
+// "frequency", "average", "dominant", "f-prune", "reap", "keep", "ream"
+const char* mergeStrategyName(MergeStrategy s);
 MergeStrategy parseMergeStrategy(const std::string& name);  // throws InvalidArgument listing the choices
 bool isPruneStrategy(MergeStrategy s);
+// Strategies that average member weights, where neuron alignment applies: frequency, average, ream.
+bool averagesMembers(MergeStrategy s);
+
+// Per expert of a block, the permutation of its intermediate neurons that aligns it with its group's
+// reference: aligned neuron i = the expert's neuron perm[i]; an empty entry is the identity.
+using NeuronPermutations = std::vector<std::vector<int64_t>>;
 
 // How the compact model's router row of a group is built. From the members' rows alone: the plain
 // and the usage-frequency-weighted average. Fitted on calibration inputs (core/merge/router_fit.h;
@@ -76,6 +93,12 @@ struct LayerPlan {
   std::vector<double> usageFrequency;    // [E] or empty
   std::vector<int64_t> dominant;         // [K] for Dominant
   std::vector<double> scores;            // [E] optional (prune)
+  // Neuron alignment before averaging (averaging strategies only). The permutations come from
+  // calibration data (alignPlanNeurons, core/merge/neuron_alignment.h), are not part of the JSON,
+  // and must be attached before the plan is applied when alignNeurons is set.
+  bool alignNeurons = false;
+  std::shared_ptr<const NeuronPermutations> neuronPermutation;  // [E] or null
+  bool needsAlignment() const { return alignNeurons && averagesMembers(strategy); }
 
   // Merge strategies: the labels; prune: kept[k] -> k, dropped -> -1; keep: identity.
   std::vector<int64_t> groupOf() const;

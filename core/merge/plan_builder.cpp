@@ -32,11 +32,45 @@ std::vector<LayerStats> readAllLayers(const AnalysisStore& store) {
   return layers;
 }
 
+ReamGroups reamGroups(const LayerStats& s, int64_t K) {
+  const std::string b = "MoE block " + std::to_string(s.moeIndex);
+  const int64_t E = s.numExperts;
+  if (K < 1 || K > E)
+    throw Error(ErrorKind::InvalidArgument, b + ": K = " + std::to_string(K) + " is outside 1.." + std::to_string(E));
+  if (static_cast<int64_t>(s.reapScore.size()) != E)
+    throw Error(ErrorKind::InvalidArgument, b + ": REAM needs the analysis' REAP score of every expert");
+  const Matrix& rep = s.expertOutputMean.empty() ? s.expertOutputMeanRouted : s.expertOutputMean;
+  if (rep.rows != E || rep.cols <= 0)
+    throw Error(ErrorKind::InvalidArgument, b + ": REAM needs the analysis' mean expert outputs [E, hidden]");
+  ReamGroups g;
+  g.centroids = reapKeep(s.reapScore, K);
+  g.labels.assign(static_cast<size_t>(E), -1);
+  for (int64_t k = 0; k < K; ++k) g.labels[static_cast<size_t>(g.centroids[static_cast<size_t>(k)])] = k;
+  for (int64_t e = 0; e < E; ++e) {
+    if (g.labels[static_cast<size_t>(e)] >= 0) continue;
+    double best = 0;
+    for (int64_t k = 0; k < K; ++k) {
+      const int64_t c = g.centroids[static_cast<size_t>(k)];
+      double d = 0;
+      for (int64_t h = 0; h < rep.cols; ++h) d += (rep(e, h) - rep(c, h)) * (rep(e, h) - rep(c, h));
+      if (g.labels[static_cast<size_t>(e)] < 0 || d < best) {  // strict: ties stay with the lower group
+        best = d;
+        g.labels[static_cast<size_t>(e)] = k;
+      }
+    }
+  }
+  return g;
+}
+
 LayerPlan layerPlanForGroups(const LayerStats& s, int64_t K, const std::vector<int64_t>& labels,
-                             MergeStrategy strategy, RouterMode router) {
+                             MergeStrategy strategy, RouterMode router, std::optional<bool> alignNeurons) {
   if (K < 1 || K > s.numExperts)
     throw Error(ErrorKind::InvalidArgument, "MoE block " + std::to_string(s.moeIndex) + ": K = " + std::to_string(K) +
                                                 " is outside 1.." + std::to_string(s.numExperts));
+  if (alignNeurons && *alignNeurons && !averagesMembers(strategy))
+    throw Error(ErrorKind::InvalidArgument, std::string("neuron alignment applies to the strategies that average "
+                                                        "experts (frequency, average, ream), not '") +
+                                                mergeStrategyName(strategy) + "'");
   LayerPlan lp;
   if (K == s.numExperts) {
     lp = keepLayerPlan(s.moeIndex, s.numExperts);
@@ -44,6 +78,11 @@ LayerPlan layerPlanForGroups(const LayerStats& s, int64_t K, const std::vector<i
     lp = pruneLayerPlan(s.moeIndex, s.numExperts, fPruneKeep(s.usageFrequency, K), strategy, s.usageFrequency);
   } else if (strategy == MergeStrategy::PruneReap) {
     lp = pruneLayerPlan(s.moeIndex, s.numExperts, reapKeep(s.reapScore, K), strategy, s.reapScore);
+  } else if (strategy == MergeStrategy::Ream) {
+    const ReamGroups g = reamGroups(s, K);
+    lp = mergeLayerPlan(s.moeIndex, g.labels, strategy, s.usageFrequency, router, g.centroids);
+    lp.scores = s.reapScore;  // what the centroids were chosen by
+    if (alignNeurons) lp.alignNeurons = *alignNeurons;
   } else {
     if (static_cast<int64_t>(labels.size()) != s.numExperts)
       throw Error(ErrorKind::InvalidArgument, "MoE block " + std::to_string(s.moeIndex) + ": " +
@@ -56,6 +95,7 @@ LayerPlan layerPlanForGroups(const LayerStats& s, int64_t K, const std::vector<i
       dominant = dominantMembers(labels, K, t);
     }
     lp = mergeLayerPlan(s.moeIndex, labels, strategy, s.usageFrequency, router, dominant);
+    if (alignNeurons) lp.alignNeurons = *alignNeurons;
   }
   lp.layer = s.layer;
   return lp;
@@ -69,13 +109,21 @@ MergePlan buildPlan(const std::vector<LayerStats>& layers, const PlanRequest& re
   plan.calibrationFingerprint = info.calibrationFingerprint;
   plan.sourceModel = info.modelDir;
   plan.format = req.format;
+  if (req.alignNeurons && *req.alignNeurons && !averagesMembers(req.strategy))
+    throw Error(ErrorKind::InvalidArgument, std::string("neuron alignment applies to the strategies that average "
+                                                        "experts (frequency, average, ream), not '") +
+                                                mergeStrategyName(req.strategy) + "'");
+  const bool aligned = req.alignNeurons.value_or(req.strategy == MergeStrategy::Ream);
   std::string method = isPruneStrategy(req.strategy) ? std::string(mergeStrategyName(req.strategy)) + " pruning"
+                       : req.strategy == MergeStrategy::Ream
+                           ? "REAM: top-K REAP centroids, nearest-centroid groups by expert output, "
+                             "usage-frequency merge"
                        : req.grouping == Grouping::Random
                            ? std::string("random groups, ") + mergeStrategyName(req.strategy) + " merge"
                            : std::string("HC-SMoE: ") + linkageMethodName(req.clustering.method) + " linkage on " +
                                  representationName(req.clustering.representation) + " (" + req.clustering.metric +
                                  "), " + mergeStrategyName(req.strategy) + " merge";
-  plan.method = method;
+  plan.method = method + (aligned && averagesMembers(req.strategy) ? ", neuron-aligned" : "");
   for (size_t j = 0; j < layers.size(); ++j) {
     const LayerStats& s = layers[j];
     const int64_t K = req.clustersPerBlock[j];
@@ -86,12 +134,12 @@ MergePlan buildPlan(const std::vector<LayerStats>& layers, const PlanRequest& re
     if (K < 1 || K > s.numExperts)
       throw Error(ErrorKind::InvalidArgument, "block " + std::to_string(j) + ": K = " + std::to_string(K) +
                                                   " is outside 1.." + std::to_string(s.numExperts));
-    // Pruning ranks experts itself; merging needs the groups (random, or the tree cut at K).
+    // Pruning and REAM group experts themselves; merging needs the groups (random, or the tree cut at K).
     std::vector<int64_t> labels;
-    if (!isPruneStrategy(req.strategy))
+    if (!isPruneStrategy(req.strategy) && req.strategy != MergeStrategy::Ream)
       labels = req.grouping == Grouping::Random ? randomGroups(s.numExperts, K, req.seed + j)
                                                 : canonicalLabels(cutTree(buildLayerTree(s, req.clustering).linkage, K));
-    plan.layers.push_back(layerPlanForGroups(s, K, labels, req.strategy, req.router));
+    plan.layers.push_back(layerPlanForGroups(s, K, labels, req.strategy, req.router, req.alignNeurons));
   }
   plan.validate();
   return plan;

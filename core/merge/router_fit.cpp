@@ -63,10 +63,16 @@ double crossEntropy(const Design& d, const at::Tensor& W, const at::Tensor& T) {
 // Soft-label logistic regression by the bound-optimisation (Böhning) iteration: the Hessian of the
 // cross-entropy is bounded by 1/2 A^T A / N, so a step preconditioned with that bound never
 // increases the loss; a doubled step is tried first and kept when it does better.
-at::Tensor fitSoftLabels(const Design& d, const at::Tensor& T, at::Tensor W, int iterations) {
+void throwIfCancelled(const std::atomic<bool>* cancel) {
+  if (cancel && cancel->load()) throw Error(ErrorKind::Cancelled, "router fit cancelled");
+}
+
+at::Tensor fitSoftLabels(const Design& d, const at::Tensor& T, at::Tensor W, int iterations,
+                         const std::atomic<bool>* cancel) {
   const int64_t N = d.A.size(0);
   double loss = crossEntropy(d, W, T);
   for (int it = 0; it < iterations; ++it) {
+    throwIfCancelled(cancel);
     at::Tensor S = at::softmax(d.A.mm(W), 1);
     at::Tensor G = d.A.t().mm(S - T) / static_cast<double>(N) + W * d.penalty.unsqueeze(1) * d.lambda;
     at::Tensor step = precondSolve(d, G, 0.5);
@@ -113,7 +119,7 @@ DenseRouting denseRoute(const at::Tensor& C, const RoutingConfig& rc) {
 // is the compact routing (top-k of softmax(A W), renormalised or not as the architecture does).
 // Preconditioned gradient descent with backtracking; the best W seen is returned.
 at::Tensor fitOutput(const Design& d, const at::Tensor& Y, const at::Tensor& O, const RoutingConfig& rc, at::Tensor W,
-                     int iterations) {
+                     int iterations, const std::atomic<bool>* cancel) {
   const int64_t N = d.A.size(0);
   const double norm = std::max(O.pow(2).sum(1).mean().item<double>(), 1e-30);
   auto lossOf = [&](const at::Tensor& Wc, DenseRouting* out) {
@@ -128,6 +134,7 @@ at::Tensor fitOutput(const Design& d, const at::Tensor& Y, const at::Tensor& O, 
   auto [loss, res] = lossOf(W, &r);
   double eta = 1.0;
   for (int it = 0; it < iterations; ++it) {
+    throwIfCancelled(cancel);
     // dL/dw_g = 2 res . Y_g / norm
     at::Tensor a = at::bmm(Y, res.unsqueeze(2)).squeeze(2) * (2.0 / norm);  // [N, K]
     at::Tensor dC;
@@ -216,14 +223,14 @@ FittedRouter fitCompactRouter(RouterMode mode, const MoeBlock& original, const M
   if (softmaxRule && mode == RouterMode::SoftFit) {
     at::Tensor P = at::softmax(L, 1);
     at::Tensor T = perGroup(P, members, [](const at::Tensor& c) { return c.sum(1); });
-    W = fitSoftLabels(d, T, W, options.iterations);
+    W = fitSoftLabels(d, T, W, options.iterations, options.cancel);
   } else if (softmaxRule && mode == RouterMode::TiedFit) {
     Routing r = original.route(L.to(at::kFloat));
     at::Tensor lab = at::tensor(labels, at::kLong);
     at::Tensor groupIdx = lab.index_select(0, r.indices.reshape(-1).to(at::kCPU)).view(r.indices.sizes());
     at::Tensor Tw = at::zeros({x.size(0), K}, at::kDouble).scatter_add_(1, groupIdx, r.weights.to(at::kCPU).to(at::kDouble));
     at::Tensor T = Tw / Tw.sum(1, true).clamp_min(1e-30);
-    W = fitSoftLabels(d, T, W, options.iterations);
+    W = fitSoftLabels(d, T, W, options.iterations, options.cancel);
     if (options.refineOutput && options.refineIterations > 0) {
       // Per-group merged expert outputs on (a subsample of) the tokens, bounded to ~1 GiB.
       const int64_t cap = std::max<int64_t>(256, (int64_t(1) << 27) / std::max<int64_t>(1, K * x.size(1)));
@@ -235,7 +242,7 @@ FittedRouter fitCompactRouter(RouterMode mode, const MoeBlock& original, const M
       for (int64_t g = 0; g < K; ++g) ys.push_back(compact.applySlot(g, xs).to(at::kCPU).to(at::kDouble));
       at::Tensor Y = at::stack(ys, 1);                              // [n, K, H]
       at::Tensor O = at::bmm(Tws.unsqueeze(1), Y).squeeze(1);       // the tied block's routed output
-      W = fitOutput(ds, Y, O, compact.routing, W, options.refineIterations);
+      W = fitOutput(ds, Y, O, compact.routing, W, options.refineIterations, options.cancel);
     }
   }
 
@@ -343,7 +350,9 @@ std::map<int, FittedRouter> fitRouters(const std::function<RouterMode(const Laye
   if (!calibIds.defined() || calibIds.dim() != 2 || calibIds.numel() == 0)
     throw invalid("router fit: calibration token ids [sequences, length] are needed");
   const bool sequential = anyTied && options.sequential;
-  FitObserver obs(modeOf, plan, options, sequential, progress, cancel, total);
+  RouterFitOptions fitOptions = options;
+  if (cancel) fitOptions.cancel = cancel;
+  FitObserver obs(modeOf, plan, fitOptions, sequential, progress, cancel, total);
   ForwardOptions fo;
   fo.computeLogits = false;
   fo.stopAfterLayer = lastLayer + 1;

@@ -40,6 +40,9 @@ struct RouterFitOptions {
   // tied-fit: fit on the compact model's own (sequential) block inputs; false: the original's.
   bool sequential = true;
   bool refineOutput = true;     // tied-fit: the output-matching stage
+  // Checked at every iteration of the iterative fits (throws Cancelled), so Cancel does not wait for
+  // a whole layer's fit; makeRouterHook sets it from its own `cancel`.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Ridge regression of Y [N, K] on X [N, D] (with a constant column when `intercept`): the [K, D(+1)]

@@ -1,13 +1,65 @@
 #include "core/nn/functional.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <string>
 
 #include "core/error.h"
 
 namespace moe {
 
+namespace {
+
+// Whether products of this low-precision type are faster through fp32 on this CPU: measured once per
+// type on a small product. libtorch's bf16 / fp16 CPU GEMM is fast where oneDNN has kernels for the
+// CPU (AVX-512, AMX) and many times slower than fp32 elsewhere (AVX2: see below), and no CPU flag
+// tells which kernels a given libtorch has.
+bool fasterThroughFloat(at::ScalarType t) {
+  auto measure = [t] {
+    const at::Tensor x = at::randn({16, 512}).to(t), w = at::randn({512, 512}).to(t);
+    auto best = [&](auto f) {
+      double b = 1e30;
+      for (int i = 0; i < 3; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        f();
+        b = std::min(b, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      }
+      return b;
+    };
+    const double native = best([&] { at::linear(x, w); });
+    const double viaFloat = best([&] { at::linear(x.to(at::kFloat), w.to(at::kFloat)).to(t); });
+    return viaFloat < 0.8 * native;
+  };
+  if (t == at::kBFloat16) {
+    static const bool bf16 = measure();
+    return bf16;
+  }
+  static const bool fp16 = measure();
+  return fp16;
+}
+
+bool throughFloat(const at::Tensor& x, int64_t rows) {
+  constexpr int64_t kMinRows = 4;
+  return rows >= kMinRows && x.device().is_cpu() &&
+         (x.scalar_type() == at::kBFloat16 || x.scalar_type() == at::kHalf) && fasterThroughFloat(x.scalar_type());
+}
+
+}  // namespace
+
 at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+  if (throughFloat(x, x.dim() > 0 && x.size(-1) > 0 ? x.numel() / x.size(-1) : 0)) {
+    const at::Tensor y = b.defined() ? at::linear(x.to(at::kFloat), w.to(at::kFloat), b.to(at::kFloat))
+                                     : at::linear(x.to(at::kFloat), w.to(at::kFloat));
+    return y.to(x.scalar_type());
+  }
   return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
+}
+
+
+at::Tensor matmul(const at::Tensor& a, const at::Tensor& b) {
+  if (throughFloat(a, a.dim() >= 2 ? a.size(-2) : 1)) return at::matmul(a.to(at::kFloat), b.to(at::kFloat)).to(a.scalar_type());
+  return at::matmul(a, b);
 }
 
 at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
@@ -18,7 +70,7 @@ at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
 }
 
 at::Tensor swigluMlp(const at::Tensor& x, const at::Tensor& gate, const at::Tensor& up, const at::Tensor& down) {
-  return at::linear(at::silu(at::linear(x, gate)) * at::linear(x, up), down);
+  return dense(at::silu(dense(x, gate)) * dense(x, up), down);
 }
 
 namespace {
@@ -121,7 +173,17 @@ at::Tensor rotateHalf(const at::Tensor& x) {
 }
 }  // namespace
 
+RopeTable ropeRows(const RopeTable& table, const at::Tensor& positions) {
+  RopeTable rows = table;
+  const at::Tensor flat = positions.reshape({-1}).to(table.cos.device());
+  std::vector<int64_t> shape{positions.size(0), 1, positions.size(1), table.cos.size(-1)};
+  rows.cos = table.cos.index_select(0, flat).view(shape);
+  rows.sin = table.sin.index_select(0, flat).view(shape);
+  return rows;
+}
+
 at::Tensor applyRope(const at::Tensor& x, const RopeTable& table) {
+  if (table.cos.dim() == 4) return x * table.cos + rotateHalf(x) * table.sin;  // rows of ropeRows
   const int64_t T = x.size(-2);
   at::Tensor cos = table.cos.narrow(0, 0, T), sin = table.sin.narrow(0, 0, T);
   return x * cos + rotateHalf(x) * sin;
@@ -139,20 +201,24 @@ at::Tensor applyRopeInterleaved(const at::Tensor& x, const RopeTable& table) {
 }
 
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionOptions& opts) {
-  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), Hkv = k.size(1);
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), Tk = k.size(2), Hkv = k.size(1);
+  if (Tk != T + opts.queryOffset)
+    throw Error(ErrorKind::Shape, "attention: " + std::to_string(Tk) + " keys for " + std::to_string(T) +
+                                      " queries at offset " + std::to_string(opts.queryOffset));
   at::Tensor kk = k, vv = v;
   if (Hkv != H) {  // grouped-query attention: each key/value head serves H / Hkv query heads
     kk = k.repeat_interleave(H / Hkv, 1);
     vv = v.repeat_interleave(H / Hkv, 1);
   }
   // The mask: key j is visible from query i when j <= i (and i - j < window).
-  at::Tensor idx = at::arange(T, at::TensorOptions().dtype(at::kLong).device(q.device()));
-  at::Tensor diff = idx.unsqueeze(1) - idx.unsqueeze(0);  // i - j
+  const auto longs = at::TensorOptions().dtype(at::kLong).device(q.device());
+  at::Tensor qIdx = at::arange(opts.queryOffset, opts.queryOffset + T, longs), kIdx = at::arange(Tk, longs);
+  at::Tensor diff = qIdx.unsqueeze(1) - kIdx.unsqueeze(0);  // i - j
   at::Tensor allowed = diff.ge(0);
   if (opts.slidingWindow > 0) allowed = allowed & diff.lt(opts.slidingWindow);
   if (opts.chunkSize > 0) {  // same chunk: floor(i / c) == floor(j / c)
-    at::Tensor chunk = at::div(idx, opts.chunkSize, "floor");
-    allowed = allowed & chunk.unsqueeze(1).eq(chunk.unsqueeze(0));
+    at::Tensor qChunk = at::div(qIdx, opts.chunkSize, "floor"), kChunk = at::div(kIdx, opts.chunkSize, "floor");
+    allowed = allowed & qChunk.unsqueeze(1).eq(kChunk.unsqueeze(0));
   }
   at::Tensor out = at::empty({B, H, T, vv.size(-1)}, q.options());
   // One sequence at a time keeps the [H, T, T] score matrix small for long calibration sequences.
@@ -165,7 +231,7 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
       at::Tensor sink = opts.sinks.to(at::kFloat).view({H, 1, 1}).expand({H, T, 1});
       at::Tensor combined = at::cat({scores, sink}, -1);
       combined = combined - std::get<0>(combined.max(-1, true));
-      probs = at::softmax(combined, -1).narrow(-1, 0, T);
+      probs = at::softmax(combined, -1).narrow(-1, 0, Tk);
     } else {
       probs = at::softmax(scores, -1);
     }

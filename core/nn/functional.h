@@ -23,24 +23,37 @@ struct RopeTable {
 RopeTable makeRopeTable(const RopeConfig& rope, int64_t dim, int64_t maxPositionEmbeddings, int64_t T,
                         const Runtime& rt);
 
-// x [B, heads, T, dim]: x * cos + rotate_half(x) * sin.
+// The table's rows at `positions` [B, T] (incremental decoding, left-padded batches): cos/sin
+// [B, 1, T, dim], which applyRope uses as they are.
+RopeTable ropeRows(const RopeTable& table, const at::Tensor& positions);
+
+// x [B, heads, T, dim]: x * cos + rotate_half(x) * sin (the table's first T rows, or rows from ropeRows).
 at::Tensor applyRope(const at::Tensor& x, const RopeTable& table);
 // DeepSeek's interleaved variant: pairs (0,1), (2,3)... are first de-interleaved into halves.
 at::Tensor applyRopeInterleaved(const at::Tensor& x, const RopeTable& table);
 
 // Scaled-dot-product attention with a causal mask, optional sliding window (keys with
 // q - k < window) or chunks (keys with k / chunk == q / chunk), and optional per-head sink logits
-// (gpt-oss). q [B,h,T,d], k/v [B,hkv,T,*] (grouped-query heads are repeated). Returns [B, T, h * dv].
+// (gpt-oss). q [B,h,Tq,d], k/v [B,hkv,Tk,*] (grouped-query heads are repeated). Returns [B, Tq, h * dv].
+// Queries sit at key indices queryOffset .. queryOffset + Tq - 1 (a KV cache holds the earlier keys).
 struct AttentionOptions {
   double scaling = 1.0;
   int64_t slidingWindow = 0;  // 0: full causal attention
   int64_t chunkSize = 0;      // Llama-4's chunked attention: keys in the query's chunk of chunkSize positions only
   at::Tensor sinks;           // [h] or undefined
-  at::Tensor keyMask;         // [B, T, T] bool, true = key allowed (DeepSeek-V3.2's top-k keys), or undefined
+  at::Tensor keyMask;         // [B, Tq, Tk] bool, true = key allowed (DeepSeek-V3.2's top-k keys, padding), or undefined
+  int64_t queryOffset = 0;    // Tk - Tq with a KV cache, 0 otherwise
 };
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionOptions& opts);
 
-// x @ w.T (+ b) without the autograd-aware nn.Linear module.
+// x @ w.T (+ b) without the autograd-aware nn.Linear module. On the CPU, bf16 / fp16 operands of 4 rows
+// or more are multiplied in fp32 and the result rounded back, where that is faster on this machine
+// (measured once: libtorch's low-precision CPU GEMM is many times slower than fp32 without AVX-512).
 at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = at::Tensor());
+// at::matmul with the same CPU low-precision rule. Attention does not use it: its products through
+// fp32 moved Qwen3-Next's bf16 logits from 0.029 to 0.12 relative error against transformers' fp32
+// reference (test_arch_qwen_next), for a reason not yet understood.
+at::Tensor matmul(const at::Tensor& a, const at::Tensor& b);
+
 
 }  // namespace moe

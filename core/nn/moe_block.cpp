@@ -1,5 +1,6 @@
 #include "core/nn/moe_block.h"
 
+#include <algorithm>
 #include <limits>
 #include <tuple>
 
@@ -11,6 +12,19 @@ namespace moe {
 at::Tensor MoeBlock::routerLogits(const at::Tensor& x) const { return dense(x, routerWeight, routerBias); }
 
 Routing MoeBlock::route(const at::Tensor& logits) const {
+  if (routing.onlyRank > 0) {
+    // SCMoE's rank-r routing: the rule ranks as usual; only its r-th choice runs, at weight 1.
+    MoeBlock ranked;
+    ranked.correctionBias = correctionBias;
+    ranked.routing = routing;
+    ranked.routing.onlyRank = 0;
+    ranked.routing.topK = std::min<int64_t>(routing.onlyRank, logits.size(-1));
+    Routing all = ranked.route(logits);
+    Routing r;
+    r.indices = all.indices.narrow(1, ranked.routing.topK - 1, 1).contiguous();
+    r.weights = at::ones(r.indices.sizes(), all.weights.options());
+    return r;
+  }
   Routing r;
   at::Tensor l = logits.to(at::kFloat);
   const int64_t k = routing.topK;

@@ -30,6 +30,9 @@ struct RoutingConfig {
   double scalingFactor = 1.0;  // DeepSeek's routed_scaling_factor
   int64_t nGroup = 1;
   int64_t topkGroup = 1;
+  // SCMoE's weak "rank-r" routing (core/eval/generate.h): only the expert the rule ranks r-th
+  // (1-based) is used, with weight 1. 0: the rule's own top-k.
+  int64_t onlyRank = 0;
 };
 
 struct Routing {

@@ -159,9 +159,12 @@ TEST_CASE("cli eval and compare: the original model's perplexity agrees between 
   std::vector<std::string> rows;
   for (const auto& l : lines(cmp.out))
     if (std::regex_search(l, std::regex(R"(^\s*\d+\s)"))) rows.push_back(l);
-  // original + 3 HC-SMoE linkages + 2 compact routers + logit/weight similarity + random + F-prune + REAP
-  REQUIRE(rows.size() == 11);
+  // original + 3 HC-SMoE linkages + 2 compact routers + REAM tied and compact + logit/weight similarity
+  // + random + F-prune + REAP
+  REQUIRE(rows.size() == 13);
   CHECK_THAT(rows[0], Contains("original"));
+  CHECK_THAT(rows[6], Contains("REAM (tied)"));
+  CHECK_THAT(rows[7], Contains("REAM, compact, centroid router rows"));
   std::istringstream first(rows[0]);
   std::string k, name;
   double comparePpl = 0;
@@ -172,13 +175,18 @@ TEST_CASE("cli eval and compare: the original model's perplexity agrees between 
   const double originalParams = std::stod(params[1]);
   for (size_t i = 1; i < rows.size(); ++i) {
     CHECK(rows[i].rfind("   8  ", 0) == 0);
-    // Every merged row: finite perplexity, KL >= 0 and fewer parameters than the original.
-    const std::regex cells(R"(\s([0-9.]+)\s+[+-][0-9.]+ %\s+([0-9.]+)\s+([0-9.]+) M\s*$)");
+    // Every merged row: finite perplexity, KL >= 0, top-1 agreement in [0, 100] %, a mean identical
+    // prefix within the 32 generated tokens, ROUGE-L in [0, 1], and fewer parameters than the original.
+    const std::regex cells(
+        R"(\s([0-9.]+)\s+[+-][0-9.]+ %\s+([0-9.]+)\s+([0-9.]+) %\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+) M\s*$)");
     std::smatch m;
     REQUIRE(std::regex_search(rows[i], m, cells));
     CHECK(std::stod(m[1]) > 1.0);
     CHECK(std::stod(m[2]) >= 0.0);
-    CHECK(std::stod(m[3]) < originalParams);
+    CHECK(std::stod(m[3]) <= 100.0);
+    CHECK(std::stod(m[4]) <= 32.0);
+    CHECK(std::stod(m[5]) <= 1.0);
+    CHECK(std::stod(m[6]) < originalParams);
   }
 }
 

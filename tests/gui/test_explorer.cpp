@@ -260,9 +260,13 @@ void ExplorerTest::measuresPerplexityAndKl() {
   QVERIFY(close(got.compactPerplexity, c.perplexity));
   QVERIFY(close(got.compactKl, c.meanKl));
   QVERIFY(t.meanKl > 0 && c.meanKl > 0);
+  QVERIFY(close(got.tiedTop1, t.top1Agreement));
+  QVERIFY(close(got.compactTop1, c.top1Agreement));
+  QVERIFY(got.tiedTop1 > 0 && got.tiedTop1 <= 1);
   // Shown beside the plan and on the plot, until the plan changes.
   QVERIFY(view->measureResultText().contains(QString::number(t.perplexity, 'f', 2)));
   QVERIFY(view->tradeoff()->measurementText().contains(QString::number(c.perplexity, 'f', 2)));
+  QVERIFY(view->tradeoff()->measurementText().contains(QString::number(100.0 * t.top1Agreement, 'f', 1) + " %"));
   doc_->editLayerK(0, 4);
   QVERIFY(view->tradeoff()->measurementText().isEmpty());
   doc_->undoStack()->undo();

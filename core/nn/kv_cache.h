@@ -1,0 +1,31 @@
+#pragma once
+// The state of incremental decoding (core/eval/generate.h): where the new tokens of one forward
+// call sit, and every attention layer's cached keys and values. A batch of prompts is left-padded
+// to one length, so all rows share the cached length and differ only in their padding and their
+// rotary positions.
+#include <ATen/ATen.h>
+
+#include <map>
+#include <utility>
+
+namespace moe {
+
+struct DecodeState {
+  int64_t past = 0;      // key positions already cached (the same in every row)
+  at::Tensor positions;  // [B, T] int64: rotary position of each new token (0 on padding)
+  at::Tensor keyValid;   // [B, past + T] bool: false on left padding; undefined when there is none
+
+  // Layer's keys/values [B, hkv, past + T, d] once this call's [B, hkv, T, d] are appended.
+  std::pair<at::Tensor, at::Tensor> append(int layer, const at::Tensor& k, const at::Tensor& v);
+  // The mask of this call's queries over every key [B, T, past + T] (padding only; causality and
+  // windows are the attention's own), or undefined when there is no padding.
+  at::Tensor keyMask(int64_t T) const;
+  // Called by the engine once every layer ran: the new tokens become cached.
+  void advance(int64_t T) { past += T; }
+  // Keeps only the batch rows `rows` (finished prompts leave a batch).
+  void selectRows(const at::Tensor& rows);
+
+  std::map<int, std::pair<at::Tensor, at::Tensor>> kv;
+};
+
+}  // namespace moe

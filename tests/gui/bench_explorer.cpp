@@ -1,0 +1,164 @@
+// Headless responsiveness benchmark of the explorer at large expert counts (issue 11): a program,
+// not a test (timings depend on the machine). Opens an analysis store in the real main window, the
+// way File > Open Analysis does, and prints against the targets:
+//   open -> first layer's views painted, linkage switch, representation switch, cut-line drag frame,
+//   dendrogram zoom frame, peak RSS (VmHWM).
+// Each step includes drawing: the posted replots and update requests are processed (painted).
+// Usage: QT_QPA_PLATFORM=offscreen bench_explorer STORE.h5 [FRAMES]
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QMouseEvent>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QWheelEvent>
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <vector>
+
+#include "app/gui/analysis_runner.h"
+#include "app/gui/explorer_document.h"
+#include "app/gui/explorer_view.h"
+#include "app/gui/main_window.h"
+#include "widgets/dendrogram_view.h"
+
+using namespace moe::gui;
+
+namespace {
+
+double peakRssMb() {
+  QFile f("/proc/self/status");
+  if (!f.open(QIODevice::ReadOnly)) return -1;
+  for (const QByteArray& line : f.readAll().split('\n'))
+    if (line.startsWith("VmHWM:")) return line.mid(6).trimmed().split(' ').front().toDouble() / 1024.0;
+  return -1;
+}
+
+// Lets queued replots and refreshes run, then the window's update requests: the offscreen
+// platform paints the dirty regions into the backing store as a screen update would.
+void settleAndPaint(QWidget* w) {
+  QCoreApplication::processEvents();  // queued replots, coalesced refreshes
+  QCoreApplication::processEvents();  // the UpdateRequest they posted: painting
+  (void)w;
+}
+
+void sendMouse(QWidget* w, QEvent::Type type, QPointF pos, Qt::MouseButton button, Qt::MouseButtons buttons) {
+  QMouseEvent e(type, pos, w->mapToGlobal(pos), button, buttons, Qt::NoModifier);
+  QApplication::sendEvent(w, &e);
+}
+
+void report(const char* what, double ms, double targetMs) {
+  std::printf("%-34s %9.1f ms   target < %6.0f ms   %s\n", what, ms, targetMs, ms < targetMs ? "ok" : "MISSED");
+}
+
+struct Frames {
+  double mean = 0, max = 0;
+};
+
+Frames stats(const std::vector<double>& ms) {
+  Frames f;
+  for (double v : ms) {
+    f.mean += v / static_cast<double>(ms.size());
+    f.max = std::max(f.max, v);
+  }
+  return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  QStandardPaths::setTestModeEnabled(true);  // no user settings read or written
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s STORE.h5 [FRAMES]\n", argv[0]);
+    return 2;
+  }
+  const QString store = QString::fromLocal8Bit(argv[1]);
+  const int frames = argc > 2 ? std::max(2, atoi(argv[2])) : 30;
+
+  MainWindow window;
+  window.setQuiet(true);
+  window.resize(1500, 950);
+  window.show();
+  settleAndPaint(&window);
+  ExplorerDocument* doc = window.document();
+  ExplorerView* view = window.explorer();
+
+  // 1. Open -> first layer's views shown (the window switched to the explorer and painted it).
+  QSignalSpy loaded(&window, &MainWindow::analysisLoaded);
+  QSignalSpy failed(&window, &MainWindow::analysisFailed);
+  QElapsedTimer t;
+  t.start();
+  window.openAnalysis(store);
+  while (loaded.isEmpty() && failed.isEmpty()) QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
+  if (!failed.isEmpty()) {
+    std::fprintf(stderr, "open failed: %s\n", qPrintable(failed.front().front().toString()));
+    return 1;
+  }
+  settleAndPaint(&window);
+  const double openMs = t.nsecsElapsed() / 1e6;
+  const auto& info = doc->analysis().info;
+  std::printf("store %s: %d MoE blocks of %lld experts (%d decoder layers)\n", qPrintable(store), doc->numMoeLayers(),
+              static_cast<long long>(info.numExperts), static_cast<int>(info.numLayers));
+  report("open -> first layer shown", openMs, 2000);
+
+  // 2. Linkage and representation switches (each an undoable edit that rebuilds every tree).
+  auto timed = [&](const std::function<void()>& f) {
+    QElapsedTimer s;
+    s.start();
+    f();
+    settleAndPaint(&window);
+    return s.nsecsElapsed() / 1e6;
+  };
+  report("switch linkage (complete)", timed([&] { doc->editLinkage(moe::LinkageMethod::Complete); }), 200);
+  report("switch linkage (back, cached)", timed([&] { doc->editLinkage(moe::LinkageMethod::Average); }), 200);
+  const moe::Representation alt = doc->plan().representation == moe::Representation::ExpertOutput
+                                      ? moe::Representation::RouterLogits
+                                      : moe::Representation::ExpertOutput;
+  report("switch representation", timed([&] { doc->editRepresentation(alt); }), 200);
+  report("switch layer (next)", timed([&] { doc->setCurrentLayer(1); }), 200);
+
+  // 3. Cut-line drag: mouse moves on the dendrogram across merges (each one a K edit + repaint).
+  moe::widgets::DendrogramView* dendro = view->dendrogram();
+  dendro->replot();
+  const double x = dendro->axisRect()->rect().center().x();
+  const double y0 = dendro->cutLinePixel();
+  const int64_t k0 = doc->k(doc->currentLayer());
+  const double y1 = dendro->heightAxis()->coordToPixel(dendro->heightForK(std::max<int64_t>(2, k0 / 4)));
+  std::vector<double> drag;
+  sendMouse(dendro, QEvent::MouseButtonPress, {x, y0}, Qt::LeftButton, Qt::LeftButton);
+  for (int i = 1; i <= frames; ++i)
+    drag.push_back(timed([&] {
+      sendMouse(dendro, QEvent::MouseMove, {x, y0 + (y1 - y0) * i / frames}, Qt::NoButton, Qt::LeftButton);
+    }));
+  sendMouse(dendro, QEvent::MouseButtonRelease, {x, y1}, Qt::LeftButton, Qt::NoButton);
+  const Frames d = stats(drag);
+  std::printf("  (drag moved K from %lld to %lld)\n", static_cast<long long>(k0),
+              static_cast<long long>(doc->k(doc->currentLayer())));
+  report("cut-line drag frame (mean)", d.mean, 16);
+  report("cut-line drag frame (max)", d.max, 16);
+
+  // 4. Zoom: wheel steps in, then out, around the plot's centre.
+  std::vector<double> zoom;
+  const QPointF c = dendro->axisRect()->rect().center();
+  for (int i = 0; i < frames; ++i)
+    zoom.push_back(timed([&] {
+      QWheelEvent e(c, dendro->mapToGlobal(c), QPoint(), QPoint(0, i < frames / 2 ? 120 : -120), Qt::NoButton,
+                    Qt::NoModifier, Qt::NoScrollPhase, false);
+      QApplication::sendEvent(dendro, &e);
+    }));
+  const Frames z = stats(zoom);
+  report("zoom frame (mean)", z.mean, 16);
+  report("zoom frame (max)", z.max, 16);
+
+  {
+    QElapsedTimer g;
+    g.start();
+    (void)window.grab();  // everything, as after an expose: an upper bound of one screen update
+    report("full-window repaint (grab)", g.nsecsElapsed() / 1e6, 16);
+  }
+  const double rss = peakRssMb();
+  std::printf("%-34s %9.1f MB   target < %6d MB   %s\n", "peak RSS (VmHWM)", rss, 1024, rss < 1024 ? "ok" : "MISSED");
+  return 0;
+}
