@@ -16,15 +16,7 @@ mkdir -p "$work"
 ids=$work/ids.npy
 if [ ! -f "$ids" ]; then
   # 4 x 64 int64 token ids below the vocabulary (512), as a .npy written with the standard library.
-  python3 - "$ids" <<'PY'
-import random, struct, sys
-random.seed(0)
-header = "{'descr': '<i8', 'fortran_order': False, 'shape': (4, 64), }"
-header += " " * (63 - (10 + len(header)) % 64) + "\n"
-with open(sys.argv[1], "wb") as f:
-    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
-    f.write(struct.pack("<256q", *[random.randrange(512) for _ in range(256)]))
-PY
+  scripts/random-ids.py "$ids" 4 64 512
 fi
 for experts in 256 512; do
   model=$work/ds$experts

@@ -7,6 +7,7 @@ packages=(
   cmake g++ make pkg-config
   libtorch-dev libopenblas0-openmp libhdf5-dev nlohmann-json3-dev catch2
   libpcre2-dev libutf8proc-dev
+  libgloo-dev                   # gloo's headers, for c10d's ProcessGroupGloo (analyze --distributed)
   qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-svg-dev libqcustomplot-dev libgl-dev
   xvfb xauth
   python3-venv                 # the reference environment of the interop test (scripts/python-env.sh)

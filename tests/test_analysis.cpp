@@ -407,3 +407,35 @@ TEST_CASE("an expert-map export is analysed per expert: experts sharing a slot a
     for (int64_t r = 0; r < E / 2; ++r) CHECK(z[static_cast<size_t>(4 * r + 2)] == 0.0);
   }
 }
+
+TEST_CASE("experts evaluated in groups give the per-expert statistics, for every architecture", "[analysis]") {
+  // One product for several narrow experts (MoeBlock::slotsHidden) must not change any statistic:
+  // groups of the whole block (the default width on these tiny experts), of 3 (a ragged last group)
+  // and one expert at a time.
+  moe::initThreads();
+  const auto rt = moe::test::runtime("fp32");
+  for (const std::string& arch : kArchitectures) {
+    DYNAMIC_SECTION(arch) {
+      auto model = moe::Model::open(fixture(arch), rt);
+      moe::h5::File ref(fixture(arch) + "/hcsmoe_reference.h5", moe::h5::File::Mode::Read);
+      const at::Tensor ids = moe::readIntTensor(ref, "calib_ids");
+      moe::AnalysisOptions single;
+      single.expertGroupWidth = 0;
+      const moe::AnalysisResult one = moe::runAnalysis(*model, ids, single);
+      for (int64_t groupOf : {int64_t{3}, int64_t{-1}}) {
+        moe::AnalysisOptions grouped;
+        if (groupOf > 0) grouped.expertGroupWidth = groupOf * model->config().moeIntermediateSize;
+        const moe::AnalysisResult many = moe::runAnalysis(*model, ids, grouped);
+        REQUIRE(many.layers.size() == one.layers.size());
+        for (size_t j = 0; j < one.layers.size(); ++j) {
+          INFO("MoE block " << j << ", group width " << grouped.expertGroupWidth);
+          const moe::LayerStats &a = one.layers[j], &b = many.layers[j];
+          CHECK(a.selectionCounts == b.selectionCounts);
+          CHECK(maxRelative(b.expertOutputMean.data, a.expertOutputMean.data) < 1e-5);
+          CHECK(maxRelative(b.expertOutputMeanRouted.data, a.expertOutputMeanRouted.data) < 1e-5);
+          CHECK(maxRelative(b.reapScore, a.reapScore) < 1e-5);
+        }
+      }
+    }
+  }
+}

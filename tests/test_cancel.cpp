@@ -131,31 +131,38 @@ TEST_CASE("an analysis cancelled from its progress callback stops within one exp
     for (int layer : model->moeLayers()) CHECK(seen[layer] == oneToE);
   }
 
-  // Cancelled after the third expert of the second MoE block: no further expert is evaluated,
-  // the run ends with Cancelled, and the half-done block is not written to the store.
-  Scratch scratch;
-  const moe::AnalysisInfo info = moe::describeAnalysis(*model, ids, {{"statistic", "all"}, {"dtype", "fp32"}});
-  auto store = moe::AnalysisStore::create((scratch.dir / "a.h5").string(), info);
-  const int second = model->moeLayers()[1];
-  std::atomic<bool> cancel{false};
-  int afterFlag = 0;
-  int64_t doneWhenSet = 0;
-  auto progress = [&](const moe::AnalysisProgress& p) {
-    if (p.expertsTotal == 0) return;  // a layer's end
-    if (cancel) {
-      ++afterFlag;
-      return;
-    }
-    if (p.computingLayer == second && p.expertsDone == 3) {
-      cancel = true;
-      doneWhenSet = p.expertsDone;
-    }
-  };
-  CHECK(errorKindOf([&] { moe::runAnalysis(*model, ids, options, &store, progress, &cancel); }) ==
-        moe::ErrorKind::Cancelled);
-  CHECK(doneWhenSet == 3);
-  CHECK(afterFlag <= 1);  // within one expert's work (the check comes before every expert)
-  CHECK(store.completedLayers() == std::vector<int>{0});
+  // Cancelled after the third expert of the second MoE block: no further expert (or group of
+  // experts evaluated together) is evaluated, the run ends with Cancelled, and the half-done block
+  // is not written to the store. One expert at a time, then in groups of two (their check comes
+  // before every group: 3 was the first of a group, so 4 still reports).
+  const int64_t I = model->config().moeIntermediateSize;
+  for (int64_t groupOf : {1, 2}) {
+    INFO("experts evaluated " << groupOf << " at a time");
+    options.expertGroupWidth = groupOf == 1 ? 0 : groupOf * I;
+    Scratch scratch;
+    const moe::AnalysisInfo info = moe::describeAnalysis(*model, ids, {{"statistic", "all"}, {"dtype", "fp32"}});
+    auto store = moe::AnalysisStore::create((scratch.dir / "a.h5").string(), info);
+    const int second = model->moeLayers()[1];
+    std::atomic<bool> cancel{false};
+    int afterFlag = 0;
+    int64_t doneWhenSet = 0;
+    auto progress = [&](const moe::AnalysisProgress& p) {
+      if (p.expertsTotal == 0) return;  // a layer's end
+      if (cancel) {
+        ++afterFlag;
+        return;
+      }
+      if (p.computingLayer == second && p.expertsDone == 3) {
+        cancel = true;
+        doneWhenSet = p.expertsDone;
+      }
+    };
+    CHECK(errorKindOf([&] { moe::runAnalysis(*model, ids, options, &store, progress, &cancel); }) ==
+          moe::ErrorKind::Cancelled);
+    CHECK(doneWhenSet == 3);
+    CHECK(afterFlag <= 1);  // within one expert's (one group's) work: no expert after the group of 3
+    CHECK(store.completedLayers() == std::vector<int>{0});
+  }
 }
 
 TEST_CASE("an export cancelled from its tensor callback stops within one tensor and leaves no folder",

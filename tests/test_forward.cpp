@@ -3,10 +3,12 @@
 #include "tests/catch_torch.h"
 #include "tests/fixtures.h"
 
+#include <cmath>
 #include <string>
 
 #include "core/engine/model.h"
 #include "core/nn/functional.h"
+#include "core/nn/small_rows_linear.h"
 #include "core/error.h"
 #include "core/engine/tensor_h5.h"
 #include "core/io/h5file.h"
@@ -125,13 +127,58 @@ TEST_CASE("a forward pass can stop early and be cancelled", "[forward]") {
 }
 
 TEST_CASE("bf16 products on the CPU agree with libtorch's own bf16 kernels", "[forward]") {
-  // dense / matmul may multiply bf16 operands through fp32 (core/nn/functional.cpp); the result must be
-  // libtorch's bf16 result up to bf16 rounding.
-  const at::Tensor x = at::randn({37, 64}).to(at::kBFloat16), w = at::randn({48, 64}).to(at::kBFloat16);
-  const at::Tensor b = at::randn({48}).to(at::kBFloat16);
-  const at::Tensor mine = moe::dense(x, w, b), theirs = at::linear(x, w, b);
-  CHECK(mine.scalar_type() == at::kBFloat16);
-  CHECK(at::allclose(mine.to(at::kFloat), theirs.to(at::kFloat), 2e-2, 5e-2));
-  const at::Tensor q = at::randn({3, 5, 16}).to(at::kBFloat16), k = at::randn({3, 16, 7}).to(at::kBFloat16);
-  CHECK(at::allclose(moe::matmul(q, k).to(at::kFloat), at::matmul(q, k).to(at::kFloat), 2e-2, 5e-2));
+  // dense may multiply bf16 operands through fp32 or the small-rows kernel (core/nn/functional.cpp); the
+  // result must be libtorch's bf16 result up to bf16 rounding, whatever the row count.
+  for (int64_t rows : {1, 2, 3, 16, 37}) {
+    const at::Tensor x = at::randn({rows, 64}).to(at::kBFloat16), w = at::randn({48, 64}).to(at::kBFloat16);
+    const at::Tensor b = at::randn({48}).to(at::kBFloat16);
+    const at::Tensor mine = moe::dense(x, w, b), theirs = at::linear(x, w, b);
+    CHECK(mine.scalar_type() == at::kBFloat16);
+    CHECK(at::allclose(mine.to(at::kFloat), theirs.to(at::kFloat), 2e-2, 5e-2));
+  }
+}
+
+TEST_CASE("The small-rows bf16 kernel equals an fp64 product of the same bf16 values", "[forward]") {
+  // Every path of the kernel: one or two rows straight from bf16, more rows through the widened
+  // buffer, output counts that are and are not multiples of its block of 4, inputs that are and are
+  // not multiples of 8, a bias, a 3-D input and a non-contiguous one.
+  try {
+    moe::smallRowsLinear(at::zeros({1, 8}).to(at::kBFloat16), at::zeros({4, 8}).to(at::kBFloat16));
+  } catch (const moe::Error&) {
+    WARN("this CPU has no AVX2/FMA: the kernel is never used here");
+    return;
+  }
+  at::manual_seed(3);
+  for (int64_t rows : {1, 2, 3, 5, 16, 17})
+    for (int64_t in : {1, 7, 8, 13, 200})
+      for (int64_t out : {1, 4, 6, 37}) {
+        const at::Tensor x = at::randn({rows, in}).to(at::kBFloat16), w = at::randn({out, in}).to(at::kBFloat16);
+        const at::Tensor b = at::randn({out}).to(at::kBFloat16);
+        for (bool bias : {false, true}) {
+          const at::Tensor got = moe::smallRowsLinear(x, w, bias ? b : at::Tensor());
+          const at::Tensor ref = bias ? at::linear(x.to(at::kDouble), w.to(at::kDouble), b.to(at::kDouble))
+                                      : at::linear(x.to(at::kDouble), w.to(at::kDouble));
+          INFO("rows " << rows << ", in " << in << ", out " << out << ", bias " << bias);
+          REQUIRE(got.sizes() == ref.sizes());
+          CHECK(got.scalar_type() == at::kBFloat16);
+          // One bf16 rounding of the result (relative 2^-9) plus fp32 accumulation.
+          CHECK(at::allclose(got.to(at::kDouble), ref, 4e-3, 1e-4 * std::sqrt(static_cast<double>(in))));
+        }
+      }
+  const at::Tensor x3 = at::randn({2, 3, 40}).to(at::kBFloat16), w = at::randn({9, 40}).to(at::kBFloat16);
+  const at::Tensor ref3 = at::linear(x3.to(at::kDouble), w.to(at::kDouble));
+  CHECK(at::allclose(moe::smallRowsLinear(x3, w).to(at::kDouble), ref3, 4e-3, 1e-3));
+  const at::Tensor xt = at::randn({40, 5}).to(at::kBFloat16).t();  // [5, 40], not contiguous
+  CHECK(at::allclose(moe::smallRowsLinear(xt, w).to(at::kDouble), at::linear(xt.to(at::kDouble), w.to(at::kDouble)),
+                     4e-3, 1e-3));
+  CHECK_THROWS_AS(moe::smallRowsLinear(x3, at::randn({9, 41}).to(at::kBFloat16)), moe::Error);
+  // The widening used by products through fp32: exact, any size (tails of 1-7), strided or not.
+  for (int64_t n : {1, 7, 8, 9, 100003}) {
+    const at::Tensor t = at::randn({n}).to(at::kBFloat16);
+    CHECK(at::equal(moe::toFloat(t), t.to(at::kFloat)));
+  }
+  const at::Tensor m = at::randn({37, 13}).to(at::kBFloat16);
+  CHECK(at::equal(moe::toFloat(m), m.to(at::kFloat)));
+  CHECK(at::equal(moe::toFloat(m.t()), m.t().to(at::kFloat)));
+  CHECK(moe::toFloat(m).sizes() == m.sizes());
 }

@@ -12,6 +12,7 @@
 
 #include "core/analysis/clustering.h"
 #include "core/analysis/error_estimate.h"
+#include "core/analysis/first_look.h"
 #include "core/cluster/allocation.h"
 #include "core/error.h"
 #include "core/merge/plan_builder.h"
@@ -144,4 +145,15 @@ TEST_CASE("a grouped block's plan entry keeps, prunes or merges by the strategy"
   CHECK(dominant.dominant == std::vector<int64_t>{1, 3});
   CHECK(kindOf([&] { layerPlanForGroups(s, 5, {}, MergeStrategy::PruneFrequency); }) == ErrorKind::InvalidArgument);
   CHECK(kindOf([&] { layerPlanForGroups(s, 2, {0, 1}, MergeStrategy::Average); }) == ErrorKind::InvalidArgument);
+}
+
+TEST_CASE("First look: the Rand index of two partitions and the quick store's name", "[rules]") {
+  // Pairs of {0,0,1,1} vs {0,1,1,1}: (0,1) apart in the second, (0,2) (0,3) apart in both, (1,2) (1,3)
+  // together in the second only, (2,3) together in both: 3 of 6 treated alike.
+  CHECK(moe::randIndex({0, 0, 1, 1}, {0, 1, 1, 1}) == Approx(0.5));
+  CHECK(moe::randIndex({0, 0, 1, 2}, {5, 5, 3, 4}) == 1.0);  // the same partition, other labels
+  CHECK(moe::randIndex({0}, {7}) == 1.0);
+  CHECK_THROWS_AS(moe::randIndex({0, 1}, {0, 1, 2}), moe::Error);
+  CHECK(moe::firstLookPath("runs/a.h5") == "runs/a.first-look.h5");
+  CHECK(moe::firstLookPath("runs/a.store") == "runs/a.store.first-look.h5");
 }

@@ -196,6 +196,14 @@
         <source>Load plan %1</source>
         <translation>Load plan %1</translation>
     </message>
+    <message>
+        <source>Align neurons before averaging</source>
+        <translation>Align neurons before averaging</translation>
+    </message>
+    <message>
+        <source>Average without neuron alignment</source>
+        <translation>Average without neuron alignment</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::ExplorerView</name>
@@ -388,6 +396,52 @@ top-1 %5 % · %6 %</source>
         <translation>ppl %1 tied · %2 compact
 KL %3 · %4
 top-1 %5 % · %6 %</translation>
+    </message>
+    <message>
+        <source>output error</source>
+        <translation>output error</translation>
+    </message>
+    <message>
+        <source>top-1 agreement</source>
+        <translation>top-1 agreement</translation>
+    </message>
+    <message>
+        <source>generation agreement (ROUGE-L)</source>
+        <translation>generation agreement (ROUGE-L)</translation>
+    </message>
+    <message>
+        <source>identical prefix</source>
+        <translation>identical prefix</translation>
+    </message>
+    <message>
+        <source>The y axis: the uniform plans&apos; output error, or an agreement with the original measured for plans (Measure perplexity / KL)</source>
+        <translation>The y axis: the uniform plans&apos; output error, or an agreement with the original measured for plans (Measure perplexity / KL)</translation>
+    </message>
+    <message>
+        <source>
+free-running agreement over %1 held-out prefixes: identical prefix %2 tied · %3 compact tokens, ROUGE-L %4 · %5</source>
+        <translation>
+free-running agreement over %1 held-out prefixes: identical prefix %2 tied · %3 compact tokens, ROUGE-L %4 · %5</translation>
+    </message>
+    <message>
+        <source>top-1 agreement (%, teacher-forced)</source>
+        <translation>top-1 agreement (%, teacher-forced)</translation>
+    </message>
+    <message>
+        <source>identical prefix (tokens)</source>
+        <translation>identical prefix (tokens)</translation>
+    </message>
+    <message>
+        <source>Measure a plan (Measure perplexity / KL) to see its top-1 agreement</source>
+        <translation>Measure a plan (Measure perplexity / KL) to see its top-1 agreement</translation>
+    </message>
+    <message>
+        <source>Measure a plan with generation prompts on (Settings) to see generation agreement</source>
+        <translation>Measure a plan with generation prompts on (Settings) to see generation agreement</translation>
+    </message>
+    <message>
+        <source>measured plans (tied and compact): %1</source>
+        <translation>measured plans (tied and compact): %1</translation>
     </message>
 </context>
 <context>
@@ -1094,10 +1148,6 @@ Its statistics and errors would describe another model, so it was not opened.</t
         <translation>Prune: REAP</translation>
     </message>
     <message>
-        <source>How each group becomes one expert</source>
-        <translation>How each group becomes one expert</translation>
-    </message>
-    <message>
         <source>Strategy</source>
         <translation>Strategy</translation>
     </message>
@@ -1108,6 +1158,26 @@ Its statistics and errors would describe another model, so it was not opened.</t
     <message>
         <source>Mean K</source>
         <translation>Mean K</translation>
+    </message>
+    <message>
+        <source>Merge: REAM</source>
+        <translation>Merge: REAM</translation>
+    </message>
+    <message>
+        <source>Keep</source>
+        <translation>Keep</translation>
+    </message>
+    <message>
+        <source>How each group becomes one expert (REAM: the K highest-REAP experts are the centroids, every other expert joins its nearest centroid)</source>
+        <translation>How each group becomes one expert (REAM: the K highest-REAP experts are the centroids, every other expert joins its nearest centroid)</translation>
+    </message>
+    <message>
+        <source>Align neurons</source>
+        <translation>Align neurons</translation>
+    </message>
+    <message>
+        <source>Permute each member&apos;s neurons onto its group&apos;s reference expert before averaging (calibration activations, one forward pass before a merge); for averaging strategies</source>
+        <translation>Permute each member&apos;s neurons onto its group&apos;s reference expert before averaging (calibration activations, one forward pass before a merge); for averaging strategies</translation>
     </message>
 </context>
 <context>
@@ -1277,6 +1347,18 @@ Its statistics and errors would describe another model, so it was not opened.</t
     <message>
         <source>Evaluation length:</source>
         <translation>Evaluation length:</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>off</translation>
+    </message>
+    <message>
+        <source>Measure also free-running agreement: greedy continuations of this many held-out prefixes by the original and the merged model (identical prefix, ROUGE-L); 0: off</source>
+        <translation>Measure also free-running agreement: greedy continuations of this many held-out prefixes by the original and the merged model (identical prefix, ROUGE-L); 0: off</translation>
+    </message>
+    <message>
+        <source>Generation prompts:</source>
+        <translation>Generation prompts:</translation>
     </message>
 </context>
 <context>
@@ -1729,6 +1811,14 @@ Its statistics and errors would describe another model, so it was not opened.</t
     <message>
         <source>plan</source>
         <translation>plan</translation>
+    </message>
+    <message>
+        <source>measured (tied)</source>
+        <translation>measured (tied)</translation>
+    </message>
+    <message>
+        <source>measured (compact)</source>
+        <translation>measured (compact)</translation>
     </message>
 </context>
 <context>

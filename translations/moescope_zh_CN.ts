@@ -196,6 +196,14 @@
         <source>Load plan %1</source>
         <translation>加载方案 %1</translation>
     </message>
+    <message>
+        <source>Align neurons before averaging</source>
+        <translation>平均前对齐神经元</translation>
+    </message>
+    <message>
+        <source>Average without neuron alignment</source>
+        <translation>不对齐神经元直接平均</translation>
+    </message>
 </context>
 <context>
     <name>moe::gui::ExplorerView</name>
@@ -388,6 +396,52 @@ top-1 %5 % · %6 %</source>
         <translation>困惑度 %1 绑定 · %2 紧凑
 KL %3 · %4
 top-1 %5 % · %6 %</translation>
+    </message>
+    <message>
+        <source>output error</source>
+        <translation>输出误差</translation>
+    </message>
+    <message>
+        <source>top-1 agreement</source>
+        <translation>top-1 一致率</translation>
+    </message>
+    <message>
+        <source>generation agreement (ROUGE-L)</source>
+        <translation>生成一致性 (ROUGE-L)</translation>
+    </message>
+    <message>
+        <source>identical prefix</source>
+        <translation>相同前缀</translation>
+    </message>
+    <message>
+        <source>The y axis: the uniform plans&apos; output error, or an agreement with the original measured for plans (Measure perplexity / KL)</source>
+        <translation>纵轴：统一方案的输出误差，或为已测量方案测得的与原始模型的一致性（测量困惑度 / KL）</translation>
+    </message>
+    <message>
+        <source>
+free-running agreement over %1 held-out prefixes: identical prefix %2 tied · %3 compact tokens, ROUGE-L %4 · %5</source>
+        <translation>
+在 %1 个留出前缀上的自由生成一致性：相同前缀 %2 绑定 · %3 紧凑（词元），ROUGE-L %4 · %5</translation>
+    </message>
+    <message>
+        <source>top-1 agreement (%, teacher-forced)</source>
+        <translation>top-1 一致率（%，教师强制）</translation>
+    </message>
+    <message>
+        <source>identical prefix (tokens)</source>
+        <translation>相同前缀（词元）</translation>
+    </message>
+    <message>
+        <source>Measure a plan (Measure perplexity / KL) to see its top-1 agreement</source>
+        <translation>测量一个方案（测量困惑度 / KL）以查看其 top-1 一致率</translation>
+    </message>
+    <message>
+        <source>Measure a plan with generation prompts on (Settings) to see generation agreement</source>
+        <translation>开启生成提示（设置）并测量一个方案以查看生成一致性</translation>
+    </message>
+    <message>
+        <source>measured plans (tied and compact): %1</source>
+        <translation>已测量方案（绑定和紧凑）：%1</translation>
     </message>
 </context>
 <context>
@@ -1093,10 +1147,6 @@ Its statistics and errors would describe another model, so it was not opened.</s
         <translation>剪枝：REAP</translation>
     </message>
     <message>
-        <source>How each group becomes one expert</source>
-        <translation>每组如何变为一个专家</translation>
-    </message>
-    <message>
         <source>Strategy</source>
         <translation>策略</translation>
     </message>
@@ -1107,6 +1157,26 @@ Its statistics and errors would describe another model, so it was not opened.</s
     <message>
         <source>Mean K</source>
         <translation>平均 K</translation>
+    </message>
+    <message>
+        <source>Merge: REAM</source>
+        <translation>合并：REAM</translation>
+    </message>
+    <message>
+        <source>Keep</source>
+        <translation>保留</translation>
+    </message>
+    <message>
+        <source>How each group becomes one expert (REAM: the K highest-REAP experts are the centroids, every other expert joins its nearest centroid)</source>
+        <translation>每组如何变为一个专家（REAM：REAP 分数最高的 K 个专家作为中心，其余专家加入最近的中心）</translation>
+    </message>
+    <message>
+        <source>Align neurons</source>
+        <translation>对齐神经元</translation>
+    </message>
+    <message>
+        <source>Permute each member&apos;s neurons onto its group&apos;s reference expert before averaging (calibration activations, one forward pass before a merge); for averaging strategies</source>
+        <translation>平均前将每个成员的神经元置换到其组的参考专家上（基于校准激活，合并前进行一次前向传播）；适用于平均类策略</translation>
     </message>
 </context>
 <context>
@@ -1276,6 +1346,18 @@ Its statistics and errors would describe another model, so it was not opened.</s
     <message>
         <source>Evaluation length:</source>
         <translation>评估序列长度：</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Measure also free-running agreement: greedy continuations of this many held-out prefixes by the original and the merged model (identical prefix, ROUGE-L); 0: off</source>
+        <translation>同时测量自由生成一致性：原始模型与合并模型对这么多个留出前缀进行贪心续写（相同前缀、ROUGE-L）；0：关闭</translation>
+    </message>
+    <message>
+        <source>Generation prompts:</source>
+        <translation>生成提示数：</translation>
     </message>
 </context>
 <context>
@@ -1725,6 +1807,14 @@ Its statistics and errors would describe another model, so it was not opened.</s
     <message>
         <source>plan</source>
         <translation>方案</translation>
+    </message>
+    <message>
+        <source>measured (tied)</source>
+        <translation>已测量（绑定）</translation>
+    </message>
+    <message>
+        <source>measured (compact)</source>
+        <translation>已测量（紧凑）</translation>
     </message>
 </context>
 <context>

@@ -74,6 +74,22 @@ void LayerOverview::retranslate() {
 }
 
 void LayerOverview::setLayers(const std::vector<OverviewLayer>& layers) {
+  // A plan edit changes only the chosen K: the map (layers x experts cells, its image rebuilt on
+  // the next replot) is refilled only when the trees changed.
+  const bool sameTrees =
+      layers.size() == layers_.size() &&
+      std::equal(layers.begin(), layers.end(), layers_.begin(), [](const OverviewLayer& a, const OverviewLayer& b) {
+        return a.layer == b.layer && a.moeIndex == b.moeIndex && a.mergeHeights == b.mergeHeights;
+      });
+  if (sameTrees) {
+    layers_ = layers;
+    QVector<double> ks, ys;
+    for (int r = 0; r < rowCount(); ++r)
+      if (layers_[static_cast<size_t>(r)].k > 0) ks << static_cast<double>(layers_[static_cast<size_t>(r)].k), ys << r;
+    chosen_->setData(ks, ys, false);
+    replot(QCustomPlot::rpQueuedReplot);
+    return;
+  }
   layers_ = layers;
   maxExperts_ = 0;
   for (const OverviewLayer& l : layers_) maxExperts_ = std::max<int64_t>(maxExperts_, static_cast<int64_t>(l.mergeHeights.size()) + 1);

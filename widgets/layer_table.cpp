@@ -2,6 +2,7 @@
 
 #include <QEvent>
 #include <QHeaderView>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -49,7 +50,10 @@ LayerTable::LayerTable(QWidget* parent) : QTableWidget(parent) {
   horizontalHeader()->setHighlightSections(false);
   horizontalHeader()->setSortIndicator(LayerColumn, Qt::AscendingOrder);
   setSortingEnabled(true);
-  horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  // Fitted to the contents once per setRows (fitColumns), not ResizeToContents: with that mode
+  // every item change made the view measure every cell's text again (the profile at 60 layers:
+  // half the GUI thread's time went to text layout inside setItem).
+  horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
   horizontalHeader()->setSectionResizeMode(UsageColumn, QHeaderView::Stretch);
   setItemDelegateForColumn(UsageColumn, new UsageBarDelegate(this));
   retranslate();
@@ -77,76 +81,114 @@ void LayerTable::retranslate() {
       tr("Usage frequency of each expert, in dendrogram order (sorts by usage skew)"));
 }
 
+bool LayerRow::operator==(const LayerRow& o) const {
+  return layer == o.layer && moeIndex == o.moeIndex && pending == o.pending && experts == o.experts && k == o.k &&
+         overridden == o.overridden && memory == o.memory && memoryBytes == o.memoryBytes && error == o.error &&
+         errorExact == o.errorExact && errorToolTip == o.errorToolTip && redundancy == o.redundancy &&
+         usageSkew == o.usageSkew && usage == o.usage && clusters == o.clusters && highlighted == o.highlighted;
+}
+
 void LayerTable::setRows(const std::vector<LayerRow>& rows) {
   const int keep = currentMoeIndex();
   const QSignalBlocker blocker(this);
   // Filled unsorted (Qt would move rows while they are being filled), sorted again at the end.
   setSortingEnabled(false);
-  const int fontRow = fontMetrics().height() + 4;
-  verticalHeader()->setDefaultSectionSize(rows.size() > kCompactFrom ? std::max(16, fontRow) : 28);
-  setRowCount(static_cast<int>(rows.size()));
-  for (int r = 0; r < rowCount(); ++r) {
-    const LayerRow& row = rows[static_cast<size_t>(r)];
-    const bool dense = row.moeIndex < 0;
-    const double unknown = std::numeric_limits<double>::quiet_NaN();
-    double key = unknown;  // the sort key of the next cell
-    auto cell = [&](int column, const QString& text, Qt::Alignment align = Qt::AlignRight | Qt::AlignVCenter) {
-      auto* item = new SortItem(text);
-      item->setTextAlignment(align);
-      item->setData(Qt::UserRole, row.moeIndex);
-      item->setData(SortKeyRole, dense && column != LayerColumn ? unknown : key);
-      item->setData(SortItem::LayerKeyRole, row.layer);
-      item->setFlags(dense ? Qt::ItemFlags() : (Qt::ItemIsEnabled | Qt::ItemIsSelectable));
-      setItem(r, column, item);
-      return item;
-    };
-    key = row.layer;
-    cell(LayerColumn,
-         row.pending ? tr("%1 (pending)").arg(row.layer)
-                     : (dense ? tr("%1 (dense)").arg(row.layer) : QString::number(row.layer)),
-         Qt::AlignLeft | Qt::AlignVCenter);
-    key = static_cast<double>(row.experts);
-    cell(ExpertsColumn, dense ? QStringLiteral("\u2013") : QString::number(row.experts));
-    key = static_cast<double>(row.k);
-    QTableWidgetItem* k = cell(KColumn, dense ? QStringLiteral("\u2013") : QString::number(row.k));
-    if (row.overridden) {
-      QFont f = font();
-      f.setBold(true);
-      k->setFont(f);
-      k->setToolTip(tr("Set for this layer (overrides the global allocation)"));
-    }
-    key = keyOf(row.memoryBytes);
-    cell(MemoryColumn, row.memory.isEmpty() ? QStringLiteral("\u2013") : row.memory);
-    key = keyOf(row.error);
-    QTableWidgetItem* error = cell(ErrorColumn, row.error < 0 ? QStringLiteral("\u2013")
-                                                              : (row.errorExact ? QString() : QStringLiteral("\u2248")) +
-                                                                    QString::number(row.error, 'f', 3));
-    error->setData(ErrorValueRole, row.error);
-    error->setData(ErrorExactRole, row.errorExact);
-    error->setToolTip(row.errorToolTip);
-    if (!dense && row.error >= 0 && !row.errorExact) {
-      // Estimates look provisional: italic and muted until the exact value replaces them.
-      QFont f = font();
-      f.setItalic(true);
-      error->setFont(f);
-      error->setForeground(palette().color(QPalette::Disabled, QPalette::Text));
-    }
-    key = keyOf(row.redundancy);
-    cell(RedundancyColumn, row.redundancy < 0 ? QStringLiteral("\u2013") : QString::number(row.redundancy, 'f', 2));
-    key = keyOf(row.usageSkew);
-    cell(SkewColumn, row.usageSkew < 0 ? QStringLiteral("\u2013") : QString::number(row.usageSkew, 'f', 2));
-    QTableWidgetItem* usage = cell(UsageColumn, QString());
-    QVariantList values, clusters;
-    for (double u : row.usage) values << u;
-    for (int64_t c : row.clusters) clusters << QVariant::fromValue(static_cast<int>(c));
-    usage->setData(UsageBarDelegate::ValuesRole, values);
-    usage->setData(UsageBarDelegate::ClustersRole, clusters);
-    QVariantList highlighted;
-    for (bool h : row.highlighted) highlighted << h;
-    usage->setData(UsageBarDelegate::HighlightRole, highlighted);
+  const int writtenBefore = rowsWritten_;
+  const bool sameLayers = rows.size() == shown_.size() && rowCount() == static_cast<int>(rows.size()) &&
+                          std::equal(rows.begin(), rows.end(), shown_.begin(),
+                                     [](const LayerRow& a, const LayerRow& b) { return a.layer == b.layer; });
+  if (sameLayers) {
+    // The rows are sorted on screen: find each changed layer's row by its layer number.
+    std::vector<int> rowOfLayer(rows.size(), -1);
+    for (int r = 0; r < rowCount(); ++r)
+      if (const QTableWidgetItem* it = item(r, LayerColumn)) {
+        const size_t i = static_cast<size_t>(
+            std::find_if(rows.begin(), rows.end(),
+                         [&](const LayerRow& x) { return x.layer == it->data(SortItem::LayerKeyRole).toInt(); }) -
+            rows.begin());
+        if (i < rows.size()) rowOfLayer[i] = r;
+      }
+    for (size_t i = 0; i < rows.size(); ++i)
+      if (rows[i] != shown_[i] && rowOfLayer[i] >= 0) writeRow(rowOfLayer[i], rows[i]);
+  } else {
+    const int fontRow = fontMetrics().height() + 4;
+    verticalHeader()->setDefaultSectionSize(rows.size() > kCompactFrom ? std::max(16, fontRow) : 28);
+    setRowCount(static_cast<int>(rows.size()));
+    for (int r = 0; r < rowCount(); ++r) writeRow(r, rows[static_cast<size_t>(r)]);
   }
+  shown_ = rows;
   setSortingEnabled(true);  // re-sorts by the header's current column and direction
+  if (rowsWritten_ != writtenBefore) fitColumns();  // only the columns whose texts changed
   if (keep >= 0) selectMoeIndex(keep);
+}
+
+void LayerTable::writeRow(int r, const LayerRow& row) {
+  ++rowsWritten_;
+  const bool dense = row.moeIndex < 0;
+  const double unknown = std::numeric_limits<double>::quiet_NaN();
+  double key = unknown;  // the sort key of the next cell
+  auto cell = [&](int column, const QString& text, Qt::Alignment align = Qt::AlignRight | Qt::AlignVCenter) {
+    const QTableWidgetItem* old = item(r, column);
+    if (!old || old->text() != text) resizeColumns_ |= 1u << column;
+    auto* item = new SortItem(text);
+    item->setTextAlignment(align);
+    item->setData(Qt::UserRole, row.moeIndex);
+    item->setData(SortKeyRole, dense && column != LayerColumn ? unknown : key);
+    item->setData(SortItem::LayerKeyRole, row.layer);
+    item->setFlags(dense ? Qt::ItemFlags() : (Qt::ItemIsEnabled | Qt::ItemIsSelectable));
+    setItem(r, column, item);
+    return item;
+  };
+  key = row.layer;
+  cell(LayerColumn,
+       row.pending ? tr("%1 (pending)").arg(row.layer)
+                   : (dense ? tr("%1 (dense)").arg(row.layer) : QString::number(row.layer)),
+       Qt::AlignLeft | Qt::AlignVCenter);
+  key = static_cast<double>(row.experts);
+  cell(ExpertsColumn, dense ? QStringLiteral("\u2013") : QString::number(row.experts));
+  key = static_cast<double>(row.k);
+  QTableWidgetItem* k = cell(KColumn, dense ? QStringLiteral("\u2013") : QString::number(row.k));
+  if (row.overridden) {
+    QFont f = font();
+    f.setBold(true);
+    k->setFont(f);
+    k->setToolTip(tr("Set for this layer (overrides the global allocation)"));
+  }
+  key = keyOf(row.memoryBytes);
+  cell(MemoryColumn, row.memory.isEmpty() ? QStringLiteral("\u2013") : row.memory);
+  key = keyOf(row.error);
+  QTableWidgetItem* error = cell(ErrorColumn, row.error < 0 ? QStringLiteral("\u2013")
+                                                            : (row.errorExact ? QString() : QStringLiteral("\u2248")) +
+                                                                  QString::number(row.error, 'f', 3));
+  error->setData(ErrorValueRole, row.error);
+  error->setData(ErrorExactRole, row.errorExact);
+  error->setToolTip(row.errorToolTip);
+  if (!dense && row.error >= 0 && !row.errorExact) {
+    // Estimates look provisional: italic and muted until the exact value replaces them.
+    QFont f = font();
+    f.setItalic(true);
+    error->setFont(f);
+    error->setForeground(palette().color(QPalette::Disabled, QPalette::Text));
+  }
+  key = keyOf(row.redundancy);
+  cell(RedundancyColumn, row.redundancy < 0 ? QStringLiteral("\u2013") : QString::number(row.redundancy, 'f', 2));
+  key = keyOf(row.usageSkew);
+  cell(SkewColumn, row.usageSkew < 0 ? QStringLiteral("\u2013") : QString::number(row.usageSkew, 'f', 2));
+  QTableWidgetItem* usage = cell(UsageColumn, QString());
+  QVariantList values, clusters;
+  for (double u : row.usage) values << u;
+  for (int64_t c : row.clusters) clusters << QVariant::fromValue(static_cast<int>(c));
+  usage->setData(UsageBarDelegate::ValuesRole, values);
+  usage->setData(UsageBarDelegate::ClustersRole, clusters);
+  QVariantList highlighted;
+  for (bool h : row.highlighted) highlighted << h;
+  usage->setData(UsageBarDelegate::HighlightRole, highlighted);
+}
+
+void LayerTable::fitColumns() {
+  for (int c = 0; c < UsageColumn; ++c)
+    if (resizeColumns_ & (1u << c)) resizeColumnToContents(c);
+  resizeColumns_ = 0;
 }
 
 int LayerTable::moeIndexOfRow(int row) const {
@@ -175,7 +217,15 @@ int LayerTable::currentMoeIndex() const {
 
 void LayerTable::changeEvent(QEvent* event) {
   QTableWidget::changeEvent(event);
-  if (event->type() == QEvent::LanguageChange) retranslate();
+  if (event->type() == QEvent::LanguageChange) {
+    retranslate();
+    resizeColumns_ = ~0u;  // the header texts changed
+    fitColumns();
+    // The cells' own texts ("dense", "pending") follow too: every row is written again.
+    const std::vector<LayerRow> rows = std::move(shown_);
+    shown_.clear();
+    if (!rows.empty()) setRows(rows);
+  }
 }
 
 }  // namespace widgets

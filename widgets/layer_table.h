@@ -28,6 +28,8 @@ struct LayerRow {
   std::vector<double> usage;     // in display order
   std::vector<int64_t> clusters; // cluster of each bar (same order)
   std::vector<bool> highlighted; // selected experts (same order; empty: no selection)
+  bool operator==(const LayerRow& o) const;
+  bool operator!=(const LayerRow& o) const { return !(*this == o); }
 };
 
 class LayerTable : public QTableWidget {
@@ -52,7 +54,10 @@ class LayerTable : public QTableWidget {
   };
 
   explicit LayerTable(QWidget* parent = nullptr);
+  // Rows in layer order. Only rows that differ from the ones shown are rewritten (a background
+  // result usually changes one block's error; 512 usage bars per row are not rebuilt for that).
   void setRows(const std::vector<LayerRow>& rows);
+  int rowsWritten() const { return rowsWritten_; }  // rows (re)written by setRows so far, for tests
   void selectMoeIndex(int moeIndex);
   int currentMoeIndex() const;
   int rowOfMoeIndex(int moeIndex) const;  // the row as shown now (after sorting); -1 if absent
@@ -66,6 +71,12 @@ class LayerTable : public QTableWidget {
 
  private:
   void retranslate();
+  void writeRow(int r, const LayerRow& row);  // the row's cells at table row r (replacing any there)
+  void fitColumns();  // the columns marked in resizeColumns_ as wide as their contents (not the usage bars)
+
+  std::vector<LayerRow> shown_;  // as last set, in layer order
+  int rowsWritten_ = 0;
+  unsigned resizeColumns_ = 0;  // bit c: column c's texts changed since it was last fitted
 };
 
 }  // namespace widgets

@@ -15,6 +15,20 @@ TradeoffPlot::TradeoffPlot(QWidget* parent) : QCustomPlot(parent) {
   current_ = addGraph();
   current_->setName(tr("current plan"));
   current_->setLineStyle(QCPGraph::lsNone);
+  measuredTied_ = addGraph();
+  measuredTied_->setName(tr("measured (tied)"));
+  measuredTied_->setLineStyle(QCPGraph::lsNone);
+  measuredTied_->removeFromLegend();
+  measuredCompact_ = addGraph();
+  measuredCompact_->setName(tr("measured (compact)"));
+  measuredCompact_->setLineStyle(QCPGraph::lsNone);
+  measuredCompact_->removeFromLegend();
+  hint_ = new QCPItemText(this);
+  hint_->position->setType(QCPItemPosition::ptAxisRectRatio);
+  hint_->position->setAxisRect(axisRect());
+  hint_->position->setCoords(0.5, 0.45);
+  hint_->setPositionAlignment(Qt::AlignCenter);
+  hint_->setVisible(false);
   currentLabel_ = new QCPItemText(this);
   currentLabel_->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
   currentLabel_->setPadding(QMargins(6, 0, 0, 4));
@@ -70,6 +84,32 @@ void TradeoffPlot::setCurrent(const TradeoffPoint& plan) {
   rescale();
 }
 
+void TradeoffPlot::clearCurrent() {
+  current_->data()->clear();
+  currentLabel_->setText(QString());
+  measurement_->setVisible(false);
+  rescale();
+}
+
+void TradeoffPlot::setMeasured(const std::vector<TradeoffPoint>& tied, const std::vector<TradeoffPoint>& compact) {
+  for (auto [graph, points] : {std::pair{measuredTied_, &tied}, std::pair{measuredCompact_, &compact}}) {
+    QVector<double> x, y;
+    for (const TradeoffPoint& p : *points) x << p.memory, y << p.error;
+    graph->setData(x, y);
+    if (points->empty()) graph->removeFromLegend();
+    else graph->addToLegend();
+  }
+  rescale();
+}
+
+void TradeoffPlot::setHint(const QString& text) {
+  hint_->setText(text);
+  hint_->setVisible(!text.isEmpty());
+  replot(QCustomPlot::rpQueuedReplot);
+}
+
+QString TradeoffPlot::hintText() const { return hint_->visible() ? hint_->text() : QString(); }
+
 void TradeoffPlot::setMeasurement(const QString& text) {
   measurement_->setText(text);
   measurement_->setVisible(!text.isEmpty());
@@ -81,12 +121,19 @@ QString TradeoffPlot::measurementText() const { return measurement_->visible() ?
 int TradeoffPlot::curvePointCount() const { return curve_->dataCount(); }
 
 void TradeoffPlot::rescale() {
-  bool found = false;
-  QCPRange xr = curve_->getKeyRange(found), yr = curve_->getValueRange(found);
-  if (current_->dataCount() > 0) {
-    xr.expand(current_->getKeyRange(found));
-    yr.expand(current_->getValueRange(found));
+  // Over every graph that has points (the curve is empty on axes only measured plans have).
+  QCPRange xr, yr;
+  bool any = false;
+  for (QCPGraph* g : {curve_, current_, measuredTied_, measuredCompact_}) {
+    if (g->dataCount() == 0) continue;
+    bool found = false;
+    const QCPRange gx = g->getKeyRange(found), gy = g->getValueRange(found);
+    if (!found) continue;
+    if (!any) xr = gx, yr = gy;
+    else xr.expand(gx), yr.expand(gy);
+    any = true;
   }
+  if (!any) xr = QCPRange(0, 1), yr = QCPRange(0, 1);
   const double dx = std::max(xr.size() * 0.08, 1e-9), dy = std::max(yr.size() * 0.1, 1e-9);
   xAxis->setRange(xr.lower - dx, xr.upper + dx);
   yAxis->setRange(std::min(0.0, yr.lower - dy), yr.upper + dy);
@@ -102,6 +149,11 @@ void TradeoffPlot::restyle() {
   current_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, accent, accent, 12));
   currentLabel_->setColor(accent);
   measurement_->setColor(accent);
+  const QColor tied = dark ? QColor(110, 170, 255) : QColor(30, 90, 200);
+  const QColor compact = dark ? QColor(120, 220, 140) : QColor(30, 140, 60);
+  measuredTied_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, tied, tied, 8));
+  measuredCompact_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssTriangle, compact, compact, 9));
+  hint_->setColor(palette().color(QPalette::PlaceholderText));
   QFont bold = font();
   bold.setBold(true);
   currentLabel_->setFont(bold);
@@ -124,6 +176,8 @@ void TradeoffPlot::changeEvent(QEvent* event) {
     // Axis labels come from the caller, which retranslates them itself.
     curve_->setName(tr("uniform K"));
     current_->setName(tr("current plan"));
+    measuredTied_->setName(tr("measured (tied)"));
+    measuredCompact_->setName(tr("measured (compact)"));
     if (!currentLabel_->text().isEmpty()) currentLabel_->setText(tr("plan"));
     replot(QCustomPlot::rpQueuedReplot);
   }

@@ -24,31 +24,69 @@ namespace fs = std::filesystem;
 
 namespace moe::cli {
 
+namespace {
+
+// Layer shapes of the models users analyse (attention and vocabulary do not matter to the analysis
+// and are kept small). DeepSeek-V3's hidden size (7168) would make one layer 22 GB: its shape keeps
+// the ratio of hidden to expert width (about 4) and the 256 narrow experts at hidden 2048.
+SynthSpec benchShape(const std::string& shape) {
+  SynthSpec spec;
+  spec.hidden = 2048;
+  spec.heads = 16;
+  spec.kvHeads = 16;
+  spec.vocab = 8192;  // the real vocabularies only change the embedding, not the analysis
+  if (shape == "qwen3") {  // Qwen3-30B-A3B / Qwen3-Coder-30B
+    spec.arch = qwen3MoeType().modelType;
+    spec.experts = 128;
+    spec.topK = 8;
+    spec.expertIntermediate = 768;
+    spec.denseIntermediate = 6144;
+    spec.kvHeads = 4;
+  } else if (shape == "olmoe") {  // OLMoE-1B-7B
+    spec.arch = olmoeType().modelType;
+    spec.experts = 64;
+    spec.topK = 8;
+    spec.expertIntermediate = 1024;
+  } else if (shape == "deepseek") {  // DeepSeek-V3 / Kimi-K2 expert layout, scaled
+    spec.arch = deepseekV3Type().modelType;
+    spec.experts = 256;
+    spec.topK = 8;
+    spec.expertIntermediate = 512;
+    spec.sharedIntermediate = 512;
+    spec.denseIntermediate = 5632;
+  } else {  // Qwen1.5-MoE-A2.7B (a qwen2_moe checkpoint)
+    spec.arch = qwen2MoeType().modelType;
+    spec.experts = 60;
+    spec.topK = 4;
+    spec.expertIntermediate = 1408;
+    spec.sharedIntermediate = 5632;
+    spec.denseIntermediate = 5632;
+  }
+  return spec;
+}
+
+}  // namespace
+
 int cmdBench(const Argv& argv) {
-  Args args(argv, {"layers", "sequences", "length", "dtype", "device", "threads", "model-dir", "chunk", "quant"}, {"routed"});
+  Args args(argv, {"layers", "sequences", "length", "dtype", "device", "threads", "model-dir", "chunk", "quant", "shape",
+                   "group-width"},
+            {"routed"});
   initThreads(static_cast<int>(args.getInt("threads", 0)));
   const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
   const int64_t layers = args.getInt("layers", 2, 1, 4096);
-  SynthSpec spec;
-  spec.arch = qwen2MoeType().modelType;  // Qwen1.5-MoE is a qwen2_moe checkpoint
+  std::string shape = args.choice("shape", "qwen1.5", {"qwen1.5", "qwen3", "olmoe", "deepseek"});
+  SynthSpec spec = benchShape(shape);
   spec.layers = layers;
-  spec.hidden = 2048;
-  spec.experts = 60;
-  spec.topK = 4;
-  spec.expertIntermediate = 1408;
-  spec.sharedIntermediate = 5632;
-  spec.denseIntermediate = 5632;
-  spec.heads = 16;
-  spec.kvHeads = 16;
-  spec.vocab = 8192;  // the real vocabulary (151936) only changes the embedding, not the analysis
   const std::string quant = args.choice("quant", "none", {"none", "fp8", "mxfp4"});
   if (quant != "none" && args.has("model-dir"))
     throw Error(ErrorKind::InvalidArgument, "--quant writes its own pair of models; it cannot take --model-dir");
   if (quant == "mxfp4") {  // MXFP4 checkpoints quantize fused experts: gpt-oss' layout, same sizes
     spec.arch = gptOssType().modelType;
     spec.sharedIntermediate = 0;
+    shape = "gpt-oss";
+  } else if (shape == "qwen1.5") {
+    shape = "qwen1.5-moe";  // the folder name earlier runs made
   }
-  const std::string shape = quant == "mxfp4" ? "gpt-oss" : "qwen1.5-moe";
   const std::string dir = args.get("model-dir", "build/bench-models/" + shape + "-shaped-" + std::to_string(layers) + "L");
   auto ensure = [&](const std::string& d, const SynthSpec& s) {
     if (fs::exists(fs::path(d) / "config.json")) return;
@@ -76,9 +114,13 @@ int cmdBench(const Argv& argv) {
   AnalysisOptions options;
   options.allTokens = !args.has("routed");
   options.tokenChunk = args.getInt("chunk", options.tokenChunk);
+  options.expertGroupWidth = args.getInt("group-width", options.expertGroupWidth, 0, int64_t{1} << 20);
 
+  // The reference: one product of the width grouped evaluation uses (at least one expert's), the
+  // size at which this machine's matmul is at its best.
+  const int64_t peakWidth = std::max(cfg.moeIntermediateSize, options.allTokens ? options.expertGroupWidth : 0);
   const double peak = measureMatmulGflops(rt, std::min<int64_t>(options.tokenChunk, sequences * length),
-                                          cfg.hiddenSize, cfg.moeIntermediateSize, 1.0);
+                                          cfg.hiddenSize, peakWidth, 1.0);
   ProgressLine line;
   const AnalysisResult r = runAnalysis(*model, ids, options, nullptr, [&](const AnalysisProgress& p) {
     line.update("layer " + std::to_string(p.layer + 1) + "/" + std::to_string(p.numLayers) + ", ETA " +
@@ -101,7 +143,11 @@ int cmdBench(const Argv& argv) {
   std::printf("matmul peak           %.1f GFLOP/s ([%lld x %lld] x [%lld x %lld], same dtype, this run)\n", peak,
               static_cast<long long>(std::min<int64_t>(options.tokenChunk, sequences * length)),
               static_cast<long long>(cfg.hiddenSize), static_cast<long long>(cfg.hiddenSize),
-              static_cast<long long>(cfg.moeIntermediateSize));
+              static_cast<long long>(peakWidth));
+  std::printf("expert grouping       %s\n", options.expertGroupWidth > 0 && options.allTokens
+                                                 ? ("up to " + std::to_string(options.expertGroupWidth) +
+                                                    " hidden units per product").c_str()
+                                                 : "one expert per product");
   std::printf("ratio                 %.2f\n", peak > 0 ? achieved / peak : 0.0);
   std::printf("peak resident memory  %.2f GB\n", usage.ru_maxrss / 1024.0 / 1024.0);
   if (!quantDir.empty()) {

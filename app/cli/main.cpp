@@ -69,6 +69,11 @@ const std::map<std::string, Command>& commands() {
        {moe::cli::cmdAnalyze,
         "analyze --model DIR --calib SOURCE --out ANALYSIS.h5 [--sequences N --length L --random-windows --seed S]\n"
         "        [--field text --tokenizer FILE --stat all|routed --device auto|cpu|cuda --dtype fp32|bf16 --overwrite]\n"
+        "        [--nproc N | --distributed] [--dist-timeout S (1800)]   split the calibration sequences over N local\n"
+        "        processes (Gloo on CPU), or join a group set up by MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE; rank 0\n"
+        "        writes the store\n"
+        "        [--first-look N]   first the first N sequences into ANALYSIS.first-look.h5 (open it at once), then the\n"
+        "        full analysis, then how many blocks' groups at K = E/2 the first look had right\n"
         "        HC-SMoE statistics of every MoE block (resumes an interrupted ANALYSIS.h5)."}},
       {"cluster",
        {moe::cli::cmdCluster,
@@ -78,7 +83,9 @@ const std::map<std::string, Command>& commands() {
       {"bench",
        {moe::cli::cmdBench,
         "bench [--layers N --sequences N --length L --dtype fp32|bf16 --device auto|cpu|cuda --routed --chunk N]\n"
-        "        [--model-dir DIR (created as a synthetic Qwen1.5-MoE-shaped model when it holds none; an existing model\n"
+        "        [--shape qwen1.5|qwen3|olmoe|deepseek (layer shapes of those models)] [--group-width W (2048; 0: one\n"
+        "        expert per product)]\n"
+        "        [--model-dir DIR (created as a synthetic model of --shape when it holds none; an existing model\n"
         "        is benchmarked as it is)]   Analysis benchmark: tokens/s, GFLOP/s vs matmul peak, memory."}},
       {"synth",
        {moe::cli::cmdSynth,

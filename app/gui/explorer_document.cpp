@@ -1,6 +1,7 @@
 #include "app/gui/explorer_document.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "app/gui/merge_plan_builder.h"
 #include "app/gui/plan_edit_command.h"
@@ -43,6 +44,12 @@ ExplorerDocument::ExplorerDocument(QObject* parent)
 void ExplorerDocument::setAnalysis(const AnalysisDataPtr& data) {
   undo_.clear();
   treeCache_.clear();
+  // The caches compare tree/model addresses, which a new analysis may reuse: start them afresh.
+  estimates_K_.clear();
+  estimatesTrees_ = estimatesModels_ = nullptr;
+  planEntries_.clear();
+  planEntriesFor_.clear();
+  planEntriesTrees_ = nullptr;
   data_ = data;
   errorModels_.reset();
   estimates_->start(data_);
@@ -53,7 +60,7 @@ void ExplorerDocument::setAnalysis(const AnalysisDataPtr& data) {
                                 moe::Representation::RouterLogits, moe::Representation::Weights}) {
     first.representation = r;
     try {
-      derived_ = derive(*data_, first, &treesFor(first));
+      derived_ = derive(*data_, first, treesFor(first));
       lastError.clear();
       break;
     } catch (const moe::Error& e) {
@@ -77,22 +84,36 @@ void ExplorerDocument::setAnalysis(const AnalysisDataPtr& data) {
   emit selectionChanged();
 }
 
-const std::vector<moe::LayerTree>& ExplorerDocument::treesFor(const PlanState& state) {
+SharedTrees ExplorerDocument::treesFor(const PlanState& state) {
   const std::string key = clusteringKey(state);
   auto it = treeCache_.find(key);
-  if (it == treeCache_.end()) it = treeCache_.emplace(key, buildTrees(*data_, state)).first;
+  if (it == treeCache_.end())
+    it = treeCache_.emplace(key, std::make_shared<const std::vector<moe::LayerTree>>(buildTrees(*data_, state))).first;
   return it->second;
 }
 
 double ExplorerDocument::layerError(int j) const {
   if (!hasAnalysis()) return -1;
   if (const auto e = exactLayerError(j); e && e->tied >= 0) return e->tied;
-  return estimatedError(j, clusters(j));
+  return estimatedError(j, k(j));
 }
 
-double ExplorerDocument::estimatedError(int j, const std::vector<int64_t>& clusters) const {
+double ExplorerDocument::estimatedError(int j, int64_t kj) const {
   if (!errorModels_ || j < 0 || j >= static_cast<int>(errorModels_->size())) return -1;  // not built yet
-  return moe::estimateMergeError((*errorModels_)[static_cast<size_t>(j)], clusters);
+  if (kj < 1 || kj > stats(j).numExperts) return -1;
+  if (estimatesTrees_ != derived_.trees.get() || estimatesModels_ != errorModels_.get() ||
+      estimates_K_.size() != static_cast<size_t>(numMoeLayers())) {
+    estimates_K_.assign(static_cast<size_t>(numMoeLayers()), {});
+    estimatesTrees_ = derived_.trees.get();
+    estimatesModels_ = errorModels_.get();
+  }
+  std::vector<double>& row = estimates_K_[static_cast<size_t>(j)];
+  if (row.empty()) row.assign(static_cast<size_t>(stats(j).numExperts) + 1, std::nan(""));
+  double& v = row[static_cast<size_t>(kj)];
+  if (std::isnan(v))
+    v = moe::estimateMergeError((*errorModels_)[static_cast<size_t>(j)],
+                                kj == k(j) ? clusters(j) : leafOrderedClusters(tree(j), kj));
+  return v;
 }
 
 std::optional<ExactLayerError> ExplorerDocument::exactLayerError(int j) const {
@@ -131,7 +152,7 @@ double ExplorerDocument::meanError(bool exact) const {
       const auto r = exactLayerError(j);
       e = r ? r->tied : -1;
     } else {
-      e = estimatedError(j, clusters(j));
+      e = estimatedError(j, k(j));
     }
     if (e < 0) return -1;
     sum += e;
@@ -152,7 +173,7 @@ double ExplorerDocument::uniformMeanError(int64_t K, bool exact) const {
         e = r ? r->tied : -1;
       }
     } else {
-      e = estimatedError(j, leafOrderedClusters(tree(j), kj));
+      e = estimatedError(j, kj);
     }
     if (e < 0) return -1;
     sum += e;
@@ -162,13 +183,24 @@ double ExplorerDocument::uniformMeanError(int64_t K, bool exact) const {
 
 void ExplorerDocument::updateErrorRequests() {
   if (!hasAnalysis()) return;
-  planEntries_.clear();
-  planKeys_.clear();
+  const std::string curveKey = clusteringKey(plan_) + "/" + moe::mergeStrategyName(plan_.strategy) + "/" +
+                               (plan_.alignRequest() ? (*plan_.alignRequest() ? "aligned" : "unaligned") : "default");
+  // Only the blocks whose K changed get a new entry and key: a drag edits one block, and keying
+  // every block's labels costs milliseconds per edit at 512 experts x 60 blocks.
+  const size_t blocks = static_cast<size_t>(numMoeLayers());
+  const bool reuse = planEntriesFor_ == curveKey && planEntriesTrees_ == derived_.trees.get() &&
+                     planEntries_.size() == blocks && planEntryK_.size() == blocks;
+  if (!reuse) planEntries_.assign(blocks, {}), planKeys_.assign(blocks, {}), planEntryK_.assign(blocks, -1);
+  planEntriesFor_ = curveKey;
+  planEntriesTrees_ = derived_.trees.get();
   for (int j = 0; j < numMoeLayers(); ++j) {
-    planEntries_.push_back(moe::layerPlanForGroups(stats(j), k(j), clusters(j), plan_.strategy));
-    planKeys_.push_back(layerPlanKey(planEntries_.back()));
+    const size_t b = static_cast<size_t>(j);
+    if (planEntryK_[b] == k(j)) continue;
+    planEntries_[b] =
+        moe::layerPlanForGroups(stats(j), k(j), clusters(j), plan_.strategy, moe::RouterMode::Average, plan_.alignRequest());
+    planKeys_[b] = layerPlanKey(planEntries_[b]);
+    planEntryK_[b] = k(j);
   }
-  const std::string curveKey = clusteringKey(plan_) + "/" + moe::mergeStrategyName(plan_.strategy);
   if (curveKey != curveFor_) {
     curveFor_ = curveKey;
     ++curveSerial_;
@@ -185,7 +217,8 @@ void ExplorerDocument::updateErrorRequests() {
       std::vector<LayerErrorService::KeyedEntry> row;
       for (int j = 0; j < numMoeLayers(); ++j) {
         const int64_t kj = std::min(K, stats(j).numExperts);
-        moe::LayerPlan entry = moe::layerPlanForGroups(stats(j), kj, leafOrderedClusters(tree(j), kj), plan_.strategy);
+        moe::LayerPlan entry = moe::layerPlanForGroups(stats(j), kj, leafOrderedClusters(tree(j), kj), plan_.strategy,
+                                                       moe::RouterMode::Average, plan_.alignRequest());
         QString key = layerPlanKey(entry);
         row.emplace_back(std::move(key), std::move(entry));
       }
@@ -219,7 +252,7 @@ void ExplorerDocument::setSelection(const std::vector<int64_t>& experts) {
 
 void ExplorerDocument::applyState(const PlanState& state) {
   const bool rebuilt = !state.sameClustering(plan_);
-  derived_ = derive(*data_, state, &treesFor(state));
+  derived_ = derive(*data_, state, treesFor(state), &derived_);
   plan_ = state;
   updateErrorRequests();
   if (rebuilt) emit clusteringChanged();
@@ -229,7 +262,7 @@ void ExplorerDocument::applyState(const PlanState& state) {
 void ExplorerDocument::push(const PlanState& next, const QString& text, int serial) {
   if (!hasAnalysis() || next == plan_) return;
   try {
-    derive(*data_, next, &treesFor(next));  // validate before it reaches the undo stack
+    derive(*data_, next, treesFor(next), &derived_);  // validate before it reaches the undo stack
   } catch (const std::exception& e) {  // moe::Error and any library exception: the edit is refused
     emit editRejected(QString::fromStdString(e.what()));
     return;
@@ -316,6 +349,12 @@ void ExplorerDocument::editStrategy(moe::MergeStrategy strategy) {
   PlanState next = plan_;
   next.strategy = strategy;
   push(next, tr("Use the %1 strategy").arg(QString::fromLatin1(moe::mergeStrategyName(strategy))));
+}
+
+void ExplorerDocument::editAlignNeurons(bool align) {
+  PlanState next = plan_;
+  next.alignNeurons = align;
+  push(next, align ? tr("Align neurons before averaging") : tr("Average without neuron alignment"));
 }
 
 void ExplorerDocument::loadPlan(const QString& path) {

@@ -38,7 +38,7 @@ class ExplorerDocument : public QObject {
   const PlanState& plan() const { return plan_; }
   const DerivedPlan& derived() const { return derived_; }
   const moe::LayerStats& stats(int j) const { return data_->layers.at(static_cast<size_t>(j)); }
-  const moe::LayerTree& tree(int j) const { return derived_.trees.at(static_cast<size_t>(j)); }
+  const moe::LayerTree& tree(int j) const { return derived_.trees->at(static_cast<size_t>(j)); }
   int64_t k(int j) const { return derived_.k.at(static_cast<size_t>(j)); }
   const std::vector<int64_t>& clusters(int j) const { return derived_.clusters.at(static_cast<size_t>(j)); }
   // Layer error: the exact relative L2 error of the merged block (tied semantics) once the
@@ -81,6 +81,9 @@ class ExplorerDocument : public QObject {
   void editAllocation(Allocation allocation);
   void editHeight(double height);
   void editStrategy(moe::MergeStrategy strategy);
+  // Neuron alignment before averaging (PlanState::alignNeurons); the plan bar offers it where the
+  // strategy averages members.
+  void editAlignNeurons(bool align);
   void loadPlan(const QString& path);  // throws moe::Error
   void savePlan(const QString& path) const;
 
@@ -100,10 +103,13 @@ class ExplorerDocument : public QObject {
  private:
   void push(const PlanState& next, const QString& text, int serial = -1);
   int mergeSerial(bool interactive);
-  const std::vector<moe::LayerTree>& treesFor(const PlanState& state);  // cached per clustering choice
+  SharedTrees treesFor(const PlanState& state);  // cached per clustering choice
   void updateErrorRequests();  // plan entries and the uniform curve's entries, current layer first
-  // Core's estimate for block j grouped by `clusters`; negative when the analysis has no mean outputs.
-  double estimatedError(int j, const std::vector<int64_t>& clusters) const;
+  // Core's estimate for block j cut into kj clusters (its tree's leaf-ordered cut, as derive() and
+  // the uniform curve use); negative when the analysis has no mean outputs or the models are not
+  // built yet. Cached per block and K for the current trees and models: the table, the current
+  // point and the curve ask for the same values on every refresh (O(E^2) each at 512 experts).
+  double estimatedError(int j, int64_t kj) const;
 
   QUndoStack undo_;
   AnalysisDataPtr data_;
@@ -114,12 +120,18 @@ class ExplorerDocument : public QObject {
   LayerErrorService* errors_;
   std::vector<moe::LayerPlan> planEntries_;  // per block, the current plan
   std::vector<QString> planKeys_;            // their layerPlanKey
+  std::vector<int64_t> planEntryK_;          // the K each entry was built for
+  std::string planEntriesFor_;               // curve key (clustering + strategy) they were built for
+  const void* planEntriesTrees_ = nullptr;   // and the trees
+  mutable std::vector<std::vector<double>> estimates_K_;  // [block][K]; NaN: not computed yet
+  mutable const void* estimatesTrees_ = nullptr;           // trees and models the cache was filled for
+  mutable const void* estimatesModels_ = nullptr;
   std::string curveFor_;                     // clustering + strategy the curve was built for
   int curveSerial_ = 0;
   // [i][block]: the uniform plan K = curveKs_[i], keyed once per curve.
   std::vector<int64_t> curveKs_;
   std::vector<std::vector<LayerErrorService::KeyedEntry>> curveEntries_;
-  std::map<std::string, std::vector<moe::LayerTree>> treeCache_;
+  std::map<std::string, SharedTrees> treeCache_;
   int current_ = 0;
   std::vector<int64_t> selection_;
   bool interactiveOpen_ = false;

@@ -22,6 +22,7 @@
 #include "app/gui/measure_worker.h"
 #include "app/gui/merge_plan_builder.h"
 #include "app/gui/panel.h"
+#include "app/gui/plan_alignment.h"
 #include "app/gui/plan_summary.h"
 #include "app/gui/retranslate.h"
 #include "widgets/dendrogram_view.h"
@@ -64,10 +65,11 @@ void ExplorerView::createPanels() {
   errorRefresh_ = new QTimer(this);
   errorRefresh_->setSingleShot(true);
   errorRefresh_->setInterval(30);
-  connect(errorRefresh_, &QTimer::timeout, this, &ExplorerView::refreshErrors);
-  connect(doc_, &ExplorerDocument::errorsChanged, this, [this] {
-    if (!errorRefresh_->isActive()) errorRefresh_->start();
+  connect(errorRefresh_, &QTimer::timeout, this, [this] {
+    if (proxyDirty_) refreshTradeoff();  // refreshes the errors too
+    else refreshErrors();
   });
+  connect(doc_, &ExplorerDocument::errorsChanged, this, &ExplorerView::scheduleErrorRefresh);
   summaryPanel_ = new Panel(tr("Plan"), new PlanSummary(doc_, this), this);
   treePanel_ = new Panel(tr("Dendrogram"), dendrogram_, this);
   heatPanel_ = new Panel(tr("Expert distances"), heatmap_, this);
@@ -131,6 +133,17 @@ void ExplorerView::createMeasureControls() {
   measure_->setToolTip(tr("Perplexity and KL(original || merged) of the current plan on held-out text, tied and "
                           "compact (text and size in Settings)"));
   measurer_ = new MeasureRunner(this);
+  yAxis_ = new QComboBox(this);
+  yAxis_->addItems({tr("output error"), tr("top-1 agreement"), tr("generation agreement (ROUGE-L)"),
+                    tr("identical prefix")});
+  yAxis_->setToolTip(tr("The y axis: the uniform plans' output error, or an agreement with the original "
+                        "measured for plans (Measure perplexity / KL)"));
+  connect(yAxis_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
+    curveDirty_ = true;
+    refreshErrors();
+    if (measured_) showMeasurement();  // the marker's text, hidden while an agreement axis was shown
+  });
+  tradeoffPanel_->addHeaderWidget(yAxis_);
   tradeoffPanel_->addHeaderWidget(measureResult_);
   tradeoffPanel_->addHeaderWidget(measureProgress_);
   tradeoffPanel_->addHeaderWidget(measure_);
@@ -138,13 +151,18 @@ void ExplorerView::createMeasureControls() {
     if (measurer_->isBusy()) measurer_->cancel();
     else measure(configuredMeasureRequest());
   });
-  connect(measurer_, &MeasureRunner::progressed, this, [this](int done, int total) {
+  connect(measurer_, &MeasureRunner::progressed, this, [this](int done, int total) {  // 0, 0: busy
     measureProgress_->setRange(0, total);
     measureProgress_->setValue(done);
   });
   connect(measurer_, &MeasureRunner::finished, this, [this](const MeasureResult& r) {
     measured_ = r;
     measuredPlan_ = measuringPlan_;
+    auto same = std::find_if(measuredPoints_.begin(), measuredPoints_.end(),
+                             [this](const MeasuredPoint& p) { return p.plan == measuringPlan_; });
+    if (same != measuredPoints_.end()) same->result = r, same->x = measuringX_;
+    else measuredPoints_.push_back({measuringPlan_, measuringX_, r});
+    if (yAxis_->currentIndex() != ErrorAxis) refreshMeasuredPoints();
     measureProgress_->hide();
     measure_->setText(tr("Measure perplexity / KL"));
     showMeasurement();
@@ -197,7 +215,10 @@ void ExplorerView::arrangePanels() {
 void ExplorerView::connectDocument() {
   connect(doc_, &ExplorerDocument::analysisChanged, this, &ExplorerView::onAnalysisChanged);
   connect(doc_, &ExplorerDocument::clusteringChanged, this, &ExplorerView::onClusteringChanged);
-  connect(doc_, &ExplorerDocument::estimatesChanged, this, &ExplorerView::refreshTradeoff);  // built in a worker
+  connect(doc_, &ExplorerDocument::estimatesChanged, this, [this] {  // built in a worker
+    proxyDirty_ = true;
+    scheduleErrorRefresh();
+  });
   connect(doc_, &ExplorerDocument::planChanged, this, &ExplorerView::onPlanChanged);
   connect(doc_, &ExplorerDocument::currentLayerChanged, this, &ExplorerView::onLayerChanged);
   connect(doc_, &ExplorerDocument::selectionChanged, this, &ExplorerView::onSelectionChanged);
@@ -242,6 +263,12 @@ void ExplorerView::followLanguage() {
     heatMode_->setItemText(1, tr("Cosine similarity"));
     heatMode_->setToolTip(tr("Show the distances the clustering uses, or the cosine similarity of the same "
                              "representation (view only: the plan does not change)"));
+    yAxis_->setItemText(ErrorAxis, tr("output error"));
+    yAxis_->setItemText(Top1Axis, tr("top-1 agreement"));
+    yAxis_->setItemText(RougeLAxis, tr("generation agreement (ROUGE-L)"));
+    yAxis_->setItemText(PrefixAxis, tr("identical prefix"));
+    yAxis_->setToolTip(tr("The y axis: the uniform plans' output error, or an agreement with the original "
+                          "measured for plans (Measure perplexity / KL)"));
     measure_->setText(measurer_->isBusy() ? tr("Cancel") : tr("Measure perplexity / KL"));
     measure_->setToolTip(tr("Perplexity and KL(original || merged) of the current plan on held-out text, tied and "
                             "compact (text and size in Settings)"));
@@ -265,7 +292,12 @@ void ExplorerView::measure(const MeasureRequest& settings) {
     measureResult_->setToolTip(QString::fromStdString(e.what()));
     return;
   }
+  if (planAsksForAlignment(r.plan)) {  // REAM / align neurons: aligned on the analysis' calibration tokens
+    r.calibTokens = doc_->analysis().info.tokenIds;
+    r.calibShape = doc_->analysis().info.tokenShape;
+  }
   measuringPlan_ = doc_->plan();
+  measuringX_ = planX();
   measureProgress_->setRange(0, 0);
   measureProgress_->show();
   measure_->setText(tr("Cancel"));
@@ -288,6 +320,15 @@ void ExplorerView::showMeasurement() {
                               .arg(m.originalPerplexity, 0, 'f', 2)
                               .arg(m.tiedPerplexity, 0, 'f', 2)
                               .arg(m.compactPerplexity, 0, 'f', 2));
+  QString generation;
+  if (m.hasGeneration)
+    generation = tr("\nfree-running agreement over %1 held-out prefixes: identical prefix %2 tied \u00b7 %3 compact "
+                    "tokens, ROUGE-L %4 \u00b7 %5")
+                     .arg(m.genPromptsUsed)
+                     .arg(m.tiedPrefix, 0, 'f', 1)
+                     .arg(m.compactPrefix, 0, 'f', 1)
+                     .arg(m.tiedRougeL, 0, 'f', 3)
+                     .arg(m.compactRougeL, 0, 'f', 3);
   measureResult_->setToolTip(tr("On %1 predicted tokens of held-out text (%2 s):\n"
                                 "original perplexity %3\n"
                                 "tied: perplexity %4, KL(original || merged) %5, top-1 agreement %9 %\n"
@@ -301,9 +342,10 @@ void ExplorerView::showMeasurement() {
                                  .arg(m.compactKl, 0, 'f', 4)
                                  .arg(current ? QString() : tr("\n(measured for an earlier plan)"))
                                  .arg(100.0 * m.tiedTop1, 0, 'f', 1)
-                                 .arg(100.0 * m.compactTop1, 0, 'f', 1));
+                                 .arg(100.0 * m.compactTop1, 0, 'f', 1) +
+                             generation);
   measureResult_->setEnabled(current);
-  tradeoff_->setMeasurement(current ? tr("ppl %1 tied \u00b7 %2 compact\nKL %3 \u00b7 %4\ntop-1 %5 % \u00b7 %6 %")
+  tradeoff_->setMeasurement(current && yAxis_->currentIndex() == ErrorAxis ? tr("ppl %1 tied \u00b7 %2 compact\nKL %3 \u00b7 %4\ntop-1 %5 % \u00b7 %6 %")
                                           .arg(m.tiedPerplexity, 0, 'f', 2)
                                           .arg(m.compactPerplexity, 0, 'f', 2)
                                           .arg(m.tiedKl, 0, 'f', 3)
@@ -316,6 +358,7 @@ void ExplorerView::showMeasurement() {
 void ExplorerView::onAnalysisChanged() {
   redundancy_.clear();
   measured_.reset();
+  measuredPoints_.clear();
   showMeasurement();
   refreshTable();
   refreshOverview();
@@ -337,18 +380,21 @@ void ExplorerView::onPlanChanged() {
   if (measured_) showMeasurement();
 }
 
+double ExplorerView::planX() const {
+  if (doc_->analysis().memory.known) return doc_->memoryAfterPlan() / 1e6;
+  double kept = 0, total = 0;
+  for (int j = 0; j < doc_->numMoeLayers(); ++j) kept += doc_->k(j), total += doc_->stats(j).numExperts;
+  return total > 0 ? 100.0 * kept / total : 0;
+}
+
 void ExplorerView::refreshCurrentPoint() {
   if (!doc_->hasAnalysis()) return;
+  if (yAxis_->currentIndex() != ErrorAxis) return refreshMeasuredPoints();
   // The marker uses the same kind of value as the curve; while the edited blocks' exact values are
   // being computed (well under a second on small models) it stays where it was.
   if (tradeoffExact_ && !doc_->planErrorsExact()) return;
   widgets::TradeoffPoint p;
-  p.memory = doc_->analysis().memory.known ? doc_->memoryAfterPlan() / 1e6 : 0;
-  if (!doc_->analysis().memory.known) {
-    double kept = 0, total = 0;
-    for (int j = 0; j < doc_->numMoeLayers(); ++j) kept += doc_->k(j), total += doc_->stats(j).numExperts;
-    p.memory = total > 0 ? 100.0 * kept / total : 0;
-  }
+  p.memory = planX();
   p.error = doc_->meanError(tradeoffExact_);
   if (p.error < 0) return;  // the estimates are still being built
   tradeoff_->setCurrent(p);
@@ -361,14 +407,25 @@ void ExplorerView::onLayerChanged() {
 }
 
 void ExplorerView::onSelectionChanged() {
+  showSelection();
+  refreshTable();  // the current layer's usage bars show the selection too
+}
+
+void ExplorerView::showSelection() {
   heatmap_->setHighlightedExperts(doc_->selection());
   dendrogram_->setSelectedExperts(doc_->selection());
   usage_->setHighlightedExperts(doc_->selection());
-  refreshTable();  // the current layer's usage bars show the selection too
+}
+
+void ExplorerView::scheduleErrorRefresh() {
+  // Results and status changes come in bursts (one per scored entry, per layer of the cache
+  // build): the timer turns any number of them within its interval into one refresh.
+  if (!errorRefresh_->isActive()) errorRefresh_->start();
 }
 
 void ExplorerView::refreshTable() {
   if (!doc_->hasAnalysis()) return;
+  ++tableRefreshes_;
   const AnalysisData& data = doc_->analysis();
   std::vector<widgets::LayerRow> rows;
   for (int l = 0; l < static_cast<int>(data.info.numLayers); ++l) {
@@ -475,11 +532,12 @@ void ExplorerView::refreshLayerViews(bool treeChanged) {
   treePanel_->setSubtitle(title);
   heatPanel_->setSubtitle(tr("layer %1").arg(s.layer));
   usagePanel_->setSubtitle(tr("layer %1 \u00b7 %2 calibration tokens").arg(s.layer).arg(s.tokens));
-  onSelectionChanged();
+  showSelection();  // the table follows from the caller (a plan change, or the selectionChanged after a layer change)
 }
 
 void ExplorerView::refreshTradeoff() {
   if (!doc_->hasAnalysis()) return;
+  proxyDirty_ = false;
   proxyCurve_.clear();
   // Every K costs one estimate per block: at 256-512 experts x 60 blocks that took seconds on each
   // clustering change (the benchmark's profile), so from 64 experts on about 64 K values spread
@@ -500,6 +558,10 @@ void ExplorerView::refreshErrors() {
   // Exact values replace the proxy only once the whole curve is measured: the two are on
   // different scales and must not share one plot.
   const bool exact = doc_->curveErrorsExact();
+  if (yAxis_->currentIndex() != ErrorAxis) {
+    curveDirty_ = true;  // redrawn when the error axis is chosen again
+    return refreshMeasuredPoints();
+  }
   if (!curveDirty_ && exact == tradeoffExact_ && drawnCurve_ == doc_->curveSerial()) return refreshCurrentPoint();
   curveDirty_ = false;
   drawnCurve_ = doc_->curveSerial();
@@ -526,11 +588,44 @@ void ExplorerView::refreshErrors() {
   tradeoff_->setAxisLabels(data.memory.known ? tr("model size (MB)") : tr("experts kept (%)"),
                            exact ? tr("relative output error (tied)") : tr("output error (estimate)"));
   tradeoff_->setCurve(curve);
+  tradeoff_->setMeasured({}, {});
+  tradeoff_->setHint(QString());
   tradeoffPanel_->setSubtitle(exact ? tr("uniform K from %1 to 1, mean over layers").arg(maxE)
                                     : tr("uniform K from %1 to 1, mean over layers \u00b7 estimate until the exact "
                                          "errors are computed")
                                           .arg(maxE));
   refreshCurrentPoint();
+}
+
+// Agreement axes: only measured plans have values; the uniform curve and the unmeasured current
+// plan are not drawn. Points without a value for the axis (no generation prompts) are left out.
+void ExplorerView::refreshMeasuredPoints() {
+  const int axis = yAxis_->currentIndex();
+  std::vector<widgets::TradeoffPoint> tied, compact;
+  for (const MeasuredPoint& m : measuredPoints_) {
+    if (axis != Top1Axis && !m.result.hasGeneration) continue;
+    widgets::TradeoffPoint t, c;
+    t.memory = c.memory = m.x;
+    if (axis == Top1Axis) t.error = 100.0 * m.result.tiedTop1, c.error = 100.0 * m.result.compactTop1;
+    else if (axis == RougeLAxis) t.error = m.result.tiedRougeL, c.error = m.result.compactRougeL;
+    else t.error = m.result.tiedPrefix, c.error = m.result.compactPrefix;
+    tied.push_back(t);
+    compact.push_back(c);
+  }
+  const bool memory = doc_->hasAnalysis() && doc_->analysis().memory.known;
+  const QString yLabel = axis == Top1Axis     ? tr("top-1 agreement (%, teacher-forced)")
+                         : axis == RougeLAxis ? tr("generation agreement (ROUGE-L)")
+                                              : tr("identical prefix (tokens)");
+  tradeoff_->setAxisLabels(memory ? tr("model size (MB)") : tr("experts kept (%)"), yLabel);
+  tradeoff_->setCurve({});
+  tradeoff_->clearCurrent();
+  tradeoff_->setMeasured(tied, compact);
+  QString hint;
+  if (tied.empty())
+    hint = axis == Top1Axis ? tr("Measure a plan (Measure perplexity / KL) to see its top-1 agreement")
+                            : tr("Measure a plan with generation prompts on (Settings) to see generation agreement");
+  tradeoff_->setHint(hint);
+  tradeoffPanel_->setSubtitle(tr("measured plans (tied and compact): %1").arg(tied.size()));
 }
 
 QByteArray ExplorerView::saveLayout() const {

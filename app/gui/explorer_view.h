@@ -52,12 +52,20 @@ class ExplorerView : public QWidget {
   QComboBox* heatmapModeCombo() const { return heatMode_; }  // 0: distance as clustered, 1: cosine similarity
   LayerErrorStatus* errorStatus() const { return errorStatus_; }
   bool tradeoffExact() const { return tradeoffExact_; }  // the plot shows exact errors, not the proxy
+  // The trade-off plot's y axis: 0 output error (the curve), 1 top-1 agreement (teacher-forced),
+  // 2 generation agreement (ROUGE-L), 3 identical prefix; 1-3 come from measured plans only.
+  enum TradeoffAxis { ErrorAxis = 0, Top1Axis, RougeLAxis, PrefixAxis };
+  QComboBox* tradeoffAxisCombo() const { return yAxis_; }
   QToolButton* measureButton() const { return measure_; }
   MeasureRunner* measureRunner() const { return measurer_; }
   QString measureResultText() const;
   // Measures perplexity / KL of the current plan with `settings` (text, sequences, length).
   void measure(const MeasureRequest& settings);
   bool leafOrder() const;
+
+  // Layer-table refreshes so far (rows rebuilt from the document), for tests: background results
+  // (errorsChanged, estimatesChanged) arriving within one event-loop turn cost at most one.
+  int tableRefreshCount() const { return tableRefreshes_; }
 
   QByteArray saveLayout() const;
   void restoreLayout(const QByteArray& state);
@@ -74,10 +82,14 @@ class ExplorerView : public QWidget {
   void onPlanChanged();
   void onLayerChanged();
   void onSelectionChanged();
+  void showSelection();  // the plots' highlights (the table's come with refreshTable)
+  void scheduleErrorRefresh();  // one refreshErrors (refreshTradeoff if the estimates changed) soon
   void refreshTable();
   void refreshTradeoff();         // the proxy curve (clustering changed), then refreshErrors
   void refreshErrors();           // table and trade-off values (exact where computed)
   void refreshCurrentPoint();
+  void refreshMeasuredPoints();  // the agreement axes: measured plans only, or how to get them
+  double planX() const;          // the current plan's x on the trade-off plot
   void showMeasurement();  // the last result, marked on the plot while the plan is the one measured
   void refreshLayerViews(bool treeChanged);
   void refreshOverview();  // every layer's cut heights and chosen K
@@ -104,6 +116,8 @@ class ExplorerView : public QWidget {
   QComboBox* heatMode_;
   LayerErrorStatus* errorStatus_;
   QTimer* errorRefresh_;  // coalesces bursts of exact-error results into one redraw
+  bool proxyDirty_ = false;  // the estimates' models arrived: the proxy curve is recomputed on the timer
+  int tableRefreshes_ = 0;
   std::vector<double> proxyCurve_;  // mean proxy error of the uniform plans K = maxE .. 1
   bool tradeoffExact_ = false;
   QToolButton* measure_;
@@ -112,6 +126,15 @@ class ExplorerView : public QWidget {
   MeasureRunner* measurer_;
   std::optional<MeasureResult> measured_;
   PlanState measuredPlan_, measuringPlan_;
+  double measuringX_ = 0;
+  // Every plan measured on this analysis (the latest result per plan), for the agreement axes.
+  struct MeasuredPoint {
+    PlanState plan;
+    double x = 0;
+    MeasureResult result;
+  };
+  std::vector<MeasuredPoint> measuredPoints_;
+  QComboBox* yAxis_;
   bool curveDirty_ = true;  // the curve must be redrawn (clustering changed)
   int drawnCurve_ = -1;     // ExplorerDocument::curveSerial() of the curve drawn
   QSplitter* outer_;

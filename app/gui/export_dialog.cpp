@@ -19,6 +19,7 @@
 #include "app/gui/explorer_document.h"
 #include "app/gui/export_defaults.h"
 #include "app/gui/merge_plan_builder.h"
+#include "app/gui/plan_alignment.h"
 #include "core/error.h"
 
 namespace moe {
@@ -72,7 +73,9 @@ ExportRequest makeExportRequest(const ExplorerDocument& doc, moe::ExportFormat f
   r.plan = toMergePlan(doc.analysis(), doc.plan(), doc.derived());
   r.plan.format = format;
   for (auto& lp : r.plan.layers) lp.router = router;
-  if (format == moe::ExportFormat::Compact && moe::isFittedRouter(router) && !moe::isPruneStrategy(doc.plan().strategy)) {
+  // Fitted routers and neuron alignment both run on the analysis' own calibration tokens.
+  if ((format == moe::ExportFormat::Compact && moe::isFittedRouter(router) && !moe::isPruneStrategy(doc.plan().strategy)) ||
+      planAsksForAlignment(r.plan)) {
     r.calibTokens = doc.analysis().info.tokenIds;
     r.calibShape = doc.analysis().info.tokenShape;
   }

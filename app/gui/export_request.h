@@ -20,7 +20,7 @@ struct ExportRequest {
   bool bf16 = false;
   QString metricsMarkdown;  // for the model card
   // Calibration tokens [sequences, length] for fitted compact routers (lse-fit, soft-fit,
-  // tied-fit): the analysis' own calibration set. Empty when no block needs fitting.
+  // tied-fit) and neuron alignment: the analysis' own calibration set. Empty when no block needs them.
   std::vector<int64_t> calibTokens;
   std::vector<int64_t> calibShape;
 };

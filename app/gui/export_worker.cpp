@@ -7,6 +7,7 @@
 #include "core/merge/router_hooks.h"
 
 #include "app/gui/export_worker.h"
+#include "app/gui/plan_alignment.h"
 
 namespace moe {
 namespace gui {
@@ -22,14 +23,17 @@ void ExportWorker::run(const ExportRequest& r, const std::shared_ptr<std::atomic
     options.progress = [this](int64_t done, int64_t total) { emit progressed(done, total); };
     options.cancel = cancel.get();  // checked before every tensor
     if (*cancel) throw moe::Error(moe::ErrorKind::Cancelled, "export cancelled");
-    if (r.plan.format == moe::ExportFormat::Compact && moe::routerModesNeedCalibration(r.plan)) {
+    // Neuron permutations first (as `merge`): a fitted router then sees the aligned merge.
+    moe::MergePlan plan = r.plan;
+    alignPlanOnCalibration(plan, *model, r.calibTokens, r.calibShape, {}, cancel.get());
+    if (plan.format == moe::ExportFormat::Compact && moe::routerModesNeedCalibration(plan)) {
       if (r.calibShape.size() != 2 || r.calibTokens.empty())
         throw moe::Error(moe::ErrorKind::InvalidArgument, "fitted routers need the analysis' calibration tokens");
       const at::Tensor ids = at::tensor(r.calibTokens, at::kLong).reshape({r.calibShape[0], r.calibShape[1]});
       options.routerHook = moe::makeRouterHook(
-          *model, ids, r.plan, {}, [this](int done, int total) { emit fittingRouters(done, total); }, cancel.get());
+          *model, ids, plan, {}, [this](int done, int total) { emit fittingRouters(done, total); }, cancel.get());
     }
-    const moe::ExportResult res = moe::exportMergedModel(*model, r.plan, r.target.toStdString(), options);
+    const moe::ExportResult res = moe::exportMergedModel(*model, plan, r.target.toStdString(), options);
     ExportSummary s;
     s.folder = QString::fromStdString(res.folder);
     s.files = static_cast<int>(res.files.size());

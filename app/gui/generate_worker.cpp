@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "app/gui/generate_worker.h"
+#include "app/gui/plan_alignment.h"
 
 namespace moe {
 namespace gui {
@@ -81,16 +82,19 @@ void GenerateWorker::run(const GenerateRequest& r, std::shared_ptr<std::atomic<b
 
     // The variants of `moescope generate`: the original, the plan tied and compact.
     std::vector<moe::PreviewVariant> variants{{"original", {}}};
+    moe::MergePlan plan = r.plan;
     if (r.withPlan) {
-      variants.push_back({"merged (tied)", moe::planOverride(r.plan, moe::MergeSemantics::Tied)});
+      // Neuron permutations first: a fitted router then sees the aligned merge.
+      alignPlanOnCalibration(plan, *model, r.calibTokens, r.calibShape, {}, cancel.get());
+      variants.push_back({"merged (tied)", moe::planOverride(plan, moe::MergeSemantics::Tied)});
       moe::CompactRouterHook hook;
-      if (moe::routerModesNeedCalibration(r.plan)) {
+      if (moe::routerModesNeedCalibration(plan)) {
         if (r.calibShape.size() != 2 || r.calibTokens.empty())
           throw moe::Error(moe::ErrorKind::InvalidArgument, "fitted routers need the analysis' calibration tokens");
         const at::Tensor ids = at::tensor(r.calibTokens, at::kLong).reshape({r.calibShape[0], r.calibShape[1]});
-        hook = moe::makeCompactRouterHook(*model, ids, r.plan);
+        hook = moe::makeCompactRouterHook(*model, ids, plan);
       }
-      variants.push_back({"merged (compact)", moe::planOverride(r.plan, moe::MergeSemantics::Compact, hook)});
+      variants.push_back({"merged (compact)", moe::planOverride(plan, moe::MergeSemantics::Compact, hook)});
     }
     if (*cancel) throw moe::Error(moe::ErrorKind::Cancelled, "generation cancelled");
     QStringList names;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <QCryptographicHash>
+
 #include "app/gui/layer_error_worker.h"
 
 namespace moe {
@@ -11,23 +13,30 @@ namespace {
 // Far more than any session produces; only a guard against unbounded growth.
 constexpr int kMaxResults = 50000;
 
-template <typename T>
-QString joined(const std::vector<T>& v) {
-  QString s;
-  for (const T& x : v) s += QString::number(x, 'g', 17) + ',';
-  return s;
+// The vectors' bytes, each after its length, so that [1][2,3] and [1,2][3] differ.
+void addVector(QCryptographicHash& h, const std::vector<int64_t>& v) {
+  const qint64 n = static_cast<qint64>(v.size());
+  h.addData(QByteArrayView(reinterpret_cast<const char*>(&n), sizeof n));
+  h.addData(QByteArrayView(reinterpret_cast<const char*>(v.data()), static_cast<qsizetype>(v.size() * sizeof(int64_t))));
 }
 
 }  // namespace
 
 QString layerPlanKey(const moe::LayerPlan& p) {
   // Usage frequencies matter for the frequency strategy only, and are fixed per analysis and block.
-  return QString("%1|%2|%3|%4|g%5|k%6|d%7")
+  // The label vectors enter as a SHA-1 digest: spelled out they made keys of ~6 KB at 512 experts,
+  // and the service hashes every wanted key (about 1000 with the curve) on each result and status
+  // update on the GUI thread.
+  QCryptographicHash h(QCryptographicHash::Sha1);
+  addVector(h, p.labels);
+  addVector(h, p.kept);
+  addVector(h, p.dominant);
+  return QString("%1|%2%3|%4|%5|%6")
       .arg(p.moeIndex)
-      .arg(QString::fromLatin1(moe::mergeStrategyName(p.strategy)))
+      .arg(QString::fromLatin1(moe::mergeStrategyName(p.strategy)), p.needsAlignment() ? QString("+aligned") : QString())
       .arg(QString::fromLatin1(moe::routerModeName(p.router)))
       .arg(p.numGroups)
-      .arg(joined(p.labels), joined(p.kept), joined(p.dominant));
+      .arg(QString::fromLatin1(h.result().toHex()));
 }
 
 LayerErrorService::LayerErrorService(QObject* parent) : QObject(parent) {

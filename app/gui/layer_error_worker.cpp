@@ -2,6 +2,7 @@
 #include "core/engine/model.h"
 #include "core/error.h"
 #include "core/eval/reconstruction.h"
+#include "core/merge/neuron_alignment.h"
 
 #include <algorithm>
 #include <chrono>
@@ -126,8 +127,14 @@ void LayerErrorWorker::score(int generation, const QString& key, const moe::Laye
   if (generation != state_->generation || !state_->cache) return;  // a request for a cache that is gone
   try {
     const moe::MoeBlock& original = state_->original(plan.moeIndex);
-    const double tied = moe::reconstructionError(*state_->cache, original, plan, moe::MergeSemantics::Tied);
-    const double compact = moe::reconstructionError(*state_->cache, original, plan, moe::MergeSemantics::Compact);
+    // An aligned merge (REAM, "align neurons") needs its permutations: core's rule on the block's
+    // cached calibration inputs (the same tokens the error is measured on).
+    moe::LayerPlan entry = plan;
+    if (entry.needsAlignment() && !entry.neuronPermutation)
+      entry.neuronPermutation = std::make_shared<const moe::NeuronPermutations>(
+          moe::alignBlockNeurons(original, entry, state_->cache->input(entry.moeIndex)));
+    const double tied = moe::reconstructionError(*state_->cache, original, entry, moe::MergeSemantics::Tied);
+    const double compact = moe::reconstructionError(*state_->cache, original, entry, moe::MergeSemantics::Compact);
     emit scored(generation, key, tied, compact);
   } catch (const std::exception& e) {
     emit scoreFailed(generation, key, QString::fromStdString(e.what()));

@@ -14,6 +14,7 @@ MeasureRequest configuredMeasureRequest() {
   if (r.evalText.isEmpty()) r.evalText = demoEvalText();
   r.sequences = s.value("eval/sequences", 8).toInt();
   r.length = s.value("eval/length", 256).toInt();
+  r.genPrompts = s.value("eval/gen_prompts", 8).toInt();
   return r;
 }
 

@@ -3,11 +3,13 @@
 #include "core/engine/token_source.h"
 #include "core/error.h"
 #include "core/eval/evaluate.h"
+#include "core/eval/generation_preview.h"
 #include "core/merge/merge.h"
 
 #include <chrono>
 
 #include "app/gui/measure_worker.h"
+#include "app/gui/plan_alignment.h"
 
 namespace moe {
 namespace gui {
@@ -40,6 +42,9 @@ void MeasureWorker::run(const MeasureRequest& r, std::shared_ptr<std::atomic<boo
     src.sequences = r.sequences;
     src.length = r.length;
     const at::Tensor ids = moe::loadTokenIds(r.evalText.toStdString(), model->folder(), src);
+    // REAM / "align neurons": the permutations come from the analysis' calibration tokens.
+    moe::MergePlan plan = r.plan;
+    alignPlanOnCalibration(plan, *model, r.calibTokens, r.calibShape, {}, cancel.get());
     PassObserver observer(this, cancel.get(), 3);
     const at::Tensor reference = moe::finalHidden(*model, ids, {}, &observer);
     if (*cancel) throw moe::Error(moe::ErrorKind::Cancelled, "measurement cancelled");
@@ -47,15 +52,38 @@ void MeasureWorker::run(const MeasureRequest& r, std::shared_ptr<std::atomic<boo
     const moe::EvalResult original = moe::scoreHidden(*model, reference, ids);
     out.originalPerplexity = original.perplexity;
     out.predictedTokens = original.predicted;
+    std::vector<moe::MoeOverride> overrides;
     for (moe::MergeSemantics semantics : {moe::MergeSemantics::Tied, moe::MergeSemantics::Compact}) {
       ++observer.pass;
       moe::ForwardOptions options;
-      options.moeOverride = moe::planOverride(r.plan, semantics);
+      options.moeOverride = moe::planOverride(plan, semantics);
+      overrides.push_back(options.moeOverride);
       const moe::EvalResult e = moe::evaluate(*model, ids, options, reference, &observer);
       if (*cancel) throw moe::Error(moe::ErrorKind::Cancelled, "measurement cancelled");
       (semantics == moe::MergeSemantics::Tied ? out.tiedPerplexity : out.compactPerplexity) = e.perplexity;
       (semantics == moe::MergeSemantics::Tied ? out.tiedKl : out.compactKl) = e.meanKl;
       (semantics == moe::MergeSemantics::Tied ? out.tiedTop1 : out.compactTop1) = e.top1Agreement;
+    }
+    if (r.genPrompts > 0) {
+      // Free-running agreement, core's rule as `compare --gen-prompts` (held-out prefixes of the
+      // evaluation sequences, core's prefix and length); the original's continuations are decoded
+      // once and reused for the compact variant. Cancel is checked before every decoding step.
+      emit progressed(0, 0);  // the bar shows "busy": decoding steps are not layer passes
+      moe::HeldOutGenerationOptions gen;
+      gen.prompts = r.genPrompts;
+      moe::GenerateCallbacks callbacks;
+      callbacks.cancel = cancel.get();
+      std::vector<std::vector<int64_t>> original;
+      const moe::FreeRunningAgreement tied =
+          moe::heldOutGenerationAgreement(*model, ids, overrides[0], gen, original, callbacks);
+      const moe::FreeRunningAgreement compact =
+          moe::heldOutGenerationAgreement(*model, ids, overrides[1], gen, original, callbacks);
+      out.hasGeneration = true;
+      out.tiedPrefix = tied.meanIdenticalPrefix;
+      out.tiedRougeL = tied.meanRougeL;
+      out.compactPrefix = compact.meanIdenticalPrefix;
+      out.compactRougeL = compact.meanRougeL;
+      out.genPromptsUsed = tied.prompts;
     }
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     emit finished(out);

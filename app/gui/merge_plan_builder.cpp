@@ -15,7 +15,8 @@ namespace {
 std::string methodText(const PlanState& state) {
   return std::string("HC-SMoE (MoEScope explorer): ") + moe::linkageMethodName(state.linkage) + " linkage, " +
          moe::representationName(state.representation) + " (" + state.metric + "), " +
-         allocationName(state.allocation) + " allocation, strategy " + moe::mergeStrategyName(state.strategy);
+         allocationName(state.allocation) + " allocation, strategy " + moe::mergeStrategyName(state.strategy) +
+         (state.alignRequest() ? (*state.alignRequest() ? ", neurons aligned" : ", neurons not aligned") : "");
 }
 
 }  // namespace
@@ -25,6 +26,7 @@ moe::MergePlan toMergePlan(const AnalysisData& data, const PlanState& state, con
   request.clustersPerBlock = derived.k;
   request.clustering = clusteringChoice(state);
   request.strategy = state.strategy;
+  request.alignNeurons = state.alignRequest();
   bool uniform = true;
   for (int64_t k : derived.k) uniform = uniform && k == derived.k.front();
   request.format = uniform ? moe::ExportFormat::Compact : moe::ExportFormat::ExpertMap;
@@ -69,7 +71,12 @@ PlanState loadPlanFile(const std::string& path, const AnalysisData& data, const 
   PlanState s = current;
   s.layerK.clear();
   for (const auto& lp : plan.layers) s.layerK[lp.moeIndex] = lp.isIdentity() ? lp.numExperts : lp.numGroups;
-  if (!plan.layers.empty() && !plan.layers.front().isIdentity()) s.strategy = plan.layers.front().strategy;
+  if (!plan.layers.empty() && !plan.layers.front().isIdentity()) {
+    s.strategy = plan.layers.front().strategy;
+    // Stored explicitly: a CLI plan's choice survives even where it is the strategy's default.
+    s.alignNeurons = moe::averagesMembers(s.strategy) ? std::optional<bool>(plan.layers.front().alignNeurons)
+                                                      : std::nullopt;
+  }
   return s;
 }
 

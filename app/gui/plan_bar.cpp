@@ -1,5 +1,6 @@
 #include "app/gui/plan_bar.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLabel>
@@ -20,13 +21,36 @@ const moe::Representation kRepresentations[] = {moe::Representation::ExpertOutpu
                                                 moe::Representation::ExpertOutputRouted,
                                                 moe::Representation::RouterLogits, moe::Representation::Weights};
 const char* const kMetrics[] = {"euclidean", "cosine"};
-const moe::MergeStrategy kStrategies[] = {moe::MergeStrategy::FrequencyWeighted, moe::MergeStrategy::Average,
-                                          moe::MergeStrategy::Dominant, moe::MergeStrategy::PruneFrequency,
-                                          moe::MergeStrategy::PruneReap};
+// Core's strategies (the CLI's --strategy choices), less "keep": K = E already keeps a block whole.
+std::vector<moe::MergeStrategy> offeredStrategies() {
+  std::vector<moe::MergeStrategy> out;
+  for (moe::MergeStrategy s : moe::mergeStrategies())
+    if (s != moe::MergeStrategy::Keep) out.push_back(s);
+  return out;
+}
+
+QString strategyText(moe::MergeStrategy s) {
+  switch (s) {
+    case moe::MergeStrategy::FrequencyWeighted: return PlanBar::tr("Merge: frequency-weighted");
+    case moe::MergeStrategy::Average: return PlanBar::tr("Merge: average");
+    case moe::MergeStrategy::Dominant: return PlanBar::tr("Merge: dominant expert");
+    case moe::MergeStrategy::Ream: return PlanBar::tr("Merge: REAM");
+    case moe::MergeStrategy::PruneFrequency: return PlanBar::tr("Prune: F-prune");
+    case moe::MergeStrategy::PruneReap: return PlanBar::tr("Prune: REAP");
+    case moe::MergeStrategy::Keep: return PlanBar::tr("Keep");
+  }
+  return QString::fromLatin1(moe::mergeStrategyName(s));  // a strategy added to core later
+}
 
 template <typename T, size_t N>
 int indexOf(const T (&values)[N], const T& v) {
   for (size_t i = 0; i < N; ++i)
+    if (values[i] == v) return static_cast<int>(i);
+  return 0;
+}
+
+int indexOf(const std::vector<moe::MergeStrategy>& values, moe::MergeStrategy v) {
+  for (size_t i = 0; i < values.size(); ++i)
     if (values[i] == v) return static_cast<int>(i);
   return 0;
 }
@@ -73,10 +97,13 @@ PlanBar::PlanBar(ExplorerDocument* doc, QWidget* parent) : QToolBar(parent), doc
   addSeparator();
   strategy_ = new QComboBox(this);
   translatedItems(this, strategy_, [] {
-    return QStringList{tr("Merge: frequency-weighted"), tr("Merge: average"), tr("Merge: dominant expert"),
-                       tr("Prune: F-prune"), tr("Prune: REAP")};
+    QStringList items;
+    for (moe::MergeStrategy st : offeredStrategies()) items << strategyText(st);
+    return items;
   });
   addLabeled([] { return tr("Strategy"); }, strategy_);
+  align_ = new QCheckBox(this);
+  addWidget(align_);
   onLanguageChange(this, [this] {
     allocation_->setToolTip(tr("How many clusters each layer keeps: the same K everywhere, HC-SMoE's global "
                                "usage-frequency rule, or one cut height for every tree"));
@@ -84,7 +111,11 @@ PlanBar::PlanBar(ExplorerDocument* doc, QWidget* parent) : QToolBar(parent), doc
     height_->setToolTip(tr("Every layer's tree is cut at this merge height"));
     linkage_->setToolTip(tr("Linkage of the hierarchical clustering (average is the paper's choice)"));
     representation_->setToolTip(tr("What an expert is represented by when experts are compared"));
-    strategy_->setToolTip(tr("How each group becomes one expert"));
+    strategy_->setToolTip(tr("How each group becomes one expert (REAM: the K highest-REAP experts are the "
+                             "centroids, every other expert joins its nearest centroid)"));
+    align_->setText(tr("Align neurons"));
+    align_->setToolTip(tr("Permute each member's neurons onto its group's reference expert before averaging "
+                          "(calibration activations, one forward pass before a merge); for averaging strategies"));
     sync();  // the K label's text depends on the allocation
   });
 
@@ -102,7 +133,8 @@ PlanBar::PlanBar(ExplorerDocument* doc, QWidget* parent) : QToolBar(parent), doc
           [this](int i) { doc_->editRepresentation(kRepresentations[i]); });
   connect(metric_, qOverload<int>(&QComboBox::activated), this, [this](int i) { doc_->editMetric(kMetrics[i]); });
   connect(strategy_, qOverload<int>(&QComboBox::activated), this,
-          [this](int i) { doc_->editStrategy(kStrategies[i]); });
+          [this](int i) { doc_->editStrategy(offeredStrategies().at(static_cast<size_t>(i))); });
+  connect(align_, &QCheckBox::clicked, this, [this](bool on) { doc_->editAlignNeurons(on); });
   connect(doc_, &ExplorerDocument::planChanged, this, &PlanBar::sync);
   connect(doc_, &ExplorerDocument::analysisChanged, this, &PlanBar::sync);
   // A rejected edit (e.g. Ward on cosine distances) leaves the document unchanged: show its state.
@@ -122,12 +154,12 @@ void PlanBar::addLabeled(const std::function<QString()>& label, QWidget* widget)
 void PlanBar::sync() {
   const bool has = doc_->hasAnalysis();
   for (QWidget* w : std::initializer_list<QWidget*>{allocation_, kSlider_, kSpin_, height_, linkage_, representation_,
-                                                     metric_, strategy_})
+                                                     metric_, strategy_, align_})
     w->setEnabled(has);
   if (!has) return;
   const PlanState& p = doc_->plan();
   const QSignalBlocker b1(allocation_), b2(kSlider_), b3(kSpin_), b4(height_), b5(linkage_), b6(representation_),
-      b7(metric_), b8(strategy_);
+      b7(metric_), b8(strategy_), b9(align_);
   const int maxE = static_cast<int>(doc_->analysis().maxExperts());
   allocation_->setCurrentIndex(static_cast<int>(p.allocation));
   kSlider_->setRange(1, maxE);
@@ -143,7 +175,14 @@ void PlanBar::sync() {
   linkage_->setCurrentIndex(indexOf(kLinkages, p.linkage));
   representation_->setCurrentIndex(indexOf(kRepresentations, p.representation));
   metric_->setCurrentIndex(p.metric == "cosine" ? 1 : 0);
-  strategy_->setCurrentIndex(indexOf(kStrategies, p.strategy));
+  strategy_->setCurrentIndex(indexOf(offeredStrategies(), p.strategy));
+  // The box shows what core builds (its default for the strategy until the user chooses), and only
+  // where core averages members.
+  const bool averages = moe::averagesMembers(p.strategy);
+  align_->setEnabled(averages);
+  bool aligned = false;
+  for (int j = 0; j < doc_->numMoeLayers(); ++j) aligned = aligned || doc_->layerPlan(j).needsAlignment();
+  align_->setChecked(averages && (p.alignNeurons ? *p.alignNeurons : aligned));
 }
 
 }  // namespace gui

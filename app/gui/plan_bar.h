@@ -5,6 +5,7 @@
 #include <QToolBar>
 #include <functional>
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -27,6 +28,8 @@ class PlanBar : public QToolBar {
   QComboBox* allocationCombo() const { return allocation_; }
   QSlider* kSlider() const { return kSlider_; }
   QSpinBox* kSpin() const { return kSpin_; }
+  QComboBox* strategyCombo() const { return strategy_; }
+  QCheckBox* alignNeuronsBox() const { return align_; }
 
  private:
   void sync();
@@ -45,6 +48,7 @@ class PlanBar : public QToolBar {
   QComboBox* representation_;
   QComboBox* metric_;
   QComboBox* strategy_;
+  QCheckBox* align_;
 };
 
 }  // namespace gui

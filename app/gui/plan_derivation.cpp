@@ -87,11 +87,14 @@ std::vector<int64_t> leafOrderedClusters(const moe::LayerTree& tree, int64_t k) 
   return out;
 }
 
-DerivedPlan derive(const AnalysisData& data, const PlanState& state, const std::vector<moe::LayerTree>* trees) {
+DerivedPlan derive(const AnalysisData& data, const PlanState& state, SharedTrees trees, const DerivedPlan* previous) {
   DerivedPlan d;
-  d.trees = trees ? *trees : buildTrees(data, state);
-  d.k = allocate(data, d.trees, state);
-  for (size_t j = 0; j < d.trees.size(); ++j) d.clusters.push_back(leafOrderedClusters(d.trees[j], d.k[j]));
+  d.trees = trees ? std::move(trees) : std::make_shared<const std::vector<moe::LayerTree>>(buildTrees(data, state));
+  const std::vector<moe::LayerTree>& t = *d.trees;
+  d.k = allocate(data, t, state);
+  const bool reuse = previous && previous->trees == d.trees && previous->clusters.size() == t.size();
+  for (size_t j = 0; j < t.size(); ++j)
+    d.clusters.push_back(reuse && previous->k[j] == d.k[j] ? previous->clusters[j] : leafOrderedClusters(t[j], d.k[j]));
   return d;
 }
 

@@ -4,6 +4,7 @@
 // every expert. Clusters are numbered in dendrogram leaf order, which is what keeps a cluster's
 // colour the same in every view. Plain data, throws moe::Error.
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "app/gui/analysis_data.h"
@@ -13,8 +14,12 @@
 namespace moe {
 namespace gui {
 
+// The trees are shared, not copied: at 512 experts x 60 blocks they hold ~120 MB of distances, and
+// every plan edit derives a plan (twice: validation, then the undo command).
+using SharedTrees = std::shared_ptr<const std::vector<moe::LayerTree>>;
+
 struct DerivedPlan {
-  std::vector<moe::LayerTree> trees;           // per MoE block
+  SharedTrees trees;                           // per MoE block
   std::vector<int64_t> k;                      // per MoE block
   std::vector<std::vector<int64_t>> clusters;  // per MoE block: cluster of each expert
 };
@@ -26,8 +31,11 @@ std::vector<int64_t> allocate(const AnalysisData& data, const std::vector<moe::L
                               const PlanState& state);
 // scipy cut_tree labels of k clusters, renumbered in order of first appearance along the leaves.
 std::vector<int64_t> leafOrderedClusters(const moe::LayerTree& tree, int64_t k);
-// Trees are rebuilt unless `trees` (built for the same clustering choice) is given.
-DerivedPlan derive(const AnalysisData& data, const PlanState& state, const std::vector<moe::LayerTree>* trees = nullptr);
+// Trees are rebuilt unless `trees` (built for the same clustering choice) is given. A block whose
+// tree and K are those of `previous` keeps its clusters (a cut is O(E^2) per block; a drag changes
+// one block's K).
+DerivedPlan derive(const AnalysisData& data, const PlanState& state, SharedTrees trees = nullptr,
+                   const DerivedPlan* previous = nullptr);
 
 // A sensible first plan: uniform K = half the experts, the paper's clustering choice.
 PlanState defaultPlan(const AnalysisData& data);

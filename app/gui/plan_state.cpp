@@ -25,20 +25,22 @@ Allocation parseAllocation(const std::string& name) {
 
 bool PlanState::operator==(const PlanState& o) const {
   return allocation == o.allocation && globalK == o.globalK && height == o.height && layerK == o.layerK &&
-         sameClustering(o) && strategy == o.strategy;
+         sameClustering(o) && strategy == o.strategy && alignNeurons == o.alignNeurons;
 }
 
 nlohmann::json PlanState::toJson() const {
   nlohmann::json overrides = nlohmann::json::object();
   for (const auto& [j, k] : layerK) overrides[std::to_string(j)] = k;
-  return {{"allocation", allocationName(allocation)},
-          {"global_k", globalK},
-          {"height", height},
-          {"layer_k", overrides},
-          {"linkage", moe::linkageMethodName(linkage)},
-          {"representation", moe::representationName(representation)},
-          {"metric", metric},
-          {"strategy", moe::mergeStrategyName(strategy)}};
+  nlohmann::json j = {{"allocation", allocationName(allocation)},
+                      {"global_k", globalK},
+                      {"height", height},
+                      {"layer_k", overrides},
+                      {"linkage", moe::linkageMethodName(linkage)},
+                      {"representation", moe::representationName(representation)},
+                      {"metric", metric},
+                      {"strategy", moe::mergeStrategyName(strategy)}};
+  if (alignNeurons) j["align_neurons"] = *alignNeurons;  // absent: the strategy's default
+  return j;
 }
 
 namespace {
@@ -106,6 +108,11 @@ PlanState PlanState::fromJson(const nlohmann::json& j, const std::string& source
       s.representation = moe::parseRepresentation(checkedString(j["representation"], source, "representation"));
     if (j.contains("metric")) s.metric = checkedString(j["metric"], source, "metric");
     if (j.contains("strategy")) s.strategy = moe::parseMergeStrategy(checkedString(j["strategy"], source, "strategy"));
+    if (j.contains("align_neurons")) {
+      if (!j["align_neurons"].is_boolean())
+        malformed(source, "\"align_neurons\" must be true or false, got " + j["align_neurons"].dump());
+      s.alignNeurons = j["align_neurons"].get<bool>();
+    }
   } catch (const nlohmann::json::exception& e) {
     malformed(source, e.what());
   } catch (const moe::Error& e) {

@@ -5,6 +5,7 @@
 // explorer state travels in the same file under "moescope_explorer".
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +30,12 @@ struct PlanState {
   moe::Representation representation = moe::Representation::ExpertOutput;
   std::string metric = "euclidean";
   moe::MergeStrategy strategy = moe::MergeStrategy::FrequencyWeighted;
+  // Neuron alignment before averaging (core/merge/neuron_alignment.h); unset: core's default for the
+  // strategy (on for REAM). Kept when the strategy changes; applies only where core averages members.
+  std::optional<bool> alignNeurons;
+  // What the plan builder is asked for (PlanRequest::alignNeurons): the choice where the strategy
+  // averages members, core's default elsewhere (core refuses alignment for the others).
+  std::optional<bool> alignRequest() const { return moe::averagesMembers(strategy) ? alignNeurons : std::nullopt; }
 
   bool sameClustering(const PlanState& o) const {
     return linkage == o.linkage && representation == o.representation && metric == o.metric;

@@ -1,5 +1,7 @@
 #include "app/gui/plan_summary.h"
 
+#include <QTimer>
+
 #include "app/gui/explorer_document.h"
 #include "app/gui/retranslate.h"
 
@@ -14,7 +16,14 @@ PlanSummary::PlanSummary(ExplorerDocument* doc, QWidget* parent) : QLabel(parent
   setTextInteractionFlags(Qt::TextSelectableByMouse);
   connect(doc_, &ExplorerDocument::planChanged, this, &PlanSummary::refresh);
   connect(doc_, &ExplorerDocument::analysisChanged, this, &PlanSummary::refresh);
-  connect(doc_, &ExplorerDocument::errorsChanged, this, &PlanSummary::refresh);
+  // Results and status changes come in bursts: one refresh per 30 ms for any number of them.
+  auto* coalesce = new QTimer(this);
+  coalesce->setSingleShot(true);
+  coalesce->setInterval(30);
+  connect(coalesce, &QTimer::timeout, this, &PlanSummary::refresh);
+  connect(doc_, &ExplorerDocument::errorsChanged, coalesce, [coalesce] {
+    if (!coalesce->isActive()) coalesce->start();
+  });
   onLanguageChange(this, [this] { refresh(); });
 }
 

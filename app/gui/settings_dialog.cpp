@@ -52,6 +52,13 @@ SettingsDialog::SettingsDialog(QWidget* parent) : QDialog(parent) {
   evalLength_->setRange(2, 1 << 20);
   evalLength_->setValue(eval.length);
   form->addRow(tr("Evaluation length:"), evalLength_);
+  genPrompts_ = new QSpinBox(this);
+  genPrompts_->setRange(0, 4096);
+  genPrompts_->setValue(eval.genPrompts);
+  genPrompts_->setSpecialValueText(tr("off"));
+  genPrompts_->setToolTip(tr("Measure also free-running agreement: greedy continuations of this many held-out "
+                             "prefixes by the original and the merged model (identical prefix, ROUGE-L); 0: off"));
+  form->addRow(tr("Generation prompts:"), genPrompts_);
   auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(form);
@@ -68,6 +75,7 @@ void SettingsDialog::accept() {
   s.setValue("eval/text", evalText_->text().trimmed());
   s.setValue("eval/sequences", evalSequences_->value());
   s.setValue("eval/length", evalLength_->value());
+  s.setValue("eval/gen_prompts", genPrompts_->value());
   const QString lang = language_->currentData().toString();
   if (lang != configuredLanguage()) {
     setConfiguredLanguage(lang);

@@ -1,6 +1,6 @@
 #pragma once
 // Preferences: interface language (applied at once), the defaults of new analyses and
-// the held-out text and size of perplexity / KL measurements.
+// the held-out text and size of perplexity / KL / generation agreement measurements.
 #include <QDialog>
 
 class QComboBox;
@@ -26,6 +26,7 @@ class SettingsDialog : public QDialog {
   QLineEdit* evalText_;
   QSpinBox* evalSequences_;
   QSpinBox* evalLength_;
+  QSpinBox* genPrompts_;
 };
 
 }  // namespace gui

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 
+#include "core/analysis/distributed.h"
 #include "core/analysis/fingerprint.h"
 #include "core/analysis/store.h"
 #include "core/error.h"
@@ -61,34 +63,35 @@ Matrix expertGram(const at::Tensor& slotGram, const MoeBlock& b, int64_t E) {
   return out;
 }
 
-}  // namespace
+// Token sums of one block: every statistic computeLayerStats reports as a mean or a frequency is
+// kept here as a sum (with its count), so that the sums over disjoint sets of calibration sequences
+// (the ranks of a distributed run) add up to the sums over all of them. All double, on the CPU.
+struct BlockSums {
+  int64_t tokens = 0;
+  at::Tensor counts;     // [E] top-k selections (integers, exact in double up to 2^53)
+  at::Tensor softSum;    // [E] routing probabilities summed over tokens
+  at::Tensor logitGram;  // [E, E] router logits' Gram (a sum over tokens already)
+  at::Tensor reapSum;    // [E] over routed tokens: gate weight x ||expert output||
+  at::Tensor routedSum;  // [E, H] expert outputs over routed tokens
+  at::Tensor hiddenSum;  // [E, I] expert hidden activations over all tokens (allTokens only)
+};
 
-LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, const AnalysisOptions& options,
-                             double* flops, double* seconds, const std::atomic<bool>* cancel,
-                             const std::function<void(int64_t, int64_t)>& afterExpert) {
+BlockSums accumulateBlock(const MoeTrace& trace, const AnalysisOptions& options, double* flops, double* seconds,
+                          const std::atomic<bool>* cancel, const std::function<void(int64_t, int64_t)>& afterExpert) {
   const MoeBlock& b = *trace.block;
   const at::Tensor& x = trace.input;
   const int64_t N = x.size(0), E = b.numExperts(), H = x.size(1), I = b.intermediateSize(), k = b.topK();
-  LayerStats s;
-  s.moeIndex = trace.moeIndex;
-  s.layer = trace.layer;
-  s.prefix = prefix;
-  s.numExperts = E;
-  s.topK = k;
-  s.hidden = H;
+  const at::TensorOptions f64 = at::TensorOptions().dtype(at::kDouble);
+  BlockSums s;
   s.tokens = N;
-  s.hasSharedExpert = b.shared.has_value();
 
   at::Tensor logits = trace.routerLogits.to(at::kFloat);
   at::Tensor idx = trace.routing.indices.to(at::kCPU);
-  at::Tensor counts = at::bincount(idx.reshape(-1), {}, E);
-  s.selectionCounts.assign(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + E);
-  s.usageFrequency = toVector(counts.to(at::kDouble) / static_cast<double>(N * k));
+  s.counts = at::bincount(idx.reshape(-1), {}, E).to(at::kDouble);
   at::Tensor probs = b.routing.rule == RoutingRule::SoftmaxTopK ? at::softmax(logits, -1) : at::sigmoid(logits);
-  s.softUsage = toVector(probs.mean(0));
+  s.softSum = probs.to(at::kCPU, at::kDouble).sum(0);
   at::Tensor l64 = logits.to(at::kDouble);
-  s.routerLogitGram = toMatrix(at::matmul(l64.t(), l64));
-  s.weightGram = expertGram(weightGram(b, &s.weightParamsPerExpert), b, E);
+  s.logitGram = at::matmul(l64.t(), l64).to(at::kCPU);
 
   // Routed tokens of each expert (ascending) with their routing weights.
   at::Tensor w = trace.routing.weights.to(at::kCPU, at::kFloat).contiguous();
@@ -106,66 +109,170 @@ LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, c
 
   const auto t0 = Clock::now();
   double work = 0;
-  at::Tensor meanAll = at::zeros({E, H}, at::kDouble), meanRouted = at::zeros({E, H}, at::kDouble);
-  std::vector<double> reap(static_cast<size_t>(E), 0.0);
+  s.routedSum = at::zeros({E, H}, f64);
+  s.reapSum = at::zeros({E}, f64);
+  if (options.allTokens) s.hiddenSum = at::zeros({E, I}, f64);
   const at::TensorOptions longOpts = at::TensorOptions().dtype(at::kLong);
-  for (int64_t e = 0; e < E; ++e) {
+  std::vector<at::Tensor> routedSums(static_cast<size_t>(E));
+  std::vector<double> reapSums(static_cast<size_t>(E), 0.0);
+  // Adds expert e's routed tokens toks[from, to), whose hidden activations are the rows of hiddenRows.
+  auto addRouted = [&](int64_t e, const at::Tensor& hiddenRows, size_t from, size_t to) {
+    if (from == to) return;
+    const auto& wts = routedWeights[static_cast<size_t>(e)];
+    at::Tensor y = b.slotDown(b.slotOf(e), hiddenRows).to(at::kFloat);
+    at::Tensor gates = at::from_blob(const_cast<float*>(wts.data()) + from, {static_cast<int64_t>(to - from)},
+                                     at::kFloat).to(x.device());
+    routedSums[static_cast<size_t>(e)] += y.sum(0).to(at::kCPU, at::kDouble);
+    reapSums[static_cast<size_t>(e)] += (gates * y.norm(2, {1})).sum().item<double>();
+    work += 2.0 * static_cast<double>(to - from) * I * H;
+  };
+  // Expert e's toks[from, to) as row indices into a tensor whose first row is token `rowOffset`.
+  auto rowsOf = [&](int64_t e, size_t from, size_t to, int64_t rowOffset) {
+    const auto& toks = routedTokens[static_cast<size_t>(e)];
+    std::vector<int64_t> rows(toks.begin() + static_cast<long>(from), toks.begin() + static_cast<long>(to));
+    for (auto& row : rows) row -= rowOffset;
+    return at::tensor(rows, longOpts).to(x.device());
+  };
+  // Narrow experts are evaluated in groups of consecutive slots (one wider product per chunk, see
+  // MoeBlock::slotsHidden); every statistic is still kept per expert.
+  const int64_t groupMax =
+      options.allTokens && options.expertGroupWidth > 0 ? std::max<int64_t>(1, options.expertGroupWidth / I) : 1;
+  for (int64_t e0 = 0; e0 < E;) {
+    int64_t count = 1;
+    while (count < groupMax && e0 + count < E && b.slotOf(e0 + count) == b.slotOf(e0) + count) ++count;
     if (cancel && cancel->load())
       throw Error(ErrorKind::Cancelled, "analysis cancelled in decoder layer " + std::to_string(trace.layer) +
-                                            " before expert " + std::to_string(e) + " of " + std::to_string(E));
-    const auto& toks = routedTokens[static_cast<size_t>(e)];
-    const auto& wts = routedWeights[static_cast<size_t>(e)];
-    const int64_t r = static_cast<int64_t>(toks.size());
-    at::Tensor routedSum = at::zeros({H}, at::kDouble);
-    double reapSum = 0;
-    // Adds the routed tokens toks[from, to), whose hidden activations are the rows of hiddenRows.
-    auto addRouted = [&](const at::Tensor& hiddenRows, size_t from, size_t to) {
-      if (from == to) return;
-      at::Tensor y = b.slotDown(b.slotOf(e), hiddenRows).to(at::kFloat);
-      at::Tensor gates = at::from_blob(const_cast<float*>(wts.data()) + from, {static_cast<int64_t>(to - from)},
-                                       at::kFloat).to(x.device());
-      routedSum += y.sum(0).to(at::kCPU, at::kDouble);
-      reapSum += (gates * y.norm(2, {1})).sum().item<double>();
-      work += 2.0 * static_cast<double>(to - from) * I * H;
-    };
-    // toks[from, to) as row indices into a tensor whose first row is token `rowOffset`.
-    auto rowsOf = [&](size_t from, size_t to, int64_t rowOffset) {
-      std::vector<int64_t> rows(toks.begin() + static_cast<long>(from), toks.begin() + static_cast<long>(to));
-      for (auto& row : rows) row -= rowOffset;
-      return at::tensor(rows, longOpts).to(x.device());
-    };
+                                            " before expert " + std::to_string(e0) + " of " + std::to_string(E));
+    for (int64_t e = e0; e < e0 + count; ++e) routedSums[static_cast<size_t>(e)] = at::zeros({H}, at::kDouble);
     if (options.allTokens) {
-      at::Tensor sumHidden = at::zeros({I}, at::TensorOptions().dtype(at::kDouble).device(x.device()));
-      size_t next = 0;
+      at::Tensor sumHidden = at::zeros({count, I}, at::TensorOptions().dtype(at::kDouble).device(x.device()));
+      std::vector<size_t> next(static_cast<size_t>(count), 0);
       for (int64_t start = 0; start < N; start += options.tokenChunk) {
         const int64_t n = std::min(options.tokenChunk, N - start);
-        at::Tensor hidden = b.slotHidden(b.slotOf(e), x.narrow(0, start, n));
+        const at::Tensor hidden = b.slotsHidden(b.slotOf(e0), count, x.narrow(0, start, n));  // [n, count, I]
         sumHidden += hidden.to(at::kDouble).sum(0);
-        size_t end = next;
-        while (end < toks.size() && toks[end] < start + n) ++end;
-        if (end > next) addRouted(hidden.index_select(0, rowsOf(next, end, start)), next, end);
-        next = end;
-        work += 4.0 * static_cast<double>(n) * I * H;
+        for (int64_t j = 0; j < count; ++j) {
+          const int64_t e = e0 + j;
+          const auto& toks = routedTokens[static_cast<size_t>(e)];
+          size_t& from = next[static_cast<size_t>(j)];
+          size_t end = from;
+          while (end < toks.size() && toks[end] < start + n) ++end;
+          if (end > from) addRouted(e, hidden.select(1, j).index_select(0, rowsOf(e, from, end, start)), from, end);
+          from = end;
+        }
+        work += 4.0 * static_cast<double>(n) * I * H * static_cast<double>(count);
       }
+      s.hiddenSum.narrow(0, e0, count).copy_(sumHidden.to(at::kCPU));
+    } else {
+      const auto& toks = routedTokens[static_cast<size_t>(e0)];
+      if (!toks.empty()) {
+        addRouted(e0, b.slotHidden(b.slotOf(e0), x.index_select(0, rowsOf(e0, 0, toks.size(), 0))), 0, toks.size());
+        work += 4.0 * static_cast<double>(toks.size()) * I * H;
+      }
+    }
+    for (int64_t e = e0; e < e0 + count; ++e) {
+      s.routedSum[e] = routedSums[static_cast<size_t>(e)];
+      s.reapSum[e] = reapSums[static_cast<size_t>(e)];
+      if (afterExpert) afterExpert(e + 1, E);
+    }
+    e0 += count;
+  }
+  if (flops) *flops += work;
+  if (seconds) *seconds += secondsSince(t0);
+  return s;
+}
+
+// Means and frequencies from the (all-rank) sums. The weight Gram does not depend on tokens and
+// is computed only where the statistics are kept (`weights`: every single-process run, rank 0).
+LayerStats finishBlock(const MoeTrace& trace, const std::string& prefix, const AnalysisOptions& options,
+                       const BlockSums& sums, bool weights) {
+  const MoeBlock& b = *trace.block;
+  const at::Tensor& x = trace.input;
+  const int64_t E = b.numExperts(), N = sums.tokens, k = b.topK();
+  LayerStats s;
+  s.moeIndex = trace.moeIndex;
+  s.layer = trace.layer;
+  s.prefix = prefix;
+  s.numExperts = E;
+  s.topK = k;
+  s.hidden = x.size(1);
+  s.tokens = N;
+  s.hasSharedExpert = b.shared.has_value();
+  at::Tensor counts = sums.counts.round().to(at::kLong).contiguous();
+  s.selectionCounts.assign(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + E);
+  s.usageFrequency = toVector(sums.counts / static_cast<double>(N * k));
+  s.softUsage = toVector(sums.softSum / static_cast<double>(N));
+  s.routerLogitGram = toMatrix(sums.logitGram);
+  if (weights) s.weightGram = expertGram(weightGram(b, &s.weightParamsPerExpert), b, E);
+
+  at::Tensor meanAll = at::zeros({E, s.hidden}, at::kDouble), meanRouted = at::zeros({E, s.hidden}, at::kDouble);
+  std::vector<double> reap(static_cast<size_t>(E), 0.0);
+  for (int64_t e = 0; e < E; ++e) {
+    const int64_t r = s.selectionCounts[static_cast<size_t>(e)];
+    if (options.allTokens) {
       // The down projection is affine: the mean output is the projection of the mean hidden.
-      at::Tensor meanHidden = (sumHidden / static_cast<double>(N)).to(x.scalar_type()).unsqueeze(0);
+      at::Tensor meanHidden = (sums.hiddenSum[e] / static_cast<double>(N)).to(x.device(), x.scalar_type()).unsqueeze(0);
       meanAll[e] = b.slotDown(b.slotOf(e), meanHidden).squeeze(0).to(at::kCPU, at::kDouble);
-    } else if (r > 0) {
-      addRouted(b.slotHidden(b.slotOf(e), x.index_select(0, rowsOf(0, toks.size(), 0))), 0, toks.size());
-      work += 4.0 * static_cast<double>(r) * I * H;
     }
     if (r > 0) {
-      meanRouted[e] = routedSum / static_cast<double>(r);
-      reap[static_cast<size_t>(e)] = reapSum / static_cast<double>(r);
+      meanRouted[e] = sums.routedSum[e] / static_cast<double>(r);
+      reap[static_cast<size_t>(e)] = sums.reapSum[e].item<double>() / static_cast<double>(r);
     }
-    if (afterExpert) afterExpert(e + 1, E);
   }
   if (options.allTokens) s.expertOutputMean = toMatrix(meanAll);
   s.expertOutputMeanRouted = toMatrix(meanRouted);
   s.reapScore = reap;
-  if (flops) *flops += work;
-  if (seconds) *seconds += secondsSince(t0);
   return s;
+}
+
+// The sums of a block as one flat tensor (one all-reduce per block), with a last element that a
+// rank sets when it was cancelled, so that every rank learns of it at the same block.
+at::Tensor packSums(const BlockSums& s, bool cancelled) {
+  std::vector<at::Tensor> parts{at::full({1}, static_cast<double>(s.tokens), at::kDouble), s.counts, s.softSum,
+                                s.logitGram.flatten(), s.reapSum, s.routedSum.flatten()};
+  if (s.hiddenSum.defined()) parts.push_back(s.hiddenSum.flatten());
+  parts.push_back(at::full({1}, cancelled ? 1.0 : 0.0, at::kDouble));
+  return at::cat(parts).contiguous();
+}
+
+// Zero sums of the right sizes (a cancelled rank still takes part in its block's all-reduce).
+BlockSums zeroSums(const MoeBlock& b, int64_t H, bool allTokens) {
+  const int64_t E = b.numExperts();
+  const at::TensorOptions f64 = at::TensorOptions().dtype(at::kDouble);
+  BlockSums s;
+  s.counts = at::zeros({E}, f64);
+  s.softSum = at::zeros({E}, f64);
+  s.logitGram = at::zeros({E, E}, f64);
+  s.reapSum = at::zeros({E}, f64);
+  s.routedSum = at::zeros({E, H}, f64);
+  if (allTokens) s.hiddenSum = at::zeros({E, b.intermediateSize()}, f64);
+  return s;
+}
+
+// The inverse of packSums; returns whether some rank was cancelled.
+bool unpackSums(const at::Tensor& flat, BlockSums& s) {
+  int64_t pos = 1;
+  auto take = [&](at::Tensor& t) {
+    const int64_t n = t.numel();
+    t = flat.narrow(0, pos, n).reshape(t.sizes()).clone();
+    pos += n;
+  };
+  s.tokens = static_cast<int64_t>(std::llround(flat[0].item<double>()));
+  take(s.counts);
+  take(s.softSum);
+  take(s.logitGram);
+  take(s.reapSum);
+  take(s.routedSum);
+  if (s.hiddenSum.defined()) take(s.hiddenSum);
+  return flat[pos].item<double>() > 0;
+}
+
+}  // namespace
+
+LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, const AnalysisOptions& options,
+                             double* flops, double* seconds, const std::atomic<bool>* cancel,
+                             const std::function<void(int64_t, int64_t)>& afterExpert) {
+  return finishBlock(trace, prefix, options, accumulateBlock(trace, options, flops, seconds, cancel, afterExpert), true);
 }
 
 namespace {
@@ -178,13 +285,43 @@ class AnalysisObserver : public ForwardObserver {
       : model_(model), options_(options), store_(store), progress_(progress), cancel_(cancel), result_(result),
         tokens_(tokens), start_(Clock::now()) {}
 
+  // A distributed run: this rank's sums are all-reduced before the statistics are formed, and the
+  // blocks to skip come from rank 0 (only rank 0 has the store).
+  void setDistributed(Communicator* comm, const std::vector<bool>* skip) {
+    comm_ = comm;
+    skip_ = skip;
+  }
+
   void onMoeBlock(const MoeTrace& trace) override {
-    if (store_ && store_->hasLayer(trace.moeIndex)) return;  // finished in an earlier run
+    if (skip_ ? (*skip_)[static_cast<size_t>(trace.moeIndex)] : store_ && store_->hasLayer(trace.moeIndex))
+      return;  // finished in an earlier run (the forward pass still carries the hidden states on)
     std::function<void(int64_t, int64_t)> afterExpert;
     if (progress_ && options_.progressPerExpert)
       afterExpert = [&](int64_t done, int64_t total) { report(lastDoneLayer_, trace.layer, done, total); };
-    LayerStats stats = computeLayerStats(trace, model_.arch().moePrefix(trace.layer), options_, &result_.expertFlops,
-                                         &result_.expertSeconds, cancel_, afterExpert);
+    const std::string prefix = model_.arch().moePrefix(trace.layer);
+    LayerStats stats;
+    if (!comm_) {
+      stats = computeLayerStats(trace, prefix, options_, &result_.expertFlops, &result_.expertSeconds, cancel_,
+                                afterExpert);
+    } else {
+      // A rank cancelled half-way still joins the block's all-reduce (with zeros), so that all
+      // ranks stop at the same block instead of waiting for each other.
+      bool cancelled = false;
+      BlockSums sums;
+      try {
+        sums = accumulateBlock(trace, options_, &result_.expertFlops, &result_.expertSeconds, cancel_, afterExpert);
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Cancelled) throw;
+        cancelled = true;
+        sums = zeroSums(*trace.block, trace.input.size(1), options_.allTokens);
+      }
+      at::Tensor flat = packSums(sums, cancelled);
+      comm_->allReduceSum(flat);
+      if (unpackSums(flat, sums))
+        throw Error(ErrorKind::Cancelled, "analysis cancelled in decoder layer " + std::to_string(trace.layer) +
+                                              " (rank " + std::to_string(comm_->rank()) + ")");
+      stats = finishBlock(trace, prefix, options_, sums, comm_->rank() == 0);
+    }
     if (store_) store_->writeLayer(stats);
     result_.layers.push_back(std::move(stats));
   }
@@ -196,7 +333,9 @@ class AnalysisObserver : public ForwardObserver {
     if (progress_) report(layer, -1, 0, 0);
   }
 
-  bool cancelled() const override { return cancel_ && cancel_->load(); }
+  // Between layers only in a single process: a distributed run learns of a cancel at its blocks'
+  // all-reduce, where every rank sees it at once.
+  bool cancelled() const override { return !comm_ && cancel_ && cancel_->load(); }
   void setLastLayer(int l) { lastLayer_ = l; }
 
  private:
@@ -234,6 +373,8 @@ class AnalysisObserver : public ForwardObserver {
   int lastLayer_ = 0;
   int lastDoneLayer_ = -1;
   int numLayers_ = 0;
+  Communicator* comm_ = nullptr;
+  const std::vector<bool>* skip_ = nullptr;
 };
 
 }  // namespace
@@ -279,6 +420,21 @@ AnalysisInfo describeAnalysis(const Model& model, const at::Tensor& idsIn, const
   return info;
 }
 
+namespace {
+
+// Streams `ids` through the decoder layers for `observer`; nothing after the last MoE block matters
+// to the statistics, so the pass stops there.
+void streamToLastMoeBlock(Model& model, const at::Tensor& ids, AnalysisObserver& observer) {
+  const int last = model.moeLayers().back();
+  observer.setLastLayer(last);
+  ForwardOptions fo;
+  fo.computeLogits = false;
+  fo.stopAfterLayer = last + 1;
+  model.forward(ids, &observer, fo);
+}
+
+}  // namespace
+
 AnalysisResult runAnalysis(Model& model, const at::Tensor& ids, const AnalysisOptions& options, AnalysisStore* store,
                            const AnalysisProgressFn& progress, const std::atomic<bool>* cancel) {
   if (options.tokenChunk <= 0) throw Error(ErrorKind::InvalidArgument, "token chunk must be positive");
@@ -287,13 +443,27 @@ AnalysisResult runAnalysis(Model& model, const at::Tensor& ids, const AnalysisOp
   if (store) result.resumedLayers = static_cast<int>(store->completedLayers().size());
   const auto start = Clock::now();
   AnalysisObserver observer(model, options, store, progress, cancel, result, ids.numel());
-  // Nothing after the last MoE block matters to the statistics.
-  const int last = model.moeLayers().back();
-  observer.setLastLayer(last);
-  ForwardOptions fo;
-  fo.computeLogits = false;
-  fo.stopAfterLayer = last + 1;
-  model.forward(ids, &observer, fo);
+  streamToLastMoeBlock(model, ids, observer);
+  result.seconds = secondsSince(start);
+  return result;
+}
+
+AnalysisResult runAnalysisDistributed(Model& model, const at::Tensor& share, int64_t totalTokens,
+                                      const AnalysisOptions& options, Communicator& comm,
+                                      const std::vector<bool>& skip, AnalysisStore* store,
+                                      const AnalysisProgressFn& progress, const std::atomic<bool>* cancel) {
+  if (options.tokenChunk <= 0) throw Error(ErrorKind::InvalidArgument, "token chunk must be positive");
+  if (model.moeLayers().empty()) throw Error(ErrorKind::InvalidArgument, model.folder() + " has no MoE layers");
+  if (skip.size() != model.moeLayers().size())
+    throw Error(ErrorKind::InvalidArgument, "distributed analysis: the skip list has " + std::to_string(skip.size()) +
+                                                " entries for " + std::to_string(model.moeLayers().size()) +
+                                                " MoE blocks");
+  AnalysisResult result;
+  result.resumedLayers = static_cast<int>(std::count(skip.begin(), skip.end(), true));
+  const auto start = Clock::now();
+  AnalysisObserver observer(model, options, store, progress, cancel, result, totalTokens);
+  observer.setDistributed(&comm, &skip);
+  streamToLastMoeBlock(model, share, observer);
   result.seconds = secondsSince(start);
   return result;
 }

@@ -24,6 +24,10 @@ struct AnalysisOptions {
   // option (false) evaluates each expert on its routed tokens only (no all-token means then).
   bool allTokens = true;
   int64_t tokenChunk = 4096;  // tokens per expert evaluation batch (bounds the [chunk, I] buffer)
+  // All-token statistics evaluate consecutive experts together, up to this many hidden units per
+  // product (narrow experts: 2048 / 128 = 16 at a time); 0 evaluates one expert at a time. The
+  // [chunk, width] buffer it needs is bounded the same way as tokenChunk's.
+  int64_t expertGroupWidth = 2048;
   // Also call the progress function after every expert of a block (an interactive progress bar),
   // not only after every decoder layer. Cancellation is checked between experts either way.
   bool progressPerExpert = false;
@@ -51,8 +55,9 @@ struct AnalysisResult {
 };
 
 // Statistics of one block from what it saw during a forward pass. `flops` and `seconds`, when
-// given, accumulate the expert-evaluation work. `cancel` is checked before every expert (a block of
-// a large model takes minutes): Cancelled is thrown before the next expert starts. `afterExpert`,
+// given, accumulate the expert-evaluation work. `cancel` is checked before every expert, or group of
+// experts evaluated together (a block of a large model takes minutes): Cancelled is thrown before the
+// next one starts. `afterExpert`,
 // when given, is called with (experts done, experts) after each one.
 LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, const AnalysisOptions& options,
                              double* flops = nullptr, double* seconds = nullptr,
@@ -77,5 +82,21 @@ AnalysisInfo describeAnalysis(const Model& model, const at::Tensor& ids, const n
 AnalysisResult runAnalysis(Model& model, const at::Tensor& ids, const AnalysisOptions& options,
                            AnalysisStore* store = nullptr, const AnalysisProgressFn& progress = {},
                            const std::atomic<bool>* cancel = nullptr);
+
+// runAnalysis split over the processes of `comm` (core/analysis/distributed.h). `share` is this
+// rank's calibration sequences (shardSequences), `totalTokens` those of all ranks (progress).
+// After every MoE block the token sums (selections, routing probabilities, logit Gram, expert
+// outputs and hidden activations, REAP sums, tokens) are all-reduced, then turned into means, so
+// the statistics equal a single-process run's up to floating-point rounding. `skip` (per MoE
+// block, the same on every rank: rank 0 reads it from its store and broadcasts it) names blocks
+// finished earlier; `store` is rank 0's (the only writer), null elsewhere. Only rank 0 computes
+// weight Grams (the layers other ranks return have none). A cancel on any rank stops all of them at
+// the same block's all-reduce (within one block: the other ranks finish theirs first).
+class Communicator;
+AnalysisResult runAnalysisDistributed(Model& model, const at::Tensor& share, int64_t totalTokens,
+                                      const AnalysisOptions& options, Communicator& comm,
+                                      const std::vector<bool>& skip, AnalysisStore* store = nullptr,
+                                      const AnalysisProgressFn& progress = {},
+                                      const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace moe

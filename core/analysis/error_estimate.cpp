@@ -49,17 +49,32 @@ double estimateMergeError(const MergeErrorModel& model, const std::vector<int64_
     count[group(e)] += 1;
   }
   auto weight = [&](int64_t e) { return total[group(e)] > 0 ? usage(e) / total[group(e)] : 1.0 / count[group(e)]; };
-  // ||m_e - c||^2 = G_ee - 2 sum_b w_b G_eb + sum_ab w_a w_b G_ab over the group's members.
-  std::vector<double> centreNorm(static_cast<size_t>(k), 0.0);
-  for (int64_t a = 0; a < n; ++a)
-    for (int64_t b = 0; b < n; ++b)
-      if (group(a) == group(b)) centreNorm[group(a)] += weight(a) * weight(b) * g(a, b);
+  // ||m_e - c||^2 = G_ee - 2 sum_b w_b G_eb + sum_ab w_a w_b G_ab over the group's members. Only
+  // pairs inside a group contribute, so the members are listed per group first: O(sum_g |g|^2),
+  // about O(E) for the many small groups of a large K instead of O(E^2) for every grouping (the
+  // explorer estimates every block at ~64 uniform K at 256-512 experts).
+  std::vector<int64_t> start(static_cast<size_t>(k) + 1, 0), members(static_cast<size_t>(n));
+  for (int64_t e = 0; e < n; ++e) ++start[group(e) + 1];
+  for (size_t c = 0; c < static_cast<size_t>(k); ++c) start[c + 1] += start[c];
+  {
+    std::vector<int64_t> fill(start.begin(), start.end() - 1);
+    for (int64_t e = 0; e < n; ++e) members[static_cast<size_t>(fill[group(e)]++)] = e;
+  }
+  // cross_e = sum_{b in g(e)} w_b G_eb; the centre's squared norm is sum_{a in g} w_a cross_a.
+  std::vector<double> cross(static_cast<size_t>(n), 0.0), centreNorm(static_cast<size_t>(k), 0.0);
+  for (int64_t e = 0; e < n; ++e) {
+    const size_t c = group(e);
+    double sum = 0;
+    for (int64_t i = start[c]; i < start[c + 1]; ++i) {
+      const int64_t b = members[static_cast<size_t>(i)];
+      sum += weight(b) * g(e, b);
+    }
+    cross[static_cast<size_t>(e)] = sum;
+    centreNorm[c] += weight(e) * sum;
+  }
   double num = 0, den = 0;
   for (int64_t e = 0; e < n; ++e) {
-    double cross = 0;
-    for (int64_t b = 0; b < n; ++b)
-      if (group(b) == group(e)) cross += weight(b) * g(e, b);
-    num += usage(e) * std::max(0.0, g(e, e) - 2 * cross + centreNorm[group(e)]);
+    num += usage(e) * std::max(0.0, g(e, e) - 2 * cross[static_cast<size_t>(e)] + centreNorm[group(e)]);
     den += usage(e) * g(e, e);
   }
   return den > 0 ? std::sqrt(num / den) : 0.0;

@@ -135,23 +135,46 @@ std::vector<int64_t> cutTree(const Linkage& z, int64_t k) {
   std::stable_sort(walk.begin(), walk.end(),
                    [&](int64_t l, int64_t r) { return z.merges[l].height < z.merges[r].height; });
 
-  // Replay the first n - k merges on labels that start as 0..n-1: the merged observations take
-  // the smallest label involved and labels above the largest one close the gap. Labels thus stay
-  // ordered by each cluster's smallest observation.
-  const std::vector<std::vector<int64_t>> members = memberLists(z);
-  std::vector<int64_t> labels(static_cast<size_t>(n));
-  std::iota(labels.begin(), labels.end(), 0);
+  // Replay the first n - k merges. scipy relabels on every merge (the merged observations take the
+  // smallest label involved, labels above the largest one close the gap), which keeps labels
+  // ordered by each cluster's smallest observation; the same labels come from a union-find over
+  // the merges followed by one numbering of the clusters in order of their smallest observation:
+  // O(n) instead of O(n (n - k)) (the explorer cuts 60 trees of 512 leaves at ~64 K).
+  // A merge joins its whole subtree, as scipy's member lists do, even when a child merge comes
+  // later in the walk (inverted heights).
+  std::vector<int64_t> parent(static_cast<size_t>(2 * n - 1));
+  std::iota(parent.begin(), parent.end(), 0);
+  auto find = [&](int64_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  std::vector<char> applied(static_cast<size_t>(n > 0 ? n - 1 : 0), 0);
+  std::vector<int64_t> pending;
   for (int64_t step = 0; step < n - k; ++step) {
-    const std::vector<int64_t>& idx = members[n + walk[step]];
-    int64_t lo = std::numeric_limits<int64_t>::max();
-    int64_t hi = std::numeric_limits<int64_t>::min();
-    for (int64_t obs : idx) {
-      lo = std::min(lo, labels[obs]);
-      hi = std::max(hi, labels[obs]);
+    pending.push_back(walk[step]);
+    while (!pending.empty()) {
+      const int64_t i = pending.back();
+      if (applied[i]) {
+        pending.pop_back();
+        continue;
+      }
+      const Merge& m = z.merges[i];
+      const bool aReady = m.a < n || applied[m.a - n], bReady = m.b < n || applied[m.b - n];
+      if (!aReady) pending.push_back(m.a - n);
+      if (!bReady) pending.push_back(m.b - n);
+      if (!aReady || !bReady) continue;
+      parent[find(m.a)] = n + i;
+      parent[find(m.b)] = n + i;
+      applied[i] = 1;
+      pending.pop_back();
     }
-    for (int64_t obs : idx) labels[obs] = lo;
-    for (int64_t& label : labels)
-      if (label > hi) --label;
+  }
+  std::vector<int64_t> labels(static_cast<size_t>(n)), labelOfRoot(static_cast<size_t>(2 * n - 1), -1);
+  int64_t next = 0;
+  for (int64_t obs = 0; obs < n; ++obs) {
+    int64_t& l = labelOfRoot[find(obs)];
+    if (l < 0) l = next++;
+    labels[obs] = l;
   }
   return labels;
 }

@@ -69,7 +69,8 @@ std::vector<std::vector<int64_t>> heldOutPrompts(const at::Tensor& evalIds, cons
 
 FreeRunningAgreement heldOutGenerationAgreement(Model& model, const at::Tensor& evalIds, const MoeOverride& variant,
                                                 const HeldOutGenerationOptions& o,
-                                                std::vector<std::vector<int64_t>>& reference) {
+                                                std::vector<std::vector<int64_t>>& reference,
+                                                const GenerateCallbacks& callbacks) {
   const std::vector<std::vector<int64_t>> prompts = heldOutPrompts(evalIds, o);
   GenerateOptions g;
   g.maxNewTokens = o.newTokens;
@@ -78,8 +79,8 @@ FreeRunningAgreement heldOutGenerationAgreement(Model& model, const at::Tensor& 
     for (const auto& x : c) t.push_back(x.tokens);
     return t;
   };
-  if (reference.empty()) reference = tokens(generate(model, prompts, g));
-  return freeRunningAgreement(reference, tokens(generate(model, prompts, g, variant)));
+  if (reference.empty()) reference = tokens(generate(model, prompts, g, {}, callbacks));
+  return freeRunningAgreement(reference, tokens(generate(model, prompts, g, variant, callbacks)));
 }
 
 }  // namespace moe

@@ -49,13 +49,15 @@ std::vector<PreviewResult> generationPreview(Model& model, const std::vector<std
 // card report): the first `prompts` sequences of evalIds [N, T] cut to `prefix` tokens are the
 // prompts; the original's and the variant's greedy continuations of `newTokens` tokens (no stop id)
 // are compared. `reference` may carry the original's continuations from an earlier call (empty:
-// they are generated and stored there).
+// they are generated and stored there). `callbacks` go to both decodes (the GUI's cancel flag:
+// Cancelled is thrown before the next step or layer).
 struct HeldOutGenerationOptions {
   int64_t prompts = 8, prefix = 16, newTokens = 32;
 };
 std::vector<std::vector<int64_t>> heldOutPrompts(const at::Tensor& evalIds, const HeldOutGenerationOptions& options);
 FreeRunningAgreement heldOutGenerationAgreement(Model& model, const at::Tensor& evalIds, const MoeOverride& variant,
                                                 const HeldOutGenerationOptions& options,
-                                                std::vector<std::vector<int64_t>>& reference);
+                                                std::vector<std::vector<int64_t>>& reference,
+                                                const GenerateCallbacks& callbacks = {});
 
 }  // namespace moe

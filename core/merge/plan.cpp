@@ -42,9 +42,16 @@ const char* mergeStrategyName(MergeStrategy s) {
   return "?";
 }
 
+const std::vector<MergeStrategy>& mergeStrategies() {
+  static const std::vector<MergeStrategy> all = {MergeStrategy::FrequencyWeighted, MergeStrategy::Average,
+                                                 MergeStrategy::Dominant,          MergeStrategy::Ream,
+                                                 MergeStrategy::PruneFrequency,    MergeStrategy::PruneReap,
+                                                 MergeStrategy::Keep};
+  return all;
+}
+
 MergeStrategy parseMergeStrategy(const std::string& name) {
-  for (auto s : {MergeStrategy::FrequencyWeighted, MergeStrategy::Average, MergeStrategy::Dominant, MergeStrategy::Ream,
-                 MergeStrategy::PruneFrequency, MergeStrategy::PruneReap, MergeStrategy::Keep})
+  for (auto s : mergeStrategies())
     if (name == mergeStrategyName(s)) return s;
   throw invalid("unknown merge strategy '" + name +
                 "' (choices: frequency, average, dominant, ream, f-prune, reap, keep)");

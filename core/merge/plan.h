@@ -57,6 +57,8 @@ enum class MergeStrategy { FrequencyWeighted, Average, Dominant, PruneFrequency,
 // "frequency", "average", "dominant", "f-prune", "reap", "keep", "ream"
 const char* mergeStrategyName(MergeStrategy s);
 MergeStrategy parseMergeStrategy(const std::string& name);  // throws InvalidArgument listing the choices
+// Every strategy, in the order parseMergeStrategy lists its choices (menus offer these).
+const std::vector<MergeStrategy>& mergeStrategies();
 bool isPruneStrategy(MergeStrategy s);
 // Strategies that average member weights, where neuron alignment applies: frequency, average, ream.
 bool averagesMembers(MergeStrategy s);

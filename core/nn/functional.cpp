@@ -1,11 +1,12 @@
 #include "core/nn/functional.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <string>
 
 #include "core/error.h"
+#include "core/nn/fastest.h"
+#include "core/nn/small_rows_linear.h"
 
 namespace moe {
 
@@ -18,17 +19,8 @@ namespace {
 bool fasterThroughFloat(at::ScalarType t) {
   auto measure = [t] {
     const at::Tensor x = at::randn({16, 512}).to(t), w = at::randn({512, 512}).to(t);
-    auto best = [&](auto f) {
-      double b = 1e30;
-      for (int i = 0; i < 3; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        f();
-        b = std::min(b, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      }
-      return b;
-    };
-    const double native = best([&] { at::linear(x, w); });
-    const double viaFloat = best([&] { at::linear(x.to(at::kFloat), w.to(at::kFloat)).to(t); });
+    const double native = fastestSeconds([&] { at::linear(x, w); });
+    const double viaFloat = fastestSeconds([&] { at::linear(x.to(at::kFloat), w.to(at::kFloat)).to(t); });
     return viaFloat < 0.8 * native;
   };
   if (t == at::kBFloat16) {
@@ -48,19 +40,15 @@ bool throughFloat(const at::Tensor& x, int64_t rows) {
 }  // namespace
 
 at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+  if (smallRowsLinearApplies(x, w)) return smallRowsLinear(x, w, b);
   if (throughFloat(x, x.dim() > 0 && x.size(-1) > 0 ? x.numel() / x.size(-1) : 0)) {
-    const at::Tensor y = b.defined() ? at::linear(x.to(at::kFloat), w.to(at::kFloat), b.to(at::kFloat))
-                                     : at::linear(x.to(at::kFloat), w.to(at::kFloat));
+    const at::Tensor y = b.defined() ? at::linear(toFloat(x), toFloat(w), b.to(at::kFloat))
+                                     : at::linear(toFloat(x), toFloat(w));
     return y.to(x.scalar_type());
   }
   return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
 }
 
-
-at::Tensor matmul(const at::Tensor& a, const at::Tensor& b) {
-  if (throughFloat(a, a.dim() >= 2 ? a.size(-2) : 1)) return at::matmul(a.to(at::kFloat), b.to(at::kFloat)).to(a.scalar_type());
-  return at::matmul(a, b);
-}
 
 at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   at::Tensor h = x.to(at::kFloat);

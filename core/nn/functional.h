@@ -46,14 +46,11 @@ struct AttentionOptions {
 };
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionOptions& opts);
 
-// x @ w.T (+ b) without the autograd-aware nn.Linear module. On the CPU, bf16 / fp16 operands of 4 rows
-// or more are multiplied in fp32 and the result rounded back, where that is faster on this machine
-// (measured once: libtorch's low-precision CPU GEMM is many times slower than fp32 without AVX-512).
+// x @ w.T (+ b) without the autograd-aware nn.Linear module. On the CPU, where libtorch's bf16 / fp16
+// GEMM is many times slower than fp32 (without AVX-512; measured once per process): bf16 products of
+// at most 16 rows go through small_rows_linear.h (one pass over the weights, as decoding needs), and
+// bf16 / fp16 products of 4 rows or more otherwise are multiplied in fp32 and rounded back.
 at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = at::Tensor());
-// at::matmul with the same CPU low-precision rule. Attention does not use it: its products through
-// fp32 moved Qwen3-Next's bf16 logits from 0.029 to 0.12 relative error against transformers' fp32
-// reference (test_arch_qwen_next), for a reason not yet understood.
-at::Tensor matmul(const at::Tensor& a, const at::Tensor& b);
 
 
 }  // namespace moe

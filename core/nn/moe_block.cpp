@@ -72,13 +72,34 @@ Routing MoeBlock::route(const at::Tensor& logits) const {
   return r;
 }
 
+namespace {
+
+// The expert activation of gate and up projections of any shape (the one place it is written).
+at::Tensor activate(const MoeBlock& b, at::Tensor g, at::Tensor u) {
+  if (b.activation == ExpertActivation::SiLU) return at::silu(g) * u;
+  g = g.clamp_max(b.gluLimit);
+  u = u.clamp(-b.gluLimit, b.gluLimit);
+  return (u + 1) * (g * at::sigmoid(g * b.gluAlpha));
+}
+
+}  // namespace
+
 at::Tensor MoeBlock::slotHidden(int64_t s, const at::Tensor& x) const {
   at::Tensor g = dense(x, gate[s], gateBias.defined() ? gateBias[s] : at::Tensor());
   at::Tensor u = dense(x, up[s], upBias.defined() ? upBias[s] : at::Tensor());
-  if (activation == ExpertActivation::SiLU) return at::silu(g) * u;
-  g = g.clamp_max(gluLimit);
-  u = u.clamp(-gluLimit, gluLimit);
-  return (u + 1) * (g * at::sigmoid(g * gluAlpha));
+  return activate(*this, g, u);
+}
+
+at::Tensor MoeBlock::slotsHidden(int64_t s, int64_t count, const at::Tensor& x) const {
+  if (count == 1) return slotHidden(s, x).unsqueeze(1);
+  const int64_t I = intermediateSize(), H = gate.size(2), M = x.size(0);
+  auto stacked = [&](const at::Tensor& w) { return w.narrow(0, s, count).reshape({count * I, H}); };
+  auto stackedBias = [&](const at::Tensor& bias) {
+    return bias.defined() ? bias.narrow(0, s, count).reshape({count * I}) : at::Tensor();
+  };
+  at::Tensor g = dense(x, stacked(gate), stackedBias(gateBias)).view({M, count, I});
+  at::Tensor u = dense(x, stacked(up), stackedBias(upBias)).view({M, count, I});
+  return activate(*this, g, u);
 }
 
 at::Tensor MoeBlock::slotDown(int64_t s, const at::Tensor& hidden) const {

@@ -78,6 +78,10 @@ class MoeBlock {
   // The two halves of applySlot: the activated hidden [M, I] and its down projection. The down
   // projection is affine, so a mean of outputs is the projection of the mean hidden.
   at::Tensor slotHidden(int64_t slot, const at::Tensor& x) const;
+  // slotHidden of `count` consecutive slots at once, [M, count, I]: one product of x with their
+  // stacked gate and up weights, where many narrow experts (DeepSeek, Qwen3: I of 128-768) would
+  // each be a small product far below the machine's matmul peak.
+  at::Tensor slotsHidden(int64_t firstSlot, int64_t count, const at::Tensor& x) const;
   at::Tensor slotDown(int64_t slot, const at::Tensor& hidden) const;
   at::Tensor sharedOutput(const at::Tensor& x) const;  // zeros when there is no shared expert
 
