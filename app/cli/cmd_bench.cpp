@@ -6,6 +6,7 @@
 // reported: what dequantizing while streaming costs.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -17,55 +18,13 @@
 #include "core/analysis/analyzer.h"
 #include "core/analysis/estimate.h"
 #include "core/arch/architectures.h"
+#include "core/arch/bench_shapes.h"
 #include "core/engine/synth.h"
 #include "core/error.h"
 
 namespace fs = std::filesystem;
 
 namespace moe::cli {
-
-namespace {
-
-// Layer shapes of the models users analyse (attention and vocabulary do not matter to the analysis
-// and are kept small). DeepSeek-V3's hidden size (7168) would make one layer 22 GB: its shape keeps
-// the ratio of hidden to expert width (about 4) and the 256 narrow experts at hidden 2048.
-SynthSpec benchShape(const std::string& shape) {
-  SynthSpec spec;
-  spec.hidden = 2048;
-  spec.heads = 16;
-  spec.kvHeads = 16;
-  spec.vocab = 8192;  // the real vocabularies only change the embedding, not the analysis
-  if (shape == "qwen3") {  // Qwen3-30B-A3B / Qwen3-Coder-30B
-    spec.arch = qwen3MoeType().modelType;
-    spec.experts = 128;
-    spec.topK = 8;
-    spec.expertIntermediate = 768;
-    spec.denseIntermediate = 6144;
-    spec.kvHeads = 4;
-  } else if (shape == "olmoe") {  // OLMoE-1B-7B
-    spec.arch = olmoeType().modelType;
-    spec.experts = 64;
-    spec.topK = 8;
-    spec.expertIntermediate = 1024;
-  } else if (shape == "deepseek") {  // DeepSeek-V3 / Kimi-K2 expert layout, scaled
-    spec.arch = deepseekV3Type().modelType;
-    spec.experts = 256;
-    spec.topK = 8;
-    spec.expertIntermediate = 512;
-    spec.sharedIntermediate = 512;
-    spec.denseIntermediate = 5632;
-  } else {  // Qwen1.5-MoE-A2.7B (a qwen2_moe checkpoint)
-    spec.arch = qwen2MoeType().modelType;
-    spec.experts = 60;
-    spec.topK = 4;
-    spec.expertIntermediate = 1408;
-    spec.sharedIntermediate = 5632;
-    spec.denseIntermediate = 5632;
-  }
-  return spec;
-}
-
-}  // namespace
 
 int cmdBench(const Argv& argv) {
   Args args(argv, {"layers", "sequences", "length", "dtype", "device", "threads", "model-dir", "chunk", "quant", "shape",
@@ -74,8 +33,12 @@ int cmdBench(const Argv& argv) {
   initThreads(static_cast<int>(args.getInt("threads", 0)));
   const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
   const int64_t layers = args.getInt("layers", 2, 1, 4096);
-  std::string shape = args.choice("shape", "qwen1.5", {"qwen1.5", "qwen3", "olmoe", "deepseek"});
-  SynthSpec spec = benchShape(shape);
+  std::vector<std::string> shapeNames;
+  for (const BenchShape& b : benchShapes()) shapeNames.push_back(b.name);
+  std::string shape = args.choice("shape", shapeNames.front(), shapeNames);
+  SynthSpec spec =
+      std::find_if(benchShapes().begin(), benchShapes().end(), [&](const BenchShape& b) { return b.name == shape; })
+          ->spec;
   spec.layers = layers;
   const std::string quant = args.choice("quant", "none", {"none", "fp8", "mxfp4"});
   if (quant != "none" && args.has("model-dir"))
@@ -84,7 +47,7 @@ int cmdBench(const Argv& argv) {
     spec.arch = gptOssType().modelType;
     spec.sharedIntermediate = 0;
     shape = "gpt-oss";
-  } else if (shape == "qwen1.5") {
+  } else if (shape == shapeNames.front()) {
     shape = "qwen1.5-moe";  // the folder name earlier runs made
   }
   const std::string dir = args.get("model-dir", "build/bench-models/" + shape + "-shaped-" + std::to_string(layers) + "L");
