@@ -79,9 +79,13 @@ int cmdBench(const Argv& argv) {
   options.tokenChunk = args.getInt("chunk", options.tokenChunk);
   options.expertGroupWidth = args.getInt("group-width", options.expertGroupWidth, 0, int64_t{1} << 20);
 
-  // The reference: one product of the width grouped evaluation uses (at least one expert's), the
-  // size at which this machine's matmul is at its best.
-  const int64_t peakWidth = std::max(cfg.moeIntermediateSize, options.allTokens ? options.expertGroupWidth : 0);
+  // The reference: one product of the width expert evaluation actually uses (a whole group of experts
+  // where they are evaluated together, as core/analysis/analyzer.cpp groups them, else one expert).
+  const int64_t I = cfg.moeIntermediateSize;
+  const int64_t perProduct = options.allTokens && options.expertGroupWidth > 0
+                                 ? std::clamp<int64_t>(options.expertGroupWidth / I, 1, cfg.numExperts)
+                                 : 1;
+  const int64_t peakWidth = I * perProduct;
   const double peak = measureMatmulGflops(rt, std::min<int64_t>(options.tokenChunk, sequences * length),
                                           cfg.hiddenSize, peakWidth, 1.0);
   ProgressLine line;
