@@ -7,6 +7,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,8 @@
 #include "core/analysis/error_estimate.h"
 #include "core/analysis/first_look.h"
 #include "core/cluster/allocation.h"
+#include "core/cluster/linkage.h"
+#include "core/cluster/tree.h"
 #include "core/error.h"
 #include "core/merge/plan_builder.h"
 
@@ -124,6 +127,70 @@ TEST_CASE("the merge error estimate follows its formula on hand-computed blocks"
   CHECK(estimateMergeError(mergeErrorModel(none), {0, 0, 1}) < 0);
   CHECK(kindOf([&] { estimateMergeError(model, {0, 1}); }) == ErrorKind::InvalidArgument);
   CHECK(kindOf([&] { estimateMergeError(model, {0, 1, 7}); }) == ErrorKind::InvalidArgument);
+}
+
+TEST_CASE("the estimate of every cut of a tree equals the estimate of each cut", "[rules]") {
+  // estimateMergeErrorByK walks the tree once; the reference is estimateMergeError (checked by hand
+  // above) of cutTree's groups (checked against scipy in test_cluster), K by K.
+  std::mt19937 rng(11);
+  std::normal_distribution<double> normal;
+  std::uniform_real_distribution<double> unit;
+  int cases = 0;
+  for (int64_t n : {1, 2, 3, 7, 20, 64})
+    for (LinkageMethod method : {LinkageMethod::Single, LinkageMethod::Complete, LinkageMethod::Average,
+                                 LinkageMethod::Ward})
+      for (int variant = 0; variant < 4; ++variant) {
+        const int64_t h = 5;
+        LayerStats s;
+        s.numExperts = n;
+        s.expertOutputMean = Matrix(n, h);
+        for (double& x : s.expertOutputMean.data) x = normal(rng);
+        if (variant % 2 == 0) {
+          // Usage with unrouted experts (a quarter of them) and, in variant 2, an unrouted half.
+          for (int64_t e = 0; e < n; ++e)
+            s.usageFrequency.push_back(unit(rng) < 0.25 || (variant == 2 && e < n / 2) ? 0.0 : unit(rng));
+        }
+        CondensedMatrix d = pdist(s.expertOutputMean.data.data(), n, h, DistanceMetric::Euclidean);
+        // Variant 3: distances rounded to halves, so that merges tie in height.
+        if (variant == 3) {
+          std::vector<double> rounded = d.values();
+          for (double& x : rounded) x = std::round(2 * x) / 2;
+          d = CondensedMatrix(n, std::move(rounded));
+        }
+        const Linkage z = linkage(d, method);
+        const MergeErrorModel model = mergeErrorModel(s);
+        const std::vector<double> curve = estimateMergeErrorByK(model, z);
+        REQUIRE(curve.size() == static_cast<size_t>(n) + 1);
+        for (int64_t k = 1; k <= n; ++k) {
+          const double want = estimateMergeError(model, cutTree(z, k));
+          INFO("n " << n << " method " << linkageMethodName(method) << " variant " << variant << " K " << k);
+          // Both are square roots of a difference of sums: compare the squares.
+          CHECK(curve[static_cast<size_t>(k)] * curve[static_cast<size_t>(k)] == Approx(want * want).margin(1e-12));
+        }
+        ++cases;
+      }
+  CHECK(cases == 96);
+
+  // Inverted heights (a hand-made tree, as scipy's cut_tree allows): merge 1 (height 1) joins merge 0
+  // (height 3) with leaf 2, so cut_tree's first step applies both and K = 3 already has 2 groups.
+  const std::vector<double> zInverted = {0, 1, 3, 2, 4, 2, 1, 3, 5, 3, 4, 4};
+  const Linkage inverted = Linkage::fromMatrix(zInverted.data(), 3);
+  LayerStats s4;
+  s4.numExperts = 4;
+  s4.expertOutputMean = rows({{1, 0}, {0, 1}, {2, 0}, {1, 1}});
+  s4.usageFrequency = {0.4, 0.1, 0.2, 0.3};
+  const MergeErrorModel m4 = mergeErrorModel(s4);
+  const std::vector<double> curve = estimateMergeErrorByK(m4, inverted);
+  for (int64_t k = 1; k <= 4; ++k)
+    CHECK(curve[static_cast<size_t>(k)] == Approx(estimateMergeError(m4, cutTree(inverted, k))).margin(1e-12));
+  CHECK(curve[3] == Approx(estimateMergeError(m4, {0, 0, 0, 1})).margin(1e-12));
+  CHECK(curve[4] == 0.0);
+  // No representation: no estimate; a tree of another size: an error.
+  LayerStats none;
+  none.numExperts = 4;
+  CHECK(estimateMergeErrorByK(mergeErrorModel(none), inverted) == std::vector<double>(5, -1.0));
+  const std::vector<double> z2 = {0, 1, 1, 2};
+  CHECK(kindOf([&] { estimateMergeErrorByK(m4, Linkage::fromMatrix(z2.data(), 1)); }) == ErrorKind::InvalidArgument);
 }
 
 TEST_CASE("a grouped block's plan entry keeps, prunes or merges by the strategy", "[rules]") {

@@ -159,6 +159,10 @@ class DendrogramView : public QCustomPlot {
   QString leafLabel(int64_t expert, bool withUsage) const;
   QString foldedLabel(int64_t cluster) const;
   double labelExtent() const;  // room the labels take across the leaf axis
+  mutable QString leafExtentKey_;  // what leafExtent_ was measured for (font, size, orientation, usage)
+  mutable double leafExtent_ = 0;  // the widest leaf label
+  mutable QString widestKey_;      // font and tree size widest_ was measured for
+  mutable double widest_ = 0;      // the widest of a leaf's id and a usage percentage
   bool rotatedLabels() const;  // vertical orientation with labels turned to read downwards
 
   moe::Linkage linkage_;

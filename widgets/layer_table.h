@@ -72,6 +72,7 @@ class LayerTable : public QTableWidget {
  private:
   void retranslate();
   void writeRow(int r, const LayerRow& row);  // the row's cells at table row r (replacing any there)
+  int rowOfLayer(int layer) const;            // the table row showing decoder layer `layer`; -1 if none
   void fitColumns();  // the columns marked in resizeColumns_ as wide as their contents (not the usage bars)
 
   std::vector<LayerRow> shown_;  // as last set, in layer order

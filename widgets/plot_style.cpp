@@ -37,6 +37,9 @@ void applyPlotStyle(QCustomPlot* plot) {
   plot->legend->setFont(plot->font());
   plot->setAntialiasedElements(QCP::aePlottables | QCP::aeItems);
   plot->setNoAntialiasingOnDrag(true);
+  // A replot marks the widget for the next paint instead of repainting it at once: one edit
+  // replots five plots, and each immediate repaint was its own paint-and-flush of the window.
+  plot->setPlottingHint(QCP::phImmediateRefresh, false);
 }
 
 QCPColorGradient viridisGradient() {

@@ -37,6 +37,14 @@ TradeoffPlot::TradeoffPlot(QWidget* parent) : QCustomPlot(parent) {
   measurement_->setTextAlignment(Qt::AlignLeft);
   measurement_->setPadding(QMargins(6, 4, 0, 0));
   measurement_->setVisible(false);
+  // The current plan's marker and labels on a buffered layer of their own: a cut-line drag moves
+  // only them, and redrawing that layer alone spares the curve's hundreds of points per frame.
+  addLayer(QStringLiteral("plan"), layer(QStringLiteral("main")), QCustomPlot::limAbove);
+  planLayer_ = layer(QStringLiteral("plan"));
+  planLayer_->setMode(QCPLayer::lmBuffered);
+  current_->setLayer(planLayer_);
+  currentLabel_->setLayer(planLayer_);
+  measurement_->setLayer(planLayer_);
   legend->setVisible(true);
   legend->setBrush(Qt::NoBrush);
   legend->setBorderPen(Qt::NoPen);
@@ -72,6 +80,8 @@ void TradeoffPlot::setCurve(const std::vector<TradeoffPoint>& uniform) {
     }
   }
   curve_->setData(x, y, true);
+  // Markers on about 48 of the points (every K of 512 experts would be a solid band of circles).
+  curve_->setScatterSkip(std::max(0, static_cast<int>(sorted.size()) / 48 - 1));
   restyle();
   rescale();
 }
@@ -81,7 +91,8 @@ void TradeoffPlot::setCurrent(const TradeoffPoint& plan) {
   currentLabel_->position->setCoords(plan.memory, plan.error);
   currentLabel_->setText(tr("plan"));
   measurement_->position->setCoords(plan.memory, plan.error);
-  rescale();
+  if (setRanges()) replot(QCustomPlot::rpQueuedReplot);
+  else planLayer_->replot();  // the axes stay: only the marker's layer is drawn again
 }
 
 void TradeoffPlot::clearCurrent() {
@@ -121,6 +132,11 @@ QString TradeoffPlot::measurementText() const { return measurement_->visible() ?
 int TradeoffPlot::curvePointCount() const { return curve_->dataCount(); }
 
 void TradeoffPlot::rescale() {
+  setRanges();
+  replot(QCustomPlot::rpQueuedReplot);
+}
+
+bool TradeoffPlot::setRanges() {
   // Over every graph that has points (the curve is empty on axes only measured plans have).
   QCPRange xr, yr;
   bool any = false;
@@ -135,9 +151,11 @@ void TradeoffPlot::rescale() {
   }
   if (!any) xr = QCPRange(0, 1), yr = QCPRange(0, 1);
   const double dx = std::max(xr.size() * 0.08, 1e-9), dy = std::max(yr.size() * 0.1, 1e-9);
-  xAxis->setRange(xr.lower - dx, xr.upper + dx);
-  yAxis->setRange(std::min(0.0, yr.lower - dy), yr.upper + dy);
-  replot(QCustomPlot::rpQueuedReplot);
+  const QCPRange x(xr.lower - dx, xr.upper + dx), y(std::min(0.0, yr.lower - dy), yr.upper + dy);
+  if (x == xAxis->range() && y == yAxis->range()) return false;
+  xAxis->setRange(x);
+  yAxis->setRange(y);
+  return true;
 }
 
 void TradeoffPlot::restyle() {

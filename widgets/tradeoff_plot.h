@@ -43,7 +43,8 @@ class TradeoffPlot : public QCustomPlot {
 
  private:
   void restyle();
-  void rescale();
+  void rescale();    // the ranges, then a (queued) replot
+  bool setRanges();  // axis ranges over every graph's points; false when they stay as they were
 
   QCPGraph* curve_ = nullptr;
   QCPGraph* current_ = nullptr;
@@ -52,6 +53,7 @@ class TradeoffPlot : public QCustomPlot {
   QCPItemText* hint_ = nullptr;
   QCPItemText* currentLabel_ = nullptr;
   QCPItemText* measurement_ = nullptr;
+  QCPLayer* planLayer_ = nullptr;
   std::vector<QCPItemText*> kLabels_;
   std::vector<TradeoffPoint> points_;
 };

@@ -4,6 +4,7 @@
 // (when the model folder is available) a memory model taken from the checkpoint's tensor headers.
 // Plain data: no torch, no Qt.
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,10 @@ struct AnalysisData {
   std::string storePath;
   moe::AnalysisInfo info;
   std::vector<moe::LayerStats> layers;  // index = MoE block
-  std::vector<StoredDistances> distances;  // index = MoE block; empty when not read from a store
+  // Index = MoE block: the distance matrices read or computed so far. Filled on first use by
+  // distanceMatrix (the GUI thread; the lock guards the cache against any other reader).
+  mutable std::vector<StoredDistances> distances;
+  std::shared_ptr<std::mutex> distancesLock = std::make_shared<std::mutex>();
   MemoryModel memory;
   // MoE blocks still being analysed: a partial result shown while the run goes on holds the first
   // info.moeLayers.size() - pendingLayers blocks; the final result (0 pending) replaces it.
@@ -34,8 +38,9 @@ struct AnalysisData {
   int numMoeLayers() const { return static_cast<int>(layers.size()); }
   int64_t maxExperts() const;
   // Block j's distance matrix as the store holds it, else computed from its statistics (stores
-  // without distances, hand-made data). Throws moe::Error when the representation is missing.
-  moe::Matrix distanceMatrix(int j, moe::Representation representation, const std::string& metric) const;
+  // without distances, hand-made data); read or computed once, then kept. Throws moe::Error when
+  // the representation is missing or the stored dataset is malformed.
+  const moe::Matrix& distanceMatrix(int j, moe::Representation representation, const std::string& metric) const;
 };
 
 using AnalysisDataPtr = std::shared_ptr<const AnalysisData>;

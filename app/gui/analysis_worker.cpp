@@ -6,6 +6,7 @@
 #include "core/engine/token_source.h"
 #include "core/error.h"
 #include "core/merge/memory.h"
+#include "app/gui/plan_derivation.h"
 
 #include <algorithm>
 #include <chrono>
@@ -43,6 +44,29 @@ void throwIfCancelled(const AnalysisWorker::Cancel& cancel) {
   if (cancel && cancel->load()) throw moe::Error(moe::ErrorKind::Cancelled, "cancelled");
 }
 
+// The router-logit and weight Gram matrices serve only to compute distances ([E, E] each: 250 MB
+// at 512 experts x 60 blocks); where the store holds those distances they are not kept.
+void dropGramsWithStoredDistances(const std::string& storePath, int moeIndex, moe::LayerStats& stats) {
+  if (holdsStoredDistances(storePath, moeIndex, moe::Representation::RouterLogits)) stats.routerLogitGram = {};
+  if (holdsStoredDistances(storePath, moeIndex, moe::Representation::Weights)) stats.weightGram = {};
+}
+
+// The distances the first plan clusters on, read here rather than on the GUI thread (the other
+// representations and metrics are read when a plan first uses them).
+void readFirstDistances(const AnalysisData& d, size_t fromBlock, const AnalysisWorker::Cancel& cancel) {
+  if (d.layers.empty()) return;
+  const PlanState first = defaultPlan(d);
+  for (size_t j = fromBlock; j < d.layers.size(); ++j) {
+    throwIfCancelled(cancel);
+    try {
+      d.distanceMatrix(static_cast<int>(j), first.representation, first.metric);
+    } catch (const moe::Error& e) {
+      if (e.kind() == moe::ErrorKind::Format) throw;  // a malformed dataset: the store is refused
+      // no such representation in this store: the explorer falls back to another one
+    }
+  }
+}
+
 AnalysisDataPtr readData(const moe::AnalysisStore& store, const moe::Model* model, const AnalysisWorker::Cancel& cancel) {
   auto d = std::make_shared<AnalysisData>();
   d->storePath = store.path();
@@ -55,9 +79,9 @@ AnalysisDataPtr readData(const moe::AnalysisStore& store, const moe::Model* mode
   for (int j : done) {
     throwIfCancelled(cancel);
     d->layers.push_back(store.readLayer(j));
-    // The explorer clusters on these; read here rather than recomputed on the GUI thread.
-    d->distances.push_back(readStoredDistances(store.path(), j, d->layers.back().numExperts));
+    dropGramsWithStoredDistances(store.path(), j, d->layers.back());
   }
+  readFirstDistances(*d, 0, cancel);
   if (model) {
     try {
       d->memory = memoryModel(*model);
@@ -89,10 +113,12 @@ AnalysisDataPtr growPartial(const moe::AnalysisStore& store, const moe::Model& m
       d->memory = {};
     }
   }
-  for (size_t j = d->layers.size(); j < prefix; ++j) {
+  const size_t first = d->layers.size();
+  for (size_t j = first; j < prefix; ++j) {
     d->layers.push_back(store.readLayer(static_cast<int>(j)));
-    d->distances.push_back(readStoredDistances(store.path(), static_cast<int>(j), d->layers.back().numExperts));
+    dropGramsWithStoredDistances(store.path(), static_cast<int>(j), d->layers.back());
   }
+  readFirstDistances(*d, first, nullptr);
   d->pendingLayers = static_cast<int>(d->info.moeLayers.size() - prefix);
   return d;
 }
@@ -173,17 +199,10 @@ void AnalysisWorker::analyse(const AnalysisRequest& r, const Cancel& cancel) {
   }
 }
 
-void AnalysisWorker::open(const QString& storePath, const Cancel& cancel) {
+void AnalysisWorker::open(const QString& storePath, const Cancel& cancel, std::shared_ptr<const moe::Model> model) {
   try {
     emit statusChanged(tr("Reading the analysis\u2026"));
     const moe::AnalysisStore store = moe::AnalysisStore::open(storePath.toStdString());
-    std::unique_ptr<moe::Model> model;
-    try {
-      if (fs::exists(store.info().modelDir))
-        model = moe::Model::open(store.info().modelDir, moe::Runtime::make("cpu", "fp32"));
-    } catch (const std::exception&) {
-      model.reset();  // the model moved or changed: statistics still open, without the memory model
-    }
     emit finished(readData(store, model.get(), cancel));
   } catch (const moe::Error& e) {
     emit failed(QString::fromStdString(e.what()), e.kind() == moe::ErrorKind::Cancelled);

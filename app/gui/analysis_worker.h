@@ -12,6 +12,7 @@
 Q_DECLARE_METATYPE(moe::gui::AnalysisDataPtr)
 
 namespace moe {
+class Model;
 namespace gui {
 
 class AnalysisWorker : public QObject {
@@ -25,7 +26,9 @@ class AnalysisWorker : public QObject {
   void analyse(const moe::gui::AnalysisRequest& request, const Cancel& cancel);
   // Reads a finished store (the model folder it names, when present, gives the memory model) and
   // the distance matrices it holds.
-  void open(const QString& storePath, const Cancel& cancel);
+  // `model`: the store's model, opened by the caller (which checked the store against it), or
+  // null when it is not available (the statistics open without the memory model).
+  void open(const QString& storePath, const Cancel& cancel, std::shared_ptr<const moe::Model> model);
 
  signals:
   void statusChanged(const QString& message);

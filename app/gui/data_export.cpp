@@ -51,7 +51,7 @@ void saveFigure(QCustomPlot* plot, const QString& path) {
 }
 
 void saveDistancesCsv(const ExplorerDocument& doc, int j, const QString& path) {
-  const moe::Matrix& d = doc.tree(j).distances;
+  const moe::Matrix& d = doc.distances(j);
   QByteArray out = "expert";
   for (int64_t c = 0; c < d.cols; ++c) out += "," + QByteArray::number(static_cast<qlonglong>(c));
   out += "\n";

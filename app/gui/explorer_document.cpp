@@ -107,13 +107,11 @@ double ExplorerDocument::estimatedError(int j, int64_t kj) const {
     estimatesTrees_ = derived_.trees.get();
     estimatesModels_ = errorModels_.get();
   }
+  // Every K of the block at once, one walk of its tree (the clusters of any K are its cuts, as
+  // derive() and the uniform curve make them).
   std::vector<double>& row = estimates_K_[static_cast<size_t>(j)];
-  if (row.empty()) row.assign(static_cast<size_t>(stats(j).numExperts) + 1, std::nan(""));
-  double& v = row[static_cast<size_t>(kj)];
-  if (std::isnan(v))
-    v = moe::estimateMergeError((*errorModels_)[static_cast<size_t>(j)],
-                                kj == k(j) ? clusters(j) : leafOrderedClusters(tree(j), kj));
-  return v;
+  if (row.empty()) row = moe::estimateMergeErrorByK((*errorModels_)[static_cast<size_t>(j)], tree(j).linkage);
+  return row.at(static_cast<size_t>(kj));
 }
 
 std::optional<ExactLayerError> ExplorerDocument::exactLayerError(int j) const {
@@ -196,9 +194,9 @@ void ExplorerDocument::updateErrorRequests() {
   for (int j = 0; j < numMoeLayers(); ++j) {
     const size_t b = static_cast<size_t>(j);
     if (planEntryK_[b] == k(j)) continue;
-    planEntries_[b] =
-        moe::layerPlanForGroups(stats(j), k(j), clusters(j), plan_.strategy, moe::RouterMode::Average, plan_.alignRequest());
-    planKeys_[b] = layerPlanKey(planEntries_[b]);
+    planEntries_[b] = std::make_shared<const moe::LayerPlan>(moe::layerPlanForGroups(
+        stats(j), k(j), clusters(j), plan_.strategy, moe::RouterMode::Average, plan_.alignRequest()));
+    planKeys_[b] = layerPlanKey(*planEntries_[b]);
     planEntryK_[b] = k(j);
   }
   if (curveKey != curveFor_) {
@@ -217,9 +215,10 @@ void ExplorerDocument::updateErrorRequests() {
       std::vector<LayerErrorService::KeyedEntry> row;
       for (int j = 0; j < numMoeLayers(); ++j) {
         const int64_t kj = std::min(K, stats(j).numExperts);
-        moe::LayerPlan entry = moe::layerPlanForGroups(stats(j), kj, leafOrderedClusters(tree(j), kj), plan_.strategy,
-                                                       moe::RouterMode::Average, plan_.alignRequest());
-        QString key = layerPlanKey(entry);
+        auto entry = std::make_shared<const moe::LayerPlan>(moe::layerPlanForGroups(
+            stats(j), kj, leafOrderedClusters(tree(j), kj), plan_.strategy, moe::RouterMode::Average,
+            plan_.alignRequest()));
+        QString key = layerPlanKey(*entry);
         row.emplace_back(std::move(key), std::move(entry));
       }
       curveEntries_.push_back(std::move(row));

@@ -41,13 +41,17 @@ class ExplorerDocument : public QObject {
   const moe::LayerTree& tree(int j) const { return derived_.trees->at(static_cast<size_t>(j)); }
   int64_t k(int j) const { return derived_.k.at(static_cast<size_t>(j)); }
   const std::vector<int64_t>& clusters(int j) const { return derived_.clusters.at(static_cast<size_t>(j)); }
+  // Block j's distances under the plan's representation and metric (what its tree was built from).
+  const moe::Matrix& distances(int j) const {
+    return data_->distanceMatrix(j, plan_.representation, plan_.metric);
+  }
   // Layer error: the exact relative L2 error of the merged block (tied semantics) once the
   // LayerErrorService has scored the block's plan entry, core's Gram-matrix estimate until then
   // (layerErrorExact tells which); negative when neither is available (yet).
   double layerError(int j) const;
   bool layerErrorExact(int j) const;
   std::optional<ExactLayerError> exactLayerError(int j) const;  // tied and compact
-  const moe::LayerPlan& layerPlan(int j) const { return planEntries_.at(static_cast<size_t>(j)); }
+  const moe::LayerPlan& layerPlan(int j) const { return *planEntries_.at(static_cast<size_t>(j)); }
   bool planErrorsExact() const;   // every block of the current plan scored
   bool curveErrorsExact() const;  // every block of every measured uniform plan (curveKs) scored
   // The uniform K whose exact errors are measured: every K from E down to 1 when E <= 16, else 16
@@ -107,8 +111,9 @@ class ExplorerDocument : public QObject {
   void updateErrorRequests();  // plan entries and the uniform curve's entries, current layer first
   // Core's estimate for block j cut into kj clusters (its tree's leaf-ordered cut, as derive() and
   // the uniform curve use); negative when the analysis has no mean outputs or the models are not
-  // built yet. Cached per block and K for the current trees and models: the table, the current
-  // point and the curve ask for the same values on every refresh (O(E^2) each at 512 experts).
+  // built yet. Every K of a block is computed at once (O(E^2), core's estimateMergeErrorByK) and
+  // cached for the current trees and models: the table, the current point and the curve ask for
+  // the same values on every refresh.
   double estimatedError(int j, int64_t kj) const;
 
   QUndoStack undo_;
@@ -118,12 +123,12 @@ class ExplorerDocument : public QObject {
   ErrorModelBuilder* estimates_;
   ErrorModels errorModels_;  // per block, for the instant estimate; null until built
   LayerErrorService* errors_;
-  std::vector<moe::LayerPlan> planEntries_;  // per block, the current plan
+  std::vector<std::shared_ptr<const moe::LayerPlan>> planEntries_;  // per block, the current plan
   std::vector<QString> planKeys_;            // their layerPlanKey
   std::vector<int64_t> planEntryK_;          // the K each entry was built for
   std::string planEntriesFor_;               // curve key (clustering + strategy) they were built for
   const void* planEntriesTrees_ = nullptr;   // and the trees
-  mutable std::vector<std::vector<double>> estimates_K_;  // [block][K]; NaN: not computed yet
+  mutable std::vector<std::vector<double>> estimates_K_;  // [block][K]; empty: not computed yet
   mutable const void* estimatesTrees_ = nullptr;           // trees and models the cache was filled for
   mutable const void* estimatesModels_ = nullptr;
   std::string curveFor_;                     // clustering + strategy the curve was built for

@@ -449,7 +449,7 @@ void ExplorerView::refreshTable() {
       // O(E^2) per layer: computed once per clustering, not on every plan edit.
       if (redundancy_.size() != static_cast<size_t>(doc_->numMoeLayers()))
         for (int i = static_cast<int>(redundancy_.size()); i < doc_->numMoeLayers(); ++i)
-          redundancy_.push_back(widgets::redundancy(doc_->tree(i).distances));
+          redundancy_.push_back(widgets::redundancy(doc_->distances(i)));
       row.redundancy = redundancy_[static_cast<size_t>(j)];
       row.usageSkew = widgets::usageSkew(doc_->stats(j).usageFrequency);
       if (const auto e = doc_->exactLayerError(j); e && e->tied >= 0) {
@@ -512,7 +512,7 @@ void ExplorerView::refreshLayerViews(bool treeChanged) {
       heatmap_->setHigherIsCloser(true);
       heatPanel_->setTitle(tr("Expert similarities"));
     } else {
-      heatmap_->setData(t.distances, order, s.usageFrequency, clusters);
+      heatmap_->setData(doc_->distances(j), order, s.usageFrequency, clusters);
       heatmap_->setValueLabel(doc_->plan().metric == "cosine" ? tr("cosine distance") : tr("Euclidean distance"));
       heatmap_->setHigherIsCloser(false);
       heatPanel_->setTitle(tr("Expert distances"));
@@ -539,13 +539,9 @@ void ExplorerView::refreshTradeoff() {
   if (!doc_->hasAnalysis()) return;
   proxyDirty_ = false;
   proxyCurve_.clear();
-  // Every K costs one estimate per block: at 256-512 experts x 60 blocks that took seconds on each
-  // clustering change (the benchmark's profile), so from 64 experts on about 64 K values spread
-  // over the range are estimated (the curve is smooth); the others stay -1 (no point drawn).
+  // Every K: the document estimates all K of a block in one walk of its tree.
   const int64_t maxE = doc_->analysis().maxExperts();
-  const int64_t step = std::max<int64_t>(1, maxE / 64);
-  for (int64_t K = maxE; K >= 1; --K)
-    proxyCurve_.push_back((maxE - K) % step == 0 || K == 1 ? doc_->uniformMeanError(K, false) : -1.0);
+  for (int64_t K = maxE; K >= 1; --K) proxyCurve_.push_back(doc_->uniformMeanError(K, false));
   curveDirty_ = true;
   refreshErrors();
 }

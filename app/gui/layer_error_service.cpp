@@ -171,7 +171,7 @@ void LayerErrorService::cancel() {
 void LayerErrorService::setWanted(std::vector<KeyedEntry> entries) {
   wanted_ = std::move(entries);
   for (const auto& [key, entry] : wanted_)
-    if (entry.isIdentity()) results_.insert(key, ExactLayerError{0, 0});  // an unmerged block is exact
+    if (entry->isIdentity()) results_.insert(key, ExactLayerError{0, 0});  // an unmerged block is exact
   sendNext();
 }
 
@@ -195,7 +195,7 @@ void LayerErrorService::sendNext() {
     scoreClock_.start();
     if (status_ != Status::Scoring) setStatus(Status::Scoring);
     QMetaObject::invokeMethod(
-        worker_, [w = worker_, g = generation_, key = key, entry = entry] { w->score(g, key, entry); },
+        worker_, [w = worker_, g = generation_, key = key, entry = entry] { w->score(g, key, *entry); },
         Qt::QueuedConnection);
     return;
   }

@@ -49,7 +49,9 @@ class LayerErrorService : public QObject {
   void setAnalysis(const AnalysisDataPtr& data);
   // The entries to score with their layerPlanKey, most urgent first (replaces the previous list;
   // callers keep the keys so that an edit does not re-key thousands of curve entries).
-  using KeyedEntry = std::pair<QString, moe::LayerPlan>;
+  // Shared, not copied: the wanted list (the plan's blocks and 16 uniform plans of every block) is
+  // handed over again on every plan edit.
+  using KeyedEntry = std::pair<QString, std::shared_ptr<const moe::LayerPlan>>;
   void setWanted(std::vector<KeyedEntry> entries);
   std::optional<ExactLayerError> result(const QString& key) const;
 

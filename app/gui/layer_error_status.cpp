@@ -1,6 +1,8 @@
 #include "app/gui/layer_error_status.h"
 
 #include <QEvent>
+#include <QFontMetrics>
+#include <algorithm>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QProgressBar>
@@ -78,6 +80,12 @@ void LayerErrorStatus::refresh() {
       label_->setToolTip(service_->message());
       break;
   }
+  // A fixed size that only grows: a label whose size may change re-runs the whole window's layout
+  // on every new text, and the count of blocks left changes on every edit of a cut-line drag.
+  const QFontMetrics fm(label_->font());
+  const int need = fm.horizontalAdvance(label_->text()) + 8, width = label_->minimumWidth();
+  if (need > width || label_->maximumWidth() != width) label_->setFixedWidth(std::max(need, width) + 40);
+  if (label_->maximumHeight() != fm.height()) label_->setFixedHeight(fm.height());
   const bool running = s == S::Building || s == S::Scoring;
   button_->setText(running ? tr("Cancel") : tr("Compute"));
   button_->setToolTip(running ? tr("Stop computing exact errors; the estimates stay") : tr("Compute the exact errors"));

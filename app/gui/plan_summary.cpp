@@ -1,6 +1,7 @@
 #include "app/gui/plan_summary.h"
 
 #include <QTimer>
+#include <cmath>
 
 #include "app/gui/explorer_document.h"
 #include "app/gui/retranslate.h"
@@ -8,12 +9,13 @@
 namespace moe {
 namespace gui {
 
-PlanSummary::PlanSummary(ExplorerDocument* doc, QWidget* parent) : QLabel(parent), doc_(doc) {
-  setTextFormat(Qt::RichText);
-  setAlignment(Qt::AlignTop | Qt::AlignLeft);
-  setWordWrap(true);
-  setMargin(10);
+PlanSummary::PlanSummary(ExplorerDocument* doc, QWidget* parent) : QTextBrowser(parent), doc_(doc) {
+  setFrameShape(QFrame::NoFrame);
+  setOpenLinks(false);
+  setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   setTextInteractionFlags(Qt::TextSelectableByMouse);
+  viewport()->setAutoFillBackground(false);  // the panel's background, as a label has
+  document()->setDocumentMargin(10);
   connect(doc_, &ExplorerDocument::planChanged, this, &PlanSummary::refresh);
   connect(doc_, &ExplorerDocument::analysisChanged, this, &PlanSummary::refresh);
   // Results and status changes come in bursts: one refresh per 30 ms for any number of them.
@@ -28,10 +30,7 @@ PlanSummary::PlanSummary(ExplorerDocument* doc, QWidget* parent) : QLabel(parent
 }
 
 void PlanSummary::refresh() {
-  if (!doc_->hasAnalysis()) {
-    clear();
-    return;
-  }
+  if (!doc_->hasAnalysis()) return display(QString());
   const AnalysisData& d = doc_->analysis();
   int64_t kept = 0, total = 0;
   bool uniform = true;
@@ -66,7 +65,16 @@ void PlanSummary::refresh() {
                                              representation[static_cast<int>(p.representation)],
                                              p.metric == "cosine" ? tr("Cosine") : tr("Euclidean")));
   html += "</table>";
-  setText(html);
+  display(html);
+}
+
+void PlanSummary::display(const QString& html) {
+  if (html == shown_) return;
+  shown_ = html;
+  setHtml(html);
+  // Tall enough for the whole table; the window's layout runs again only when that height changes.
+  const int height = static_cast<int>(std::ceil(document()->size().height())) + 2 * frameWidth();
+  if (height != minimumHeight()) setMinimumHeight(height);
 }
 
 }  // namespace gui

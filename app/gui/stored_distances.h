@@ -1,10 +1,12 @@
 #pragma once
 // The distance matrices an analysis store already holds (/layers/<j>/distance/<representation>_<metric>,
-// written beside the statistics by core's AnalysisStore::writeLayer). The worker that opens a store
-// reads them once, so the explorer never recomputes an [E, H] -> [E, E] distance matrix on the GUI
-// thread. Plain data, no Qt.
+// written beside the statistics by core's AnalysisStore::writeLayer), so the explorer never
+// recomputes an [E, H] -> [E, E] distance matrix on the GUI thread. The worker that opens a store
+// reads the first plan's; the others are read when a plan first uses them (all eight of 60 blocks
+// of 512 experts would take 1 GB). Plain data, no Qt.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -21,6 +23,11 @@ using StoredDistances = std::map<DistanceKey, moe::Matrix>;
 // simply absent (the explorer then computes it, as for stores written before distances were kept).
 // Whether the values are distances at all (zero diagonal, symmetric) is core's clustering check.
 StoredDistances readStoredDistances(const std::string& storePath, int moeIndex, int64_t experts);
+// Whether the store holds block `moeIndex`'s distances under `representation` for both metrics.
+bool holdsStoredDistances(const std::string& storePath, int moeIndex, moe::Representation representation);
+// One of them, with the same checks; nullopt when the store does not hold it.
+std::optional<moe::Matrix> readStoredDistance(const std::string& storePath, int moeIndex, int64_t experts,
+                                              const DistanceKey& key);
 
 }  // namespace gui
 }  // namespace moe

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "core/cluster/tree.h"
 #include "core/error.h"
 
 namespace moe {
@@ -78,6 +79,75 @@ double estimateMergeError(const MergeErrorModel& model, const std::vector<int64_
     den += usage(e) * g(e, e);
   }
   return den > 0 ? std::sqrt(num / den) : 0.0;
+}
+
+std::vector<double> estimateMergeErrorByK(const MergeErrorModel& model, const Linkage& tree) {
+  const Matrix& g = model.gram;
+  const int64_t n = g.rows;
+  if (g.empty()) return std::vector<double>(static_cast<size_t>(tree.n) + 1, -1.0);
+  if (tree.n != n)
+    throw Error(ErrorKind::InvalidArgument, "merge error estimate: a tree of " + std::to_string(tree.n) +
+                                                " leaves for a block of " + std::to_string(n) + " experts");
+  // With v_e the usage (1 when unknown) and V, D = sum v_e G_ee, S = sum_ab v_a v_b G_ab over a
+  // group's members, the group's term of estimateMergeError's numerator is D - S / V (0 for a group
+  // nobody routes to): the usage-weighted centre c = sum v_b m_b / V gives
+  // sum_e v_e ||m_e - c||^2 = D - 2 S / V + V S / V^2. A merge of groups A and B adds the cross
+  // sum 2 sum_{a in A, b in B} v_a v_b G_ab to S; every pair is visited once over the whole walk.
+  const bool haveUsage = model.usage.size() == static_cast<size_t>(n);
+  auto v = [&](int64_t e) { return haveUsage ? model.usage[static_cast<size_t>(e)] : 1.0; };
+  struct Group {
+    std::vector<int64_t> members;
+    double V = 0, D = 0, S = 0;
+    double term() const { return members.size() < 2 || V <= 0 ? 0.0 : std::max(0.0, D - S / V); }
+  };
+  std::vector<Group> groups(static_cast<size_t>(2 * n - 1));  // by node id: leaves, then merges
+  double den = 0;
+  for (int64_t e = 0; e < n; ++e) {
+    Group& s = groups[static_cast<size_t>(e)];
+    s.members = {e};
+    s.V = v(e);
+    s.D = v(e) * g(e, e);
+    s.S = v(e) * v(e) * g(e, e);
+    den += v(e) * g(e, e);
+  }
+  std::vector<int64_t> parent(static_cast<size_t>(2 * n - 1));
+  for (size_t i = 0; i < parent.size(); ++i) parent[i] = static_cast<int64_t>(i);
+  auto find = [&](int64_t x) {
+    while (parent[static_cast<size_t>(x)] != x) x = parent[static_cast<size_t>(x)] = parent[static_cast<size_t>(parent[static_cast<size_t>(x)])];
+    return x;
+  };
+  std::vector<double> out(static_cast<size_t>(n) + 1, -1.0);
+  double num = 0;  // sum of the current groups' terms (every singleton's is 0)
+  auto relative = [&] { return den > 0 ? std::sqrt(std::max(0.0, num) / den) : 0.0; };
+  out[static_cast<size_t>(n)] = relative();
+  const std::vector<std::vector<int64_t>> steps = cutTreeSteps(tree);
+  for (size_t step = 0; step < steps.size(); ++step) {
+    for (int64_t i : steps[step]) {
+      const Merge& m = tree.merges[static_cast<size_t>(i)];
+      Group& a = groups[static_cast<size_t>(find(m.a))];
+      Group& b = groups[static_cast<size_t>(find(m.b))];
+      double cross = 0;
+      for (int64_t x : a.members) {
+        double row = 0;
+        for (int64_t y : b.members) row += v(y) * g(x, y);
+        cross += v(x) * row;
+      }
+      const int64_t id = n + i;
+      Group& c = groups[static_cast<size_t>(id)];
+      num -= a.term() + b.term();
+      c.V = a.V + b.V;
+      c.D = a.D + b.D;
+      c.S = a.S + b.S + 2 * cross;
+      c.members = std::move(a.members);
+      c.members.insert(c.members.end(), b.members.begin(), b.members.end());
+      b.members = {};
+      num += c.term();
+      parent[static_cast<size_t>(find(m.a))] = id;
+      parent[static_cast<size_t>(find(m.b))] = id;
+    }
+    out[static_cast<size_t>(n) - step - 1] = relative();
+  }
+  return out;
 }
 
 }  // namespace moe

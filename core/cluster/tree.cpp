@@ -106,20 +106,15 @@ std::string newickName(const std::string& name) {
 
 }  // namespace
 
-std::vector<int64_t> cutTree(const Linkage& z, int64_t k) {
-  checkLinkage(z, "cut_tree");
+// cutTreeSteps, flat: the merges in the order they are applied, and where each step's end
+// (stepEnd[s]: one past step s's last merge). One allocation each rather than one per step.
+static std::vector<int64_t> cutTreeOrder(const Linkage& z, std::vector<int64_t>& stepEnd) {
   const int64_t n = z.n;
-  if (k < 1 || k > n) {
-    std::ostringstream s;
-    s << "cut_tree: cannot cut " << n << " observations into " << k << " clusters (need 1 <= K <= " << n << ")";
-    invalid(s.str());
-  }
-
   // scipy's node order: a breadth-first walk from the root (right child queued before left),
   // each node insorted before the nodes of equal height already listed. That is the reverse of
   // the walk, stably sorted by height.
   std::vector<int64_t> walk;  // merge indices
-  walk.reserve(static_cast<size_t>(n - 1));
+  walk.reserve(static_cast<size_t>(n > 0 ? n - 1 : 0));
   if (n > 1) {
     std::deque<int64_t> queue{2 * n - 2};
     while (!queue.empty()) {
@@ -135,22 +130,15 @@ std::vector<int64_t> cutTree(const Linkage& z, int64_t k) {
   std::stable_sort(walk.begin(), walk.end(),
                    [&](int64_t l, int64_t r) { return z.merges[l].height < z.merges[r].height; });
 
-  // Replay the first n - k merges. scipy relabels on every merge (the merged observations take the
-  // smallest label involved, labels above the largest one close the gap), which keeps labels
-  // ordered by each cluster's smallest observation; the same labels come from a union-find over
-  // the merges followed by one numbering of the clusters in order of their smallest observation:
-  // O(n) instead of O(n (n - k)) (the explorer cuts 60 trees of 512 leaves at ~64 K).
   // A merge joins its whole subtree, as scipy's member lists do, even when a child merge comes
-  // later in the walk (inverted heights).
-  std::vector<int64_t> parent(static_cast<size_t>(2 * n - 1));
-  std::iota(parent.begin(), parent.end(), 0);
-  auto find = [&](int64_t x) {
-    while (parent[x] != x) x = parent[x] = parent[parent[x]];
-    return x;
-  };
-  std::vector<char> applied(static_cast<size_t>(n > 0 ? n - 1 : 0), 0);
+  // later in the walk (inverted heights): its unapplied descendants are applied first, and the
+  // step that reaches an already applied merge changes nothing.
+  std::vector<int64_t> order;
+  order.reserve(walk.size());
+  stepEnd.assign(walk.size(), 0);
+  std::vector<char> applied(walk.size(), 0);
   std::vector<int64_t> pending;
-  for (int64_t step = 0; step < n - k; ++step) {
+  for (size_t step = 0; step < walk.size(); ++step) {
     pending.push_back(walk[step]);
     while (!pending.empty()) {
       const int64_t i = pending.back();
@@ -163,11 +151,51 @@ std::vector<int64_t> cutTree(const Linkage& z, int64_t k) {
       if (!aReady) pending.push_back(m.a - n);
       if (!bReady) pending.push_back(m.b - n);
       if (!aReady || !bReady) continue;
-      parent[find(m.a)] = n + i;
-      parent[find(m.b)] = n + i;
+      order.push_back(i);
       applied[i] = 1;
       pending.pop_back();
     }
+    stepEnd[step] = static_cast<int64_t>(order.size());
+  }
+  return order;
+}
+
+std::vector<std::vector<int64_t>> cutTreeSteps(const Linkage& z) {
+  checkLinkage(z, "cut_tree");
+  std::vector<int64_t> stepEnd;
+  const std::vector<int64_t> order = cutTreeOrder(z, stepEnd);
+  std::vector<std::vector<int64_t>> steps(stepEnd.size());
+  for (size_t s = 0, begin = 0; s < stepEnd.size(); begin = static_cast<size_t>(stepEnd[s]), ++s)
+    steps[s].assign(order.begin() + static_cast<std::ptrdiff_t>(begin), order.begin() + stepEnd[s]);
+  return steps;
+}
+
+std::vector<int64_t> cutTree(const Linkage& z, int64_t k) {
+  checkLinkage(z, "cut_tree");
+  const int64_t n = z.n;
+  if (k < 1 || k > n) {
+    std::ostringstream s;
+    s << "cut_tree: cannot cut " << n << " observations into " << k << " clusters (need 1 <= K <= " << n << ")";
+    invalid(s.str());
+  }
+  // Replay the first n - k steps. scipy relabels on every merge (the merged observations take the
+  // smallest label involved, labels above the largest one close the gap), which keeps labels
+  // ordered by each cluster's smallest observation; the same labels come from a union-find over
+  // the merges followed by one numbering of the clusters in order of their smallest observation:
+  // O(n) instead of O(n (n - k)) (the explorer cuts 60 trees of 512 leaves at ~64 K).
+  std::vector<int64_t> stepEnd;
+  const std::vector<int64_t> order = cutTreeOrder(z, stepEnd);
+  std::vector<int64_t> parent(static_cast<size_t>(2 * n - 1));
+  std::iota(parent.begin(), parent.end(), 0);
+  auto find = [&](int64_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  const int64_t applied = n - k > 0 ? stepEnd[static_cast<size_t>(n - k - 1)] : 0;
+  for (int64_t t = 0; t < applied; ++t) {
+    const int64_t i = order[static_cast<size_t>(t)];
+    parent[find(z.merges[i].a)] = n + i;
+    parent[find(z.merges[i].b)] = n + i;
   }
   std::vector<int64_t> labels(static_cast<size_t>(n)), labelOfRoot(static_cast<size_t>(2 * n - 1), -1);
   int64_t next = 0;

@@ -18,6 +18,11 @@ namespace moe {
 // Requires 1 <= k <= n. (For linkages whose heights decrease somewhere, e.g. hand-made ones,
 // the labels follow scipy's procedure to the letter, quirks included.)
 std::vector<int64_t> cutTree(const Linkage& z, int64_t k);
+// cutTree's replay, for walking every K at once: entry s lists the merges step s applies, in order
+// (a merge after its unapplied descendants when heights are inverted; none when step s reaches a
+// merge already applied). The clusters after the first n - k steps are cutTree(z, k)'s, and every
+// listed merge joins exactly two current clusters (those of its children). n - 1 entries.
+std::vector<std::vector<int64_t>> cutTreeSteps(const Linkage& z);
 
 // Membership of scipy fcluster(Z, height, criterion='distance'): observations end up together
 // when joined by merges whose subtree heights are all <= height. Labels are 0-based in order of
