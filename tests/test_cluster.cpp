@@ -120,6 +120,8 @@ TEST_CASE("reference: distances, linkages and cut_tree labels match scipy", "[cl
 
         // 3. cut_tree labels for every K in the file, exactly (scipy's numbering) and up to renaming.
         const std::string prefix = "labels_" + name + "_k";
+        std::vector<int64_t> ks;
+        std::vector<std::vector<int64_t>> expectedByK;
         for (const std::string& dataset : file.children("layers/" + layer)) {
           if (dataset.rfind(prefix, 0) != 0) continue;
           const int64_t k = std::stoll(dataset.substr(prefix.size()));
@@ -129,8 +131,12 @@ TEST_CASE("reference: distances, linkages and cut_tree labels match scipy", "[cl
           CHECK(labels == expectedLabels);
           CHECK(canonicalLabels(labels) == canonicalLabels(expectedLabels));
           CHECK(cutTree(expected, k) == expectedLabels);
+          ks.push_back(k);
+          expectedByK.push_back(expectedLabels);
           ++labelSetsChecked;
         }
+        // The same labels from one shared replay for all the K.
+        CHECK(cutTreeMany(fromReference, ks) == expectedByK);
       }
     }
   }

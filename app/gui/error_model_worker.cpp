@@ -1,4 +1,5 @@
 #include "app/gui/error_model_worker.h"
+#include "app/gui/background_thread.h"
 
 namespace moe {
 namespace gui {
@@ -23,7 +24,7 @@ ErrorModelBuilder::ErrorModelBuilder(QObject* parent) : QObject(parent), worker_
     emit ready(models);
   });
   thread_.setObjectName("moescope-error-models");
-  thread_.start();
+  startBackgroundThread(thread_);
 }
 
 ErrorModelBuilder::~ErrorModelBuilder() {

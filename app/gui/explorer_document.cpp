@@ -46,7 +46,8 @@ void ExplorerDocument::setAnalysis(const AnalysisDataPtr& data) {
   treeCache_.clear();
   // The caches compare tree/model addresses, which a new analysis may reuse: start them afresh.
   estimates_K_.clear();
-  estimatesTrees_ = estimatesModels_ = nullptr;
+  estimatesModels_ = nullptr;
+  curveCache_.clear();
   planEntries_.clear();
   planEntriesFor_.clear();
   planEntriesTrees_ = nullptr;
@@ -101,15 +102,14 @@ double ExplorerDocument::layerError(int j) const {
 double ExplorerDocument::estimatedError(int j, int64_t kj) const {
   if (!errorModels_ || j < 0 || j >= static_cast<int>(errorModels_->size())) return -1;  // not built yet
   if (kj < 1 || kj > stats(j).numExperts) return -1;
-  if (estimatesTrees_ != derived_.trees.get() || estimatesModels_ != errorModels_.get() ||
-      estimates_K_.size() != static_cast<size_t>(numMoeLayers())) {
-    estimates_K_.assign(static_cast<size_t>(numMoeLayers()), {});
-    estimatesTrees_ = derived_.trees.get();
-    estimatesModels_ = errorModels_.get();
-  }
+  // Kept per tree set (the trees live as long as the analysis, in treeCache_), so that switching
+  // back to a clustering choice finds its estimates.
+  if (estimatesModels_ != errorModels_.get()) estimates_K_.clear(), estimatesModels_ = errorModels_.get();
+  std::vector<std::vector<double>>& rows = estimates_K_[derived_.trees.get()];
+  if (rows.size() != static_cast<size_t>(numMoeLayers())) rows.assign(static_cast<size_t>(numMoeLayers()), {});
   // Every K of the block at once, one walk of its tree (the clusters of any K are its cuts, as
   // derive() and the uniform curve make them).
-  std::vector<double>& row = estimates_K_[static_cast<size_t>(j)];
+  std::vector<double>& row = rows[static_cast<size_t>(j)];
   if (row.empty()) row = moe::estimateMergeErrorByK((*errorModels_)[static_cast<size_t>(j)], tree(j).linkage);
   return row.at(static_cast<size_t>(kj));
 }
@@ -200,10 +200,19 @@ void ExplorerDocument::updateErrorRequests() {
     planEntryK_[b] = k(j);
   }
   if (curveKey != curveFor_) {
+    // The uniform plans of a clustering choice are kept (a few MB) for switching back to it.
+    if (!curveFor_.empty()) curveCache_[curveFor_] = {std::move(curveKs_), std::move(curveEntries_)};
     curveFor_ = curveKey;
     ++curveSerial_;
     curveEntries_.clear();
     curveKs_.clear();
+    if (auto it = curveCache_.find(curveKey); it != curveCache_.end()) {
+      curveKs_ = std::move(it->second.first);
+      curveEntries_ = std::move(it->second.second);
+      curveCache_.erase(it);
+    }
+  }
+  if (curveEntries_.empty()) {
     const int64_t maxE = data_->maxExperts();
     constexpr int64_t kMaxCurvePoints = 16;
     for (int64_t i = 0; i < std::min(maxE, kMaxCurvePoints); ++i) {
@@ -211,13 +220,20 @@ void ExplorerDocument::updateErrorRequests() {
                                                 : maxE - (i * (maxE - 1) + (kMaxCurvePoints - 1) / 2) / (kMaxCurvePoints - 1);
       if (curveKs_.empty() || curveKs_.back() != K) curveKs_.push_back(K);
     }
-    for (int64_t K : curveKs_) {
+    // Each block's tree is cut at every K of the curve at once (one replay order per tree).
+    std::vector<std::vector<std::vector<int64_t>>> cuts;
+    for (int j = 0; j < numMoeLayers(); ++j) {
+      std::vector<int64_t> ks;
+      for (int64_t K : curveKs_) ks.push_back(std::min(K, stats(j).numExperts));
+      cuts.push_back(leafOrderedClusters(tree(j), ks));
+    }
+    for (size_t i = 0; i < curveKs_.size(); ++i) {
       std::vector<LayerErrorService::KeyedEntry> row;
       for (int j = 0; j < numMoeLayers(); ++j) {
-        const int64_t kj = std::min(K, stats(j).numExperts);
-        auto entry = std::make_shared<const moe::LayerPlan>(moe::layerPlanForGroups(
-            stats(j), kj, leafOrderedClusters(tree(j), kj), plan_.strategy, moe::RouterMode::Average,
-            plan_.alignRequest()));
+        const int64_t kj = std::min(curveKs_[i], stats(j).numExperts);
+        auto entry = std::make_shared<const moe::LayerPlan>(
+            moe::layerPlanForGroups(stats(j), kj, cuts[static_cast<size_t>(j)][i], plan_.strategy,
+                                    moe::RouterMode::Average, plan_.alignRequest()));
         QString key = layerPlanKey(*entry);
         row.emplace_back(std::move(key), std::move(entry));
       }

@@ -128,14 +128,17 @@ class ExplorerDocument : public QObject {
   std::vector<int64_t> planEntryK_;          // the K each entry was built for
   std::string planEntriesFor_;               // curve key (clustering + strategy) they were built for
   const void* planEntriesTrees_ = nullptr;   // and the trees
-  mutable std::vector<std::vector<double>> estimates_K_;  // [block][K]; empty: not computed yet
-  mutable const void* estimatesTrees_ = nullptr;           // trees and models the cache was filled for
-  mutable const void* estimatesModels_ = nullptr;
+  // Per tree set: [block][K]; an empty row is not computed yet.
+  mutable std::map<const void*, std::vector<std::vector<double>>> estimates_K_;
+  mutable const void* estimatesModels_ = nullptr;  // the models the cache was filled with
   std::string curveFor_;                     // clustering + strategy the curve was built for
   int curveSerial_ = 0;
   // [i][block]: the uniform plan K = curveKs_[i], keyed once per curve.
   std::vector<int64_t> curveKs_;
   std::vector<std::vector<LayerErrorService::KeyedEntry>> curveEntries_;
+  // Other clustering choices' curves (curve key -> curveKs_, curveEntries_), kept for switching back.
+  std::map<std::string, std::pair<std::vector<int64_t>, std::vector<std::vector<LayerErrorService::KeyedEntry>>>>
+      curveCache_;
   std::map<std::string, SharedTrees> treeCache_;
   int current_ = 0;
   std::vector<int64_t> selection_;

@@ -4,6 +4,7 @@
 
 #include <QCryptographicHash>
 
+#include "app/gui/background_thread.h"
 #include "app/gui/layer_error_worker.h"
 
 namespace moe {
@@ -85,7 +86,7 @@ LayerErrorService::LayerErrorService(QObject* parent) : QObject(parent) {
     sendNext();
   });
   thread_.setObjectName("moescope-layer-errors");
-  thread_.start();
+  startBackgroundThread(thread_);
 }
 
 LayerErrorService::~LayerErrorService() {

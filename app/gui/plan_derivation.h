@@ -31,6 +31,8 @@ std::vector<int64_t> allocate(const AnalysisData& data, const std::vector<moe::L
                               const PlanState& state);
 // scipy cut_tree labels of k clusters, renumbered in order of first appearance along the leaves.
 std::vector<int64_t> leafOrderedClusters(const moe::LayerTree& tree, int64_t k);
+// The same for several K, sharing the cut's replay order.
+std::vector<std::vector<int64_t>> leafOrderedClusters(const moe::LayerTree& tree, const std::vector<int64_t>& ks);
 // Trees are rebuilt unless `trees` (built for the same clustering choice) is given. A block whose
 // tree and K are those of `previous` keeps its clusters (a cut is O(E^2) per block; a drag changes
 // one block's K).

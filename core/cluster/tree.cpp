@@ -170,21 +170,20 @@ std::vector<std::vector<int64_t>> cutTreeSteps(const Linkage& z) {
   return steps;
 }
 
-std::vector<int64_t> cutTree(const Linkage& z, int64_t k) {
-  checkLinkage(z, "cut_tree");
+// Labels after the first n - k steps of cutTreeOrder's replay. scipy relabels on every merge (the
+// merged observations take the smallest label involved, labels above the largest one close the
+// gap), which keeps labels ordered by each cluster's smallest observation; the same labels come
+// from a union-find over the merges followed by one numbering of the clusters in order of their
+// smallest observation: O(n) instead of O(n (n - k)) (the explorer cuts 60 trees of 512 leaves at
+// ~64 K).
+static std::vector<int64_t> labelsAfter(const Linkage& z, const std::vector<int64_t>& order,
+                                        const std::vector<int64_t>& stepEnd, int64_t k) {
   const int64_t n = z.n;
   if (k < 1 || k > n) {
     std::ostringstream s;
     s << "cut_tree: cannot cut " << n << " observations into " << k << " clusters (need 1 <= K <= " << n << ")";
     invalid(s.str());
   }
-  // Replay the first n - k steps. scipy relabels on every merge (the merged observations take the
-  // smallest label involved, labels above the largest one close the gap), which keeps labels
-  // ordered by each cluster's smallest observation; the same labels come from a union-find over
-  // the merges followed by one numbering of the clusters in order of their smallest observation:
-  // O(n) instead of O(n (n - k)) (the explorer cuts 60 trees of 512 leaves at ~64 K).
-  std::vector<int64_t> stepEnd;
-  const std::vector<int64_t> order = cutTreeOrder(z, stepEnd);
   std::vector<int64_t> parent(static_cast<size_t>(2 * n - 1));
   std::iota(parent.begin(), parent.end(), 0);
   auto find = [&](int64_t x) {
@@ -205,6 +204,23 @@ std::vector<int64_t> cutTree(const Linkage& z, int64_t k) {
     labels[obs] = l;
   }
   return labels;
+}
+
+std::vector<int64_t> cutTree(const Linkage& z, int64_t k) {
+  checkLinkage(z, "cut_tree");
+  std::vector<int64_t> stepEnd;
+  const std::vector<int64_t> order = cutTreeOrder(z, stepEnd);
+  return labelsAfter(z, order, stepEnd, k);
+}
+
+std::vector<std::vector<int64_t>> cutTreeMany(const Linkage& z, const std::vector<int64_t>& ks) {
+  checkLinkage(z, "cut_tree");
+  std::vector<int64_t> stepEnd;
+  const std::vector<int64_t> order = cutTreeOrder(z, stepEnd);  // the walk and its sort, once
+  std::vector<std::vector<int64_t>> out;
+  out.reserve(ks.size());
+  for (int64_t k : ks) out.push_back(labelsAfter(z, order, stepEnd, k));
+  return out;
 }
 
 std::vector<int64_t> cutAtHeight(const Linkage& z, double height) {

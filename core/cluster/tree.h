@@ -18,6 +18,9 @@ namespace moe {
 // Requires 1 <= k <= n. (For linkages whose heights decrease somewhere, e.g. hand-made ones,
 // the labels follow scipy's procedure to the letter, quirks included.)
 std::vector<int64_t> cutTree(const Linkage& z, int64_t k);
+// cutTree(z, k) for each k of `ks`, sharing the replay order (the explorer cuts every block's tree
+// at 16 K per clustering choice).
+std::vector<std::vector<int64_t>> cutTreeMany(const Linkage& z, const std::vector<int64_t>& ks);
 // cutTree's replay, for walking every K at once: entry s lists the merges step s applies, in order
 // (a merge after its unapplied descendants when heights are inverted; none when step s reaches a
 // merge already applied). The clusters after the first n - k steps are cutTree(z, k)'s, and every

@@ -490,6 +490,30 @@ void ViewsScaleTest::layerTableSortsEveryColumn() {
   QCOMPARE(table.currentMoeIndex(), 20);
   for (int r = 0; r < 91; ++r) QCOMPARE(table.moeIndexOfRow(r), r);
   QCOMPARE(table.rowOfMoeIndex(20), 20);
+  // Rows are rewritten in place while sorted: every cell of a row still belongs to its layer (a
+  // row that moved half-written would carry another layer's cells), with that layer's values.
+  auto rowsIntact = [&](const std::vector<moe::widgets::LayerRow>& shown) {
+    for (int r = 0; r < table.rowCount(); ++r) {
+      const int moe = table.moeIndexOfRow(r);
+      for (int c = 0; c < LayerTable::ColumnCount; ++c)
+        if (table.item(r, c)->data(Qt::UserRole).toInt() != moe) return false;
+      if (moe < 0) continue;
+      const auto it = std::find_if(shown.begin(), shown.end(), [&](const auto& x) { return x.moeIndex == moe; });
+      if (table.item(r, LayerTable::KColumn)->text() != QString::number(it->k)) return false;
+    }
+    return true;
+  };
+  QVERIFY(rowsIntact(changed));
+  // One block's error and K change (a cut-line drag step): its row moves to its sorted place.
+  changed[static_cast<size_t>(std::find_if(changed.begin(), changed.end(), [](const auto& x) { return x.moeIndex == 70; }) -
+                              changed.begin())]
+      .error = 2.0;
+  for (auto& r : changed)
+    if (r.moeIndex == 70) r.k = 3;
+  table.setRows(changed);
+  QCOMPARE(table.moeIndexOfRow(0), 70);
+  QCOMPARE(table.moeIndexOfRow(1), 0);
+  QVERIFY(rowsIntact(changed));
 }
 
 void ViewsScaleTest::layerOverviewHasOneRowPerLayer() {
