@@ -246,13 +246,18 @@ void DendrogramView::paintOverview(QCPPainter* painter) {
   const QPalette& pal = palette();
   auto pos = [&](int64_t id) { return tree_.nodes[static_cast<size_t>(id)].position; };
   auto height = [&](int64_t id) { return tree_.nodes[static_cast<size_t>(id)].height; };
+  // One-pixel unantialiased lines: the raster engine's line path, not its stroker (the strip
+  // redraws the whole tree on every cut-line drag step).
+  const bool antialiased = painter->testRenderHint(QPainter::Antialiasing);
+  painter->setRenderHint(QPainter::Antialiasing, false);
   for (int64_t id = n; id < 2 * n - 1; ++id) {
     const moe::TreeNode& node = tree_.nodes[static_cast<size_t>(id)];
     const std::array<QPointF, 4> pts = {overviewPixel(pos(node.left), height(node.left)), overviewPixel(pos(node.left), node.height),
                                         overviewPixel(pos(node.right), node.height), overviewPixel(pos(node.right), height(node.right))};
-    painter->setPen(QPen(nodeColor(id), 1.0));
+    painter->setPen(QPen(nodeColor(id), 1));
     painter->drawPolyline(pts.data(), 4);
   }
+  painter->setRenderHint(QPainter::Antialiasing, antialiased);
   // The visible part of the tree.
   const QCPRange r = leafRange();
   const QRectF view = QRectF(overviewPixel(r.lower, 0), overviewPixel(r.upper, overviewHeightAxis()->range().upper)).normalized();

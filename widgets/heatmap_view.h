@@ -54,7 +54,7 @@ class HeatmapView : public QCustomPlot {
   double cellValue(int64_t row, int64_t column) const;  // value stored in the colour map
   int64_t expertAt(int64_t position) const { return order_.at(static_cast<size_t>(position)); }
   const std::vector<int64_t>& displayOrder() const { return order_; }
-  int outlinedBlocks() const { return static_cast<int>(outlines_.size()); }
+  int outlinedBlocks() const { return static_cast<int>(outlinesShown_); }
   int highlightedBlocks() const { return static_cast<int>(highlightItems_.size()); }
   QColor outlineColor(int block) const;
 
@@ -110,7 +110,8 @@ class HeatmapView : public QCustomPlot {
   std::vector<double> usage_;
   std::vector<int64_t> clusters_;
   std::vector<int64_t> highlighted_;
-  std::vector<QCPItemRect*> outlines_;
+  std::vector<QCPItemRect*> outlines_;  // the first outlinesShown_ are visible, the rest hidden for reuse
+  size_t outlinesShown_ = 0;
   QCPItemRect* hoverRow_ = nullptr;
   std::vector<QCPItemRect*> highlightItems_;
   std::vector<QRectF> labelRects_;

@@ -357,6 +357,7 @@ void ExplorerView::showMeasurement() {
 
 void ExplorerView::onAnalysisChanged() {
   redundancy_.clear();
+  usageSkew_.clear();
   measured_.reset();
   measuredPoints_.clear();
   showMeasurement();
@@ -451,7 +452,12 @@ void ExplorerView::refreshTable() {
         for (int i = static_cast<int>(redundancy_.size()); i < doc_->numMoeLayers(); ++i)
           redundancy_.push_back(widgets::redundancy(doc_->distances(i)));
       row.redundancy = redundancy_[static_cast<size_t>(j)];
-      row.usageSkew = widgets::usageSkew(doc_->stats(j).usageFrequency);
+      // Depends on the statistics only: computed once per analysis (a table refresh runs on every
+      // cut-line drag step).
+      if (usageSkew_.size() != static_cast<size_t>(doc_->numMoeLayers()))
+        for (int i = static_cast<int>(usageSkew_.size()); i < doc_->numMoeLayers(); ++i)
+          usageSkew_.push_back(widgets::usageSkew(doc_->stats(i).usageFrequency));
+      row.usageSkew = usageSkew_[static_cast<size_t>(j)];
       if (const auto e = doc_->exactLayerError(j); e && e->tied >= 0) {
         row.errorToolTip = tr("Relative L2 error of the merged block on %1 calibration tokens:\n"
                               "tied (router kept) %2 \u00b7 compact (averaged router) %3")
@@ -524,7 +530,9 @@ void ExplorerView::refreshLayerViews(bool treeChanged) {
   usage_->setData(s.usageFrequency, s.reapScore, t.leafOrder, clusters);
   {
     const QSignalBlocker block(layerK_);
-    layerK_->setRange(1, static_cast<int>(s.numExperts));
+    // setRange re-runs the window's layout even for the same range: only when it changes.
+    if (layerK_->maximum() != static_cast<int>(s.numExperts) || layerK_->minimum() != 1)
+      layerK_->setRange(1, static_cast<int>(s.numExperts));
     layerK_->setValue(static_cast<int>(doc_->k(j)));
   }
   resetK_->setEnabled(doc_->plan().layerK.count(j) > 0);

@@ -101,6 +101,7 @@ class ExplorerView : public QWidget {
   widgets::UsageChart* usage_;
   widgets::LayerOverview* overview_;
   std::vector<double> redundancy_;  // per MoE layer, of the current trees (empty: to compute)
+  std::vector<double> usageSkew_;   // per MoE layer, of the analysis (empty: to compute)
   widgets::TradeoffPlot* tradeoff_;
   Panel* tablePanel_;
   Panel* summaryPanel_;

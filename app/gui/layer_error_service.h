@@ -102,6 +102,11 @@ class LayerErrorService : public QObject {
   QElapsedTimer scoreClock_;  // since the entry in flight was sent
   QTimer notify_;
   QElapsedTimer lastNotified_;
+  static constexpr qint64 kSettleMs = 250;  // quiet time after the last plan change before scoring resumes
+  QElapsedTimer lastWanted_;                 // since the last setWanted
+  QTimer resume_;                            // sendNext once the plan has settled
+  // Set while the plan is changing: the worker's forward pass (building the cache) waits too.
+  std::shared_ptr<std::atomic<bool>> pause_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace gui

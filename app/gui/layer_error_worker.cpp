@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 #include <functional>
 #include <optional>
 #include <vector>
@@ -87,7 +88,8 @@ struct LayerErrorWorker::State {
 LayerErrorWorker::LayerErrorWorker() : state_(std::make_unique<State>()) {}
 LayerErrorWorker::~LayerErrorWorker() = default;
 
-void LayerErrorWorker::build(int generation, const AnalysisDataPtr& data, std::shared_ptr<std::atomic<bool>> cancel) {
+void LayerErrorWorker::build(int generation, const AnalysisDataPtr& data, std::shared_ptr<std::atomic<bool>> cancel,
+                             std::shared_ptr<const std::atomic<bool>> pause) {
   state_ = std::make_unique<State>();  // the previous cache is dropped before the new one is built
   try {
     const auto start = std::chrono::steady_clock::now();
@@ -103,7 +105,11 @@ void LayerErrorWorker::build(int generation, const AnalysisDataPtr& data, std::s
     // Only the layers up to the last MoE block run (as in ReconstructionCache::build).
     const int layers = blocks > 0 ? model->moeLayers().back() + 1 : 0;
     CaptureWithProgress capture(blocks, defaults.maxTokens, keepBlocks, cancel.get(),
-                                [&](int done) { emit buildProgressed(generation, done, layers); });
+                                [&](int done) {
+                                  emit buildProgressed(generation, done, layers);
+                                  while (pause && pause->load() && !cancel->load())
+                                    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                                });
     emit buildProgressed(generation, 0, layers);
     moe::ForwardOptions fo;
     fo.computeLogits = false;

@@ -24,7 +24,9 @@ class LayerErrorWorker : public QObject {
   ~LayerErrorWorker() override;
 
   // Replaces the cache; `cancel` is this build's own flag (a newer build never resets an older one's).
-  void build(int generation, const moe::gui::AnalysisDataPtr& data, std::shared_ptr<std::atomic<bool>> cancel);
+  // While `pause` is set the build waits between decoder layers (the user is editing the plan).
+  void build(int generation, const moe::gui::AnalysisDataPtr& data, std::shared_ptr<std::atomic<bool>> cancel,
+             std::shared_ptr<const std::atomic<bool>> pause = nullptr);
   // Scores one plan entry against the cache of `generation` (ignored when the cache is another one).
   void score(int generation, const QString& key, const moe::LayerPlan& plan);
 
