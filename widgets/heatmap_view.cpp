@@ -312,12 +312,13 @@ void HeatmapView::rebuildOutlines() {
       auto* created = new QCPItemRect(this);
       created->setBrush(Qt::NoBrush);
       created->setSelectable(false);
+      created->setAntialiased(false);  // axis-aligned: crisp without, and no stroker pass per frame
       outlines_.push_back(created);
     }
     QCPItemRect* rect = outlines_[i];
     rect->topLeft->setCoords(runs[i].first - 0.5, runs[i].first - 0.5);
     rect->bottomRight->setCoords(runs[i].second + 0.5, runs[i].second + 0.5);
-    QPen pen(coloring.color(runCluster[i], dark), 2.5);
+    QPen pen(coloring.color(runCluster[i], dark), 2);
     pen.setJoinStyle(Qt::MiterJoin);
     rect->setPen(pen);
     rect->setVisible(true);
