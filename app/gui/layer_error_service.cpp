@@ -210,6 +210,7 @@ void LayerErrorService::sendNext() {
   for (const auto& [key, entry] : wanted_) {
     if (results_.contains(key)) continue;
     inFlight_ = key;
+    ++scoresSent_;
     scoreClock_.start();
     if (status_ != Status::Scoring) setStatus(Status::Scoring);
     QMetaObject::invokeMethod(

@@ -59,6 +59,7 @@ class LayerErrorService : public QObject {
   QString message() const { return message_; }  // why it failed
   int pendingCount() const;                        // wanted entries without a result
   int wantedCount() const { return static_cast<int>(wanted_.size()); }
+  int scoresSent() const { return scoresSent_; }  // entries handed to the worker so far (for tests)
   qint64 tokensPerBlock() const { return tokens_; }
   double buildSeconds() const { return buildSeconds_; }
   // Building: decoder layers of the forward pass done; Scoring: entries scored since scoring
@@ -105,6 +106,7 @@ class LayerErrorService : public QObject {
   static constexpr qint64 kSettleMs = 250;  // quiet time after the last plan change before scoring resumes
   QElapsedTimer lastWanted_;                 // since the last setWanted
   QTimer resume_;                            // sendNext once the plan has settled
+  int scoresSent_ = 0;
   // Set while the plan is changing: the worker's forward pass (building the cache) waits too.
   std::shared_ptr<std::atomic<bool>> pause_ = std::make_shared<std::atomic<bool>>(false);
 };

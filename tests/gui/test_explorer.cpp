@@ -221,6 +221,23 @@ void ExplorerTest::exactLayerErrorsMatchCore() {
   double mean = 0;
   for (int j = 0; j < 4; ++j) mean += core.error(doc_->stats(j), j, 5, moe::MergeSemantics::Tied) / 4;
   QVERIFY(close(doc_->uniformMeanError(5, true), mean));
+  // While the plan keeps changing (a drag: edits every few milliseconds) the service sends no new
+  // entry to its worker, which would compete with the GUI thread; it resumes once the plan has
+  // been still for a moment. A strategy change makes every entry new.
+  LayerErrorService* service = doc_->errorService();
+  doc_->editStrategy(moe::MergeStrategy::Average);
+  const int sent = service->scoresSent();
+  QElapsedTimer editing;
+  editing.start();
+  for (int i = 0; editing.elapsed() < 400; ++i) {
+    doc_->editLayerK(2, i % 2 == 0 ? 7 : 8, true);
+    QCoreApplication::processEvents();
+  }
+  doc_->endInteractiveEdit();
+  QCOMPARE(service->scoresSent(), sent);
+  QTRY_VERIFY_WITH_TIMEOUT(service->scoresSent() > sent, 10000);
+  QTRY_VERIFY_WITH_TIMEOUT(tableExact(), 60000);
+  while (doc_->undoStack()->canUndo()) doc_->undoStack()->undo();
   doc_->undoStack()->clear();  // the plan is the default one again; later tests count commands from 0
 }
 
