@@ -48,8 +48,9 @@ void throwIfCancelled(const AnalysisWorker::Cancel& cancel) {
 // The router-logit and weight Gram matrices serve only to compute distances ([E, E] each: 250 MB
 // at 512 experts x 60 blocks); where the store holds those distances they are not kept.
 void dropGramsWithStoredDistances(const std::string& storePath, int moeIndex, moe::LayerStats& stats) {
-  if (holdsStoredDistances(storePath, moeIndex, moe::Representation::RouterLogits)) stats.routerLogitGram = {};
-  if (holdsStoredDistances(storePath, moeIndex, moe::Representation::Weights)) stats.weightGram = {};
+  const std::set<moe::Representation> held = representationsWithStoredDistances(storePath, moeIndex);
+  if (held.count(moe::Representation::RouterLogits)) stats.routerLogitGram = {};
+  if (held.count(moe::Representation::Weights)) stats.weightGram = {};
 }
 
 // The distances the first plan clusters on, read here rather than on the GUI thread (the other

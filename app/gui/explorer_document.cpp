@@ -132,8 +132,8 @@ bool ExplorerDocument::planErrorsExact() const {
 }
 
 bool ExplorerDocument::curveErrorsExact() const {
-  if (!hasAnalysis() || curveEntries_.empty()) return false;
-  for (const auto& plan : curveEntries_)
+  if (!hasAnalysis() || curve_.entries.empty()) return false;
+  for (const auto& plan : curve_.entries)
     for (const auto& entry : plan) {
       const auto e = errors_->result(entry.first);
       if (!e || e->tied < 0) return false;
@@ -165,9 +165,9 @@ double ExplorerDocument::uniformMeanError(int64_t K, bool exact) const {
     const int64_t kj = std::min(K, stats(j).numExperts);
     double e = -1;
     if (exact) {
-      const size_t row = static_cast<size_t>(std::find(curveKs_.begin(), curveKs_.end(), K) - curveKs_.begin());
-      if (row < curveEntries_.size()) {
-        const auto r = errors_->result(curveEntries_[row][static_cast<size_t>(j)].first);
+      const size_t row = static_cast<size_t>(std::find(curve_.ks.begin(), curve_.ks.end(), K) - curve_.ks.begin());
+      if (row < curve_.entries.size()) {
+        const auto r = errors_->result(curve_.entries[row][static_cast<size_t>(j)].first);
         e = r ? r->tied : -1;
       }
     } else {
@@ -201,43 +201,41 @@ void ExplorerDocument::updateErrorRequests() {
   }
   if (curveKey != curveFor_) {
     // The uniform plans of a clustering choice are kept (a few MB) for switching back to it.
-    if (!curveFor_.empty()) curveCache_[curveFor_] = {std::move(curveKs_), std::move(curveEntries_)};
+    if (!curveFor_.empty()) curveCache_[curveFor_] = std::move(curve_);
     curveFor_ = curveKey;
     ++curveSerial_;
-    curveEntries_.clear();
-    curveKs_.clear();
+    curve_ = {};
     if (auto it = curveCache_.find(curveKey); it != curveCache_.end()) {
-      curveKs_ = std::move(it->second.first);
-      curveEntries_ = std::move(it->second.second);
+      curve_ = std::move(it->second);
       curveCache_.erase(it);
     }
   }
-  if (curveEntries_.empty()) {
+  if (curve_.entries.empty()) {
     const int64_t maxE = data_->maxExperts();
     constexpr int64_t kMaxCurvePoints = 16;
     for (int64_t i = 0; i < std::min(maxE, kMaxCurvePoints); ++i) {
       const int64_t K = maxE <= kMaxCurvePoints ? maxE - i
                                                 : maxE - (i * (maxE - 1) + (kMaxCurvePoints - 1) / 2) / (kMaxCurvePoints - 1);
-      if (curveKs_.empty() || curveKs_.back() != K) curveKs_.push_back(K);
+      if (curve_.ks.empty() || curve_.ks.back() != K) curve_.ks.push_back(K);
     }
     // Each block's tree is cut at every K of the curve at once (one replay order per tree).
     std::vector<std::vector<std::vector<int64_t>>> cuts;
     for (int j = 0; j < numMoeLayers(); ++j) {
       std::vector<int64_t> ks;
-      for (int64_t K : curveKs_) ks.push_back(std::min(K, stats(j).numExperts));
+      for (int64_t K : curve_.ks) ks.push_back(std::min(K, stats(j).numExperts));
       cuts.push_back(leafOrderedClusters(tree(j), ks));
     }
-    for (size_t i = 0; i < curveKs_.size(); ++i) {
+    for (size_t i = 0; i < curve_.ks.size(); ++i) {
       std::vector<LayerErrorService::KeyedEntry> row;
       for (int j = 0; j < numMoeLayers(); ++j) {
-        const int64_t kj = std::min(curveKs_[i], stats(j).numExperts);
+        const int64_t kj = std::min(curve_.ks[i], stats(j).numExperts);
         auto entry = std::make_shared<const moe::LayerPlan>(
             moe::layerPlanForGroups(stats(j), kj, cuts[static_cast<size_t>(j)][i], plan_.strategy,
                                     moe::RouterMode::Average, plan_.alignRequest()));
         QString key = layerPlanKey(*entry);
         row.emplace_back(std::move(key), std::move(entry));
       }
-      curveEntries_.push_back(std::move(row));
+      curve_.entries.push_back(std::move(row));
     }
   }
   // What the user looks at first: the current layer, the rest of the plan, then the curve.
@@ -246,7 +244,7 @@ void ExplorerDocument::updateErrorRequests() {
   wanted.emplace_back(planKeys_[cur], planEntries_[cur]);
   for (size_t j = 0; j < planEntries_.size(); ++j)
     if (j != cur) wanted.emplace_back(planKeys_[j], planEntries_[j]);
-  for (const auto& row : curveEntries_) wanted.insert(wanted.end(), row.begin(), row.end());
+  for (const auto& row : curve_.entries) wanted.insert(wanted.end(), row.begin(), row.end());
   errors_->setWanted(std::move(wanted));
 }
 

@@ -56,7 +56,7 @@ class ExplorerDocument : public QObject {
   bool curveErrorsExact() const;  // every block of every measured uniform plan (curveKs) scored
   // The uniform K whose exact errors are measured: every K from E down to 1 when E <= 16, else 16
   // values spread over that range (each K costs one merge and block forward per layer).
-  const std::vector<int64_t>& curveKs() const { return curveKs_; }
+  const std::vector<int64_t>& curveKs() const { return curve_.ks; }
   // Mean over blocks of the current plan's / the uniform-K plan's errors: exact (tied) values, or
   // the proxy when `exact` is false. Negative when unavailable (exact: K not in curveKs).
   double meanError(bool exact) const;
@@ -133,12 +133,12 @@ class ExplorerDocument : public QObject {
   mutable const void* estimatesModels_ = nullptr;  // the models the cache was filled with
   std::string curveFor_;                     // clustering + strategy the curve was built for
   int curveSerial_ = 0;
-  // [i][block]: the uniform plan K = curveKs_[i], keyed once per curve.
-  std::vector<int64_t> curveKs_;
-  std::vector<std::vector<LayerErrorService::KeyedEntry>> curveEntries_;
-  // Other clustering choices' curves (curve key -> curveKs_, curveEntries_), kept for switching back.
-  std::map<std::string, std::pair<std::vector<int64_t>, std::vector<std::vector<LayerErrorService::KeyedEntry>>>>
-      curveCache_;
+  struct UniformCurve {
+    std::vector<int64_t> ks;
+    std::vector<std::vector<LayerErrorService::KeyedEntry>> entries;  // [i][block]: the plan K = ks[i], keyed once
+  };
+  UniformCurve curve_;
+  std::map<std::string, UniformCurve> curveCache_;  // other clustering choices' curves, for switching back
   std::map<std::string, SharedTrees> treeCache_;
   int current_ = 0;
   std::vector<int64_t> selection_;

@@ -10,10 +10,26 @@ namespace gui {
 
 namespace {
 
-std::optional<moe::Matrix> readOne(const moe::h5::File& f, const std::string& storePath, int moeIndex,
-                                   int64_t experts, const DistanceKey& key) {
-  const std::string name = "layers/" + std::to_string(moeIndex) + "/distance/" +
-                           moe::representationName(key.first) + "_" + key.second;
+// The dataset core's AnalysisStore::writeLayer writes for block `moeIndex` under `key`.
+std::string datasetName(int moeIndex, const DistanceKey& key) {
+  return "layers/" + std::to_string(moeIndex) + "/distance/" + moe::representationName(key.first) + "_" + key.second;
+}
+
+}  // namespace
+
+std::set<moe::Representation> representationsWithStoredDistances(const std::string& storePath, int moeIndex) {
+  const moe::h5::File f(storePath, moe::h5::File::Mode::Read);
+  std::set<moe::Representation> held;
+  for (moe::Representation r : moe::allRepresentations())
+    if (f.exists(datasetName(moeIndex, {r, "euclidean"})) && f.exists(datasetName(moeIndex, {r, "cosine"})))
+      held.insert(r);
+  return held;
+}
+
+std::optional<moe::Matrix> readStoredDistance(const std::string& storePath, int moeIndex, int64_t experts,
+                                              const DistanceKey& key) {
+  const moe::h5::File f(storePath, moe::h5::File::Mode::Read);
+  const std::string name = datasetName(moeIndex, key);
   if (!f.exists(name)) return std::nullopt;
   auto fail = [&](const std::string& what) {
     throw moe::Error(moe::ErrorKind::Format, storePath + ": dataset '" + name + "' " + what);
@@ -28,33 +44,6 @@ std::optional<moe::Matrix> readOne(const moe::h5::File& f, const std::string& st
   m.rows = m.cols = experts;
   m.data = std::move(a.data);
   return m;
-}
-
-}  // namespace
-
-StoredDistances readStoredDistances(const std::string& storePath, int moeIndex, int64_t experts) {
-  const moe::h5::File f(storePath, moe::h5::File::Mode::Read);
-  StoredDistances out;
-  if (!f.exists("layers/" + std::to_string(moeIndex) + "/distance")) return out;
-  for (moe::Representation r : moe::allRepresentations())
-    for (const char* metric : {"euclidean", "cosine"})
-      if (auto m = readOne(f, storePath, moeIndex, experts, {r, metric})) out.emplace(DistanceKey{r, metric}, std::move(*m));
-  return out;
-}
-
-bool holdsStoredDistances(const std::string& storePath, int moeIndex, moe::Representation representation) {
-  const moe::h5::File f(storePath, moe::h5::File::Mode::Read);
-  for (const char* metric : {"euclidean", "cosine"})
-    if (!f.exists("layers/" + std::to_string(moeIndex) + "/distance/" + moe::representationName(representation) +
-                  "_" + metric))
-      return false;
-  return true;
-}
-
-std::optional<moe::Matrix> readStoredDistance(const std::string& storePath, int moeIndex, int64_t experts,
-                                              const DistanceKey& key) {
-  const moe::h5::File f(storePath, moe::h5::File::Mode::Read);
-  return readOne(f, storePath, moeIndex, experts, key);
 }
 
 }  // namespace gui

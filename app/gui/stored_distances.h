@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -18,16 +19,14 @@ namespace gui {
 using DistanceKey = std::pair<moe::Representation, std::string>;  // metric: "euclidean" | "cosine"
 using StoredDistances = std::map<DistanceKey, moe::Matrix>;
 
-// Every distance matrix of MoE block `moeIndex` in the store at `storePath`. A dataset of another
-// shape than [E, E] or with a non-finite value is a moe::Error(Format) naming it; a missing one is
-// simply absent (the explorer then computes it, as for stores written before distances were kept).
-// Whether the values are distances at all (zero diagonal, symmetric) is core's clustering check.
-StoredDistances readStoredDistances(const std::string& storePath, int moeIndex, int64_t experts);
-// Whether the store holds block `moeIndex`'s distances under `representation` for both metrics.
-bool holdsStoredDistances(const std::string& storePath, int moeIndex, moe::Representation representation);
-// One of them, with the same checks; nullopt when the store does not hold it.
+// Block `moeIndex`'s distance matrix under `key`, nullopt when the store does not hold it (the
+// explorer then computes it, as for stores written before distances were kept). A dataset of
+// another shape than [E, E] or with a non-finite value is a moe::Error(Format) naming it. Whether
+// the values are distances at all (zero diagonal, symmetric) is core's clustering check.
 std::optional<moe::Matrix> readStoredDistance(const std::string& storePath, int moeIndex, int64_t experts,
                                               const DistanceKey& key);
+// The representations whose distances the store holds for block `moeIndex` under both metrics.
+std::set<moe::Representation> representationsWithStoredDistances(const std::string& storePath, int moeIndex);
 
 }  // namespace gui
 }  // namespace moe

@@ -110,22 +110,18 @@ std::vector<double> estimateMergeErrorByK(const MergeErrorModel& model, const Li
     s.S = v(e) * v(e) * g(e, e);
     den += v(e) * g(e, e);
   }
-  std::vector<int64_t> parent(static_cast<size_t>(2 * n - 1));
-  for (size_t i = 0; i < parent.size(); ++i) parent[i] = static_cast<int64_t>(i);
-  auto find = [&](int64_t x) {
-    while (parent[static_cast<size_t>(x)] != x) x = parent[static_cast<size_t>(x)] = parent[static_cast<size_t>(parent[static_cast<size_t>(x)])];
-    return x;
-  };
   std::vector<double> out(static_cast<size_t>(n) + 1, -1.0);
   double num = 0;  // sum of the current groups' terms (every singleton's is 0)
   auto relative = [&] { return den > 0 ? std::sqrt(std::max(0.0, num) / den) : 0.0; };
   out[static_cast<size_t>(n)] = relative();
+  // cutTreeSteps applies a merge only after its children, so the two groups it joins are the
+  // ones held under its children's node ids.
   const std::vector<std::vector<int64_t>> steps = cutTreeSteps(tree);
   for (size_t step = 0; step < steps.size(); ++step) {
     for (int64_t i : steps[step]) {
       const Merge& m = tree.merges[static_cast<size_t>(i)];
-      Group& a = groups[static_cast<size_t>(find(m.a))];
-      Group& b = groups[static_cast<size_t>(find(m.b))];
+      Group& a = groups[static_cast<size_t>(m.a)];
+      Group& b = groups[static_cast<size_t>(m.b)];
       double cross = 0;
       for (int64_t x : a.members) {
         double row = 0;
@@ -142,8 +138,6 @@ std::vector<double> estimateMergeErrorByK(const MergeErrorModel& model, const Li
       c.members.insert(c.members.end(), b.members.begin(), b.members.end());
       b.members = {};
       num += c.term();
-      parent[static_cast<size_t>(find(m.a))] = id;
-      parent[static_cast<size_t>(find(m.b))] = id;
     }
     out[static_cast<size_t>(n) - step - 1] = relative();
   }
