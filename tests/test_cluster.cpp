@@ -431,6 +431,33 @@ TEST_CASE("errors: bad input is rejected with InvalidArgument", "[cluster][error
   requireInvalid([&] { condensedFromSquare(diagonal.data(), 2); });
   requireInvalid([&] { condensedFromSquare(infinite.data(), 2); });
   requireInvalid([&] { condensedFromSquare(asym.data(), 0); });
+
+  // Larger matrices are checked tile by tile: the condensed values are the upper triangle in row
+  // order, and a failure still names the first offending entry in row order.
+  {
+    const int64_t n = 100;
+    std::vector<double> sq(static_cast<size_t>(n * n));
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < n; ++j) sq[static_cast<size_t>(i * n + j)] = i == j ? 0 : 1.0 + std::abs(i - j) + (i + j) % 7;
+    const CondensedMatrix c = condensedFromSquare(sq.data(), n);
+    size_t at = 0;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = i + 1; j < n; ++j) REQUIRE(c.values()[at++] == sq[static_cast<size_t>(i * n + j)]);
+    auto message = [&](std::vector<double> m) {
+      try {
+        condensedFromSquare(m.data(), n);
+      } catch (const Error& e) {
+        return std::string(e.what());
+      }
+      return std::string("accepted");
+    };
+    std::vector<double> bad = sq;
+    bad[static_cast<size_t>(90 * n + 3)] += 1;   // (3, 90): far from the diagonal, another tile
+    bad[static_cast<size_t>(40 * n + 35)] += 1;  // (35, 40): nearer the diagonal, a later row
+    CHECK(message(bad).find("not symmetric at (3, 90)") != std::string::npos);
+    bad[static_cast<size_t>(2 * n + 2)] = 5;     // a diagonal entry in an earlier row comes first
+    CHECK(message(bad).find("diagonal entry (2, 2)") != std::string::npos);
+  }
   requireInvalid([] { CondensedMatrix(3, {1.0, 2.0}); });
   requireInvalid([] { CondensedMatrix(0, {}); });
   requireInvalid([] { CondensedMatrix(2, {1.0})(0, 2); });

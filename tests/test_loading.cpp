@@ -277,6 +277,54 @@ TEST_CASE("header that is not JSON, or not a JSON object", "[loading][format]") 
   }
 }
 
+TEST_CASE("header entries are read one at a time: unknown fields skipped, metadata kept, bad parts quoted", "[loading][format]") {
+  TempDir tmp;
+  const fs::path file = tmp / "model.safetensors";
+  SECTION("nested unknown fields and metadata values of any type") {
+    writeRawHeader(file,
+                   R"({"__metadata__":{"format":"pt","n":{"x":[1,2]}},)"
+                   R"("w":{"extra":{"a":[1,{"b":[2]}]},"dtype":"F32","shape":[1],"data_offsets":[0,4],"z":[[]]},)"
+                   R"("v":{"shape":[2,1],"data_offsets":[4,8],"dtype":"BF16"}})",
+                   "abcdefgh");
+    const moe::SafetensorsFile f(file.string());
+    REQUIRE(f.tensors().size() == 2);
+    CHECK(f.tensors().at("w").shape == std::vector<int64_t>{1});
+    CHECK(f.tensors().at("w").dtype == moe::DType::F32);
+    CHECK(f.tensors().at("v").shape == std::vector<int64_t>{2, 1});
+    CHECK(f.tensors().at("v").nbytes == 4);
+    CHECK(f.metadata().at("format") == "pt");
+    CHECK(f.metadata().at("n") == R"({"x":[1,2]})");
+  }
+  SECTION("a nested shape is quoted as written") {
+    writeRawHeader(file, R"({"w":{"dtype":"F32","shape":[[1]],"data_offsets":[0,4]}})", "abcd");
+    const std::string msg = errorOf([&] { moe::SafetensorsFile f(file.string()); }, moe::ErrorKind::Format);
+    CHECK_THAT(msg, Contains("'w' has an invalid shape [[1]]"));
+  }
+  SECTION("a tensor named twice") {
+    writeRawHeader(file,
+                   R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                   "abcd");
+    const std::string msg = errorOf([&] { moe::SafetensorsFile f(file.string()); }, moe::ErrorKind::Format);
+    CHECK_THAT(msg, Contains("'w' appears twice"));
+  }
+  SECTION("an entry that is a list, and metadata that is not an object") {
+    writeRawHeader(file, R"({"w":[{"dtype":"F32"}]})", "abcd");
+    CHECK_THAT(errorOf([&] { moe::SafetensorsFile f(file.string()); }, moe::ErrorKind::Format),
+               Contains("'w' lacks dtype, shape or data_offsets"));
+    writeRawHeader(file, R"({"__metadata__":"pt"})", "");
+    CHECK_THAT(errorOf([&] { moe::SafetensorsFile f(file.string()); }, moe::ErrorKind::Format),
+               Contains("__metadata__ is not an object"));
+    writeRawHeader(file, R"({"__metadata__":[1]})", "");
+    CHECK_THAT(errorOf([&] { moe::SafetensorsFile f(file.string()); }, moe::ErrorKind::Format),
+               Contains("__metadata__ is not an object"));
+  }
+  SECTION("a syntax error after valid entries") {
+    writeRawHeader(file, R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"v":)", "abcd");
+    CHECK_THAT(errorOf([&] { moe::SafetensorsFile f(file.string()); }, moe::ErrorKind::Format),
+               Contains("not valid JSON"));
+  }
+}
+
 TEST_CASE("overlapping data_offsets of two tensors", "[loading][format]") {
   TempDir tmp;
   copyFixture("mixtral", tmp.path);

@@ -13,16 +13,20 @@ namespace widgets {
 namespace {
 
 
-// Height of the cut that leaves k of the E = heights.size() + 1 experts, over the top merge.
-double cutFraction(const std::vector<double>& heights, int64_t k) {
+// Height of the cut that leaves k of the E = heights.size() + 1 experts, over the top merge, for
+// k = 1 .. columns (NaN beyond E). Merges apply in order, so k clusters remain after the first
+// E - k of them: one running maximum gives every k (measuring each k from scratch was O(E^2) per
+// row, ~40 ms per clustering switch at 512 experts x 60 blocks).
+std::vector<double> cutFractions(const std::vector<double>& heights, int64_t columns) {
   const int64_t e = static_cast<int64_t>(heights.size()) + 1;
-  if (k < 1 || k > e) return std::numeric_limits<double>::quiet_NaN();
-  if (k == e) return 0;
-  const double top = *std::max_element(heights.begin(), heights.end());
-  // Merges apply in order; k clusters remain after the first e - k of them.
+  std::vector<double> out(static_cast<size_t>(std::max<int64_t>(columns, 0)), std::numeric_limits<double>::quiet_NaN());
+  const double top = heights.empty() ? 0 : *std::max_element(heights.begin(), heights.end());
   double reached = 0;
-  for (int64_t i = 0; i < e - k; ++i) reached = std::max(reached, heights[static_cast<size_t>(i)]);
-  return top > 0 ? reached / top : 0;
+  for (int64_t k = e; k >= 1; --k) {  // reached = max of the first e - k heights
+    if (k < e) reached = std::max(reached, heights[static_cast<size_t>(e - k - 1)]);
+    if (k <= columns) out[static_cast<size_t>(k - 1)] = k == e ? 0 : (top > 0 ? reached / top : 0);
+  }
+  return out;
 }
 
 }  // namespace
@@ -100,7 +104,8 @@ void LayerOverview::setLayers(const std::vector<OverviewLayer>& layers) {
   QVector<double> ks, ys;
   for (int r = 0; r < rows; ++r) {
     const OverviewLayer& l = layers_[static_cast<size_t>(r)];
-    for (int64_t k = 1; k <= columns; ++k) map_->data()->setCell(static_cast<int>(k - 1), r, cutFraction(l.mergeHeights, k));
+    const std::vector<double> fractions = cutFractions(l.mergeHeights, columns);
+    for (int64_t k = 1; k <= columns; ++k) map_->data()->setCell(static_cast<int>(k - 1), r, fractions[static_cast<size_t>(k - 1)]);
     if (l.k > 0) ks << static_cast<double>(l.k), ys << r;
   }
   chosen_->setData(ks, ys, false);

@@ -13,6 +13,7 @@
 #include "app/gui/stored_distances.h"
 
 namespace moe {
+struct LayerTree;
 namespace gui {
 
 struct MemoryModel {
@@ -27,10 +28,14 @@ struct AnalysisData {
   moe::AnalysisInfo info;
   std::vector<moe::LayerStats> layers;  // index = MoE block
   // Index = MoE block: the distance matrices read or computed so far. Filled on first use by
-  // distanceMatrix (the GUI thread; the lock guards the cache against any other reader).
+  // distanceMatrix, from the GUI thread and the threads of a clustering switch (the lock guards
+  // the cache; reads and computations run outside it).
   mutable std::vector<StoredDistances> distances;
   std::shared_ptr<std::mutex> distancesLock = std::make_shared<std::mutex>();
   MemoryModel memory;
+  // The default plan's trees (defaultPlan), built on the thread that read the statistics so that
+  // the explorer does not wait for 60 linkages when it opens; null when not built there.
+  std::shared_ptr<const std::vector<moe::LayerTree>> firstTrees;
   // MoE blocks still being analysed: a partial result shown while the run goes on holds the first
   // info.moeLayers.size() - pendingLayers blocks; the final result (0 pending) replaces it.
   int pendingLayers = 0;
@@ -39,7 +44,8 @@ struct AnalysisData {
   int64_t maxExperts() const;
   // Block j's distance matrix as the store holds it, else computed from its statistics (stores
   // without distances, hand-made data); read or computed once, then kept. Throws moe::Error when
-  // the representation is missing or the stored dataset is malformed.
+  // the representation is missing or the stored dataset is malformed. Safe to call from several
+  // threads; the reference stays valid as long as this data.
   const moe::Matrix& distanceMatrix(int j, moe::Representation representation, const std::string& metric) const;
 };
 

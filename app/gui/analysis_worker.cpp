@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <future>
 
 #include "app/gui/analysis_worker.h"
@@ -41,8 +42,22 @@ MemoryModel memoryModel(const moe::Model& model) {
   return m;
 }
 
-void throwIfCancelled(const AnalysisWorker::Cancel& cancel) {
-  if (cancel && cancel->load()) throw moe::Error(moe::ErrorKind::Cancelled, "cancelled");
+MemoryModel memoryModelIfKnown(const moe::Model& model) {
+  try {
+    return memoryModel(model);
+  } catch (const std::exception&) {
+    return MemoryModel{};  // memory preview unavailable for this checkpoint: the views show "-"
+  }
+}
+
+using Cancelled = std::function<bool()>;
+
+Cancelled cancelledBy(const AnalysisWorker::Cancel& cancel) {
+  return [cancel] { return cancel && cancel->load(); };
+}
+
+void throwIfCancelled(const Cancelled& cancelled) {
+  if (cancelled()) throw moe::Error(moe::ErrorKind::Cancelled, "cancelled");
 }
 
 // The router-logit and weight Gram matrices serve only to compute distances ([E, E] each: 250 MB
@@ -55,11 +70,11 @@ void dropGramsWithStoredDistances(const std::string& storePath, int moeIndex, mo
 
 // The distances the first plan clusters on, read here rather than on the GUI thread (the other
 // representations and metrics are read when a plan first uses them).
-void readFirstDistances(const AnalysisData& d, size_t fromBlock, const AnalysisWorker::Cancel& cancel) {
+void readFirstDistances(const AnalysisData& d, size_t fromBlock, const Cancelled& cancelled) {
   if (d.layers.empty()) return;
   const PlanState first = defaultPlan(d);
   for (size_t j = fromBlock; j < d.layers.size(); ++j) {
-    throwIfCancelled(cancel);
+    throwIfCancelled(cancelled);
     try {
       d.distanceMatrix(static_cast<int>(j), first.representation, first.metric);
     } catch (const moe::Error& e) {
@@ -69,7 +84,8 @@ void readFirstDistances(const AnalysisData& d, size_t fromBlock, const AnalysisW
   }
 }
 
-AnalysisDataPtr readData(const moe::AnalysisStore& store, const moe::Model* model, const AnalysisWorker::Cancel& cancel) {
+// A complete store's statistics and the first plan's distances (no memory model).
+std::shared_ptr<AnalysisData> readStatistics(const moe::AnalysisStore& store, const Cancelled& cancelled) {
   auto d = std::make_shared<AnalysisData>();
   d->storePath = store.path();
   d->info = store.info();
@@ -78,23 +94,27 @@ AnalysisDataPtr readData(const moe::AnalysisStore& store, const moe::Model* mode
     throw moe::Error(moe::ErrorKind::InvalidArgument,
                      store.path() + " is incomplete (" + std::to_string(done.size()) + " of " +
                          std::to_string(d->info.moeLayers.size()) + " MoE blocks analysed); run the analysis again to resume it");
-  // The memory model (a plan of the whole checkpoint, ~1 s for 60 blocks of 512 experts) is
-  // computed on another thread while the statistics are read.
-  std::future<MemoryModel> memory;
-  if (model)
-    memory = std::async(std::launch::async, [model] {
-      try {
-        return memoryModel(*model);
-      } catch (const std::exception&) {
-        return MemoryModel{};  // memory preview unavailable for this checkpoint: the views show "-"
-      }
-    });
   for (int j : done) {
-    throwIfCancelled(cancel);
+    throwIfCancelled(cancelled);
     d->layers.push_back(store.readLayer(j));
     dropGramsWithStoredDistances(store.path(), j, d->layers.back());
   }
-  readFirstDistances(*d, 0, cancel);
+  readFirstDistances(*d, 0, cancelled);
+  throwIfCancelled(cancelled);
+  try {
+    d->firstTrees = std::make_shared<const std::vector<moe::LayerTree>>(buildTrees(*d, defaultPlan(*d)));
+  } catch (const moe::Error&) {
+    // the default representation is not in this store: the explorer falls back to another one
+  }
+  return d;
+}
+
+AnalysisDataPtr readData(const moe::AnalysisStore& store, const moe::Model* model, const AnalysisWorker::Cancel& cancel) {
+  // The memory model (a plan of the whole checkpoint, ~1 s for 60 blocks of 512 experts) is
+  // computed on another thread while the statistics are read.
+  std::future<MemoryModel> memory;
+  if (model) memory = std::async(std::launch::async, [model] { return memoryModelIfKnown(*model); });
+  std::shared_ptr<AnalysisData> d = readStatistics(store, cancelledBy(cancel));
   if (memory.valid()) d->memory = memory.get();
   return d;
 }
@@ -114,18 +134,14 @@ AnalysisDataPtr growPartial(const moe::AnalysisStore& store, const moe::Model& m
   } else {
     d->storePath = store.path();
     d->info = store.info();
-    try {
-      d->memory = memoryModel(model);
-    } catch (const std::exception&) {
-      d->memory = {};
-    }
+    d->memory = memoryModelIfKnown(model);
   }
   const size_t first = d->layers.size();
   for (size_t j = first; j < prefix; ++j) {
     d->layers.push_back(store.readLayer(static_cast<int>(j)));
     dropGramsWithStoredDistances(store.path(), static_cast<int>(j), d->layers.back());
   }
-  readFirstDistances(*d, first, nullptr);
+  readFirstDistances(*d, first, [] { return false; });
   d->pendingLayers = static_cast<int>(d->info.moeLayers.size() - prefix);
   return d;
 }
@@ -146,7 +162,7 @@ void AnalysisWorker::analyse(const AnalysisRequest& r, const Cancel& cancel) {
     moe::AnalysisOptions options;
     options.allTokens = r.allTokens;
     options.progressPerExpert = true;  // a block of a large model takes minutes: the bar moves per expert
-    throwIfCancelled(cancel);
+    throwIfCancelled(cancelledBy(cancel));
 
     // The same description and resume policy as `moescope-cli analyze` (core/analysis/resume.h);
     // the store is a per-settings cache, so a conflicting or damaged one is replaced, not refused.
@@ -206,11 +222,26 @@ void AnalysisWorker::analyse(const AnalysisRequest& r, const Cancel& cancel) {
   }
 }
 
-void AnalysisWorker::open(const QString& storePath, const Cancel& cancel, std::shared_ptr<const moe::Model> model) {
+AnalysisWorker::Statistics AnalysisWorker::readStatisticsAsync(const QString& storePath, const Cancel& cancel,
+                                                               const Cancel& stop) {
+  return std::async(std::launch::async, [path = storePath.toStdString(), cancel, stop] {
+    const moe::AnalysisStore store = moe::AnalysisStore::open(path);
+    return readStatistics(store, [cancel, stop] { return (cancel && cancel->load()) || (stop && stop->load()); });
+  });
+}
+
+std::future<MemoryModel> AnalysisWorker::memoryModelAsync(std::shared_ptr<const moe::Model> model) {
+  if (!model) return std::async(std::launch::deferred, [] { return MemoryModel{}; });
+  return std::async(std::launch::async, [model] { return memoryModelIfKnown(*model); });
+}
+
+void AnalysisWorker::open(const Cancel& cancel, std::future<MemoryModel> memory, Statistics statistics) {
   try {
     emit statusChanged(tr("Reading the analysis\u2026"));
-    const moe::AnalysisStore store = moe::AnalysisStore::open(storePath.toStdString());
-    emit finished(readData(store, model.get(), cancel));
+    std::shared_ptr<AnalysisData> d = statistics.get();
+    d->memory = memory.get();
+    throwIfCancelled(cancelledBy(cancel));
+    emit finished(d);
   } catch (const moe::Error& e) {
     emit failed(QString::fromStdString(e.what()), e.kind() == moe::ErrorKind::Cancelled);
   } catch (const std::exception& e) {

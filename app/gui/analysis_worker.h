@@ -4,6 +4,7 @@
 // the core's analysis checks between experts.
 #include <QObject>
 #include <atomic>
+#include <future>
 #include <memory>
 
 #include "app/gui/analysis_data.h"
@@ -24,11 +25,18 @@ class AnalysisWorker : public QObject {
   // Opens the model, tokenizes the calibration text, resumes or creates the store, analyses what
   // is missing and reads the result (instant when the store is already complete).
   void analyse(const moe::gui::AnalysisRequest& request, const Cancel& cancel);
-  // Reads a finished store (the model folder it names, when present, gives the memory model) and
-  // the distance matrices it holds.
-  // `model`: the store's model, opened by the caller (which checked the store against it), or
-  // null when it is not available (the statistics open without the memory model).
-  void open(const QString& storePath, const Cancel& cancel, std::shared_ptr<const moe::Model> model);
+  // A finished store's statistics and its first plan's distances, read on a thread of their own
+  // (started by the caller before it opens the model, which takes as long at 512 experts). `stop`
+  // ends the read early, as `cancel` does: the caller found the store stale. The future holds the
+  // store's errors.
+  using Statistics = std::future<std::shared_ptr<AnalysisData>>;
+  static Statistics readStatisticsAsync(const QString& storePath, const Cancel& cancel, const Cancel& stop);
+  // The memory model of `model` (the store's model, opened by the caller), computed on a thread
+  // of its own while the caller checks the store against the model; an unknown model when `model`
+  // is null (the folder is not available) or the checkpoint cannot be planned.
+  static std::future<MemoryModel> memoryModelAsync(std::shared_ptr<const moe::Model> model);
+  // Completes the opening of a finished store: joins `statistics` and `memory`.
+  void open(const Cancel& cancel, std::future<MemoryModel> memory, Statistics statistics);
 
  signals:
   void statusChanged(const QString& message);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "app/gui/merge_plan_builder.h"
+#include "app/gui/parallel_for.h"
 #include "app/gui/plan_edit_command.h"
 #include "core/error.h"
 #include "core/merge/plan_builder.h"  // torch-free header
@@ -55,6 +56,7 @@ void ExplorerDocument::setAnalysis(const AnalysisDataPtr& data) {
   errorModels_.reset();
   estimates_->start(data_);
   PlanState first = defaultPlan(*data_);
+  if (data_->firstTrees) treeCache_.emplace(clusteringKey(first), data_->firstTrees);
   std::string lastError;
   // Stores analysed with the cheaper statistic lack some representations: fall back in order.
   for (moe::Representation r : {first.representation, moe::Representation::ExpertOutputRouted,
@@ -191,14 +193,18 @@ void ExplorerDocument::updateErrorRequests() {
   if (!reuse) planEntries_.assign(blocks, {}), planKeys_.assign(blocks, {}), planEntryK_.assign(blocks, -1);
   planEntriesFor_ = curveKey;
   planEntriesTrees_ = derived_.trees.get();
-  for (int j = 0; j < numMoeLayers(); ++j) {
+  std::vector<int> changed;
+  for (int j = 0; j < numMoeLayers(); ++j)
+    if (planEntryK_[static_cast<size_t>(j)] != k(j)) changed.push_back(j);
+  // On every core: a clustering switch rebuilds all blocks' entries.
+  parallelFor(static_cast<int>(changed.size()), [&](int i) {
+    const int j = changed[static_cast<size_t>(i)];
     const size_t b = static_cast<size_t>(j);
-    if (planEntryK_[b] == k(j)) continue;
     planEntries_[b] = std::make_shared<const moe::LayerPlan>(moe::layerPlanForGroups(
         stats(j), k(j), clusters(j), plan_.strategy, moe::RouterMode::Average, plan_.alignRequest()));
     planKeys_[b] = layerPlanKey(*planEntries_[b]);
     planEntryK_[b] = k(j);
-  }
+  });
   if (curveKey != curveFor_) {
     // The uniform plans of a clustering choice are kept (a few MB) for switching back to it.
     if (!curveFor_.empty()) curveCache_[curveFor_] = std::move(curve_);
@@ -218,25 +224,20 @@ void ExplorerDocument::updateErrorRequests() {
                                                 : maxE - (i * (maxE - 1) + (kMaxCurvePoints - 1) / 2) / (kMaxCurvePoints - 1);
       if (curve_.ks.empty() || curve_.ks.back() != K) curve_.ks.push_back(K);
     }
-    // Each block's tree is cut at every K of the curve at once (one replay order per tree).
-    std::vector<std::vector<std::vector<int64_t>>> cuts;
-    for (int j = 0; j < numMoeLayers(); ++j) {
+    // Each block's tree is cut at every K of the curve at once (one replay order per tree), one
+    // block per task on every core.
+    curve_.entries.assign(curve_.ks.size(), std::vector<LayerErrorService::KeyedEntry>(static_cast<size_t>(blocks)));
+    parallelFor(numMoeLayers(), [&](int j) {
       std::vector<int64_t> ks;
       for (int64_t K : curve_.ks) ks.push_back(std::min(K, stats(j).numExperts));
-      cuts.push_back(leafOrderedClusters(tree(j), ks));
-    }
-    for (size_t i = 0; i < curve_.ks.size(); ++i) {
-      std::vector<LayerErrorService::KeyedEntry> row;
-      for (int j = 0; j < numMoeLayers(); ++j) {
-        const int64_t kj = std::min(curve_.ks[i], stats(j).numExperts);
-        auto entry = std::make_shared<const moe::LayerPlan>(
-            moe::layerPlanForGroups(stats(j), kj, cuts[static_cast<size_t>(j)][i], plan_.strategy,
-                                    moe::RouterMode::Average, plan_.alignRequest()));
+      const std::vector<std::vector<int64_t>> cuts = leafOrderedClusters(tree(j), ks);
+      for (size_t i = 0; i < ks.size(); ++i) {
+        auto entry = std::make_shared<const moe::LayerPlan>(moe::layerPlanForGroups(
+            stats(j), ks[i], cuts[i], plan_.strategy, moe::RouterMode::Average, plan_.alignRequest()));
         QString key = layerPlanKey(*entry);
-        row.emplace_back(std::move(key), std::move(entry));
+        curve_.entries[i][static_cast<size_t>(j)] = {std::move(key), std::move(entry)};
       }
-      curve_.entries.push_back(std::move(row));
-    }
+    });
   }
   // What the user looks at first: the current layer, the rest of the plan, then the curve.
   std::vector<LayerErrorService::KeyedEntry> wanted;
@@ -265,7 +266,11 @@ void ExplorerDocument::setSelection(const std::vector<int64_t>& experts) {
 
 void ExplorerDocument::applyState(const PlanState& state) {
   const bool rebuilt = !state.sameClustering(plan_);
-  derived_ = derive(*data_, state, treesFor(state), &derived_);
+  if (validated_ && validated_->first == state)
+    derived_ = std::move(validated_->second);
+  else
+    derived_ = derive(*data_, state, treesFor(state), &derived_);
+  validated_.reset();
   plan_ = state;
   updateErrorRequests();
   if (rebuilt) emit clusteringChanged();
@@ -275,7 +280,8 @@ void ExplorerDocument::applyState(const PlanState& state) {
 void ExplorerDocument::push(const PlanState& next, const QString& text, int serial) {
   if (!hasAnalysis() || next == plan_) return;
   try {
-    derive(*data_, next, treesFor(next), &derived_);  // validate before it reaches the undo stack
+    // Validated before it reaches the undo stack; the redo that push() runs takes the result.
+    validated_.emplace(next, derive(*data_, next, treesFor(next), &derived_));
   } catch (const std::exception& e) {  // moe::Error and any library exception: the edit is refused
     emit editRejected(QString::fromStdString(e.what()));
     return;

@@ -367,7 +367,6 @@ void ExplorerView::onAnalysisChanged() {
 }
 
 void ExplorerView::onClusteringChanged() {
-  redundancy_.clear();
   refreshLayerViews(true);
   refreshOverview();
   refreshTradeoff();
@@ -447,11 +446,13 @@ void ExplorerView::refreshTable() {
       }
       row.error = doc_->layerError(j);
       row.errorExact = doc_->layerErrorExact(j);
-      // O(E^2) per layer: computed once per clustering, not on every plan edit.
-      if (redundancy_.size() != static_cast<size_t>(doc_->numMoeLayers()))
-        for (int i = static_cast<int>(redundancy_.size()); i < doc_->numMoeLayers(); ++i)
-          redundancy_.push_back(widgets::redundancy(doc_->distances(i)));
-      row.redundancy = redundancy_[static_cast<size_t>(j)];
+      // O(E^2) per layer: computed once per distance choice, not on every plan edit.
+      std::vector<double>& redundancy =
+          redundancy_[{static_cast<int>(doc_->plan().representation), doc_->plan().metric}];
+      if (redundancy.size() != static_cast<size_t>(doc_->numMoeLayers()))
+        for (int i = static_cast<int>(redundancy.size()); i < doc_->numMoeLayers(); ++i)
+          redundancy.push_back(widgets::redundancy(doc_->distances(i)));
+      row.redundancy = redundancy[static_cast<size_t>(j)];
       // Depends on the statistics only: computed once per analysis (a table refresh runs on every
       // cut-line drag step).
       if (usageSkew_.size() != static_cast<size_t>(doc_->numMoeLayers()))

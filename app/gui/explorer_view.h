@@ -2,7 +2,9 @@
 // The explorer's main area: layer navigator, dendrogram, distance heatmap, usage chart and the
 // trade-off plot, all showing the document's current layer and plan and kept in sync with it.
 #include <QWidget>
+#include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "app/gui/measure_request.h"
@@ -100,7 +102,9 @@ class ExplorerView : public QWidget {
   widgets::HeatmapView* heatmap_;
   widgets::UsageChart* usage_;
   widgets::LayerOverview* overview_;
-  std::vector<double> redundancy_;  // per MoE layer, of the current trees (empty: to compute)
+  // Per MoE layer, of each distance choice (representation, metric) used so far: a linkage switch
+  // keeps the distances, and switching back to a representation finds its values.
+  std::map<std::pair<int, std::string>, std::vector<double>> redundancy_;
   std::vector<double> usageSkew_;   // per MoE layer, of the analysis (empty: to compute)
   widgets::TradeoffPlot* tradeoff_;
   Panel* tablePanel_;

@@ -1,11 +1,9 @@
 #include "app/gui/plan_derivation.h"
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
-#include <thread>
 #include <optional>
 
+#include "app/gui/parallel_for.h"
 #include "core/cluster/distance.h"
 #include "core/cluster/linkage.h"
 #include "core/cluster/tree.h"
@@ -31,15 +29,25 @@ moe::ClusteringChoice clusteringChoice(const PlanState& state) {
 const moe::Matrix& AnalysisData::distanceMatrix(int j, moe::Representation representation,
                                                 const std::string& metric) const {
   const moe::LayerStats& stats = layers.at(static_cast<size_t>(j));
-  const std::lock_guard<std::mutex> lock(*distancesLock);
-  if (distances.size() < layers.size()) distances.resize(layers.size());  // map nodes (and references) survive
-  StoredDistances& known = distances[static_cast<size_t>(j)];
   const DistanceKey key{representation, metric};
-  if (auto it = known.find(key); it != known.end()) return it->second;
+  auto cached = [&]() -> const moe::Matrix* {  // under the lock
+    if (distances.size() < layers.size()) distances.resize(layers.size());  // map nodes (and references) survive
+    const StoredDistances& known = distances[static_cast<size_t>(j)];
+    const auto it = known.find(key);
+    return it == known.end() ? nullptr : &it->second;
+  };
+  {
+    const std::lock_guard<std::mutex> lock(*distancesLock);
+    if (const moe::Matrix* m = cached()) return *m;
+  }
+  // Read or computed without holding the lock, so that the threads of a clustering switch read
+  // one block while linking another (readStoredDistance serialises the file reads itself).
   std::optional<moe::Matrix> m;
   if (!storePath.empty()) m = readStoredDistance(storePath, j, stats.numExperts, key);
   if (!m) m = stats.distances(representation, metric);
-  return known.emplace(key, std::move(*m)).first->second;
+  const std::lock_guard<std::mutex> lock(*distancesLock);
+  if (const moe::Matrix* other = cached()) return *other;  // another thread was first
+  return distances[static_cast<size_t>(j)].emplace(key, std::move(*m)).first->second;
 }
 
 std::vector<moe::LayerTree> buildTrees(const AnalysisData& data, const PlanState& state) {
@@ -49,33 +57,15 @@ std::vector<moe::LayerTree> buildTrees(const AnalysisData& data, const PlanState
   // [E, H] statistics would cost O(E^2 H) per block on the GUI thread. The tree keeps no copy of
   // its distances (the views read data.distanceMatrix): one copy per cached clustering choice was
   // 125 MB at 512 experts x 60 blocks.
-  const int blocks = data.numMoeLayers();
-  std::vector<const moe::Matrix*> distances;
-  for (int j = 0; j < blocks; ++j)  // read (or computed) first, one at a time
-    distances.push_back(&data.distanceMatrix(j, choice.representation, choice.metric));
-  // The linkages in parallel, one block per task: 60 trees of 512 leaves take ~4 ms each here.
-  std::vector<moe::LayerTree> trees(static_cast<size_t>(blocks));
-  std::atomic<int> next{0};
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(blocks));
-  auto work = [&] {
-    for (int j = next++; j < blocks; j = next++) {
-      try {
-        const moe::Matrix& d = *distances[static_cast<size_t>(j)];
-        moe::LayerTree& t = trees[static_cast<size_t>(j)];
-        t.linkage = moe::linkage(moe::condensedFromSquare(d.data.data(), d.rows), choice.method);
-        t.leafOrder = moe::leavesList(t.linkage);
-      } catch (...) {
-        errors[static_cast<size_t>(j)] = std::current_exception();
-      }
-    }
-  };
-  const int helpers = std::min<int>(blocks, std::clamp<int>(static_cast<int>(std::thread::hardware_concurrency()), 1, 8)) - 1;
-  std::vector<std::thread> pool;
-  for (int h = 0; h < helpers; ++h) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
-  for (const std::exception_ptr& e : errors)
-    if (e) std::rethrow_exception(e);  // the first block's failure, as the sequential build gave
+  // One block per task, read (or computed) and linked: 60 trees of 512 leaves take ~4 ms of
+  // linkage each here, and as long again to read a representation not read before.
+  std::vector<moe::LayerTree> trees(static_cast<size_t>(data.numMoeLayers()));
+  parallelFor(data.numMoeLayers(), [&](int j) {
+    const moe::Matrix& d = data.distanceMatrix(j, choice.representation, choice.metric);
+    moe::LayerTree& t = trees[static_cast<size_t>(j)];
+    t.linkage = moe::linkage(moe::condensedFromSquare(d.data.data(), d.rows), choice.method);
+    t.leafOrder = moe::leavesList(t.linkage);
+  });
   return trees;
 }
 

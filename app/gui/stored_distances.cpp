@@ -1,6 +1,7 @@
 #include "app/gui/stored_distances.h"
 
 #include <cmath>
+#include <mutex>
 
 #include "core/error.h"
 #include "core/io/h5file.h"
@@ -28,14 +29,22 @@ std::set<moe::Representation> representationsWithStoredDistances(const std::stri
 
 std::optional<moe::Matrix> readStoredDistance(const std::string& storePath, int moeIndex, int64_t experts,
                                               const DistanceKey& key) {
-  const moe::h5::File f(storePath, moe::h5::File::Mode::Read);
   const std::string name = datasetName(moeIndex, key);
-  if (!f.exists(name)) return std::nullopt;
   auto fail = [&](const std::string& what) {
     throw moe::Error(moe::ErrorKind::Format, storePath + ": dataset '" + name + "' " + what);
   };
-  if (!f.isDataset(name)) fail("is not a dataset");
-  auto a = f.readDouble(name);
+  moe::h5::Array<double> a;
+  {
+    // One read at a time from this process's readers (the threads of a clustering switch): the
+    // checks and the linkage after it run in parallel, and nothing rests on the HDF5 build's
+    // own locking.
+    static std::mutex readLock;
+    const std::lock_guard<std::mutex> lock(readLock);
+    const moe::h5::File f(storePath, moe::h5::File::Mode::Read);
+    if (!f.exists(name)) return std::nullopt;
+    if (!f.isDataset(name)) fail("is not a dataset");
+    a = f.readDouble(name);
+  }
   if (a.shape != std::vector<int64_t>{experts, experts})
     fail("is not [" + std::to_string(experts) + ", " + std::to_string(experts) + "]");
   for (double v : a.data)

@@ -409,6 +409,12 @@ void ViewsScaleTest::layerMetrics() {
   for (int i = 0; i < 4; ++i)
     for (int j = 0; j < 4; ++j) d(i, j) = std::abs(x[i] - x[j]);
   QVERIFY(near(moe::widgets::redundancy(d), 1.0 - 1.0 / 7.0, 1e-12));
+  // At 0, 1, 3, 7 the last expert's nearest (4) lies in an earlier expert's row: nearest 1, 1, 2, 4
+  // (mean 2); pairs 1, 3, 7, 2, 6, 4 (mean 23/6): redundancy 1 - 12/23.
+  const double y[] = {0, 1, 3, 7};
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) d(i, j) = std::abs(y[i] - y[j]);
+  QVERIFY(near(moe::widgets::redundancy(d), 1.0 - 12.0 / 23.0, 1e-12));
 }
 
 void ViewsScaleTest::layerTableSortsEveryColumn() {
@@ -520,7 +526,7 @@ void ViewsScaleTest::layerOverviewHasOneRowPerLayer() {
   std::mt19937 rng(53);
   std::uniform_real_distribution<double> u(0.01, 3.0);
   std::vector<moe::widgets::OverviewLayer> layers;
-  std::vector<std::vector<double>> sortedHeights;
+  std::vector<std::vector<double>> blockHeights;
   for (int j = 0; j < 94; ++j) {
     moe::widgets::OverviewLayer l;
     l.layer = j + 3;
@@ -528,11 +534,13 @@ void ViewsScaleTest::layerOverviewHasOneRowPerLayer() {
     const int e = j % 3 == 0 ? 128 : 160;
     std::vector<double> h(static_cast<size_t>(e - 1));
     for (double& v : h) v = u(rng);
-    std::sort(h.begin(), h.end());  // linkage heights never decrease for these linkages
+    // Single/complete/average/ward heights never decrease; every fifth block has centroid-style
+    // inversions, where the cut that leaves K clusters sits at the highest of the merges made.
+    if (j % 5 != 0) std::sort(h.begin(), h.end());
     l.mergeHeights = h;
     l.k = 1 + j % 100;
     layers.push_back(l);
-    sortedHeights.push_back(h);
+    blockHeights.push_back(h);
   }
   moe::widgets::LayerOverview overview;
   overview.resize(700, 700);
@@ -544,16 +552,17 @@ void ViewsScaleTest::layerOverviewHasOneRowPerLayer() {
   QCOMPARE(overview.columnCount(), 160);
   for (int r = 0; r < 94; ++r) {
     QCOMPARE(overview.moeIndexAtRow(r), r);
-    const std::vector<double>& h = sortedHeights[static_cast<size_t>(r)];
+    const std::vector<double>& h = blockHeights[static_cast<size_t>(r)];
     const int64_t e = static_cast<int64_t>(h.size()) + 1;
-    // K clusters remain after the E - K lowest merges: the cut sits at merge E - K - 1's height.
+    // K clusters remain after the first E - K merges: the cut sits at the highest of them.
     for (int64_t k = 1; k <= 160; ++k) {
       const double v = overview.cellValue(r, k);
       if (k > e) {
         QVERIFY2(std::isnan(v), qPrintable(QString("row %1 K %2").arg(r).arg(k)));
         continue;
       }
-      const double expected = k == e ? 0.0 : h[static_cast<size_t>(e - k - 1)] / h.back();
+      const double top = *std::max_element(h.begin(), h.end());
+      const double expected = k == e ? 0.0 : *std::max_element(h.begin(), h.begin() + (e - k)) / top;
       QVERIFY2(near(v, expected, 1e-12), qPrintable(QString("row %1 K %2: %3 vs %4").arg(r).arg(k).arg(v).arg(expected)));
     }
   }
