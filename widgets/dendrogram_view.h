@@ -40,6 +40,7 @@ class DendrogramView : public QCustomPlot {
   void setSelectedExperts(const std::vector<int64_t>& experts);
 
   int64_t k() const { return k_; }
+  bool isDraggingCut() const { return dragging_; }  // between the press on the cut line and the release
   double cutHeight() const { return cutHeight_; }
   const std::vector<int64_t>& leafOrder() const { return tree_.leafOrder; }
   const moe::Tree& tree() const { return tree_; }

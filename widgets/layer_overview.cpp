@@ -58,6 +58,10 @@ LayerOverview::LayerOverview(QWidget* parent) : QCustomPlot(parent) {
   xAxis->setTicker(kTicker);
   chosen_ = new QCPGraph(xAxis, yAxis);
   chosen_->setLineStyle(QCPGraph::lsNone);
+  addLayer(QStringLiteral("plan"), layer(QStringLiteral("main")), QCustomPlot::limAbove);
+  planLayer_ = layer(QStringLiteral("plan"));
+  planLayer_->setMode(QCPLayer::lmBuffered);
+  chosen_->setLayer(planLayer_);
   currentRow_ = new QCPItemRect(this);
   currentRow_->setLayer("overlay");
   currentRow_->setBrush(Qt::NoBrush);
@@ -91,7 +95,7 @@ void LayerOverview::setLayers(const std::vector<OverviewLayer>& layers) {
     for (int r = 0; r < rowCount(); ++r)
       if (layers_[static_cast<size_t>(r)].k > 0) ks << static_cast<double>(layers_[static_cast<size_t>(r)].k), ys << r;
     chosen_->setData(ks, ys, false);
-    replot(QCustomPlot::rpQueuedReplot);
+    planLayer_->replot();  // falls back to a whole replot while the buffers are not drawn yet
     return;
   }
   layers_ = layers;
@@ -127,6 +131,7 @@ QPointF LayerOverview::cellCentre(int row, int64_t k) const {
 }
 
 void LayerOverview::setCurrentMoeIndex(int moeIndex) {
+  if (moeIndex == current_) return;  // asked on every plan edit
   current_ = moeIndex;
   updateCurrentMark();
   replot(QCustomPlot::rpQueuedReplot);

@@ -58,6 +58,9 @@ class LayerOverview : public QCustomPlot {
   QCPColorMap* map_ = nullptr;
   QCPColorScale* scale_ = nullptr;
   QCPGraph* chosen_ = nullptr;
+  // The chosen-K marks on a buffered layer of their own: a plan edit (each cut-line drag frame)
+  // redraws them alone, not the layers x K map and its axes.
+  QCPLayer* planLayer_ = nullptr;
   QCPItemRect* currentRow_ = nullptr;
 };
 

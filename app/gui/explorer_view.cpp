@@ -62,6 +62,9 @@ void ExplorerView::createPanels() {
   tablePanel_ = new Panel(tr("Layers"), table_, this);
   errorStatus_ = new LayerErrorStatus(doc_->errorService(), this);
   tablePanel_->addHeaderWidget(errorStatus_);
+  linkedRefresh_ = new QTimer(this);
+  linkedRefresh_->setSingleShot(true);
+  connect(linkedRefresh_, &QTimer::timeout, this, &ExplorerView::refreshLinkedViews);
   errorRefresh_ = new QTimer(this);
   errorRefresh_->setSingleShot(true);
   errorRefresh_->setInterval(30);
@@ -226,6 +229,9 @@ void ExplorerView::connectDocument() {
   connect(overview_, &widgets::LayerOverview::moeLayerSelected, doc_, &ExplorerDocument::setCurrentLayer);
   connect(dendrogram_, &widgets::DendrogramView::kRequested, this,
           [this](int k) { doc_->editLayerK(doc_->currentLayer(), k, true); });
+  connect(dendrogram_, &widgets::DendrogramView::cutDragFinished, this, [this] {
+    if (linkedRefresh_->isActive()) refreshLinkedViews();  // the drag's last step, everywhere
+  });
   connect(dendrogram_, &widgets::DendrogramView::cutDragFinished, doc_, &ExplorerDocument::endInteractiveEdit);
   connect(dendrogram_, &widgets::DendrogramView::subtreeClicked, doc_, &ExplorerDocument::setSelection);
   connect(heatmap_, &widgets::HeatmapView::expertsClicked, doc_, &ExplorerDocument::setSelection);
@@ -373,6 +379,24 @@ void ExplorerView::onClusteringChanged() {
 }
 
 void ExplorerView::onPlanChanged() {
+  if (dendrogram_->isDraggingCut() && doc_->hasAnalysis()) {
+    const int j = doc_->currentLayer();
+    dendrogram_->setClusters(doc_->k(j), doc_->clusters(j));
+    {
+      const QSignalBlocker block(layerK_);
+      layerK_->setValue(static_cast<int>(doc_->k(j)));
+    }
+    if (sinceLinkedRefresh_.isValid() && sinceLinkedRefresh_.elapsed() < kLinkedRefreshMs) {
+      if (!linkedRefresh_->isActive()) linkedRefresh_->start(static_cast<int>(kLinkedRefreshMs - sinceLinkedRefresh_.elapsed()));
+      return;
+    }
+  }
+  refreshLinkedViews();
+}
+
+void ExplorerView::refreshLinkedViews() {
+  linkedRefresh_->stop();
+  sinceLinkedRefresh_.start();
   refreshTable();
   refreshOverview();
   refreshLayerViews(false);

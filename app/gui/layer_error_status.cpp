@@ -8,6 +8,7 @@
 #include <QProgressBar>
 #include <QToolButton>
 
+#include "app/gui/growing_label.h"
 #include "app/gui/layer_error_service.h"
 #include "app/gui/progress_panel.h"
 
@@ -46,16 +47,17 @@ void LayerErrorStatus::refresh() {
   setVisible(s != S::NoAnalysis);
   bar_->setVisible(s == S::Building || s == S::Scoring);
   button_->setVisible(s != S::Ready);
+  QString text;
   switch (s) {
     case S::NoAnalysis:
     case S::Ready:
-      label_->setText(tr("exact errors"));
+      text = tr("exact errors");
       label_->setToolTip(tr("Relative L2 error of each merged block's output against the original block on %1 "
                             "calibration tokens")
                              .arg(service_->tokensPerBlock()));
       break;
     case S::Building:
-      label_->setText(tr("preparing exact errors\u2026") + progressText());
+      text = tr("preparing exact errors\u2026") + progressText();
       label_->setToolTip(tr("Running the calibration tokens through the model once; the errors shown are "
                             "estimates until then"));
       if (service_->progress() < 0) {
@@ -66,26 +68,21 @@ void LayerErrorStatus::refresh() {
       }
       break;
     case S::Scoring:
-      label_->setText(tr("exact errors: %n left", nullptr, pending) + progressText());
+      text = tr("exact errors: %n left", nullptr, pending) + progressText();
       label_->setToolTip(tr("Scoring the plan's blocks first, then the trade-off curve"));
       bar_->setRange(0, 1000);
       bar_->setValue(static_cast<int>(std::max(0.0, service_->progress()) * 1000));
       break;
     case S::Cancelled:
-      label_->setText(tr("estimates (exact errors stopped)"));
+      text = tr("estimates (exact errors stopped)");
       label_->setToolTip(QString());
       break;
     case S::Failed:
-      label_->setText(tr("estimates (exact errors unavailable)"));
+      text = tr("estimates (exact errors unavailable)");
       label_->setToolTip(service_->message());
       break;
   }
-  // A fixed size that only grows: a label whose size may change re-runs the whole window's layout
-  // on every new text, and the count of blocks left changes on every edit of a cut-line drag.
-  const QFontMetrics fm(label_->font());
-  const int need = fm.horizontalAdvance(label_->text()) + 8, width = label_->minimumWidth();
-  if (need > width || label_->maximumWidth() != width) label_->setFixedWidth(std::max(need, width) + 40);
-  if (label_->maximumHeight() != fm.height()) label_->setFixedHeight(fm.height());
+  setGrowingLabelText(label_, text);  // changes on every edit of a cut-line drag
   const bool running = s == S::Building || s == S::Scoring;
   button_->setText(running ? tr("Cancel") : tr("Compute"));
   button_->setToolTip(running ? tr("Stop computing exact errors; the estimates stay") : tr("Compute the exact errors"));

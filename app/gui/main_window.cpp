@@ -32,6 +32,7 @@
 #include "app/gui/explorer_view.h"
 #include "app/gui/export_dialog.h"
 #include "app/gui/export_worker.h"
+#include "app/gui/growing_label.h"
 #include "app/gui/job_gate.h"
 #include "app/gui/measure_worker.h"
 #include "app/gui/plan_bar.h"
@@ -240,11 +241,13 @@ void MainWindow::connectDocument() {
     if (!doc_->hasAnalysis()) return;
     const double mem = doc_->memoryAfterPlan();
     const AnalysisData& d = doc_->analysis();
-    modelLabel_->setText(d.memory.known ? tr("%1 \u00b7 %2 \u2192 %3")
-                                              .arg(QFileInfo(QString::fromStdString(d.info.modelDir)).fileName(),
-                                                   QString::fromStdString(formatBytes(d.memory.totalBytes)),
-                                                   QString::fromStdString(formatBytes(mem)))
-                                        : QFileInfo(QString::fromStdString(d.info.modelDir)).fileName());
+    // The memory after the plan changes on every edit of a cut-line drag.
+    setGrowingLabelText(modelLabel_, d.memory.known ? tr("%1 \u00b7 %2 \u2192 %3")
+                                                          .arg(QFileInfo(QString::fromStdString(d.info.modelDir)).fileName(),
+                                                               QString::fromStdString(formatBytes(d.memory.totalBytes)),
+                                                               QString::fromStdString(formatBytes(mem)))
+                                                    : QFileInfo(QString::fromStdString(d.info.modelDir)).fileName(),
+                        8);
   });
 }
 

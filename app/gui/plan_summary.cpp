@@ -16,20 +16,26 @@ PlanSummary::PlanSummary(ExplorerDocument* doc, QWidget* parent) : QTextBrowser(
   setTextInteractionFlags(Qt::TextSelectableByMouse);
   viewport()->setAutoFillBackground(false);  // the panel's background, as a label has
   document()->setDocumentMargin(10);
-  connect(doc_, &ExplorerDocument::planChanged, this, &PlanSummary::refresh);
+  pending_ = new QTimer(this);
+  pending_->setSingleShot(true);
+  connect(pending_, &QTimer::timeout, this, &PlanSummary::refresh);
+  connect(doc_, &ExplorerDocument::planChanged, this, &PlanSummary::refreshSoon);
   connect(doc_, &ExplorerDocument::analysisChanged, this, &PlanSummary::refresh);
   // Results and status changes come in bursts: one refresh per 30 ms for any number of them.
-  auto* coalesce = new QTimer(this);
-  coalesce->setSingleShot(true);
-  coalesce->setInterval(30);
-  connect(coalesce, &QTimer::timeout, this, &PlanSummary::refresh);
-  connect(doc_, &ExplorerDocument::errorsChanged, coalesce, [coalesce] {
-    if (!coalesce->isActive()) coalesce->start();
+  connect(doc_, &ExplorerDocument::errorsChanged, this, [this] {
+    if (!pending_->isActive()) pending_->start(30);
   });
   onLanguageChange(this, [this] { refresh(); });
 }
 
+void PlanSummary::refreshSoon() {
+  if (!sinceRefresh_.isValid() || sinceRefresh_.elapsed() >= kMinIntervalMs) return refresh();
+  if (!pending_->isActive()) pending_->start(static_cast<int>(kMinIntervalMs - sinceRefresh_.elapsed()));
+}
+
 void PlanSummary::refresh() {
+  pending_->stop();
+  sinceRefresh_.start();
   if (!doc_->hasAnalysis()) return display(QString());
   const AnalysisData& d = doc_->analysis();
   int64_t kept = 0, total = 0;

@@ -119,14 +119,20 @@ std::vector<Merge> nnChain(const CondensedMatrix& dist, LinkageMethod method) {
   int64_t chainLength = 0;
   std::vector<Merge> raw;
   raw.reserve(static_cast<size_t>(n - 1));
+  // The active slots in increasing order (scipy scans every slot and skips the inactive ones; the
+  // scans here visit the same slots in the same order, so ties resolve alike), and where each
+  // slot's row starts in the condensed matrix: d(a, b) = d[row[a] + b] for a < b. Scanning x's
+  // distances is then a column walk over the slots below x and a contiguous run above it.
+  std::vector<int64_t> active(static_cast<size_t>(n));
+  std::vector<int64_t> row(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) active[static_cast<size_t>(i)] = i, row[static_cast<size_t>(i)] = n * i - (i * (i + 1)) / 2 - i - 1;
+  auto at = [&](int64_t a, int64_t b) -> double& {  // a != b
+    return a < b ? d[static_cast<size_t>(row[static_cast<size_t>(a)] + b)] : d[static_cast<size_t>(row[static_cast<size_t>(b)] + a)];
+  };
 
   for (int64_t k = 0; k < n - 1; ++k) {
     if (chainLength == 0) {
-      for (int64_t i = 0; i < n; ++i)
-        if (size[i] > 0) {
-          chain[0] = i;
-          break;
-        }
+      chain[0] = active.front();
       chainLength = 1;
     }
 
@@ -138,16 +144,24 @@ std::vector<Merge> nnChain(const CondensedMatrix& dist, LinkageMethod method) {
       // The previous chain element wins ties, which guarantees the chain cannot cycle.
       if (chainLength > 1) {
         y = chain[chainLength - 2];
-        currentMin = d[static_cast<size_t>(condensedIndex(n, x, y))];
+        currentMin = at(x, y);
       } else {
         currentMin = kInf;
       }
-      for (int64_t i = 0; i < n; ++i) {
-        if (size[i] == 0 || i == x) continue;
-        const double dxi = d[static_cast<size_t>(condensedIndex(n, x, i))];
+      const auto mid = std::lower_bound(active.begin(), active.end(), x);
+      for (auto it = active.begin(); it != mid; ++it) {  // slots below x: x's column
+        const double dxi = d[static_cast<size_t>(row[static_cast<size_t>(*it)] + x)];
         if (dxi < currentMin) {
           currentMin = dxi;
-          y = i;
+          y = *it;
+        }
+      }
+      const double* xs = d.data() + row[static_cast<size_t>(x)];
+      for (auto it = mid + 1; it < active.end(); ++it) {  // slots above x: x's row
+        const double dxi = xs[*it];
+        if (dxi < currentMin) {
+          currentMin = dxi;
+          y = *it;
         }
       }
       if (chainLength > 1 && y == chain[chainLength - 2]) break;
@@ -156,17 +170,16 @@ std::vector<Merge> nnChain(const CondensedMatrix& dist, LinkageMethod method) {
     chainLength -= 2;
 
     if (x > y) std::swap(x, y);
-    const int64_t nx = size[x];
-    const int64_t ny = size[y];
+    const int64_t nx = size[static_cast<size_t>(x)];
+    const int64_t ny = size[static_cast<size_t>(y)];
     raw.push_back(Merge{x, y, currentMin, nx + ny});
-    size[x] = 0;
-    size[y] = nx + ny;
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t ni = size[i];
-      if (ni == 0 || i == y) continue;
-      const size_t iy = static_cast<size_t>(condensedIndex(n, i, y));
-      const size_t ix = static_cast<size_t>(condensedIndex(n, i, x));
-      d[iy] = updatedDistance(method, d[ix], d[iy], currentMin, nx, ny, ni);
+    size[static_cast<size_t>(x)] = 0;
+    size[static_cast<size_t>(y)] = nx + ny;
+    active.erase(std::lower_bound(active.begin(), active.end(), x));
+    for (int64_t i : active) {
+      if (i == y) continue;
+      double& iy = at(i, y);
+      iy = updatedDistance(method, at(i, x), iy, currentMin, nx, ny, size[static_cast<size_t>(i)]);
     }
   }
   return raw;

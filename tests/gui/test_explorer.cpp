@@ -362,10 +362,15 @@ void ExplorerTest::draggingCutLineChangesKAndColours() {
   const double y0 = tree->cutLinePixel();
   const double y1 = tree->yAxis->coordToPixel(tree->heightForK(target));
   sendMouse(tree, QEvent::MouseButtonPress, {x, y0}, Qt::LeftButton, Qt::LeftButton);
-  for (int i = 1; i <= 10; ++i)
+  for (int i = 1; i <= 10; ++i) {
     sendMouse(tree, QEvent::MouseMove, {x, y0 + (y1 - y0) * i / 10.0}, Qt::NoButton, Qt::LeftButton);
+    // The tree and the layer's K follow every step; the linked views may follow up to 100 ms later.
+    QCOMPARE(tree->k(), doc_->k(0));
+    QCOMPARE(window_->explorer()->layerKSpin()->value(), static_cast<int>(doc_->k(0)));
+  }
   sendMouse(tree, QEvent::MouseButtonRelease, {x, y1}, Qt::LeftButton, Qt::NoButton);
 
+  // At the release every view shows the drag's last step, with no event processed in between.
   QCOMPARE(doc_->k(0), target);
   QCOMPARE(tree->k(), target);
   QCOMPARE(window_->explorer()->layerKSpin()->value(), static_cast<int>(target));
