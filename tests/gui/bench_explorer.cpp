@@ -5,6 +5,7 @@
 //   dendrogram zoom frame, peak RSS (VmHWM).
 // Each step includes drawing: the posted replots and update requests are processed (painted).
 // Usage: QT_QPA_PLATFORM=offscreen bench_explorer STORE.h5 [FRAMES]
+//   BENCH_FRAMES=1 also prints every drag and zoom frame's time, in order.
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -15,6 +16,7 @@
 #include <QWheelEvent>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <functional>
 #include <vector>
@@ -71,7 +73,10 @@ struct Frames {
 
 Frames stats(const std::vector<double>& ms) {
   Frames f;
-  if (getenv("BENCH_FRAMES")) { for (double v : ms) std::printf(" %.1f", v); std::printf("\n"); }
+  if (std::getenv("BENCH_FRAMES")) {
+    for (double v : ms) std::printf(" %.1f", v);
+    std::printf("\n");
+  }
   for (double v : ms) {
     f.mean += v / static_cast<double>(ms.size());
     f.max = std::max(f.max, v);
