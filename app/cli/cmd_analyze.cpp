@@ -86,23 +86,42 @@ double idsChecksum(const at::Tensor& ids) {
   return static_cast<double>(h);
 }
 
+// The opened model and the calibration token ids of an analyze command: opened once, and shared
+// by the two passes of --first-look.
+struct AnalysisInputs {
+  Runtime rt;
+  std::unique_ptr<Model> model;
+  TokenSourceOptions src;
+  std::string calib;
+  at::Tensor ids;  // every calibration sequence
+};
+
+AnalysisInputs openInputs(const Args& args) {
+  initThreads(static_cast<int>(args.getInt("threads", 0)));
+  AnalysisInputs in;
+  in.rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
+  in.model = Model::open(args.get("model"), in.rt);
+  in.src.sequences = args.getInt("sequences", 32);
+  in.src.length = args.getInt("length", 256);
+  in.src.randomWindows = args.has("random-windows");
+  in.src.seed = static_cast<uint64_t>(args.getInt("seed", 0));
+  in.src.read.textField = args.get("field", "text");
+  in.src.tokenizerPath = args.get("tokenizer", "");
+  in.calib = args.get("calib");
+  in.ids = loadTokenIds(in.calib, in.model->folder(), in.src);
+  return in;
+}
+
 // The analysis itself; `comm` set in a distributed run (rank 0 owns the store and the console).
 // `firstLook` > 0: the quick pass of --first-look over the first `firstLook` sequences, written
 // afresh to firstLookPath(--out).
-int analyze(const Args& args, Communicator* comm, int64_t firstLook = 0) {
+int analyze(const Args& args, Communicator* comm, AnalysisInputs& in, int64_t firstLook = 0) {
   const bool lead = !comm || comm->rank() == 0;
-  initThreads(static_cast<int>(args.getInt("threads", 0)));
-  const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
-  auto model = Model::open(args.get("model"), rt);
-  TokenSourceOptions src;
-  src.sequences = args.getInt("sequences", 32);
-  src.length = args.getInt("length", 256);
-  src.randomWindows = args.has("random-windows");
-  src.seed = static_cast<uint64_t>(args.getInt("seed", 0));
-  src.read.textField = args.get("field", "text");
-  src.tokenizerPath = args.get("tokenizer", "");
-  const std::string calib = args.get("calib");
-  at::Tensor ids = loadTokenIds(calib, model->folder(), src);
+  const Runtime& rt = in.rt;
+  Model* model = in.model.get();
+  const TokenSourceOptions& src = in.src;
+  const std::string& calib = in.calib;
+  at::Tensor ids = in.ids;
   if (firstLook > 0) ids = ids.narrow(0, 0, std::min<int64_t>(firstLook, ids.size(0))).contiguous();
   AnalysisOptions options;
   const std::string stat = args.get("stat", "all");
@@ -209,13 +228,14 @@ int analyzeWithFirstLook(const Args& args) {
   const std::string out = args.get("out");
   std::printf("=== first look: the first %lld calibration sequence(s)\n", static_cast<long long>(n));
   const auto t0 = std::chrono::steady_clock::now();
-  analyze(args, nullptr, n);
+  AnalysisInputs in = openInputs(args);  // one opening and tokenization for both passes
+  analyze(args, nullptr, in, n);
   const double quickSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("first look  %s ready after %s: open it in the explorer while the full analysis runs\n",
               firstLookPath(out).c_str(), formatDuration(quickSeconds).c_str());
   std::printf("=== full analysis\n");
   std::fflush(stdout);
-  const int rc = analyze(args, nullptr);
+  const int rc = analyze(args, nullptr, in);
   if (rc != 0) return rc;
   auto layersOf = [](const AnalysisStore& s) {
     std::vector<LayerStats> layers;
@@ -246,7 +266,9 @@ int cmdAnalyze(const Argv& argv) {
   }
   if (!args.has("distributed")) {
     args.refuse({"dist-timeout"}, "without --distributed or --nproc");
-    return args.has("first-look") ? analyzeWithFirstLook(args) : analyze(args, nullptr);
+    if (args.has("first-look")) return analyzeWithFirstLook(args);
+    AnalysisInputs in = openInputs(args);
+    return analyze(args, nullptr, in);
   }
   DistributedConfig config = distributedConfigFromEnvironment();
   const double timeout = args.getNumber("dist-timeout", 1800);
@@ -256,7 +278,8 @@ int cmdAnalyze(const Argv& argv) {
   const std::string who = "rank " + std::to_string(config.rank) + " of " + std::to_string(config.worldSize) + ": ";
   try {
     const std::unique_ptr<Communicator> comm = Communicator::connect(config);
-    return analyze(args, comm.get());
+    AnalysisInputs in = openInputs(args);
+    return analyze(args, comm.get(), in);
   } catch (const Error& e) {
     const std::string what = e.what();
     throw Error(e.kind(), what.rfind("rank ", 0) == 0 ? what : who + what);

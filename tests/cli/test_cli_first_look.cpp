@@ -1,5 +1,6 @@
 // analyze --first-look: the quick store holds exactly an analysis of the first sequences, the full
-// store follows, and the printed agreement at K = E/2 is recomputed here from both stores.
+// store follows (equal to a plain analysis), and the printed agreement at K = E/2 is recomputed here
+// from both stores.
 #include "tests/catch.h"
 
 #include <algorithm>
@@ -67,6 +68,19 @@ TEST_CASE("cli analyze --first-look: the first sequences' store, then the full o
     REQUIRE(q[b].expertOutputMean.data.size() == o[b].expertOutputMean.data.size());
     for (size_t i = 0; i < q[b].expertOutputMean.data.size(); ++i)
       CHECK(q[b].expertOutputMean.data[i] == Approx(o[b].expertOutputMean.data[i]).margin(1e-9));
+  }
+
+  // The full store equals a plain analysis of the same sequences: the second pass runs on the model
+  // and token ids the first pass used (opened and tokenized once), and that must not change it.
+  const std::string plain = (runDir() / "plain.h5").string();
+  REQUIRE(runCli(with({"--sequences", "4", "--out", plain})).code == 0);
+  const auto p = layersOf(plain);
+  REQUIRE(p.size() == f.size());
+  for (size_t b = 0; b < f.size(); ++b) {
+    CHECK(f[b].selectionCounts == p[b].selectionCounts);
+    REQUIRE(f[b].expertOutputMean.data.size() == p[b].expertOutputMean.data.size());
+    for (size_t i = 0; i < f[b].expertOutputMean.data.size(); ++i)
+      CHECK(f[b].expertOutputMean.data[i] == Approx(p[b].expertOutputMean.data[i]).margin(1e-9));
   }
 
   // The agreement line: identical partitions and the Rand index (pairs treated alike), here by hand.
