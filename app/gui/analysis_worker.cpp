@@ -109,13 +109,13 @@ std::shared_ptr<AnalysisData> readStatistics(const moe::AnalysisStore& store, co
   return d;
 }
 
-AnalysisDataPtr readData(const moe::AnalysisStore& store, const moe::Model* model, const AnalysisWorker::Cancel& cancel) {
+AnalysisDataPtr readData(const moe::AnalysisStore& store, std::shared_ptr<const moe::Model> model,
+                         const AnalysisWorker::Cancel& cancel) {
   // The memory model (a plan of the whole checkpoint, ~1 s for 60 blocks of 512 experts) is
   // computed on another thread while the statistics are read.
-  std::future<MemoryModel> memory;
-  if (model) memory = std::async(std::launch::async, [model] { return memoryModelIfKnown(*model); });
+  std::future<MemoryModel> memory = AnalysisWorker::memoryModelAsync(std::move(model));
   std::shared_ptr<AnalysisData> d = readStatistics(store, cancelledBy(cancel));
-  if (memory.valid()) d->memory = memory.get();
+  d->memory = memory.get();
   return d;
 }
 
@@ -153,7 +153,7 @@ void AnalysisWorker::analyse(const AnalysisRequest& r, const Cancel& cancel) {
     moe::initThreads(r.threads);
     emit statusChanged(tr("Opening the model\u2026"));
     const moe::Runtime rt = moe::Runtime::make(r.device.toStdString(), r.dtype.toStdString());
-    auto model = moe::Model::open(r.modelDir.toStdString(), rt);
+    std::shared_ptr<moe::Model> model = moe::Model::open(r.modelDir.toStdString(), rt);
     emit statusChanged(tr("Reading the calibration text\u2026"));
     moe::TokenSourceOptions src;
     src.sequences = r.sequences;
@@ -214,7 +214,7 @@ void AnalysisWorker::analyse(const AnalysisRequest& r, const Cancel& cancel) {
       moe::runAnalysis(*model, ids, options, &store, progress, cancel.get());
     }
     emit statusChanged(tr("Reading the analysis\u2026"));
-    emit finished(readData(store, model.get(), cancel));
+    emit finished(readData(store, model, cancel));
   } catch (const moe::Error& e) {
     emit failed(QString::fromStdString(e.what()), e.kind() == moe::ErrorKind::Cancelled);
   } catch (const std::exception& e) {

@@ -24,6 +24,7 @@
 #include "app/gui/panel.h"
 #include "app/gui/plan_alignment.h"
 #include "app/gui/plan_summary.h"
+#include "app/gui/rate_limited_action.h"
 #include "app/gui/retranslate.h"
 #include "widgets/dendrogram_view.h"
 #include "widgets/heatmap_view.h"
@@ -62,9 +63,7 @@ void ExplorerView::createPanels() {
   tablePanel_ = new Panel(tr("Layers"), table_, this);
   errorStatus_ = new LayerErrorStatus(doc_->errorService(), this);
   tablePanel_->addHeaderWidget(errorStatus_);
-  linkedRefresh_ = new QTimer(this);
-  linkedRefresh_->setSingleShot(true);
-  connect(linkedRefresh_, &QTimer::timeout, this, &ExplorerView::refreshLinkedViews);
+  linkedRefresh_ = new RateLimitedAction(100, [this] { refreshLinkedViews(); }, this);
   errorRefresh_ = new QTimer(this);
   errorRefresh_->setSingleShot(true);
   errorRefresh_->setInterval(30);
@@ -229,9 +228,8 @@ void ExplorerView::connectDocument() {
   connect(overview_, &widgets::LayerOverview::moeLayerSelected, doc_, &ExplorerDocument::setCurrentLayer);
   connect(dendrogram_, &widgets::DendrogramView::kRequested, this,
           [this](int k) { doc_->editLayerK(doc_->currentLayer(), k, true); });
-  connect(dendrogram_, &widgets::DendrogramView::cutDragFinished, this, [this] {
-    if (linkedRefresh_->isActive()) refreshLinkedViews();  // the drag's last step, everywhere
-  });
+  // The drag's last step, everywhere.
+  connect(dendrogram_, &widgets::DendrogramView::cutDragFinished, linkedRefresh_, &RateLimitedAction::flush);
   connect(dendrogram_, &widgets::DendrogramView::cutDragFinished, doc_, &ExplorerDocument::endInteractiveEdit);
   connect(dendrogram_, &widgets::DendrogramView::subtreeClicked, doc_, &ExplorerDocument::setSelection);
   connect(heatmap_, &widgets::HeatmapView::expertsClicked, doc_, &ExplorerDocument::setSelection);
@@ -386,17 +384,12 @@ void ExplorerView::onPlanChanged() {
       const QSignalBlocker block(layerK_);
       layerK_->setValue(static_cast<int>(doc_->k(j)));
     }
-    if (sinceLinkedRefresh_.isValid() && sinceLinkedRefresh_.elapsed() < kLinkedRefreshMs) {
-      if (!linkedRefresh_->isActive()) linkedRefresh_->start(static_cast<int>(kLinkedRefreshMs - sinceLinkedRefresh_.elapsed()));
-      return;
-    }
+    return linkedRefresh_->request();
   }
-  refreshLinkedViews();
+  linkedRefresh_->run();
 }
 
 void ExplorerView::refreshLinkedViews() {
-  linkedRefresh_->stop();
-  sinceLinkedRefresh_.start();
   refreshTable();
   refreshOverview();
   refreshLayerViews(false);

@@ -1,7 +1,6 @@
 #pragma once
 // The explorer's main area: layer navigator, dendrogram, distance heatmap, usage chart and the
 // trade-off plot, all showing the document's current layer and plan and kept in sync with it.
-#include <QElapsedTimer>
 #include <QWidget>
 #include <map>
 #include <optional>
@@ -37,6 +36,7 @@ class ExplorerDocument;
 class LayerErrorStatus;
 class MeasureRunner;
 class Panel;
+class RateLimitedAction;
 
 class ExplorerView : public QWidget {
   Q_OBJECT
@@ -123,12 +123,10 @@ class ExplorerView : public QWidget {
   LayerErrorStatus* errorStatus_;
   QTimer* errorRefresh_;  // coalesces bursts of exact-error results into one redraw
   // While the cut line is dragged, the tree follows every step and the linked views (table,
-  // overview, heatmap outlines, usage chart, trade-off marker) at most every kLinkedRefreshMs, at
-  // once when the drag ends: redrawing all of them took most of each drag frame at 256 experts.
+  // overview, heatmap outlines, usage chart, trade-off marker) at most every 100 ms, at once when
+  // the drag ends: redrawing all of them took most of each drag frame at 256 experts.
   void refreshLinkedViews();
-  static constexpr int kLinkedRefreshMs = 100;
-  QTimer* linkedRefresh_;
-  QElapsedTimer sinceLinkedRefresh_;
+  RateLimitedAction* linkedRefresh_;
   bool proxyDirty_ = false;  // the estimates' models arrived: the proxy curve is recomputed on the timer
   int tableRefreshes_ = 0;
   std::vector<double> proxyCurve_;  // mean proxy error of the uniform plans K = maxE .. 1

@@ -1,9 +1,9 @@
 #include "app/gui/plan_summary.h"
 
-#include <QTimer>
 #include <cmath>
 
 #include "app/gui/explorer_document.h"
+#include "app/gui/rate_limited_action.h"
 #include "app/gui/retranslate.h"
 
 namespace moe {
@@ -16,26 +16,15 @@ PlanSummary::PlanSummary(ExplorerDocument* doc, QWidget* parent) : QTextBrowser(
   setTextInteractionFlags(Qt::TextSelectableByMouse);
   viewport()->setAutoFillBackground(false);  // the panel's background, as a label has
   document()->setDocumentMargin(10);
-  pending_ = new QTimer(this);
-  pending_->setSingleShot(true);
-  connect(pending_, &QTimer::timeout, this, &PlanSummary::refresh);
-  connect(doc_, &ExplorerDocument::planChanged, this, &PlanSummary::refreshSoon);
-  connect(doc_, &ExplorerDocument::analysisChanged, this, &PlanSummary::refresh);
+  refresher_ = new RateLimitedAction(100, [this] { refresh(); }, this);
+  connect(doc_, &ExplorerDocument::planChanged, refresher_, &RateLimitedAction::request);
+  connect(doc_, &ExplorerDocument::analysisChanged, refresher_, &RateLimitedAction::run);
   // Results and status changes come in bursts: one refresh per 30 ms for any number of them.
-  connect(doc_, &ExplorerDocument::errorsChanged, this, [this] {
-    if (!pending_->isActive()) pending_->start(30);
-  });
-  onLanguageChange(this, [this] { refresh(); });
-}
-
-void PlanSummary::refreshSoon() {
-  if (!sinceRefresh_.isValid() || sinceRefresh_.elapsed() >= kMinIntervalMs) return refresh();
-  if (!pending_->isActive()) pending_->start(static_cast<int>(kMinIntervalMs - sinceRefresh_.elapsed()));
+  connect(doc_, &ExplorerDocument::errorsChanged, refresher_, [this] { refresher_->requestIn(30); });
+  onLanguageChange(this, [this] { refresher_->run(); });
 }
 
 void PlanSummary::refresh() {
-  pending_->stop();
-  sinceRefresh_.start();
   if (!doc_->hasAnalysis()) return display(QString());
   const AnalysisData& d = doc_->analysis();
   int64_t kept = 0, total = 0;

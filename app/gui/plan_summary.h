@@ -3,16 +3,14 @@
 // after, mean error proxy, export format and clustering choice. A read-only text view rather than
 // a word-wrapped rich-text label: a label's new text re-runs the window's layout (its height for
 // width, measured several times), which cost ~7 ms of every cut-line drag frame.
-#include <QElapsedTimer>
 #include <QString>
 #include <QTextBrowser>
-
-class QTimer;
 
 namespace moe {
 namespace gui {
 
 class ExplorerDocument;
+class RateLimitedAction;
 
 class PlanSummary : public QTextBrowser {
   Q_OBJECT
@@ -22,15 +20,12 @@ class PlanSummary : public QTextBrowser {
 
  private:
   void refresh();
-  // Plan edits come at the rate of a cut-line drag (one per frame): the text is laid out again at
-  // most every kMinIntervalMs (~1.5 ms per layout), the last edit always shown.
-  void refreshSoon();
   void display(const QString& html);
-  static constexpr int kMinIntervalMs = 100;
   ExplorerDocument* doc_;
   QString shown_;
-  QTimer* pending_;
-  QElapsedTimer sinceRefresh_;
+  // Runs refresh(). Plan edits come at the rate of a cut-line drag (one per frame): the text is
+  // laid out again at most every 100 ms (~1.5 ms per layout), the last edit always shown.
+  RateLimitedAction* refresher_;
 };
 
 }  // namespace gui
