@@ -58,9 +58,7 @@ LayerOverview::LayerOverview(QWidget* parent) : QCustomPlot(parent) {
   xAxis->setTicker(kTicker);
   chosen_ = new QCPGraph(xAxis, yAxis);
   chosen_->setLineStyle(QCPGraph::lsNone);
-  addLayer(QStringLiteral("plan"), layer(QStringLiteral("main")), QCustomPlot::limAbove);
-  planLayer_ = layer(QStringLiteral("plan"));
-  planLayer_->setMode(QCPLayer::lmBuffered);
+  planLayer_ = addPlanLayer(this);
   chosen_->setLayer(planLayer_);
   currentRow_ = new QCPItemRect(this);
   currentRow_->setLayer("overlay");

@@ -42,6 +42,13 @@ void applyPlotStyle(QCustomPlot* plot) {
   plot->setPlottingHint(QCP::phImmediateRefresh, false);
 }
 
+QCPLayer* addPlanLayer(QCustomPlot* plot) {
+  plot->addLayer(QStringLiteral("plan"), plot->layer(QStringLiteral("main")), QCustomPlot::limAbove);
+  QCPLayer* layer = plot->layer(QStringLiteral("plan"));
+  layer->setMode(QCPLayer::lmBuffered);
+  return layer;
+}
+
 QCPColorGradient viridisGradient() {
   QCPColorGradient g;
   g.clearColorStops();

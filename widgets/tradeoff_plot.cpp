@@ -39,9 +39,7 @@ TradeoffPlot::TradeoffPlot(QWidget* parent) : QCustomPlot(parent) {
   measurement_->setVisible(false);
   // The current plan's marker and labels on a buffered layer of their own: a cut-line drag moves
   // only them, and redrawing that layer alone spares the curve's hundreds of points per frame.
-  addLayer(QStringLiteral("plan"), layer(QStringLiteral("main")), QCustomPlot::limAbove);
-  planLayer_ = layer(QStringLiteral("plan"));
-  planLayer_->setMode(QCPLayer::lmBuffered);
+  planLayer_ = addPlanLayer(this);
   current_->setLayer(planLayer_);
   currentLabel_->setLayer(planLayer_);
   measurement_->setLayer(planLayer_);
