@@ -125,10 +125,8 @@ std::vector<Merge> nnChain(const CondensedMatrix& dist, LinkageMethod method) {
   // distances is then a column walk over the slots below x and a contiguous run above it.
   std::vector<int64_t> active(static_cast<size_t>(n));
   std::vector<int64_t> row(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) active[static_cast<size_t>(i)] = i, row[static_cast<size_t>(i)] = n * i - (i * (i + 1)) / 2 - i - 1;
-  auto at = [&](int64_t a, int64_t b) -> double& {  // a != b
-    return a < b ? d[static_cast<size_t>(row[static_cast<size_t>(a)] + b)] : d[static_cast<size_t>(row[static_cast<size_t>(b)] + a)];
-  };
+  for (int64_t i = 0; i < n; ++i) active[static_cast<size_t>(i)] = i, row[static_cast<size_t>(i)] = condensedIndex(n, i, i + 1) - (i + 1);
+  auto at = [&](int64_t a, int64_t b) -> double& { return d[static_cast<size_t>(condensedIndex(n, a, b))]; };
 
   for (int64_t k = 0; k < n - 1; ++k) {
     if (chainLength == 0) {
