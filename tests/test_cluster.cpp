@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <string>
@@ -255,6 +256,33 @@ TEST_CASE("scipy docstring examples: linkage with ties", "[cluster][linkage]") {
   }
 }
 
+TEST_CASE("scipy reference: linkages of tie-heavy 100 x 100 matrices", "[cluster][linkage][reference]") {
+  // tests/data/cluster/linkage_ties.h5 holds scipy's linkage of each matrix (made by
+  // scripts/fixtures/make_linkage_reference.py); the matrices are the formulas below, exact in
+  // double precision. Seven distinct values make almost every nearest-neighbour scan a tie.
+  const h5::File file(std::string(MOESCOPE_TEST_DATA) + "/cluster/linkage_ties.h5", h5::File::Mode::Read);
+  const int64_t n = 100;
+  for (const std::string name : {"ties", "near_ties"}) {
+    std::vector<double> square(static_cast<size_t>(n * n), 0.0);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        if (i != j)
+          square[static_cast<size_t>(i * n + j)] = 1.0 + static_cast<double>((i * i + j * j + 3 * i * j) % 7) +
+                                                   (name == "near_ties" ? static_cast<double>((i + j) % 3) / 1024.0 : 0.0);
+    for (LinkageMethod method : kMethods) {
+      INFO(name << " " << linkageMethodName(method));
+      const std::vector<double> expected = file.readDouble(name + "/" + linkageMethodName(method)).data;
+      CHECK(linkageFromSquare(square.data(), n, method).toMatrix() == expected);  // bit-exact
+      CHECK(linkage(condensedFromSquare(square.data(), n), method).toMatrix() == expected);
+      // An asymmetry within the checks' tolerance: both read the upper triangle, as squareform.
+      std::vector<double> skewed = square;
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < i; ++j) skewed[static_cast<size_t>(i * n + j)] *= 1 + 1e-9;
+      CHECK(linkageFromSquare(skewed.data(), n, method).toMatrix() == expected);
+    }
+  }
+}
+
 TEST_CASE("distances: cosine and layouts", "[cluster][distance]") {
   const std::vector<float> x = {1, 0, 0, 1, 1, 1};
   const CondensedMatrix c = pdist(x.data(), 3, 2, DistanceMetric::Cosine);
@@ -431,6 +459,19 @@ TEST_CASE("errors: bad input is rejected with InvalidArgument", "[cluster][error
   requireInvalid([&] { condensedFromSquare(diagonal.data(), 2); });
   requireInvalid([&] { condensedFromSquare(infinite.data(), 2); });
   requireInvalid([&] { condensedFromSquare(asym.data(), 0); });
+  // linkageFromSquare checks its input the same way, with the same messages.
+  auto messageOf = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  for (const std::vector<double>* bad : {&asym, &negative, &diagonal, &infinite})
+    for (LinkageMethod m : kMethods)
+      CHECK(messageOf([&] { linkageFromSquare(bad->data(), 2, m); }) ==
+            messageOf([&] { condensedFromSquare(bad->data(), 2); }));
 
   // Larger matrices are checked tile by tile: the condensed values are the upper triangle in row
   // order, and a failure still names the first offending entry in row order.
@@ -455,8 +496,14 @@ TEST_CASE("errors: bad input is rejected with InvalidArgument", "[cluster][error
     bad[static_cast<size_t>(90 * n + 3)] += 1;   // (3, 90): far from the diagonal, another tile
     bad[static_cast<size_t>(40 * n + 35)] += 1;  // (35, 40): nearer the diagonal, a later row
     CHECK(message(bad).find("not symmetric at (3, 90)") != std::string::npos);
+    for (LinkageMethod m : kMethods)
+      CHECK(messageOf([&] { linkageFromSquare(bad.data(), n, m); }) == message(bad));
     bad[static_cast<size_t>(2 * n + 2)] = 5;     // a diagonal entry in an earlier row comes first
     CHECK(message(bad).find("diagonal entry (2, 2)") != std::string::npos);
+    bad[static_cast<size_t>(70 * n + 71)] = NAN;  // a non-finite entry comes before everything
+    CHECK(message(bad).find("entry (70, 71) = nan is not a finite") != std::string::npos);
+    for (LinkageMethod m : kMethods)
+      CHECK(messageOf([&] { linkageFromSquare(bad.data(), n, m); }) == message(bad));
   }
   requireInvalid([] { CondensedMatrix(3, {1.0, 2.0}); });
   requireInvalid([] { CondensedMatrix(0, {}); });

@@ -63,7 +63,7 @@ std::vector<moe::LayerTree> buildTrees(const AnalysisData& data, const PlanState
   parallelFor(data.numMoeLayers(), [&](int j) {
     const moe::Matrix& d = data.distanceMatrix(j, choice.representation, choice.metric);
     moe::LayerTree& t = trees[static_cast<size_t>(j)];
-    t.linkage = moe::linkage(moe::condensedFromSquare(d.data.data(), d.rows), choice.method);
+    t.linkage = moe::linkageFromSquare(d.data.data(), d.rows, choice.method);
     t.leafOrder = moe::leavesList(t.linkage);
   });
   return trees;

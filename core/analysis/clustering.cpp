@@ -23,7 +23,7 @@ LayerTree buildLayerTree(const LayerStats& stats, const ClusteringChoice& choice
   validateClusteringChoice(choice);
   LayerTree t;
   t.distances = stats.distances(choice.representation, choice.metric);
-  t.linkage = linkage(condensedFromSquare(t.distances.data.data(), t.distances.rows), choice.method);
+  t.linkage = linkageFromSquare(t.distances.data.data(), t.distances.rows, choice.method);
   t.leafOrder = leavesList(t.linkage);
   return t;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "core/error.h"
@@ -165,33 +166,61 @@ std::vector<double> squareDistances(const double* data, int64_t rows, int64_t co
   return squareImpl(data, rows, cols, metric);
 }
 
-CondensedMatrix condensedFromSquare(const double* square, int64_t n) {
+void checkSquareDistances(const double* square, int64_t n) {
   if (n < 1) invalid("distance matrix: empty (n = " + std::to_string(n) + ")");
   if (square == nullptr) invalid("distance matrix: null data pointer");
+  // Every check runs first without an early exit and without messages, counting failures in a
+  // double (which the compiler vectorises; the counts stay exact far beyond n^2); a failure sends
+  // it back to a row-order scan that names the first offending entry.
+  const size_t count = static_cast<size_t>(n) * static_cast<size_t>(n);
+  constexpr double kMax = std::numeric_limits<double>::max();
+  double outOfRange = 0;
+  for (size_t i = 0; i < count; ++i) outOfRange += square[i] >= 0 && square[i] <= kMax ? 0.0 : 1.0;  // NaN fails
+  // The largest entry in independent lanes, which compile to vector maxima.
+  constexpr size_t kLanes = 4;
+  double lanes[kLanes] = {0, 0, 0, 0};
+  size_t at = 0;
+  for (; at + kLanes <= count; at += kLanes)
+    for (size_t l = 0; l < kLanes; ++l) lanes[l] = square[at + l] > lanes[l] ? square[at + l] : lanes[l];
   double largest = 0;
-  for (int64_t i = 0; i < n * n; ++i) {
+  for (; at < count; ++at) largest = square[at] > largest ? square[at] : largest;
+  for (double l : lanes) largest = l > largest ? l : largest;
+  const bool inRange = outOfRange == 0;
+  size_t i = 0;
+  for (i = 0; i < count && !inRange; ++i) {
     const double d = square[i];
     if (!std::isfinite(d) || d < 0) {
       std::ostringstream s;
-      s << "distance matrix: entry (" << i / n << ", " << i % n << ") = " << d
-        << " is not a finite non-negative distance";
+      s << "distance matrix: entry (" << i / static_cast<size_t>(n) << ", " << i % static_cast<size_t>(n)
+        << ") = " << d << " is not a finite non-negative distance";
       invalid(s.str());
     }
-    largest = std::max(largest, d);
   }
   const double tolerance = 1e-6 * largest;
-  // Zero diagonal and symmetry, checked first without messages: the lower triangle is read in
-  // tiles, a few cache lines at a time instead of one page per entry (at 512 experts the
-  // column-wise reads were most of a clustering switch's condensing). A failure sends the check
-  // back to row order, which names the first offending entry.
+  // Zero diagonal and symmetry: the lower triangle is read in tiles, a few cache lines at a time
+  // instead of one page per entry (at 512 experts the column-wise reads were most of a clustering
+  // switch's condensing).
   constexpr int64_t kTile = 32;
   bool valid = true;
-  for (int64_t i = 0; i < n; ++i) valid = valid && !(square[i * n + i] > tolerance);
-  for (int64_t bi = 0; bi < n && valid; bi += kTile)
-    for (int64_t bj = bi; bj < n && valid; bj += kTile)
-      for (int64_t j = bj; j < std::min(n, bj + kTile); ++j)
-        for (int64_t i = bi; i < std::min({n, bi + kTile, j}); ++i)
-          valid = valid && !(std::fabs(square[i * n + j] - square[j * n + i]) > tolerance);
+  for (int64_t i = 0; i < n; ++i) valid &= !(square[i * n + i] > tolerance);
+  // Each lower-triangle tile is first transposed into a small buffer, so that the comparison
+  // reads two contiguous rows (and vectorises).
+  double lowerT[kTile * kTile];
+  for (int64_t bi = 0; bi < n && valid; bi += kTile) {
+    const int64_t rows = std::min(kTile, n - bi);
+    for (int64_t bj = bi; bj < n && valid; bj += kTile) {
+      const int64_t cols = std::min(kTile, n - bj);
+      for (int64_t c = 0; c < cols; ++c)
+        for (int64_t r = 0; r < rows; ++r) lowerT[r * kTile + c] = square[(bj + c) * n + bi + r];
+      for (int64_t r = 0; r < rows; ++r) {
+        const double* upper = square + (bi + r) * n + bj;
+        const double* lower = lowerT + r * kTile;
+        double asymmetric = 0;  // the entries are finite here
+        for (int64_t c = 0; c < cols; ++c) asymmetric += std::fabs(upper[c] - lower[c]) > tolerance ? 1.0 : 0.0;
+        valid &= asymmetric == 0;
+      }
+    }
+  }
   for (int64_t i = 0; i < n && !valid; ++i) {
     if (square[i * n + i] > tolerance) {
       std::ostringstream s;
@@ -208,6 +237,10 @@ CondensedMatrix condensedFromSquare(const double* square, int64_t n) {
       }
     }
   }
+}
+
+CondensedMatrix condensedFromSquare(const double* square, int64_t n) {
+  checkSquareDistances(square, n);
   std::vector<double> values(static_cast<size_t>(n * (n - 1) / 2));
   double* out = values.data();
   for (int64_t i = 0; i < n; ++i) out = std::copy(square + i * n + i + 1, square + (i + 1) * n, out);

@@ -60,5 +60,7 @@ std::vector<double> squareDistances(const double* data, int64_t rows, int64_t co
 // non-finite or negative entry, a non-zero diagonal, or is not symmetric within a relative
 // tolerance (1e-6 of the largest entry), since any of those means the input is not a distance.
 CondensedMatrix condensedFromSquare(const double* square, int64_t n);
+// The checks of condensedFromSquare alone, with the same messages.
+void checkSquareDistances(const double* square, int64_t n);
 
 }  // namespace moe

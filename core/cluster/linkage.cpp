@@ -111,22 +111,21 @@ std::vector<Merge> mstSingle(const CondensedMatrix& dist) {
 // Nearest-neighbour chain (scipy's nn_chain): follow nearest neighbours until two clusters are
 // each other's nearest, merge them into the slot of the larger index, update with Lance-Williams.
 // Valid for reducible linkages: complete, average, ward (and single, though scipy uses the MST).
-std::vector<Merge> nnChain(const CondensedMatrix& dist, LinkageMethod method) {
-  const int64_t n = dist.size();
-  std::vector<double> d = dist.values();
-  std::vector<int64_t> size(static_cast<size_t>(n), 1);  // 0 = slot no longer active
-  std::vector<int64_t> chain(static_cast<size_t>(n));
+// `d` is the working copy, a full symmetric n x n matrix: every nearest-neighbour scan then reads
+// one contiguous row. On the condensed layout half of each scan was a column walk, one cache line
+// per entry, which was most of a 512-leaf linkage. An update writes the row and the column of the
+// merged slot with the same value, so both halves stay identical. The diagonal is never read.
+std::vector<Merge> nnChain(std::vector<double> d, int64_t n, LinkageMethod method) {
+  const size_t un = static_cast<size_t>(n);
+  std::vector<int64_t> size(un, 1);  // 0 = slot no longer active
+  std::vector<int64_t> chain(un);
   int64_t chainLength = 0;
   std::vector<Merge> raw;
-  raw.reserve(static_cast<size_t>(n - 1));
-  // The active slots in increasing order (scipy scans every slot and skips the inactive ones; the
-  // scans here visit the same slots in the same order, so ties resolve alike), and where each
-  // slot's row starts in the condensed matrix: d(a, b) = d[row[a] + b] for a < b. Scanning x's
-  // distances is then a column walk over the slots below x and a contiguous run above it.
-  std::vector<int64_t> active(static_cast<size_t>(n));
-  std::vector<int64_t> row(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) active[static_cast<size_t>(i)] = i, row[static_cast<size_t>(i)] = condensedIndex(n, i, i + 1) - (i + 1);
-  auto at = [&](int64_t a, int64_t b) -> double& { return d[static_cast<size_t>(condensedIndex(n, a, b))]; };
+  raw.reserve(un - 1);
+  // The active slots in increasing order: scipy scans every slot and skips the inactive ones; the
+  // scans here visit the same slots in the same order, so ties resolve alike.
+  std::vector<int64_t> active(un);
+  std::iota(active.begin(), active.end(), 0);
 
   for (int64_t k = 0; k < n - 1; ++k) {
     if (chainLength == 0) {
@@ -139,29 +138,27 @@ std::vector<Merge> nnChain(const CondensedMatrix& dist, LinkageMethod method) {
     double currentMin = kInf;
     while (true) {
       x = chain[chainLength - 1];
+      const double* xs = d.data() + static_cast<size_t>(x) * un;
       // The previous chain element wins ties, which guarantees the chain cannot cycle.
       if (chainLength > 1) {
         y = chain[chainLength - 2];
-        currentMin = at(x, y);
+        currentMin = xs[y];
       } else {
         currentMin = kInf;
       }
-      const auto mid = std::lower_bound(active.begin(), active.end(), x);
-      for (auto it = active.begin(); it != mid; ++it) {  // slots below x: x's column
-        const double dxi = d[static_cast<size_t>(row[static_cast<size_t>(*it)] + x)];
-        if (dxi < currentMin) {
-          currentMin = dxi;
-          y = *it;
+      // Scanned in locals: kept in currentMin and y, the running minimum went through memory on
+      // every step.
+      double best = currentMin;
+      int64_t nearest = y;
+      for (const int64_t i : active) {
+        const double dxi = xs[i];
+        if (dxi < best && i != x) {
+          best = dxi;
+          nearest = i;
         }
       }
-      const double* xs = d.data() + row[static_cast<size_t>(x)];
-      for (auto it = mid + 1; it < active.end(); ++it) {  // slots above x: x's row
-        const double dxi = xs[*it];
-        if (dxi < currentMin) {
-          currentMin = dxi;
-          y = *it;
-        }
-      }
+      currentMin = best;
+      y = nearest;
       if (chainLength > 1 && y == chain[chainLength - 2]) break;
       chain[chainLength++] = y;
     }
@@ -174,10 +171,13 @@ std::vector<Merge> nnChain(const CondensedMatrix& dist, LinkageMethod method) {
     size[static_cast<size_t>(x)] = 0;
     size[static_cast<size_t>(y)] = nx + ny;
     active.erase(std::lower_bound(active.begin(), active.end(), x));
-    for (int64_t i : active) {
+    const double* xs = d.data() + static_cast<size_t>(x) * un;
+    double* ys = d.data() + static_cast<size_t>(y) * un;
+    for (const int64_t i : active) {
       if (i == y) continue;
-      double& iy = at(i, y);
-      iy = updatedDistance(method, at(i, x), iy, currentMin, nx, ny, size[static_cast<size_t>(i)]);
+      const double v = updatedDistance(method, xs[i], ys[i], currentMin, nx, ny, size[static_cast<size_t>(i)]);
+      ys[i] = v;
+      d[static_cast<size_t>(i) * un + static_cast<size_t>(y)] = v;
     }
   }
   return raw;
@@ -280,8 +280,25 @@ Linkage linkage(const CondensedMatrix& distances, LinkageMethod method) {
     out.n = 1;
     return out;
   }
-  std::vector<Merge> raw = method == LinkageMethod::Single ? mstSingle(distances) : nnChain(distances, method);
+  std::vector<Merge> raw =
+      method == LinkageMethod::Single ? mstSingle(distances) : nnChain(distances.toSquare(), n, method);
   return sortAndLabel(n, std::move(raw));
+}
+
+Linkage linkageFromSquare(const double* square, int64_t n, LinkageMethod method) {
+  if (method == LinkageMethod::Single || n < 2) return linkage(condensedFromSquare(square, n), method);
+  checkSquareDistances(square, n);
+  // The upper triangle mirrored into the lower one, as condensing and expanding again would give
+  // (the check allows a tiny asymmetry, and scipy reads only the upper triangle). In tiles, so
+  // that the transposed writes stay in cache.
+  const size_t un = static_cast<size_t>(n);
+  std::vector<double> d(square, square + un * un);
+  constexpr size_t kTile = 32;
+  for (size_t bi = 0; bi < un; bi += kTile)
+    for (size_t bj = bi; bj < un; bj += kTile)
+      for (size_t i = bi; i < std::min(un, bi + kTile); ++i)
+        for (size_t j = std::max(bj, i + 1); j < std::min(un, bj + kTile); ++j) d[j * un + i] = d[i * un + j];
+  return sortAndLabel(n, nnChain(std::move(d), n, method));
 }
 
 }  // namespace moe

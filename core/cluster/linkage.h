@@ -49,5 +49,8 @@ struct Linkage {
 // chain with Lance-Williams updates for the others; both then stably sort the merges by height
 // and renumber the clusters with a union-find.
 Linkage linkage(const CondensedMatrix& distances, LinkageMethod method);
+// The same merges as linkage(condensedFromSquare(square, n), method), with its checks and
+// messages, without the condensed copy (the nearest-neighbour chain works on a square matrix).
+Linkage linkageFromSquare(const double* square, int64_t n, LinkageMethod method);
 
 }  // namespace moe
