@@ -5,6 +5,7 @@
 // Plain data: no torch, no Qt.
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,8 +46,16 @@ struct AnalysisData {
   // Block j's distance matrix as the store holds it, else computed from its statistics (stores
   // without distances, hand-made data); read or computed once, then kept. Throws moe::Error when
   // the representation is missing or the stored dataset is malformed. Safe to call from several
-  // threads; the reference stays valid as long as this data.
+  // threads; the reference stays valid as long as this data, or until keepDistances drops its
+  // choice.
   const moe::Matrix& distanceMatrix(int j, moe::Representation representation, const std::string& metric) const;
+  // Drops the matrices of every distance choice but those in `keep`: at 512 experts x 60 blocks
+  // one choice is 120 MB, and a user comparing the eight choices would pass 1 GB. A dropped one is
+  // read again when next used. Call it between uses only (it invalidates the references
+  // distanceMatrix gave for the dropped choices).
+  void keepDistances(const std::set<DistanceKey>& keep) const;
+  // How many matrices are held (all blocks, all choices).
+  size_t heldDistances() const;
 };
 
 using AnalysisDataPtr = std::shared_ptr<const AnalysisData>;

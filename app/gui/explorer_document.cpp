@@ -272,6 +272,9 @@ void ExplorerDocument::applyState(const PlanState& state) {
     derived_ = derive(*data_, state, treesFor(state), &derived_);
   validated_.reset();
   plan_ = state;
+  // The distances of the choice in use (and its cosine, which the similarity heatmap shows) stay;
+  // the trees of the others stay cached, their distances are read again if a view needs them.
+  if (rebuilt) data_->keepDistances({{plan_.representation, plan_.metric}, {plan_.representation, "cosine"}});
   updateErrorRequests();
   if (rebuilt) emit clusteringChanged();
   emit planChanged();

@@ -50,6 +50,19 @@ const moe::Matrix& AnalysisData::distanceMatrix(int j, moe::Representation repre
   return distances[static_cast<size_t>(j)].emplace(key, std::move(*m)).first->second;
 }
 
+void AnalysisData::keepDistances(const std::set<DistanceKey>& keep) const {
+  const std::lock_guard<std::mutex> lock(*distancesLock);
+  for (StoredDistances& block : distances)
+    for (auto it = block.begin(); it != block.end();) it = keep.count(it->first) ? std::next(it) : block.erase(it);
+}
+
+size_t AnalysisData::heldDistances() const {
+  const std::lock_guard<std::mutex> lock(*distancesLock);
+  size_t n = 0;
+  for (const StoredDistances& block : distances) n += block.size();
+  return n;
+}
+
 std::vector<moe::LayerTree> buildTrees(const AnalysisData& data, const PlanState& state) {
   const moe::ClusteringChoice choice = clusteringChoice(state);
   moe::validateClusteringChoice(choice);  // core's rule, before any tree is built

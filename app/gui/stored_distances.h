@@ -2,8 +2,8 @@
 // The distance matrices an analysis store already holds (/layers/<j>/distance/<representation>_<metric>,
 // written beside the statistics by core's AnalysisStore::writeLayer), so the explorer never
 // recomputes an [E, H] -> [E, E] distance matrix on the GUI thread. The worker that opens a store
-// reads the first plan's; the others are read when a plan first uses them (all eight of 60 blocks
-// of 512 experts would take 1 GB). Plain data, no Qt.
+// reads the first plan's; the others are read when a plan first uses them, and dropped when the
+// plan leaves them (all eight of 60 blocks of 512 experts would take 1 GB). Plain data, no Qt.
 #include <cstdint>
 #include <map>
 #include <optional>

@@ -115,7 +115,7 @@ std::vector<Merge> mstSingle(const CondensedMatrix& dist) {
 // one contiguous row. On the condensed layout half of each scan was a column walk, one cache line
 // per entry, which was most of a 512-leaf linkage. An update writes the row and the column of the
 // merged slot with the same value, so both halves stay identical. The diagonal is never read.
-std::vector<Merge> nnChain(std::vector<double> d, int64_t n, LinkageMethod method) {
+std::vector<Merge> nnChain(std::vector<double>& d, int64_t n, LinkageMethod method) {
   const size_t un = static_cast<size_t>(n);
   std::vector<int64_t> size(un, 1);  // 0 = slot no longer active
   std::vector<int64_t> chain(un);
@@ -280,9 +280,9 @@ Linkage linkage(const CondensedMatrix& distances, LinkageMethod method) {
     out.n = 1;
     return out;
   }
-  std::vector<Merge> raw =
-      method == LinkageMethod::Single ? mstSingle(distances) : nnChain(distances.toSquare(), n, method);
-  return sortAndLabel(n, std::move(raw));
+  if (method == LinkageMethod::Single) return sortAndLabel(n, mstSingle(distances));
+  std::vector<double> square = distances.toSquare();
+  return sortAndLabel(n, nnChain(square, n, method));
 }
 
 Linkage linkageFromSquare(const double* square, int64_t n, LinkageMethod method) {
@@ -291,14 +291,18 @@ Linkage linkageFromSquare(const double* square, int64_t n, LinkageMethod method)
   // The upper triangle mirrored into the lower one, as condensing and expanding again would give
   // (the check allows a tiny asymmetry, and scipy reads only the upper triangle). In tiles, so
   // that the transposed writes stay in cache.
+  // The working copy is a per-thread buffer: a clustering switch links one block after another,
+  // and a fresh n x n allocation for each was page-faulted in every time (at 512 experts, as long
+  // as the linkage itself).
   const size_t un = static_cast<size_t>(n);
-  std::vector<double> d(square, square + un * un);
+  thread_local std::vector<double> d;
+  d.assign(square, square + un * un);
   constexpr size_t kTile = 32;
   for (size_t bi = 0; bi < un; bi += kTile)
     for (size_t bj = bi; bj < un; bj += kTile)
       for (size_t i = bi; i < std::min(un, bi + kTile); ++i)
         for (size_t j = std::max(bj, i + 1); j < std::min(un, bj + kTile); ++j) d[j * un + i] = d[i * un + j];
-  return sortAndLabel(n, nnChain(std::move(d), n, method));
+  return sortAndLabel(n, nnChain(d, n, method));
 }
 
 }  // namespace moe

@@ -2,7 +2,7 @@
 // not a test (timings depend on the machine). Opens an analysis store in the real main window, the
 // way File > Open Analysis does, and prints against the targets:
 //   open -> first layer's views painted, linkage switch, representation switch, cut-line drag frame,
-//   dendrogram zoom frame, peak RSS (VmHWM).
+//   dendrogram zoom frame, a switch through every distance choice, peak RSS (VmHWM).
 // Each step includes drawing: the posted replots and update requests are processed (painted).
 // Usage: QT_QPA_PLATFORM=offscreen bench_explorer STORE.h5 [FRAMES]
 //   BENCH_FRAMES=1 also prints every drag and zoom frame's time, in order.
@@ -189,6 +189,18 @@ int main(int argc, char** argv) {
     g.start();
     (void)window.grab();  // everything, as after an expose: an upper bound of one screen update
     report("full-window repaint (grab)", g.nsecsElapsed() / 1e6, 16);
+  }
+  // 6. A user comparing every representation under both metrics (each choice of 60 blocks x 512
+  // experts is 120 MB of distances; the explorer keeps the one in use): the slowest switch and the
+  // memory after them.
+  {
+    double slowest = 0;
+    for (moe::Representation rep : moe::allRepresentations())
+      for (const char* metric : {"cosine", "euclidean"}) {
+        if (doc->plan().representation != rep) slowest = std::max(slowest, timed([&] { doc->editRepresentation(rep); }));
+        if (doc->plan().metric != metric) slowest = std::max(slowest, timed([&] { doc->editMetric(metric); }));
+      }
+    report("every distance choice (slowest)", slowest, 200);
   }
   // File-backed pages are the mapped checkpoint the exact-error worker reads (the kernel may drop
   // them at any time); anonymous ones are the explorer's own data.

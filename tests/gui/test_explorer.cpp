@@ -117,6 +117,7 @@ class ExplorerTest : public QObject {
   void measuresPerplexityAndKl();
   void heatmapHoldsDistancesInLeafOrder();
   void heatmapShowsCosineSimilarity();
+  void distanceChoicesAreNotAllKept();
   void draggingCutLineChangesKAndColours();
   void undoRestoresPreviousK();
   void hoverAndClickSelectASubtree();
@@ -347,6 +348,36 @@ void ExplorerTest::heatmapShowsCosineSimilarity() {
   const moe::Matrix d = doc_->stats(1).distances(moe::Representation::ExpertOutput, "euclidean");
   QCOMPARE(heatmap->cellValue(2, 5), d(heatmap->expertAt(2), heatmap->expertAt(5)));
   doc_->setCurrentLayer(0);
+}
+
+void ExplorerTest::distanceChoicesAreNotAllKept() {
+  // Comparing every representation under both metrics keeps the matrices of the choice in use
+  // (and its cosine) only: at 512 experts x 60 blocks each choice is 120 MB.
+  auto* heatmap = window_->explorer()->heatmap();
+  const PlanState start = doc_->plan();
+  const int blocks = doc_->numMoeLayers();
+  // Core's distances from the full statistics (the explorer keeps no Gram matrices it has distances for).
+  const moe::LayerStats full = moe::AnalysisStore::open(doc_->analysis().storePath).readLayer(0);
+  for (moe::Representation rep : moe::allRepresentations())
+    for (const char* metric : {"cosine", "euclidean"}) {
+      doc_->editRepresentation(rep);
+      doc_->editMetric(metric);
+      QCOMPARE(doc_->plan().representation, rep);
+      QVERIFY(doc_->analysis().heldDistances() <= static_cast<size_t>(2 * blocks));
+      // What the views show was read again where it had been dropped.
+      const moe::Matrix d = full.distances(rep, metric);
+      for (int64_t r = 0; r < 16; r += 5)
+        for (int64_t c = 0; c < 16; c += 3)
+          QCOMPARE(heatmap->cellValue(r, c), d(heatmap->expertAt(r), heatmap->expertAt(c)));
+    }
+  // Back to the first choice through the undo stack: cached trees, distances read again.
+  while (doc_->plan() != start && doc_->undoStack()->canUndo()) doc_->undoStack()->undo();
+  QVERIFY(doc_->plan() == start);
+  QVERIFY(doc_->analysis().heldDistances() <= static_cast<size_t>(2 * blocks));
+  const moe::Matrix d = full.distances(start.representation, start.metric);
+  for (int64_t r = 0; r < 16; ++r)
+    for (int64_t c = 0; c < 16; ++c) QCOMPARE(heatmap->cellValue(r, c), d(heatmap->expertAt(r), heatmap->expertAt(c)));
+  doc_->undoStack()->clear();
 }
 
 void ExplorerTest::draggingCutLineChangesKAndColours() {
