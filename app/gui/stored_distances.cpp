@@ -3,6 +3,7 @@
 #include <cmath>
 #include <mutex>
 
+#include "core/analysis/store.h"
 #include "core/error.h"
 #include "core/io/h5file.h"
 
@@ -13,7 +14,7 @@ namespace {
 
 // The dataset core's AnalysisStore::writeLayer writes for block `moeIndex` under `key`.
 std::string datasetName(int moeIndex, const DistanceKey& key) {
-  return "layers/" + std::to_string(moeIndex) + "/distance/" + moe::representationName(key.first) + "_" + key.second;
+  return moe::AnalysisStore::distanceDataset(moeIndex, key.first, key.second);
 }
 
 }  // namespace

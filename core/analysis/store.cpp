@@ -250,6 +250,10 @@ std::vector<int> AnalysisStore::completedLayers() const {
   return done;
 }
 
+std::string AnalysisStore::distanceDataset(int moeIndex, Representation representation, const std::string& metric) {
+  return layerGroup(moeIndex) + "/distance/" + representationName(representation) + "_" + metric;
+}
+
 void AnalysisStore::writeLayer(const LayerStats& s) {
   h5::File& f = *file_;
   const std::string g = layerGroup(s.moeIndex);
@@ -286,7 +290,7 @@ void AnalysisStore::writeLayer(const LayerStats& s) {
                                           std::to_string(d.cols) + "], expected [E, E] with E = " +
                                           std::to_string(s.numExperts));
       const std::string name = std::string(representationName(r)) + "_" + metric;
-      writeMatrix(f, g + "/distance/" + name, d);
+      writeMatrix(f, distanceDataset(s.moeIndex, r, metric), d);
       if (s.numExperts < 2) continue;
       const CondensedMatrix condensed = condensedFromSquare(d.data.data(), d.rows);
       for (LinkageMethod m : {LinkageMethod::Single, LinkageMethod::Complete, LinkageMethod::Average,

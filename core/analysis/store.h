@@ -64,6 +64,9 @@ class AnalysisStore {
   LayerStats readLayer(int moeIndex) const;
   // Writes a layer's statistics, its distance matrices and linkages, then marks it complete.
   void writeLayer(const LayerStats& stats);
+  // Where writeLayer puts block `moeIndex`'s distance matrix of `representation` under `metric`
+  // ("euclidean" | "cosine"): the one spelling of the name, for readers of stored distances.
+  static std::string distanceDataset(int moeIndex, Representation representation, const std::string& metric);
 
  private:
   explicit AnalysisStore(std::unique_ptr<h5::File> file) : file_(std::move(file)) {}
