@@ -49,6 +49,7 @@
 #include "core/merge/plan.h"
 #include "widgets/dendrogram_view.h"
 #include "widgets/heatmap_view.h"
+#include "widgets/layer_metrics.h"
 #include "widgets/layer_table.h"
 #include "widgets/tradeoff_plot.h"
 #include "widgets/usage_bar_delegate.h"
@@ -357,7 +358,11 @@ void ExplorerTest::distanceChoicesAreNotAllKept() {
   const PlanState start = doc_->plan();
   const int blocks = doc_->numMoeLayers();
   // Core's distances from the full statistics (the explorer keeps no Gram matrices it has distances for).
-  const moe::LayerStats full = moe::AnalysisStore::open(doc_->analysis().storePath).readLayer(0);
+  const moe::AnalysisStore store = moe::AnalysisStore::open(doc_->analysis().storePath);
+  std::vector<moe::LayerStats> layers;
+  for (int j = 0; j < blocks; ++j) layers.push_back(store.readLayer(j));
+  const moe::LayerStats& full = layers.front();
+  auto* table = window_->explorer()->layerTable();
   for (moe::Representation rep : moe::allRepresentations())
     for (const char* metric : {"cosine", "euclidean"}) {
       doc_->editRepresentation(rep);
@@ -369,6 +374,13 @@ void ExplorerTest::distanceChoicesAreNotAllKept() {
       for (int64_t r = 0; r < 16; r += 5)
         for (int64_t c = 0; c < 16; c += 3)
           QCOMPARE(heatmap->cellValue(r, c), d(heatmap->expertAt(r), heatmap->expertAt(c)));
+      // Every block's redundancy in the layer table is that of the new choice's distances.
+      for (int j = 0; j < blocks; ++j) {
+        const QTableWidgetItem* item = table->item(table->rowOfMoeIndex(j), moe::widgets::LayerTable::RedundancyColumn);
+        QVERIFY(item);
+        QCOMPARE(item->data(moe::widgets::LayerTable::SortKeyRole).toDouble(),
+                 moe::widgets::redundancy(layers[static_cast<size_t>(j)].distances(rep, metric)));
+      }
     }
   // Back to the first choice through the undo stack: cached trees, distances read again.
   while (doc_->plan() != start && doc_->undoStack()->canUndo()) doc_->undoStack()->undo();
