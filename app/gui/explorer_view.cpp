@@ -13,7 +13,6 @@
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QSplitter>
-#include <QTimer>
 #include <QToolButton>
 #include <QToolButton>
 
@@ -65,13 +64,13 @@ void ExplorerView::createPanels() {
   errorStatus_ = new LayerErrorStatus(doc_->errorService(), this);
   tablePanel_->addHeaderWidget(errorStatus_);
   linkedRefresh_ = new RateLimitedAction(100, [this] { refreshLinkedViews(); }, this);
-  errorRefresh_ = new QTimer(this);
-  errorRefresh_->setSingleShot(true);
-  errorRefresh_->setInterval(30);
-  connect(errorRefresh_, &QTimer::timeout, this, [this] {
-    if (proxyDirty_) refreshTradeoff();  // refreshes the errors too
-    else refreshErrors();
-  });
+  errorRefresh_ = new RateLimitedAction(
+      kErrorRefreshMs,
+      [this] {
+        if (proxyDirty_) refreshTradeoff();  // refreshes the errors too
+        else refreshErrors();
+      },
+      this);
   connect(doc_, &ExplorerDocument::errorsChanged, this, &ExplorerView::scheduleErrorRefresh);
   summaryPanel_ = new Panel(tr("Plan"), new PlanSummary(doc_, this), this);
   treePanel_ = new Panel(tr("Dendrogram"), dendrogram_, this);
@@ -437,8 +436,8 @@ void ExplorerView::showSelection() {
 
 void ExplorerView::scheduleErrorRefresh() {
   // Results and status changes come in bursts (one per scored entry, per layer of the cache
-  // build): the timer turns any number of them within its interval into one refresh.
-  if (!errorRefresh_->isActive()) errorRefresh_->start();
+  // build): any number of them within the interval make one refresh.
+  errorRefresh_->requestIn(kErrorRefreshMs);
 }
 
 void ExplorerView::refreshTable() {

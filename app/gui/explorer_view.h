@@ -15,7 +15,6 @@ class QLabel;
 class QProgressBar;
 class QSpinBox;
 class QSplitter;
-class QTimer;
 class QToolButton;
 
 namespace moe {
@@ -121,7 +120,8 @@ class ExplorerView : public QWidget {
   QComboBox* order_;
   QComboBox* heatMode_;
   LayerErrorStatus* errorStatus_;
-  QTimer* errorRefresh_;  // coalesces bursts of exact-error results into one redraw
+  static constexpr int kErrorRefreshMs = 30;
+  RateLimitedAction* errorRefresh_;  // coalesces bursts of exact-error results into one redraw
   // While the cut line is dragged, the tree follows every step and the linked views (table,
   // overview, heatmap outlines, usage chart, trade-off marker) at most every 100 ms, at once when
   // the drag ends: redrawing all of them took most of each drag frame at 256 experts.
