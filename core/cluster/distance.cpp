@@ -186,8 +186,7 @@ void checkSquareDistances(const double* square, int64_t n) {
   for (; at < count; ++at) largest = square[at] > largest ? square[at] : largest;
   for (double l : lanes) largest = l > largest ? l : largest;
   const bool inRange = outOfRange == 0;
-  size_t i = 0;
-  for (i = 0; i < count && !inRange; ++i) {
+  for (size_t i = 0; i < count && !inRange; ++i) {
     const double d = square[i];
     if (!std::isfinite(d) || d < 0) {
       std::ostringstream s;
