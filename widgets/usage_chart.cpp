@@ -150,7 +150,7 @@ void UsageChart::rebuild() {
   if (reap_.size() == usage_.size() && n > 0) {
     auto* line = new QCPGraph(xAxis, yAxis2);
     const QColor c = dark ? QColor(240, 240, 240) : QColor(40, 40, 40);
-    line->setPen(QPen(c, 1.4));
+    line->setPen(QPen(c, 1.0));
     // Hundreds of markers merge into a smear; the line alone reads better there.
     const double marker = n > 128 ? 0 : 5;
     if (marker > 0) line->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, c, palette().color(QPalette::Base), marker));
