@@ -115,6 +115,9 @@ class ExplorerDocument : public QObject {
   // cached for the current trees and models: the table, the current point and the curve ask for
   // the same values on every refresh.
   double estimatedError(int j, int64_t kj) const;
+  // The cached rows of every K per block for the current trees and models, the missing ones
+  // computed first (on every core). Only with the models built.
+  std::vector<std::vector<double>>& estimateRows() const;
 
   QUndoStack undo_;
   AnalysisDataPtr data_;
