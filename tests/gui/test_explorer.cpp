@@ -2,6 +2,7 @@
 // worker thread, heatmap contents, dragging the cut line, undo, linkage switching, plans,
 // cancellation and the screenshot command.
 // ATen (through the model loader) before any Qt header: Qt's keyword macros break its headers.
+#include "core/analysis/error_estimate.h"
 #include "core/engine/model.h"
 #include "core/engine/token_source.h"
 #include "core/eval/evaluate.h"
@@ -115,6 +116,7 @@ class ExplorerTest : public QObject {
   void initTestCase();
   void analysisCompletes();
   void exactLayerErrorsMatchCore();
+  void estimatesMatchCore();
   void measuresPerplexityAndKl();
   void heatmapHoldsDistancesInLeafOrder();
   void heatmapShowsCosineSimilarity();
@@ -241,6 +243,22 @@ void ExplorerTest::exactLayerErrorsMatchCore() {
   QTRY_VERIFY_WITH_TIMEOUT(tableExact(), 60000);
   while (doc_->undoStack()->canUndo()) doc_->undoStack()->undo();
   doc_->undoStack()->clear();  // the plan is the default one again; later tests count commands from 0
+}
+
+void ExplorerTest::estimatesMatchCore() {
+  // The proxy curve's mean over blocks of core's estimate for every K, each block's row computed
+  // from its own model and tree (the document computes the rows on every core).
+  QTRY_VERIFY_WITH_TIMEOUT(doc_->estimatesReady(), 30000);
+  QVERIFY(doc_->numMoeLayers() >= 2);
+  std::vector<std::vector<double>> rows;
+  for (int j = 0; j < doc_->numMoeLayers(); ++j)
+    rows.push_back(moe::estimateMergeErrorByK(moe::mergeErrorModel(doc_->stats(j)), doc_->tree(j).linkage));
+  for (int64_t K : {int64_t{1}, int64_t{3}, int64_t{8}, int64_t{16}}) {
+    double sum = 0;
+    for (int j = 0; j < doc_->numMoeLayers(); ++j)
+      sum += rows[static_cast<size_t>(j)].at(static_cast<size_t>(std::min(K, doc_->stats(j).numExperts)));
+    QCOMPARE(doc_->uniformMeanError(K, false), sum / doc_->numMoeLayers());
+  }
 }
 
 void ExplorerTest::measuresPerplexityAndKl() {
