@@ -484,14 +484,7 @@ TEST_CASE("errors: bad input is rejected with InvalidArgument", "[cluster][error
     size_t at = 0;
     for (int64_t i = 0; i < n; ++i)
       for (int64_t j = i + 1; j < n; ++j) REQUIRE(c.values()[at++] == sq[static_cast<size_t>(i * n + j)]);
-    auto message = [&](std::vector<double> m) {
-      try {
-        condensedFromSquare(m.data(), n);
-      } catch (const Error& e) {
-        return std::string(e.what());
-      }
-      return std::string("accepted");
-    };
+    auto message = [&](std::vector<double> m) { return messageOf([&] { condensedFromSquare(m.data(), n); }); };
     std::vector<double> bad = sq;
     bad[static_cast<size_t>(90 * n + 3)] += 1;   // (3, 90): far from the diagonal, another tile
     bad[static_cast<size_t>(40 * n + 35)] += 1;  // (35, 40): nearer the diagonal, a later row
