@@ -114,7 +114,8 @@ std::vector<Merge> mstSingle(const CondensedMatrix& dist) {
 // `d` is the working copy, a full symmetric n x n matrix: every nearest-neighbour scan then reads
 // one contiguous row. On the condensed layout half of each scan was a column walk, one cache line
 // per entry, which was most of a 512-leaf linkage. An update writes the row and the column of the
-// merged slot with the same value, so both halves stay identical. The diagonal is never read.
+// merged slot with the same value, so both halves stay identical. The diagonal is never used (a
+// scan skips x itself).
 std::vector<Merge> nnChain(std::vector<double>& d, int64_t n, LinkageMethod method) {
   const size_t un = static_cast<size_t>(n);
   std::vector<int64_t> size(un, 1);  // 0 = slot no longer active
