@@ -65,7 +65,7 @@ void ExplorerView::createPanels() {
   tablePanel_->addHeaderWidget(errorStatus_);
   linkedRefresh_ = new RateLimitedAction(100, [this] { refreshLinkedViews(); }, this);
   errorRefresh_ = new RateLimitedAction(
-      kErrorRefreshMs,
+      RateLimitedAction::kResultBurstMs,
       [this] {
         if (proxyDirty_) refreshTradeoff();  // refreshes the errors too
         else refreshErrors();
@@ -437,7 +437,7 @@ void ExplorerView::showSelection() {
 void ExplorerView::scheduleErrorRefresh() {
   // Results and status changes come in bursts (one per scored entry, per layer of the cache
   // build): any number of them within the interval make one refresh.
-  errorRefresh_->requestIn(kErrorRefreshMs);
+  errorRefresh_->requestIn(RateLimitedAction::kResultBurstMs);
 }
 
 void ExplorerView::refreshTable() {

@@ -120,7 +120,6 @@ class ExplorerView : public QWidget {
   QComboBox* order_;
   QComboBox* heatMode_;
   LayerErrorStatus* errorStatus_;
-  static constexpr int kErrorRefreshMs = 30;
   RateLimitedAction* errorRefresh_;  // coalesces bursts of exact-error results into one redraw
   // While the cut line is dragged, the tree follows every step and the linked views (table,
   // overview, heatmap outlines, usage chart, trade-off marker) at most every 100 ms, at once when

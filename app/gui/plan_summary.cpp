@@ -19,8 +19,8 @@ PlanSummary::PlanSummary(ExplorerDocument* doc, QWidget* parent) : QTextBrowser(
   refresher_ = new RateLimitedAction(100, [this] { refresh(); }, this);
   connect(doc_, &ExplorerDocument::planChanged, refresher_, &RateLimitedAction::request);
   connect(doc_, &ExplorerDocument::analysisChanged, refresher_, &RateLimitedAction::run);
-  // Results and status changes come in bursts: one refresh per 30 ms for any number of them.
-  connect(doc_, &ExplorerDocument::errorsChanged, refresher_, [this] { refresher_->requestIn(30); });
+  // Results and status changes come in bursts: one refresh per burst interval for any number of them.
+  connect(doc_, &ExplorerDocument::errorsChanged, refresher_, [this] { refresher_->requestIn(RateLimitedAction::kResultBurstMs); });
   onLanguageChange(this, [this] { refresher_->run(); });
 }
 

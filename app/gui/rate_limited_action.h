@@ -13,6 +13,9 @@ namespace gui {
 
 class RateLimitedAction : public QObject {
  public:
+  // Background results (exact errors, status changes) come in bursts, one per scored entry: views
+  // refresh once per this interval for any number of them (requestIn).
+  static constexpr int kResultBurstMs = 30;
   RateLimitedAction(int intervalMs, std::function<void()> action, QObject* parent);
   void request();          // now, or when the interval since the last run ends
   void requestIn(int ms);  // in `ms` unless a run is pending already (bursts of results)
