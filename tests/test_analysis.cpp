@@ -158,17 +158,22 @@ TEST_CASE("the analysis store round-trips, resumes and refuses stale files", "[a
     CHECK(result.layers.size() == model->moeLayers().size() - 1);
     CHECK(opened.store.isComplete());
   }
-  // Reopening reads back exactly what a fresh analysis computes, without recomputing.
+  // Reopening reads back what a fresh analysis computes, without recomputing: block 0 exactly. The
+  // later blocks within float32 rounding: in the resumed run block 0's output came from its own
+  // forward pass, in a fresh one from the expert evaluation's products (other shapes, other
+  // rounding), and the later blocks' inputs carry that difference (2.5e-7 here).
   auto fresh = moe::runAnalysis(*model, ids, {});
   auto store = moe::AnalysisStore::open(path);
   CHECK(store.info().moeLayers == model->moeLayers());
   CHECK(store.info().tokenIds == flat);
   CHECK(store.info().modelManifest == info.modelManifest);
   for (const auto& s : fresh.layers) {
+    INFO("MoE block " << s.moeIndex);
+    const double tol = s.moeIndex == 0 ? 1e-12 : 1e-5;
     moe::LayerStats r = store.readLayer(s.moeIndex);
     CHECK(r.selectionCounts == s.selectionCounts);
-    CHECK(maxRelative(r.expertOutputMean.data, s.expertOutputMean.data) <= 1e-12);
-    CHECK(maxRelative(r.routerLogitGram.data, s.routerLogitGram.data) <= 1e-12);
+    CHECK(maxRelative(r.expertOutputMean.data, s.expertOutputMean.data) <= tol);
+    CHECK(maxRelative(r.routerLogitGram.data, s.routerLogitGram.data) <= tol);
     CHECK(r.prefix == s.prefix);
   }
   // Stale: another model, or other calibration tokens.
@@ -434,6 +439,63 @@ TEST_CASE("experts evaluated in groups give the per-expert statistics, for every
           CHECK(maxRelative(b.expertOutputMean.data, a.expertOutputMean.data) < 1e-5);
           CHECK(maxRelative(b.expertOutputMeanRouted.data, a.expertOutputMeanRouted.data) < 1e-5);
           CHECK(maxRelative(b.reapScore, a.reapScore) < 1e-5);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("the analysis hands each block the routed output of its own expert evaluation", "[analysis]") {
+  // The analysis' forward pass takes a block's routed output from the expert outputs it computed for
+  // its statistics (MoeTrace::routedOutput) instead of running the experts again. That sum must be
+  // the block's own (MoeBlock::combine, checked against transformers by test_forward), however the
+  // experts were evaluated: token chunks that split experts' routed tokens, groups of experts, one
+  // at a time, or on routed tokens only. Llama-4 scales expert inputs and keeps its own pass.
+  moe::initThreads();
+  const auto rt = moe::test::runtime("fp32");
+  struct Recorder : moe::ForwardObserver {
+    std::vector<std::pair<at::Tensor, moe::Routing>> blocks;
+    void onMoeBlock(const moe::MoeTrace& t) override { blocks.emplace_back(t.input, t.routing); }
+  };
+  for (const std::string& arch : kArchitectures) {
+    DYNAMIC_SECTION(arch) {
+      auto model = moe::Model::open(fixture(arch), rt);
+      moe::h5::File ref(fixture(arch) + "/hcsmoe_reference.h5", moe::h5::File::Mode::Read);
+      Recorder seen;
+      moe::ForwardOptions fo;
+      fo.computeLogits = false;
+      model->forward(moe::readIntTensor(ref, "calib_ids"), &seen, fo);
+      REQUIRE(seen.blocks.size() == model->moeLayers().size());
+      for (size_t j = 0; j < seen.blocks.size(); ++j) {
+        const moe::MoeBlock block = model->moeBlock(static_cast<int>(j));
+        moe::MoeTrace trace;
+        trace.layer = model->moeLayers()[j];
+        trace.moeIndex = static_cast<int>(j);
+        trace.block = &block;
+        trace.input = seen.blocks[j].first;
+        trace.routing = seen.blocks[j].second;
+        trace.routerLogits = block.routerLogits(trace.input);
+        const at::Tensor expected = block.combine(trace.input, trace.routing);
+        moe::AnalysisOptions grouped, single, routedOnly;
+        grouped.tokenChunk = 5;
+        single.expertGroupWidth = 0;
+        routedOnly.allTokens = false;
+        for (const moe::AnalysisOptions& o : {moe::AnalysisOptions(), grouped, single, routedOnly}) {
+          INFO("MoE block " << j << ", token chunk " << o.tokenChunk << ", group width " << o.expertGroupWidth
+                            << ", all tokens " << o.allTokens);
+          at::Tensor routed;
+          moe::computeLayerStats(trace, model->arch().moePrefix(trace.layer), o, nullptr, nullptr, nullptr, {},
+                                 &routed);
+          if (block.weightsScaleInput) {
+            CHECK_FALSE(routed.defined());
+            continue;
+          }
+          REQUIRE(routed.defined());
+          CHECK(routed.sizes() == expected.sizes());
+          CHECK(routed.scalar_type() == expected.scalar_type());
+          const double scale = expected.abs().max().item<double>();
+          CHECK(scale > 0);
+          CHECK((routed - expected).abs().max().item<double>() <= 1e-6 * scale);
         }
       }
     }

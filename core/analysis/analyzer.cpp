@@ -85,8 +85,11 @@ struct BlockSums {
   at::Tensor hiddenSum;  // [E, I] expert hidden activations over all tokens (allTokens only)
 };
 
+// `routedOut`: see computeLayerStats. Left undefined for Llama-4, whose routing weights scale the
+// experts' inputs, so that the outputs computed here are not the terms of its block's sum.
 BlockSums accumulateBlock(const MoeTrace& trace, const AnalysisOptions& options, double* flops, double* seconds,
-                          const std::atomic<bool>* cancel, const std::function<void(int64_t, int64_t)>& afterExpert) {
+                          const std::atomic<bool>* cancel, const std::function<void(int64_t, int64_t)>& afterExpert,
+                          at::Tensor* routedOut = nullptr) {
   const MoeBlock& b = *trace.block;
   const at::Tensor& x = trace.input;
   const int64_t N = x.size(0), E = b.numExperts(), H = x.size(1), I = b.intermediateSize(), k = b.topK();
@@ -124,8 +127,11 @@ BlockSums accumulateBlock(const MoeTrace& trace, const AnalysisOptions& options,
   const at::TensorOptions longOpts = at::TensorOptions().dtype(at::kLong);
   std::vector<at::Tensor> routedSums(static_cast<size_t>(E));
   std::vector<double> reapSums(static_cast<size_t>(E), 0.0);
-  // Adds expert e's routed tokens toks[from, to), whose hidden activations are the rows of hiddenRows.
-  auto addRouted = [&](int64_t e, const at::Tensor& hiddenRows, size_t from, size_t to) {
+  const bool combine = routedOut && !b.weightsScaleInput;
+  at::Tensor routed = combine ? at::zeros_like(x) : at::Tensor();
+  // Adds expert e's routed tokens toks[from, to) (`tokens`, as a tensor), whose hidden activations
+  // are the rows of hiddenRows.
+  auto addRouted = [&](int64_t e, const at::Tensor& hiddenRows, const at::Tensor& tokens, size_t from, size_t to) {
     if (from == to) return;
     const auto& wts = routedWeights[static_cast<size_t>(e)];
     at::Tensor y = b.slotDown(b.slotOf(e), hiddenRows).to(at::kFloat);
@@ -133,13 +139,15 @@ BlockSums accumulateBlock(const MoeTrace& trace, const AnalysisOptions& options,
                                      at::kFloat).to(x.device());
     routedSums[static_cast<size_t>(e)] += y.sum(0).to(at::kCPU, at::kDouble);
     reapSums[static_cast<size_t>(e)] += (gates * y.norm(2, {1})).sum().item<double>();
+    // As MoeBlock::combine adds it: each token's terms in ascending expert order (experts are visited
+    // in that order and a token lies in one token chunk), each rounded to the compute dtype first.
+    if (combine) routed.index_add_(0, tokens, (y * gates.unsqueeze(1)).to(x.scalar_type()));
     work += 2.0 * static_cast<double>(to - from) * I * H;
   };
-  // Expert e's toks[from, to) as row indices into a tensor whose first row is token `rowOffset`.
-  auto rowsOf = [&](int64_t e, size_t from, size_t to, int64_t rowOffset) {
+  // Expert e's routed tokens toks[from, to).
+  auto tokensOf = [&](int64_t e, size_t from, size_t to) {
     const auto& toks = routedTokens[static_cast<size_t>(e)];
     std::vector<int64_t> rows(toks.begin() + static_cast<long>(from), toks.begin() + static_cast<long>(to));
-    for (auto& row : rows) row -= rowOffset;
     return at::tensor(rows, longOpts).to(x.device());
   };
   // Narrow experts are evaluated in groups of consecutive slots (one wider product per chunk, see
@@ -166,7 +174,10 @@ BlockSums accumulateBlock(const MoeTrace& trace, const AnalysisOptions& options,
           size_t& from = next[static_cast<size_t>(j)];
           size_t end = from;
           while (end < toks.size() && toks[end] < start + n) ++end;
-          if (end > from) addRouted(e, hidden.select(1, j).index_select(0, rowsOf(e, from, end, start)), from, end);
+          if (end > from) {
+            const at::Tensor tokens = tokensOf(e, from, end);
+            addRouted(e, hidden.select(1, j).index_select(0, tokens - start), tokens, from, end);
+          }
           from = end;
         }
         work += 4.0 * static_cast<double>(n) * I * H * static_cast<double>(count);
@@ -175,7 +186,8 @@ BlockSums accumulateBlock(const MoeTrace& trace, const AnalysisOptions& options,
     } else {
       const auto& toks = routedTokens[static_cast<size_t>(e0)];
       if (!toks.empty()) {
-        addRouted(e0, b.slotHidden(b.slotOf(e0), x.index_select(0, rowsOf(e0, 0, toks.size(), 0))), 0, toks.size());
+        const at::Tensor tokens = tokensOf(e0, 0, toks.size());
+        addRouted(e0, b.slotHidden(b.slotOf(e0), x.index_select(0, tokens)), tokens, 0, toks.size());
         work += 4.0 * static_cast<double>(toks.size()) * I * H;
       }
     }
@@ -188,6 +200,7 @@ BlockSums accumulateBlock(const MoeTrace& trace, const AnalysisOptions& options,
   }
   if (flops) *flops += work;
   if (seconds) *seconds += secondsSince(t0);
+  if (combine) *routedOut = routed;
   return s;
 }
 
@@ -280,8 +293,9 @@ bool unpackSums(const at::Tensor& flat, BlockSums& s) {
 
 LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, const AnalysisOptions& options,
                              double* flops, double* seconds, const std::atomic<bool>* cancel,
-                             const std::function<void(int64_t, int64_t)>& afterExpert) {
-  return finishBlock(trace, prefix, options, accumulateBlock(trace, options, flops, seconds, cancel, afterExpert), true);
+                             const std::function<void(int64_t, int64_t)>& afterExpert, at::Tensor* routedOut) {
+  return finishBlock(trace, prefix, options,
+                     accumulateBlock(trace, options, flops, seconds, cancel, afterExpert, routedOut), true);
 }
 
 namespace {
@@ -301,7 +315,9 @@ class AnalysisObserver : public ForwardObserver {
     skip_ = skip;
   }
 
-  void onMoeBlock(const MoeTrace& trace) override {
+  // Between the block's routing and its output: the experts' routed outputs computed here become
+  // the block's (MoeTrace::routedOutput), instead of the forward pass running them again.
+  void onMoeRouting(MoeTrace& trace) override {
     if (skip_ ? (*skip_)[static_cast<size_t>(trace.moeIndex)] : store_ && store_->hasLayer(trace.moeIndex))
       return;  // finished in an earlier run (the forward pass still carries the hidden states on)
     std::function<void(int64_t, int64_t)> afterExpert;
@@ -311,14 +327,15 @@ class AnalysisObserver : public ForwardObserver {
     LayerStats stats;
     if (!comm_) {
       stats = computeLayerStats(trace, prefix, options_, &result_.expertFlops, &result_.expertSeconds, cancel_,
-                                afterExpert);
+                                afterExpert, &trace.routedOutput);
     } else {
       // A rank cancelled half-way still joins the block's all-reduce (with zeros), so that all
       // ranks stop at the same block instead of waiting for each other.
       bool cancelled = false;
       BlockSums sums;
       try {
-        sums = accumulateBlock(trace, options_, &result_.expertFlops, &result_.expertSeconds, cancel_, afterExpert);
+        sums = accumulateBlock(trace, options_, &result_.expertFlops, &result_.expertSeconds, cancel_, afterExpert,
+                               &trace.routedOutput);
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::Cancelled) throw;
         cancelled = true;

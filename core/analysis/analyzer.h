@@ -54,15 +54,18 @@ struct AnalysisResult {
   double expertSeconds = 0;  // time spent in expert evaluation
 };
 
-// Statistics of one block from what it saw during a forward pass. `flops` and `seconds`, when
-// given, accumulate the expert-evaluation work. `cancel` is checked before every expert, or group of
-// experts evaluated together (a block of a large model takes minutes): Cancelled is thrown before the
-// next one starts. `afterExpert`,
-// when given, is called with (experts done, experts) after each one.
+// Statistics of one block from its input and routing during a forward pass (the trace's output is
+// not read). `flops` and `seconds`, when given, accumulate the expert-evaluation work. `cancel` is
+// checked before every expert, or group of experts evaluated together (a block of a large model
+// takes minutes): Cancelled is thrown before the next one starts. `afterExpert`, when given, is
+// called with (experts done, experts) after each one. `routedOut`, when given, receives the block's
+// routed output (MoeBlock::combine) summed from the expert outputs computed here; it stays
+// undefined where those are not its terms (routing weights that scale the experts' inputs).
 LayerStats computeLayerStats(const MoeTrace& trace, const std::string& prefix, const AnalysisOptions& options,
                              double* flops = nullptr, double* seconds = nullptr,
                              const std::atomic<bool>* cancel = nullptr,
-                             const std::function<void(int64_t, int64_t)>& afterExpert = {});
+                             const std::function<void(int64_t, int64_t)>& afterExpert = {},
+                             at::Tensor* routedOut = nullptr);
 
 // The settings record of an analysis (the store's `settings` attribute), built the same way by
 // the CLI and the explorer: calibration source, sequences, length, random windows and seed, text

@@ -146,7 +146,12 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
       trace.moeIndex = moeIndex;
       trace.block = &block;
       trace.input = x.reshape({B * T, -1});
-      trace.output = block.forward(trace.input, &trace.routerLogits, &trace.routing);
+      trace.routerLogits = block.routerLogits(trace.input);
+      trace.routing = block.route(trace.routerLogits);
+      if (observer) observer->onMoeRouting(trace);
+      at::Tensor routed = trace.routedOutput.defined() ? trace.routedOutput : block.combine(trace.input, trace.routing);
+      trace.routedOutput = at::Tensor();  // observers read the block's output, not a part of it
+      trace.output = block.addShared(trace.input, routed);
       if (observer) observer->onMoeBlock(trace);
       mlp = trace.output.view({B, T, -1});
       ++moeIndex;

@@ -24,6 +24,9 @@ struct MoeTrace {
   const MoeBlock* block = nullptr;
   at::Tensor input, routerLogits, output;
   Routing routing;
+  // Set by an observer's onMoeRouting when it computed the routed experts' weighted sum itself
+  // (equal to block->combine(input, routing)); the block then adds only its shared expert.
+  at::Tensor routedOutput;
 };
 
 class ForwardObserver {
@@ -31,6 +34,9 @@ class ForwardObserver {
   virtual ~ForwardObserver() = default;
   // i = 0 embeddings, 1..L-1 after decoder layer i-1, L after the final norm (transformers' convention).
   virtual void onHiddenState(int /*i*/, const at::Tensor& /*hidden [B,T,H]*/) {}
+  // After the block's routing, before its output: the analysis evaluates every expert on its routed
+  // tokens anyway, and hands the block their weighted sum instead of having them run twice.
+  virtual void onMoeRouting(MoeTrace& /*trace: input, routerLogits, routing*/) {}
   virtual void onMoeBlock(const MoeTrace& /*trace*/) {}
   virtual void onLayerDone(int /*layer*/, int /*numLayers*/) {}
   virtual bool cancelled() const { return false; }

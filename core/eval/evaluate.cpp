@@ -15,6 +15,9 @@ class FinalHiddenCatcher : public ForwardObserver {
     if (i == final_) hidden = h;
     if (inner_) inner_->onHiddenState(i, h);
   }
+  void onMoeRouting(MoeTrace& t) override {
+    if (inner_) inner_->onMoeRouting(t);
+  }
   void onMoeBlock(const MoeTrace& t) override {
     if (inner_) inner_->onMoeBlock(t);
   }

@@ -144,11 +144,14 @@ at::Tensor MoeBlock::combine(const at::Tensor& x, const Routing& r) const {
   return out;
 }
 
+at::Tensor MoeBlock::addShared(const at::Tensor& x, const at::Tensor& routed) const {
+  return shared ? routed + sharedOutput(x) : routed;
+}
+
 at::Tensor MoeBlock::forward(const at::Tensor& x, at::Tensor* logitsOut, Routing* routingOut) const {
   at::Tensor logits = routerLogits(x);
   Routing r = route(logits);
-  at::Tensor out = combine(x, r);
-  if (shared) out = out + sharedOutput(x);
+  at::Tensor out = addShared(x, combine(x, r));
   if (logitsOut) *logitsOut = logits;
   if (routingOut) *routingOut = r;
   return out;

@@ -90,6 +90,8 @@ class MoeBlock {
   at::Tensor forward(const at::Tensor& x, at::Tensor* logitsOut = nullptr, Routing* routingOut = nullptr) const;
   // The routed part given a routing (used to evaluate alternative routers and merges).
   at::Tensor combine(const at::Tensor& x, const Routing& routing) const;
+  // The block's output from its routed part: that plus the shared expert, if any.
+  at::Tensor addShared(const at::Tensor& x, const at::Tensor& routed) const;
 };
 
 }  // namespace moe
