@@ -20,6 +20,7 @@
 //     Other layers have a dense SwiGLU `feed_forward.{gate,up,down}_proj` of width intermediate_size_mlp.
 #include <cmath>
 #include <set>
+#include <tuple>
 
 #include "core/arch/architectures.h"
 #include "core/arch/standard_attention.h"  // addStandardAttention: the q/k/v/o table entries
@@ -132,37 +133,71 @@ class Llama4 : public Architecture {
                           /*interleaved=*/false, /*inputMajor=*/true);
   }
 
+  // With a KV cache (generation): the rotary rows, the NoPE query scale and the chunks follow each
+  // row's own positions (DecodeState::positions, left padding excluded), so that a prompt decoded in
+  // a padded batch continues as it does alone, as the reference generations were made.
+  bool supportsKvCache() const override { return true; }
+
   void prepare(int64_t seqLen, const Runtime& rt) override {
     rope_ = makeRopeTable(cfg_.rope, cfg_.headDim, cfg_.getInt("max_position_embeddings", seqLen), seqLen, rt);
-    // Per-position query scale of the NoPE layers, in fp32 as transformers computes it.
-    at::Tensor pos = at::arange(seqLen, at::kFloat);
-    tempScale_ = (at::log1p(at::floor((pos + 1.0) / floorScale_)) * attnScale_ + 1.0).to(rt.device).view({1, 1, -1, 1});
+    tempScale_ = temperatureScale(at::arange(seqLen, at::kFloat)).to(rt.device).view({1, 1, -1, 1});
   }
 
   at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const override {
     const std::string p = layerPrefix(layer) + "self_attn.";
     const int64_t B = x.size(0), T = x.size(1), D = cfg_.headDim;
     const bool rope = useRope_[static_cast<size_t>(layer)];
+    const RopeTable table = decode_ ? ropeRows(rope_, decode_->positions) : rope_;
     at::Tensor q = dense(x, w.get(p + "q_proj.weight"), w.getOr(p + "q_proj.bias")).view({B, T, -1, D}).transpose(1, 2);
     at::Tensor k = dense(x, w.get(p + "k_proj.weight"), w.getOr(p + "k_proj.bias")).view({B, T, -1, D}).transpose(1, 2);
     at::Tensor v = dense(x, w.get(p + "v_proj.weight"), w.getOr(p + "v_proj.bias")).view({B, T, -1, D}).transpose(1, 2);
     if (rope) {
       // The complex rotation of pairs (2i, 2i+1) equals rotate_half on the de-interleaved head; the
       // head's dims stay permuted, which neither the RMS norm nor q . k can see.
-      q = applyRopeInterleaved(q, rope_);
-      k = applyRopeInterleaved(k, rope_);
+      q = applyRopeInterleaved(q, table);
+      k = applyRopeInterleaved(k, table);
       if (qkNorm_) {
         q = unitRms(q);
         k = unitRms(k);
       }
     } else if (temperatureTuning_) {
-      q = (q.to(at::kFloat) * tempScale_.narrow(2, 0, T)).to(q.scalar_type());
+      const at::Tensor scale = decode_ ? temperatureScale(decode_->positions.to(at::kFloat)).view({B, 1, T, 1})
+                                       : tempScale_.narrow(2, 0, T);
+      q = (q.to(at::kFloat) * scale).to(q.scalar_type());
     }
     AttentionOptions opts;
     opts.scaling = 1.0 / std::sqrt(static_cast<double>(D));
-    if (chunked_[static_cast<size_t>(layer)]) opts.chunkSize = chunk_;
+    const bool chunked = chunked_[static_cast<size_t>(layer)];
+    if (decode_) {
+      std::tie(k, v) = decode_->append(layer, k, v);
+      opts.queryOffset = decode_->past;
+      opts.keyMask = chunked ? sameChunkMask(*decode_, T) : decode_->keyMask(T);
+    } else if (chunked) {
+      opts.chunkSize = chunk_;
+    }
     at::Tensor out = moe::attention(q, k, v, opts);
     return dense(out, w.get(p + "o_proj.weight"), w.getOr(p + "o_proj.bias"));
+  }
+
+  // Query scale of the NoPE layers at positions p (float), in fp32 as transformers computes it.
+  at::Tensor temperatureScale(const at::Tensor& p) const {
+    return at::log1p(at::floor((p + 1.0) / floorScale_)) * attnScale_ + 1.0;
+  }
+
+  // The keys a cached call's queries may see in a chunked layer [B, T, past + T]: those in the
+  // query's chunk of its row's positions (keys of the left padding excluded, as keyMask does).
+  // Causality stays the attention's (key index <= query index, the same order as positions).
+  at::Tensor sameChunkMask(const DecodeState& d, int64_t T) const {
+    const int64_t Tk = d.past + T, B = d.positions.size(0);
+    const auto longs = at::TensorOptions().dtype(at::kLong).device(d.positions.device());
+    const at::Tensor keyPos = d.keyValid.defined()
+                                  ? (d.keyValid.to(longs).cumsum(1) - 1).clamp_min(0)
+                                  : at::arange(Tk, longs).unsqueeze(0).expand({B, Tk});
+    at::Tensor same = at::div(d.positions.to(longs), chunk_, "floor")
+                          .unsqueeze(2)
+                          .eq(at::div(keyPos, chunk_, "floor").unsqueeze(1));
+    const at::Tensor padding = d.keyMask(T);
+    return padding.defined() ? same & padding.to(same.device()) : same;
   }
 
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
