@@ -91,7 +91,8 @@ TEST_CASE("greedy generation matches transformers token for token", "[generate]"
 TEST_CASE("KV-cache decoding equals recomputation without cache", "[generate]") {
   moe::initThreads();
   const auto rt = moe::test::runtime("fp32");
-  for (const std::string arch : {"mixtral", "gpt_oss", "deepseek_v3", "glm4_moe", "ernie4_5_moe", "llama4_text", "llama4"}) {
+  for (const std::string arch : {"mixtral", "gpt_oss", "deepseek_v3", "glm4_moe", "ernie4_5_moe", "llama4_text", "llama4",
+                                 "deepseek_v32"}) {
     DYNAMIC_SECTION(arch) {
       auto model = moe::Model::open(fixture(arch), rt);
       REQUIRE(model->arch().supportsKvCache());

@@ -176,13 +176,13 @@ at::Tensor DeepseekV3::attention(int layer, const LayerWeights& w, const at::Ten
   at::Tensor keys = at::cat({kPass, kRot}, -1);
   AttentionOptions opts;
   opts.scaling = scaling_;
-  if (decode_) {  // supportsKvCache(): DeepSeek-V3.2's indexer mask is not cached, so it has none
+  if (decode_) {
     std::tie(keys, v) = decode_->append(layer, keys, v);
     opts.queryOffset = decode_->past;
     opts.keyMask = decode_->keyMask(T);
-  } else {
-    opts.keyMask = attentionKeyMask(layer, w, x, qResid);
   }
+  if (const at::Tensor chosen = attentionKeyMask(layer, w, x, qResid); chosen.defined())
+    opts.keyMask = opts.keyMask.defined() ? opts.keyMask & chosen : chosen;
   at::Tensor out = moe::attention(queries, keys, v.contiguous(), opts);  // [B, T, h * v]
   return dense(out, w.get(p + "o_proj.weight"), w.getOr(p + "o_proj.bias"));
 }

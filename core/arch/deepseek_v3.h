@@ -33,9 +33,10 @@ class DeepseekV3 : public Architecture {
 
  protected:
   // Hooks of the attention extensions (DeepSeek-V3.2's indexer): tensors under `self_attn.` beyond
-  // MLA's, and per query the keys attention may use besides the causal rule ([B, T, T] bool, true =
-  // allowed; undefined: all causal keys). qResid is q_a_layernorm(q_a_proj(x)), undefined without
-  // query compression.
+  // MLA's, and per query the keys attention may use besides the causal rule ([B, T, Tk] bool, true =
+  // allowed; undefined: all causal keys). Tk is T, or past + T with a KV cache (decode_), where the
+  // hook keeps what it needs of earlier tokens itself (DecodeState::appendSide); padding keys are
+  // excluded by the caller. qResid is q_a_layernorm(q_a_proj(x)), undefined without query compression.
   virtual void addAttentionExtras(std::vector<TensorSpec>& /*s*/, int /*layer*/) const {}
   virtual at::Tensor attentionKeyMask(int /*layer*/, const LayerWeights& /*w*/, const at::Tensor& /*x*/,
                                       const at::Tensor& /*qResid*/) const {

@@ -22,8 +22,6 @@ namespace {
 
 class DeepseekV32 : public DeepseekV3 {
  public:
-  // The indexer scores every cached key anew at each step: not cached, so generation recomputes.
-  bool supportsKvCache() const override { return false; }
   explicit DeepseekV32(const ModelConfig& c) : DeepseekV3(c) {
     // Defaults are those of transformers' DeepseekV32Config.
     const std::string& src = c.source();
@@ -74,38 +72,56 @@ class DeepseekV32 : public DeepseekV3 {
                               const at::Tensor& qResid) const override {
     const std::string p = layerPrefix(layer) + "self_attn.indexer.";
     const int64_t B = x.size(0), T = x.size(1), Hn = indexHeads_, D = indexDim_;
-    const int64_t k = std::min(indexTopk_, T);
+    const int64_t past = decode_ ? decode_->past : 0, Tk = past + T;
+    const int64_t k = std::min(indexTopk_, Tk);
     const auto opts = at::TensorOptions().dtype(at::kBool).device(x.device());
-    if (k == T) return at::ones({B, T, T}, opts);  // every causal key is selected
-    // The scores in fp32, as transformers computes them.
-    RopeTable rope{rope_.cos.to(at::kFloat), rope_.sin.to(at::kFloat), rope_.attentionFactor};
+    if (!decode_ && k == T) return at::ones({B, T, T}, opts);  // every causal key is selected
+    // The scores in fp32, as transformers computes them. With a KV cache the indexer's keys of
+    // earlier tokens are kept beside MLA's (rotated at each row's own positions, as the queries).
+    const RopeTable rows = decode_ ? ropeRows(rope_, decode_->positions) : rope_;
+    RopeTable rope{rows.cos.to(at::kFloat), rows.sin.to(at::kFloat), rows.attentionFactor};
     at::Tensor xf = x.to(at::kFloat);
-    at::Tensor q = dense(qResid.to(at::kFloat), w.get(p + "wq_b.weight").to(at::kFloat));
-    q = q.view({B, T, Hn, D}).transpose(1, 2);  // [B, Hn, T, D]
     at::Tensor key = dense(xf, w.get(p + "wk.weight").to(at::kFloat));
     key = at::layer_norm(key, {D}, w.get(p + "k_norm.weight").to(at::kFloat), w.get(p + "k_norm.bias").to(at::kFloat),
                          1e-6)
               .unsqueeze(1);  // [B, 1, T, D]
-    q = at::cat({applyRope(q.narrow(-1, 0, ropeDim_), rope), q.narrow(-1, ropeDim_, D - ropeDim_)}, -1);
     key = at::cat({applyRope(key.narrow(-1, 0, ropeDim_), rope), key.narrow(-1, ropeDim_, D - ropeDim_)}, -1);
+    if (decode_) key = decode_->appendSide(layer, key);  // [B, 1, Tk, D]
+    if (k == Tk) return at::ones({B, T, Tk}, opts);
+    at::Tensor q = dense(qResid.to(at::kFloat), w.get(p + "wq_b.weight").to(at::kFloat));
+    q = q.view({B, T, Hn, D}).transpose(1, 2);  // [B, Hn, T, D]
+    q = at::cat({applyRope(q.narrow(-1, 0, ropeDim_), rope), q.narrow(-1, ropeDim_, D - ropeDim_)}, -1);
     at::Tensor weights = dense(xf, w.get(p + "weights_proj.weight").to(at::kFloat)) * std::pow(double(Hn), -0.5);
     weights = weights.transpose(1, 2).unsqueeze(-1);  // [B, Hn, T, 1]
 
-    at::Tensor idx = at::arange(T, at::TensorOptions().dtype(at::kLong).device(x.device()));
-    at::Tensor future = idx.unsqueeze(0).gt(idx.unsqueeze(1));  // key after query
-    at::Tensor mask = at::zeros({B, T, T}, opts);
+    const auto longs = at::TensorOptions().dtype(at::kLong).device(x.device());
+    at::Tensor qIdx = at::arange(past, Tk, longs), kIdx = at::arange(Tk, longs);
+    at::Tensor future = kIdx.unsqueeze(0).gt(qIdx.unsqueeze(1));  // [T, Tk] key after query
+    // Left padding (a batch of prompts): padding keys must not take a real key's place among the k.
+    // A padding query keeps its own key, as DecodeState::keyMask lets it: with no key at all its
+    // softmax would be NaN, which would reach the real rows through its value.
+    at::Tensor padKey, padQuery, own;
+    if (decode_ && decode_->keyValid.defined()) {
+      padKey = decode_->keyValid.logical_not().to(x.device());  // [B, Tk]
+      padQuery = padKey.narrow(1, past, T);                      // [B, T]
+      own = kIdx.unsqueeze(0).eq(qIdx.unsqueeze(1));             // [T, Tk]
+    }
+    at::Tensor mask = at::zeros({B, T, Tk}, opts);
     const double scale = std::pow(double(D), -0.5);
     const int64_t chunk = 16;  // heads per step: bounds the [heads, T, T] scores of long calibration sequences
     for (int64_t b = 0; b < B; ++b) {
-      at::Tensor score = at::zeros({T, T}, xf.options());
+      at::Tensor score = at::zeros({T, Tk}, xf.options());
       for (int64_t h0 = 0; h0 < Hn; h0 += chunk) {
         const int64_t n = std::min(chunk, Hn - h0);
         at::Tensor s = at::relu(at::matmul(q[b].narrow(0, h0, n), key[b].transpose(-1, -2)) * scale);
         score += (s * weights[b].narrow(0, h0, n)).sum(0);
       }
       score = score.masked_fill(future, -std::numeric_limits<float>::infinity());
-      // Queries with fewer than k causal keys keep them all (their -inf picks are masked causally anyway).
+      if (padKey.defined()) score = score.masked_fill(padKey[b].unsqueeze(0), -std::numeric_limits<float>::infinity());
+      // Queries with fewer than k causal keys keep them all (their -inf picks are masked causally,
+      // or as padding, anyway).
       mask[b].scatter_(-1, std::get<1>(score.topk(k, -1)), true);
+      if (padQuery.defined()) mask[b] |= own & padQuery[b].unsqueeze(1);
     }
     return mask;
   }

@@ -14,6 +14,12 @@ std::pair<at::Tensor, at::Tensor> DecodeState::append(int layer, const at::Tenso
   return it->second;
 }
 
+at::Tensor DecodeState::appendSide(int layer, const at::Tensor& t) {
+  auto it = side.find(layer);
+  if (it == side.end()) return side.emplace(layer, t.contiguous()).first->second;
+  return it->second = at::cat({it->second, t}, 2);
+}
+
 at::Tensor DecodeState::keyMask(int64_t T) const {
   if (!keyValid.defined()) return at::Tensor();
   // Every query also sees its own key: a padding query would otherwise see no key at all, and the
@@ -30,6 +36,7 @@ void DecodeState::selectRows(const at::Tensor& rows) {
     entry.first = entry.first.index_select(0, rows);
     entry.second = entry.second.index_select(0, rows);
   }
+  for (auto& [layer, t] : side) t = t.index_select(0, rows);
   if (keyValid.defined()) keyValid = keyValid.index_select(0, rows);
   if (positions.defined()) positions = positions.index_select(0, rows);
 }

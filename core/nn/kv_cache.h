@@ -17,6 +17,9 @@ struct DecodeState {
 
   // Layer's keys/values [B, hkv, past + T, d] once this call's [B, hkv, T, d] are appended.
   std::pair<at::Tensor, at::Tensor> append(int layer, const at::Tensor& k, const at::Tensor& v);
+  // The same for what an architecture keeps per layer beside them (DeepSeek-V3.2's indexer keys):
+  // [B, c, past + T, d] once this call's [B, c, T, d] are appended.
+  at::Tensor appendSide(int layer, const at::Tensor& t);
   // The mask of this call's queries over every key [B, T, past + T] (padding only; causality and
   // windows are the attention's own), or undefined when there is no padding.
   at::Tensor keyMask(int64_t T) const;
@@ -26,6 +29,7 @@ struct DecodeState {
   void selectRows(const at::Tensor& rows);
 
   std::map<int, std::pair<at::Tensor, at::Tensor>> kv;
+  std::map<int, at::Tensor> side;
 };
 
 }  // namespace moe
