@@ -105,6 +105,16 @@ TEST_CASE("the chunked gated delta rule equals the step-by-step recurrence over 
   CHECK(relativeError(got, want) <= 1e-5);
   // A chunk size that does not divide T changes only rounding.
   CHECK(relativeError(moe::gatedDeltaRule(q, k, v, g, beta, 16), want) <= 1e-5);
+  // Incremental decoding: 140 steps in chunks (the carried state starts at zero), then the rest one
+  // step at a time (chunk 1) from the carried state.
+  at::Tensor state;
+  std::vector<at::Tensor> parts{moe::gatedDeltaRule(q.narrow(1, 0, 140), k.narrow(1, 0, 140), v.narrow(1, 0, 140),
+                                                    g.narrow(1, 0, 140), beta.narrow(1, 0, 140), 64, &state)};
+  CHECK(state.sizes() == at::IntArrayRef{B, H, dk, dv});
+  for (int64_t t = 140; t < T; ++t)
+    parts.push_back(moe::gatedDeltaRule(q.narrow(1, t, 1), k.narrow(1, t, 1), v.narrow(1, t, 1), g.narrow(1, t, 1),
+                                        beta.narrow(1, t, 1), 1, &state));
+  CHECK(relativeError(at::cat(parts, 1), want) <= 1e-5);
 }
 
 TEST_CASE("the causal depthwise convolution sees only the current and the K-1 previous steps", "[qwen3_next][deltanet]") {
@@ -119,6 +129,15 @@ TEST_CASE("the causal depthwise convolution sees only the current and the K-1 pr
     }
   want = at::silu(want);
   CHECK(relativeError(moe::causalDepthwiseConvSilu(x, w), want) <= 1e-6);
+  // Incremental decoding: 2 steps from the start (fewer than K - 1), then 3, then one at a time,
+  // each call given the K - 1 inputs before it.
+  at::Tensor past;
+  std::vector<at::Tensor> parts;
+  for (auto [from, n] : std::vector<std::pair<int64_t, int64_t>>{{0, 2}, {2, 3}, {5, 1}, {6, 1}, {7, 1}, {8, 1}}) {
+    parts.push_back(moe::causalDepthwiseConvSilu(x.narrow(1, from, n), w, &past));
+    CHECK(past.sizes() == at::IntArrayRef{B, K - 1, C});
+  }
+  CHECK(relativeError(at::cat(parts, 1), want) <= 1e-6);
 }
 
 TEST_CASE("qwen3_next reads the layer kinds and the rotary fraction in every convention transformers accepts", "[qwen3_next]") {

@@ -92,7 +92,7 @@ TEST_CASE("KV-cache decoding equals recomputation without cache", "[generate]") 
   moe::initThreads();
   const auto rt = moe::test::runtime("fp32");
   for (const std::string arch : {"mixtral", "gpt_oss", "deepseek_v3", "glm4_moe", "ernie4_5_moe", "llama4_text", "llama4",
-                                 "deepseek_v32"}) {
+                                 "deepseek_v32", "qwen3_next", "qwen3_5_moe"}) {
     DYNAMIC_SECTION(arch) {
       auto model = moe::Model::open(fixture(arch), rt);
       REQUIRE(model->arch().supportsKvCache());
@@ -129,19 +129,32 @@ TEST_CASE("KV-cache decoding equals recomputation without cache", "[generate]") 
   }
 }
 
-TEST_CASE("architectures without a KV cache refuse one and generate by recomputation", "[generate]") {
+TEST_CASE("every architecture and format decodes a padded batch with a KV cache as recomputation does", "[generate]") {
+  // Three prompts of different lengths (left padding of 2 and 5) in one cached batch, against one
+  // prompt at a time recomputed without a cache: the same greedy tokens, for every fixture.
   moe::initThreads();
-  auto model = moe::Model::open(fixture("qwen3_next"), moe::test::runtime("fp32"));
-  REQUIRE_FALSE(model->arch().supportsKvCache());
-  moe::DecodeState state;
-  moe::ForwardOptions fo;
-  fo.decode = &state;
-  CHECK_THROWS_AS(model->forward(at::ones({1, 3}, at::kLong), nullptr, fo), moe::Error);
-  moe::GenerateStats stats;
-  moe::GenerateOptions o;
-  o.maxNewTokens = 3;
-  CHECK(moe::generate(*model, {{1, 2, 3}}, o, {}, {}, &stats).front().tokens.size() == 3);
-  CHECK_FALSE(stats.cached);
+  const auto rt = moe::test::runtime("fp32");
+  for (const std::string& arch : moe::test::fixtureArchitectures()) {
+    DYNAMIC_SECTION(arch) {
+      auto model = moe::Model::open(fixture(arch), rt);
+      REQUIRE(model->arch().supportsKvCache());
+      const int64_t V = model->config().vocabSize;
+      std::vector<std::vector<int64_t>> prompts;
+      for (int64_t length : {9, 7, 4}) {
+        std::vector<int64_t> p;
+        for (int64_t t = 0; t < length; ++t) p.push_back(1 + (t * 37 + length * 11) % (V - 1));
+        prompts.push_back(p);
+      }
+      moe::GenerateOptions o;
+      o.maxNewTokens = 6;
+      moe::GenerateStats cached, recomputed;
+      const auto batch = tokensOf(moe::generate(*model, prompts, o, {}, {}, &cached));
+      o.useCache = false;
+      CHECK(tokensOf(moe::generate(*model, prompts, o, {}, {}, &recomputed)) == batch);
+      CHECK(cached.cached);
+      CHECK_FALSE(recomputed.cached);
+    }
+  }
 }
 
 TEST_CASE("a resident model generates what the streamed one does", "[generate]") {

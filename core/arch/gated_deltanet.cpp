@@ -5,12 +5,20 @@
 
 namespace moe {
 
-at::Tensor causalDepthwiseConvSilu(const at::Tensor& x, const at::Tensor& weight) {
+at::Tensor causalDepthwiseConvSilu(const at::Tensor& x, const at::Tensor& weight, at::Tensor* past) {
   const int64_t T = x.size(1), C = weight.size(0), K = weight.size(-1);
-  // Padding K-1 on both sides and keeping the first T outputs is the causal convolution.
-  at::Tensor out = at::conv1d(x.transpose(1, 2).to(weight.scalar_type()), weight, /*bias=*/{}, /*stride=*/1,
+  // With earlier inputs: they go before x, and x's outputs are those after them.
+  const int64_t P = past ? K - 1 : 0;
+  at::Tensor in = x;
+  if (past) {
+    const at::Tensor before = past->defined() ? *past : at::zeros({x.size(0), P, x.size(2)}, x.options());
+    in = at::cat({before.to(x.scalar_type()), x}, 1);
+    *past = in.narrow(1, T, P).contiguous();
+  }
+  // Padding K-1 on both sides and keeping the first outputs is the causal convolution.
+  at::Tensor out = at::conv1d(in.transpose(1, 2).to(weight.scalar_type()), weight, /*bias=*/{}, /*stride=*/1,
                               /*padding=*/K - 1, /*dilation=*/1, /*groups=*/C);
-  return at::silu(out.narrow(-1, 0, T)).to(x.scalar_type()).transpose(1, 2);
+  return at::silu(out.narrow(-1, P, T)).to(x.scalar_type()).transpose(1, 2);
 }
 
 namespace {
@@ -18,7 +26,7 @@ at::Tensor l2normalize(const at::Tensor& x) { return x * at::rsqrt((x * x).sum(-
 }  // namespace
 
 at::Tensor gatedDeltaRule(const at::Tensor& qIn, const at::Tensor& kIn, const at::Tensor& vIn, const at::Tensor& gIn,
-                          const at::Tensor& betaIn, int64_t C) {
+                          const at::Tensor& betaIn, int64_t C, at::Tensor* carried) {
   const int64_t B = kIn.size(0), T = kIn.size(1), H = vIn.size(2), dk = kIn.size(3), dv = vIn.size(3);
   // [B, H, T, ...] in fp32.
   auto heads = [](const at::Tensor& t) { return t.transpose(1, 2).to(at::kFloat).contiguous(); };
@@ -60,7 +68,7 @@ at::Tensor gatedDeltaRule(const at::Tensor& qIn, const at::Tensor& kIn, const at
   at::Tensor kToEnd = k * (last - cum).exp().unsqueeze(-1);            // keys decayed to the chunk's end
   at::Tensor chunkDecay = last.exp().unsqueeze(-1);                    // [B, H, N, 1, 1]
 
-  at::Tensor state = at::zeros({B, H, dk, dv}, q.options());
+  at::Tensor state = carried && carried->defined() ? carried->to(q.options()) : at::zeros({B, H, dk, dv}, q.options());
   at::Tensor out = at::empty({B, H, N, C, dv}, q.options());
   for (int64_t n = 0; n < N; ++n) {
     const auto at_n = [n](const at::Tensor& t) { return t.select(2, n); };
@@ -68,6 +76,8 @@ at::Tensor gatedDeltaRule(const at::Tensor& qIn, const at::Tensor& kIn, const at
     out.select(2, n).copy_(at::matmul(at_n(qDecayed), state) + at::matmul(at_n(intra), vNew));
     state = state * at_n(chunkDecay) + at::matmul(at_n(kToEnd).transpose(-1, -2), vNew);
   }
+  // Padded steps (beta = 0, g = 0) leave the state as the last real step left it.
+  if (carried) *carried = state;
   return out.view({B, H, N * C, dv}).narrow(2, 0, T).transpose(1, 2).contiguous().to(vIn.scalar_type());
 }
 

@@ -1,6 +1,8 @@
 #include "core/arch/qwen3_next_family.h"
 
 #include <cmath>
+#include <tuple>
+#include <vector>
 
 #include "core/arch/gated_deltanet.h"
 #include "core/arch/partial_rotary.h"
@@ -172,14 +174,23 @@ void Qwen3NextFamily::prepare(int64_t seqLen, const Runtime& rt) {
 }
 
 at::Tensor Qwen3NextFamily::attention(int layer, const LayerWeights& w, const at::Tensor& x) const {
-  return isLinearAttentionLayer(layer) ? linearAttention(w, layerPrefix(layer) + "linear_attn.", x)
-                                       : gatedAttention(w, layerPrefix(layer) + "self_attn.", x);
+  return isLinearAttentionLayer(layer) ? linearAttention(layer, w, layerPrefix(layer) + "linear_attn.", x)
+                                       : gatedAttention(layer, w, layerPrefix(layer) + "self_attn.", x);
 }
 
-at::Tensor Qwen3NextFamily::linearAttention(const LayerWeights& w, const std::string& p, const at::Tensor& x) const {
-  const int64_t B = x.size(0), T = x.size(1);
+at::Tensor Qwen3NextFamily::linearAttention(int layer, const LayerWeights& w, const std::string& p,
+                                            const at::Tensor& xIn) const {
+  const int64_t B = xIn.size(0), T = xIn.size(1);
+  at::Tensor x = xIn;
+  std::vector<at::Tensor>* state = nullptr;  // [convolution inputs, delta-rule state] with a cache
+  if (decode_) {
+    state = &decode_->recurrent[layer];
+    state->resize(2);
+    if (decode_->keyValid.defined())
+      x = x * decode_->keyValid.narrow(1, decode_->past, T).unsqueeze(-1).to(x.device(), x.scalar_type());
+  }
   const LinearInputs in = linearInputs(w, p, x);
-  const at::Tensor mixed = causalDepthwiseConvSilu(in.qkv, w.get(p + "conv1d.weight"));
+  const at::Tensor mixed = causalDepthwiseConvSilu(in.qkv, w.get(p + "conv1d.weight"), state ? &(*state)[0] : nullptr);
   at::Tensor q = mixed.narrow(-1, 0, keyDim()).reshape({B, T, numKeyHeads_, keyHeadDim_});
   at::Tensor k = mixed.narrow(-1, keyDim(), keyDim()).reshape({B, T, numKeyHeads_, keyHeadDim_});
   const at::Tensor v = mixed.narrow(-1, 2 * keyDim(), valueDim()).reshape({B, T, numValueHeads_, valueHeadDim_});
@@ -191,12 +202,14 @@ at::Tensor Qwen3NextFamily::linearAttention(const LayerWeights& w, const std::st
     q = q.repeat_interleave(groups, 2);
     k = k.repeat_interleave(groups, 2);
   }
-  const at::Tensor core = gatedDeltaRule(q, k, v, g, beta);
+  // One decoding step is the plain recurrence (a chunk of 1), not a chunk of 64 padded steps.
+  const at::Tensor core = gatedDeltaRule(q, k, v, g, beta, state && T == 1 ? 1 : 64, state ? &(*state)[1] : nullptr);
   const at::Tensor out = gatedRmsNorm(core, in.z, w.get(p + "norm.weight"), cfg_.rmsNormEps).reshape({B, T, valueDim()});
   return dense(out, w.get(p + "out_proj.weight"));
 }
 
-at::Tensor Qwen3NextFamily::gatedAttention(const LayerWeights& w, const std::string& p, const at::Tensor& x) const {
+at::Tensor Qwen3NextFamily::gatedAttention(int layer, const LayerWeights& w, const std::string& p,
+                                           const at::Tensor& x) const {
   const int64_t B = x.size(0), T = x.size(1), D = headDim_, heads = cfg_.numHeads, kvHeads = cfg_.numKvHeads;
   const double eps = cfg_.rmsNormEps;
   const at::Tensor qg = dense(x, w.get(p + "q_proj.weight"), w.getOr(p + "q_proj.bias")).view({B, T, heads, 2 * D});
@@ -204,17 +217,23 @@ at::Tensor Qwen3NextFamily::gatedAttention(const LayerWeights& w, const std::str
   const at::Tensor gate = qg.narrow(-1, D, D).reshape({B, T, heads * D});
   at::Tensor k = dense(x, w.get(p + "k_proj.weight"), w.getOr(p + "k_proj.bias")).view({B, T, kvHeads, D});
   k = offsetRmsNorm(k, w.get(p + "k_norm.weight"), eps).transpose(1, 2);
-  const at::Tensor v = dense(x, w.get(p + "v_proj.weight"), w.getOr(p + "v_proj.bias")).view({B, T, kvHeads, D}).transpose(1, 2);
+  at::Tensor v = dense(x, w.get(p + "v_proj.weight"), w.getOr(p + "v_proj.bias")).view({B, T, kvHeads, D}).transpose(1, 2);
+  const RopeTable rope = decode_ ? ropeRows(rope_, decode_->positions) : rope_;
   const int64_t r = rotaryDim_;
   if (r < D) {
-    q = at::cat({applyRope(q.narrow(-1, 0, r), rope_), q.narrow(-1, r, D - r)}, -1);
-    k = at::cat({applyRope(k.narrow(-1, 0, r), rope_), k.narrow(-1, r, D - r)}, -1);
+    q = at::cat({applyRope(q.narrow(-1, 0, r), rope), q.narrow(-1, r, D - r)}, -1);
+    k = at::cat({applyRope(k.narrow(-1, 0, r), rope), k.narrow(-1, r, D - r)}, -1);
   } else {
-    q = applyRope(q, rope_);
-    k = applyRope(k, rope_);
+    q = applyRope(q, rope);
+    k = applyRope(k, rope);
   }
   AttentionOptions opts;
   opts.scaling = 1.0 / std::sqrt(static_cast<double>(D));
+  if (decode_) {
+    std::tie(k, v) = decode_->append(layer, k, v);
+    opts.queryOffset = decode_->past;
+    opts.keyMask = decode_->keyMask(T);
+  }
   const at::Tensor out = moe::attention(q, k, v, opts) * at::sigmoid(gate);
   return dense(out, w.get(p + "o_proj.weight"), w.getOr(p + "o_proj.bias"));
 }

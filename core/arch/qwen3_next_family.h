@@ -45,6 +45,10 @@ class Qwen3NextFamily : public Architecture {
   at::Tensor norm(const at::Tensor& x, const at::Tensor& weight) const override;
   void prepare(int64_t seqLen, const Runtime& rt) override;
   at::Tensor attention(int layer, const LayerWeights& w, const at::Tensor& x) const override;
+  // Full-attention layers cache keys and values; linear-attention layers carry their convolution
+  // inputs and delta-rule state (DecodeState::recurrent). Left padding is zeroed before the linear
+  // attention (as transformers does), which leaves both states at zero until a row's first token.
+  bool supportsKvCache() const override { return true; }
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override;
 
  protected:
@@ -66,8 +70,8 @@ class Qwen3NextFamily : public Architecture {
   // One decoder layer's tensors under `p` ("...layers.N." or "mtp.layers.i."), of the given kind.
   std::vector<TensorSpec> blockTensors(const std::string& p, bool linear, bool moe, int64_t slots) const;
   void addMoeTensors(std::vector<TensorSpec>& specs, const std::string& p, int64_t slots) const;
-  at::Tensor linearAttention(const LayerWeights& w, const std::string& p, const at::Tensor& x) const;
-  at::Tensor gatedAttention(const LayerWeights& w, const std::string& p, const at::Tensor& x) const;
+  at::Tensor linearAttention(int layer, const LayerWeights& w, const std::string& p, const at::Tensor& x) const;
+  at::Tensor gatedAttention(int layer, const LayerWeights& w, const std::string& p, const at::Tensor& x) const;
 
   std::vector<bool> linear_;  // per decoder layer: Gated DeltaNet, else gated full attention
   bool normalizeTopk_ = true, fused_ = false, attentionBias_ = false;

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <utility>
+#include <vector>
 
 namespace moe {
 
@@ -30,6 +31,9 @@ struct DecodeState {
 
   std::map<int, std::pair<at::Tensor, at::Tensor>> kv;
   std::map<int, at::Tensor> side;
+  // A recurrent layer's state (batch first), replaced at every call: Qwen3-Next's last convolution
+  // inputs and delta-rule state. Empty before the first call.
+  std::map<int, std::vector<at::Tensor>> recurrent;
 };
 
 }  // namespace moe
