@@ -6,19 +6,25 @@
 namespace moe {
 
 at::Tensor causalDepthwiseConvSilu(const at::Tensor& x, const at::Tensor& weight, at::Tensor* past) {
-  const int64_t T = x.size(1), C = weight.size(0), K = weight.size(-1);
-  // With earlier inputs: they go before x, and x's outputs are those after them.
-  const int64_t P = past ? K - 1 : 0;
-  at::Tensor in = x;
-  if (past) {
-    const at::Tensor before = past->defined() ? *past : at::zeros({x.size(0), P, x.size(2)}, x.options());
-    in = at::cat({before.to(x.scalar_type()), x}, 1);
-    *past = in.narrow(1, T, P).contiguous();
+  const int64_t B = x.size(0), T = x.size(1), K = weight.size(-1), P = K - 1;
+  // The K - 1 inputs before x: the caller's (incremental decoding), else zeros (a sequence's start).
+  const at::Tensor before =
+      past && past->defined() ? past->to(x.scalar_type()) : at::zeros({B, P, x.size(2)}, x.options());
+  const at::Tensor in = at::cat({before, x}, 1);  // [B, P + T, C]
+  if (past) *past = in.narrow(1, T, P).contiguous();
+  // Output t = sum over taps j of w[:, j] * in[t + j] (tap K - 1 is step t itself), summed in fp32 and
+  // rounded once to the weight's dtype, as a bf16 convolution accumulates. Written as K shifted
+  // products: libtorch's CPU conv1d runs this depthwise shape through a slow generic path in bf16
+  // (two thirds of a Qwen3-Next decoding step). One sequence at a time bounds the fp32 copy.
+  const at::Tensor w = weight.to(at::kFloat).select(1, 0);  // [C, K]
+  at::Tensor out = at::empty(x.sizes(), x.options());
+  for (int64_t b = 0; b < B; ++b) {
+    const at::Tensor row = in[b].to(at::kFloat);  // [P + T, C]
+    at::Tensor acc = row.narrow(0, 0, T) * w.select(1, 0);
+    for (int64_t j = 1; j < K; ++j) acc.addcmul_(row.narrow(0, j, T), w.select(1, j));
+    out[b].copy_(at::silu(acc.to(weight.scalar_type())));
   }
-  // Padding K-1 on both sides and keeping the first outputs is the causal convolution.
-  at::Tensor out = at::conv1d(in.transpose(1, 2).to(weight.scalar_type()), weight, /*bias=*/{}, /*stride=*/1,
-                              /*padding=*/K - 1, /*dilation=*/1, /*groups=*/C);
-  return at::silu(out.narrow(-1, P, T)).to(x.scalar_type()).transpose(1, 2);
+  return out;
 }
 
 namespace {
