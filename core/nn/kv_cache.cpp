@@ -38,7 +38,8 @@ void DecodeState::selectRows(const at::Tensor& rows) {
   }
   for (auto& [layer, t] : side) t = t.index_select(0, rows);
   for (auto& [layer, state] : recurrent)
-    for (auto& t : state) t = t.index_select(0, rows);
+    for (auto& t : state)
+      if (t.defined()) t = t.index_select(0, rows);
   if (keyValid.defined()) keyValid = keyValid.index_select(0, rows);
   if (positions.defined()) positions = positions.index_select(0, rows);
 }
