@@ -14,7 +14,6 @@
 //     model.layers.<num_hidden_layers + i>. (core/arch/nextn_mtp.h); transformers ignores them.
 #include "core/arch/deepseek_v3.h"
 
-#include <tuple>
 
 #include <algorithm>
 #include <cmath>
@@ -176,11 +175,7 @@ at::Tensor DeepseekV3::attention(int layer, const LayerWeights& w, const at::Ten
   at::Tensor keys = at::cat({kPass, kRot}, -1);
   AttentionOptions opts;
   opts.scaling = scaling_;
-  if (decode_) {
-    std::tie(keys, v) = decode_->append(layer, keys, v);
-    opts.queryOffset = decode_->past;
-    opts.keyMask = decode_->keyMask(T);
-  }
+  if (decode_) decode_->attend(layer, keys, v, opts);
   if (const at::Tensor chosen = attentionKeyMask(layer, w, x, qResid); chosen.defined())
     opts.keyMask = opts.keyMask.defined() ? opts.keyMask & chosen : chosen;
   at::Tensor out = moe::attention(queries, keys, v.contiguous(), opts);  // [B, T, h * v]

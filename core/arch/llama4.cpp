@@ -20,7 +20,6 @@
 //     Other layers have a dense SwiGLU `feed_forward.{gate,up,down}_proj` of width intermediate_size_mlp.
 #include <cmath>
 #include <set>
-#include <tuple>
 
 #include "core/arch/architectures.h"
 #include "core/arch/standard_attention.h"  // addStandardAttention: the q/k/v/o table entries
@@ -169,9 +168,8 @@ class Llama4 : public Architecture {
     opts.scaling = 1.0 / std::sqrt(static_cast<double>(D));
     const bool chunked = chunked_[static_cast<size_t>(layer)];
     if (decode_) {
-      std::tie(k, v) = decode_->append(layer, k, v);
-      opts.queryOffset = decode_->past;
-      opts.keyMask = chunked ? sameChunkMask(*decode_, T) : decode_->keyMask(T);
+      decode_->attend(layer, k, v, opts);
+      if (chunked) opts.keyMask = sameChunkMask(*decode_, opts.keyMask);
     } else if (chunked) {
       opts.chunkSize = chunk_;
     }
@@ -185,10 +183,11 @@ class Llama4 : public Architecture {
   }
 
   // The keys a cached call's queries may see in a chunked layer [B, T, past + T]: those in the
-  // query's chunk of its row's positions (keys of the left padding excluded, as keyMask does).
-  // Causality stays the attention's (key index <= query index, the same order as positions).
-  at::Tensor sameChunkMask(const DecodeState& d, int64_t T) const {
-    const int64_t Tk = d.past + T, B = d.positions.size(0);
+  // query's chunk of its row's positions, and allowed by `padding` (DecodeState::keyMask, undefined
+  // without padding). Causality stays the attention's (key index <= query index, the order of
+  // positions).
+  at::Tensor sameChunkMask(const DecodeState& d, const at::Tensor& padding) const {
+    const int64_t T = d.positions.size(1), Tk = d.past + T, B = d.positions.size(0);
     const auto longs = at::TensorOptions().dtype(at::kLong).device(d.positions.device());
     const at::Tensor keyPos = d.keyValid.defined()
                                   ? (d.keyValid.to(longs).cumsum(1) - 1).clamp_min(0)
@@ -196,7 +195,6 @@ class Llama4 : public Architecture {
     at::Tensor same = at::div(d.positions.to(longs), chunk_, "floor")
                           .unsqueeze(2)
                           .eq(at::div(keyPos, chunk_, "floor").unsqueeze(1));
-    const at::Tensor padding = d.keyMask(T);
     return padding.defined() ? same & padding.to(same.device()) : same;
   }
 

@@ -1,7 +1,6 @@
 #include "core/arch/qwen3_next_family.h"
 
 #include <cmath>
-#include <tuple>
 #include <vector>
 
 #include "core/arch/gated_deltanet.h"
@@ -229,11 +228,7 @@ at::Tensor Qwen3NextFamily::gatedAttention(int layer, const LayerWeights& w, con
   }
   AttentionOptions opts;
   opts.scaling = 1.0 / std::sqrt(static_cast<double>(D));
-  if (decode_) {
-    std::tie(k, v) = decode_->append(layer, k, v);
-    opts.queryOffset = decode_->past;
-    opts.keyMask = decode_->keyMask(T);
-  }
+  if (decode_) decode_->attend(layer, k, v, opts);
   const at::Tensor out = moe::attention(q, k, v, opts) * at::sigmoid(gate);
   return dense(out, w.get(p + "o_proj.weight"), w.getOr(p + "o_proj.bias"));
 }

@@ -1,7 +1,6 @@
 #include "core/arch/standard_attention.h"
 
 #include <cmath>
-#include <tuple>
 
 namespace moe {
 
@@ -72,11 +71,7 @@ at::Tensor standardAttention(const LayerWeights& w, const ModelConfig& cfg, cons
   }
   v = v.transpose(1, 2);
   AttentionOptions opts;
-  if (decode) {
-    std::tie(k, v) = decode->append(layer, k, v);
-    opts.queryOffset = decode->past;
-    opts.keyMask = decode->keyMask(T);
-  }
+  if (decode) decode->attend(layer, k, v, opts);
   opts.scaling = spec.scaling > 0 ? spec.scaling : 1.0 / std::sqrt(static_cast<double>(D));
   opts.slidingWindow = slidingWindow;
   if (spec.sinks) opts.sinks = w.get(p + "sinks");

@@ -1,5 +1,7 @@
 #include "core/nn/kv_cache.h"
 
+#include <tuple>
+
 namespace moe {
 
 std::pair<at::Tensor, at::Tensor> DecodeState::append(int layer, const at::Tensor& k, const at::Tensor& v) {
@@ -12,6 +14,13 @@ std::pair<at::Tensor, at::Tensor> DecodeState::append(int layer, const at::Tenso
     it->second.second = at::cat({it->second.second, v}, 2);
   }
   return it->second;
+}
+
+void DecodeState::attend(int layer, at::Tensor& k, at::Tensor& v, AttentionOptions& opts) {
+  const int64_t T = k.size(2);
+  std::tie(k, v) = append(layer, k, v);
+  opts.queryOffset = past;
+  opts.keyMask = keyMask(T);
 }
 
 at::Tensor DecodeState::appendSide(int layer, const at::Tensor& t) {

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/nn/functional.h"  // AttentionOptions
+
 namespace moe {
 
 struct DecodeState {
@@ -18,6 +20,9 @@ struct DecodeState {
 
   // Layer's keys/values [B, hkv, past + T, d] once this call's [B, hkv, T, d] are appended.
   std::pair<at::Tensor, at::Tensor> append(int layer, const at::Tensor& k, const at::Tensor& v);
+  // A cached attention call of `layer`: this call's keys and values [B, hkv, T, d] are appended (k and
+  // v become every key and value) and `opts` gets the query offset and the padding mask (keyMask).
+  void attend(int layer, at::Tensor& k, at::Tensor& v, AttentionOptions& opts);
   // The same for what an architecture keeps per layer beside them (DeepSeek-V3.2's indexer keys):
   // [B, c, past + T, d] once this call's [B, c, T, d] are appended.
   at::Tensor appendSide(int layer, const at::Tensor& t);
