@@ -14,7 +14,6 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QToolButton>
-#include <QToolButton>
 
 #include "app/gui/explorer_document.h"
 #include "app/gui/layer_error_status.h"
