@@ -49,6 +49,10 @@ struct AnalysisData {
   // threads; the reference stays valid as long as this data, or until keepDistances drops its
   // choice.
   const moe::Matrix& distanceMatrix(int j, moe::Representation representation, const std::string& metric) const;
+  // The same matrix as a copy the caller owns, and nothing kept: for background work (the trees of
+  // choices the user may switch to next), which must neither hold a reference keepDistances could
+  // drop nor grow the cache by 120 MB per choice at 512 experts x 60 blocks.
+  moe::Matrix distanceMatrixCopy(int j, moe::Representation representation, const std::string& metric) const;
   // Drops the matrices of every distance choice but those in `keep`: at 512 experts x 60 blocks
   // one choice is 120 MB, and a user comparing the eight choices would pass 1 GB. A dropped one is
   // read again when next used. Call it between uses only (it invalidates the references

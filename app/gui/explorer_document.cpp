@@ -8,6 +8,7 @@
 #include "app/gui/plan_edit_command.h"
 #include "core/error.h"
 #include "core/merge/plan_builder.h"  // torch-free header
+#include "widgets/layer_metrics.h"
 
 namespace moe {
 namespace gui {
@@ -31,13 +32,20 @@ QString linkageText(moe::LinkageMethod m) {
 }  // namespace
 
 ExplorerDocument::ExplorerDocument(QObject* parent)
-    : QObject(parent), estimates_(new ErrorModelBuilder(this)), errors_(new LayerErrorService(this)) {
+    : QObject(parent),
+      estimates_(new ErrorModelBuilder(this)),
+      prefetch_(new TreePrefetcher(this)),
+      errors_(new LayerErrorService(this)) {
   undo_.setUndoLimit(500);
   connect(estimates_, &ErrorModelBuilder::ready, this, [this](const ErrorModels& models) {
     errorModels_ = models;
+    prefetchNeighbours();  // the estimates of the choices one switch away
     emit estimatesChanged();
     emit errorsChanged();
   });
+  // Results of an older plan or analysis never arrive (the prefetcher drops them by generation).
+  connect(prefetch_, &TreePrefetcher::built, this, &ExplorerDocument::takePrefetched);
+  connect(prefetch_, &TreePrefetcher::idle, this, &ExplorerDocument::treesPrefetched);
   connect(errors_, &LayerErrorService::resultsChanged, this, &ExplorerDocument::errorsChanged);
   connect(errors_, &LayerErrorService::statusChanged, this, &ExplorerDocument::errorsChanged);
 }
@@ -48,6 +56,7 @@ void ExplorerDocument::setAnalysis(const AnalysisDataPtr& data) {
   // The caches compare tree/model addresses, which a new analysis may reuse: start them afresh.
   estimates_K_.clear();
   estimatesModels_ = nullptr;
+  redundancy_.clear();
   curveCache_.clear();
   planEntries_.clear();
   planEntriesFor_.clear();
@@ -80,11 +89,87 @@ void ExplorerDocument::setAnalysis(const AnalysisDataPtr& data) {
   // beside the analysis and be thrown away when the next layer arrives.
   errors_->setAnalysis(data_->pendingLayers > 0 ? nullptr : data_);
   updateErrorRequests();
+  prefetchNeighbours();
   emit analysisChanged();
   emit clusteringChanged();
   emit planChanged();
   emit currentLayerChanged(current_);
   emit selectionChanged();
+}
+
+void ExplorerDocument::prefetchNeighbours() {
+  // A partial result (analysis still running) is replaced by the next layer's: no background
+  // linkage beside the analysis for trees that would be thrown away.
+  if (!hasAnalysis() || data_->pendingLayers > 0) return prefetch_->cancel();
+  std::vector<TreeRequest> wanted;
+  std::set<DistanceKey> redundancyKnown;
+  for (const auto& [key, values] : redundancy_)
+    if (values.size() == static_cast<size_t>(numMoeLayers())) redundancyKnown.insert(key);
+  auto want = [&](const PlanState& s) {
+    const std::string key = clusteringKey(s);
+    for (const TreeRequest& r : wanted)
+      if (r.key == key) return;
+    const moe::ClusteringChoice choice = clusteringChoice(s);
+    try {
+      moe::validateClusteringChoice(choice);  // Ward on cosine distances is not a choice
+    } catch (const moe::Error&) {
+      return;
+    }
+    if (clusteringReady(s)) return;
+    const auto cached = treeCache_.find(key);
+    wanted.push_back({key, choice, cached == treeCache_.end() ? nullptr : cached->second});
+  };
+  for (moe::LinkageMethod m : {moe::LinkageMethod::Average, moe::LinkageMethod::Complete, moe::LinkageMethod::Single,
+                               moe::LinkageMethod::Ward}) {
+    PlanState s = plan_;
+    s.linkage = m;
+    if (!s.sameClustering(plan_)) want(s);
+  }
+  for (moe::Representation r : moe::allRepresentations()) {
+    PlanState s = plan_;
+    s.representation = r;
+    if (!s.sameClustering(plan_)) want(s);
+  }
+  for (const char* metric : {"euclidean", "cosine"}) {
+    PlanState s = plan_;
+    s.metric = metric;
+    if (!s.sameClustering(plan_)) want(s);
+  }
+  prefetch_->start(data_, errorModels_, std::move(wanted), std::move(redundancyKnown));
+}
+
+bool ExplorerDocument::clusteringReady(const PlanState& state) const {
+  if (!hasAnalysis()) return false;
+  const auto trees = treeCache_.find(clusteringKey(state));
+  if (trees == treeCache_.end()) return false;
+  if (errorModels_ && !estimateCache().count(trees->second.get())) return false;
+  const auto r = redundancy_.find({state.representation, state.metric});
+  return r != redundancy_.end() && r->second.size() == static_cast<size_t>(numMoeLayers());
+}
+
+void ExplorerDocument::takePrefetched(const PrefetchedChoice& p) {
+  // The GUI thread may have built the same choice meanwhile (the user switched to it first): its
+  // trees stay, and the estimates computed on the others are not theirs.
+  const SharedTrees trees = treeCache_.emplace(p.key, p.trees).first->second;
+  if (p.estimates && p.models == errorModels_.get() && trees == p.trees) estimateCache()[trees.get()] = *p.estimates;
+  if (!p.redundancy.empty()) redundancy_.emplace(p.distance, p.redundancy);
+}
+
+std::map<const void*, EstimateRows>& ExplorerDocument::estimateCache() const {
+  if (estimatesModels_ != errorModels_.get()) estimates_K_.clear(), estimatesModels_ = errorModels_.get();
+  return estimates_K_;
+}
+
+double ExplorerDocument::redundancy(int j) const {
+  std::vector<double>& values = redundancy_[{plan_.representation, plan_.metric}];
+  if (values.size() != static_cast<size_t>(numMoeLayers())) {
+    // On every core: after a switch to distances not prefetched this is 60 x O(E^2) at 512
+    // experts (30 ms on the GUI thread alone).
+    std::vector<double> computed(static_cast<size_t>(numMoeLayers()));
+    parallelFor(numMoeLayers(), [&](int i) { computed[static_cast<size_t>(i)] = widgets::redundancy(distances(i)); });
+    values = std::move(computed);  // only when every block's was computed
+  }
+  return values.at(static_cast<size_t>(j));
 }
 
 SharedTrees ExplorerDocument::treesFor(const PlanState& state) {
@@ -110,8 +195,7 @@ double ExplorerDocument::estimatedError(int j, int64_t kj) const {
 std::vector<std::vector<double>>& ExplorerDocument::estimateRows() const {
   // Kept per tree set (the trees live as long as the analysis, in treeCache_), so that switching
   // back to a clustering choice finds its estimates.
-  if (estimatesModels_ != errorModels_.get()) estimates_K_.clear(), estimatesModels_ = errorModels_.get();
-  std::vector<std::vector<double>>& rows = estimates_K_[derived_.trees.get()];
+  std::vector<std::vector<double>>& rows = estimateCache()[derived_.trees.get()];
   if (rows.size() != static_cast<size_t>(numMoeLayers())) rows.assign(static_cast<size_t>(numMoeLayers()), {});
   // Every K of a block at once, one walk of its tree (the clusters of any K are its cuts, as
   // derive() and the uniform curve make them). The first request after the models arrive, or
@@ -288,6 +372,7 @@ void ExplorerDocument::applyState(const PlanState& state) {
   // the trees of the others stay cached, their distances are read again if a view needs them.
   if (rebuilt) data_->keepDistances({{plan_.representation, plan_.metric}, {plan_.representation, "cosine"}});
   updateErrorRequests();
+  if (rebuilt) prefetchNeighbours();
   if (rebuilt) emit clusteringChanged();
   emit planChanged();
 }

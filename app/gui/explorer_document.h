@@ -14,6 +14,7 @@
 #include "app/gui/plan_derivation.h"
 #include "app/gui/plan_metrics.h"
 #include "app/gui/plan_state.h"
+#include "app/gui/tree_prefetch.h"
 #include "core/analysis/error_estimate.h"
 
 namespace moe {
@@ -45,6 +46,10 @@ class ExplorerDocument : public QObject {
   const moe::Matrix& distances(int j) const {
     return data_->distanceMatrix(j, plan_.representation, plan_.metric);
   }
+  // Block j's redundancy under the plan's distances (widgets::redundancy, O(E^2)): computed for
+  // every block at once when a distance choice is first asked for, or in the background with the
+  // trees of the choices one switch away, and kept per distance choice.
+  double redundancy(int j) const;
   // Layer error: the exact relative L2 error of the merged block (tied semantics) once the
   // LayerErrorService has scored the block's plan entry, core's Gram-matrix estimate until then
   // (layerErrorExact tells which); negative when neither is available (yet).
@@ -66,6 +71,13 @@ class ExplorerDocument : public QObject {
   bool estimatesReady() const { return errorModels_ != nullptr; }
   int curveSerial() const { return curveSerial_; }  // changes whenever the uniform plans are rebuilt
   double memoryAfterPlan() const { return data_ ? memoryAfter(*data_, derived_.k) : 0; }
+
+  // Whether the trees of the clustering choices one switch away are still being built in the
+  // background (treesPrefetched when they are all there).
+  bool prefetchingTrees() const { return prefetch_->isBusy(); }
+  // Whether a switch to `state`'s clustering choice finds everything it draws already computed:
+  // its trees, their estimates (once the models are built) and its distances' redundancy.
+  bool clusteringReady(const PlanState& state) const;
 
   int currentLayer() const { return current_; }
   void setCurrentLayer(int j);
@@ -103,11 +115,20 @@ class ExplorerDocument : public QObject {
   void editRejected(const QString& reason);
   void errorsChanged();  // exact errors or the estimates' models arrived, or the service's status changed
   void estimatesChanged();  // the estimates' models arrived: every estimate (the proxy curve too) changed
+  void treesPrefetched();
 
  private:
   void push(const PlanState& next, const QString& text, int serial = -1);
   int mergeSerial(bool interactive);
   SharedTrees treesFor(const PlanState& state);  // cached per clustering choice
+  // Starts computing, in the background, what a switch to each choice one step from the plan's
+  // lacks (trees, estimates, redundancy): the other linkages of its distances first (one read of
+  // the distances serves all of them), then its linkage on the other representations and the
+  // other metric.
+  void prefetchNeighbours();
+  void takePrefetched(const PrefetchedChoice& p);
+  // estimates_K_, emptied first when the models changed since it was filled.
+  std::map<const void*, EstimateRows>& estimateCache() const;
   void updateErrorRequests();  // plan entries and the uniform curve's entries, current layer first
   // Core's estimate for block j cut into kj clusters (its tree's leaf-ordered cut, as derive() and
   // the uniform curve use); negative when the analysis has no mean outputs or the models are not
@@ -127,6 +148,7 @@ class ExplorerDocument : public QObject {
   // switch cut every block twice, ~20 ms at 512 experts x 60 blocks).
   std::optional<std::pair<PlanState, DerivedPlan>> validated_;
   ErrorModelBuilder* estimates_;
+  TreePrefetcher* prefetch_;
   ErrorModels errorModels_;  // per block, for the instant estimate; null until built
   LayerErrorService* errors_;
   std::vector<std::shared_ptr<const moe::LayerPlan>> planEntries_;  // per block, the current plan
@@ -135,7 +157,8 @@ class ExplorerDocument : public QObject {
   std::string planEntriesFor_;               // curve key (clustering + strategy) they were built for
   const void* planEntriesTrees_ = nullptr;   // and the trees
   // Per tree set: [block][K]; an empty row is not computed yet.
-  mutable std::map<const void*, std::vector<std::vector<double>>> estimates_K_;
+  mutable std::map<const void*, EstimateRows> estimates_K_;
+  mutable std::map<DistanceKey, std::vector<double>> redundancy_;  // per distance choice, per block
   mutable const void* estimatesModels_ = nullptr;  // the models the cache was filled with
   std::string curveFor_;                     // clustering + strategy the curve was built for
   int curveSerial_ = 0;

@@ -359,7 +359,6 @@ void ExplorerView::showMeasurement() {
 }
 
 void ExplorerView::onAnalysisChanged() {
-  redundancy_.clear();
   usageSkew_.clear();
   measured_.reset();
   measuredPoints_.clear();
@@ -462,19 +461,7 @@ void ExplorerView::refreshTable() {
       }
       row.error = doc_->layerError(j);
       row.errorExact = doc_->layerErrorExact(j);
-      // O(E^2) per layer: computed once per distance choice, not on every plan edit.
-      std::vector<double>& redundancy =
-          redundancy_[{static_cast<int>(doc_->plan().representation), doc_->plan().metric}];
-      if (redundancy.size() != static_cast<size_t>(doc_->numMoeLayers())) {
-        // On every core: after a representation switch this is 60 x O(E^2) at 512 experts (30 ms
-        // on the GUI thread alone).
-        const int from = static_cast<int>(redundancy.size());
-        redundancy.resize(static_cast<size_t>(doc_->numMoeLayers()));
-        parallelFor(doc_->numMoeLayers() - from, [&](int i) {
-          redundancy[static_cast<size_t>(from + i)] = widgets::redundancy(doc_->distances(from + i));
-        });
-      }
-      row.redundancy = redundancy[static_cast<size_t>(j)];
+      row.redundancy = doc_->redundancy(j);
       // Depends on the statistics only: computed once per analysis (a table refresh runs on every
       // cut-line drag step).
       if (usageSkew_.size() != static_cast<size_t>(doc_->numMoeLayers()))

@@ -102,9 +102,6 @@ class ExplorerView : public QWidget {
   widgets::HeatmapView* heatmap_;
   widgets::UsageChart* usage_;
   widgets::LayerOverview* overview_;
-  // Per MoE layer, of each distance choice (representation, metric) used so far: a linkage switch
-  // keeps the distances, and switching back to a representation finds its values.
-  std::map<std::pair<int, std::string>, std::vector<double>> redundancy_;
   std::vector<double> usageSkew_;   // per MoE layer, of the analysis (empty: to compute)
   widgets::TradeoffPlot* tradeoff_;
   Panel* tablePanel_;

@@ -50,6 +50,22 @@ const moe::Matrix& AnalysisData::distanceMatrix(int j, moe::Representation repre
   return distances[static_cast<size_t>(j)].emplace(key, std::move(*m)).first->second;
 }
 
+moe::Matrix AnalysisData::distanceMatrixCopy(int j, moe::Representation representation,
+                                             const std::string& metric) const {
+  const moe::LayerStats& stats = layers.at(static_cast<size_t>(j));
+  const DistanceKey key{representation, metric};
+  {
+    const std::lock_guard<std::mutex> lock(*distancesLock);
+    if (static_cast<size_t>(j) < distances.size()) {
+      const StoredDistances& known = distances[static_cast<size_t>(j)];
+      if (const auto it = known.find(key); it != known.end()) return it->second;
+    }
+  }
+  std::optional<moe::Matrix> m;
+  if (!storePath.empty()) m = readStoredDistance(storePath, j, stats.numExperts, key);
+  return m ? std::move(*m) : stats.distances(representation, metric);
+}
+
 void AnalysisData::keepDistances(const std::set<DistanceKey>& keep) const {
   const std::lock_guard<std::mutex> lock(*distancesLock);
   for (StoredDistances& block : distances)
@@ -74,12 +90,17 @@ std::vector<moe::LayerTree> buildTrees(const AnalysisData& data, const PlanState
   // linkage each here, and as long again to read a representation not read before.
   std::vector<moe::LayerTree> trees(static_cast<size_t>(data.numMoeLayers()));
   parallelFor(data.numMoeLayers(), [&](int j) {
-    const moe::Matrix& d = data.distanceMatrix(j, choice.representation, choice.metric);
-    moe::LayerTree& t = trees[static_cast<size_t>(j)];
-    t.linkage = moe::linkageFromSquare(d.data.data(), d.rows, choice.method);
-    t.leafOrder = moe::leavesList(t.linkage);
+    trees[static_cast<size_t>(j)] =
+        linkTree(data.distanceMatrix(j, choice.representation, choice.metric), choice.method);
   });
   return trees;
+}
+
+moe::LayerTree linkTree(const moe::Matrix& distances, moe::LinkageMethod method) {
+  moe::LayerTree t;
+  t.linkage = moe::linkageFromSquare(distances.data.data(), distances.rows, method);
+  t.leafOrder = moe::leavesList(t.linkage);
+  return t;
 }
 
 std::vector<int64_t> allocate(const AnalysisData& data, const std::vector<moe::LayerTree>& trees,

@@ -26,6 +26,9 @@ struct DerivedPlan {
 
 moe::ClusteringChoice clusteringChoice(const PlanState& state);
 std::vector<moe::LayerTree> buildTrees(const AnalysisData& data, const PlanState& state);
+// One block's tree from its distances (kept by the caller, not the tree); throws moe::Error when
+// the matrix is not a distance matrix.
+moe::LayerTree linkTree(const moe::Matrix& distances, moe::LinkageMethod method);
 // K per block from the allocation preset, then the per-block overrides (clamped to [1, E]).
 std::vector<int64_t> allocate(const AnalysisData& data, const std::vector<moe::LayerTree>& trees,
                               const PlanState& state);

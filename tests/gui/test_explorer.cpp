@@ -117,6 +117,7 @@ class ExplorerTest : public QObject {
   void analysisCompletes();
   void exactLayerErrorsMatchCore();
   void estimatesMatchCore();
+  void neighbourChoicesArePrefetched();
   void measuresPerplexityAndKl();
   void heatmapHoldsDistancesInLeafOrder();
   void heatmapShowsCosineSimilarity();
@@ -259,6 +260,65 @@ void ExplorerTest::estimatesMatchCore() {
       sum += rows[static_cast<size_t>(j)].at(static_cast<size_t>(std::min(K, doc_->stats(j).numExperts)));
     QCOMPARE(doc_->uniformMeanError(K, false), sum / doc_->numMoeLayers());
   }
+}
+
+void ExplorerTest::neighbourChoicesArePrefetched() {
+  // Every clustering choice one switch from the plan's is computed in the background before the
+  // user picks it: trees, estimates and redundancy. Each is what core computes for that choice.
+  QTRY_VERIFY_WITH_TIMEOUT(doc_->estimatesReady(), 30000);
+  QTRY_VERIFY_WITH_TIMEOUT(!doc_->prefetchingTrees(), 30000);
+  const PlanState start = doc_->plan();
+  const int blocks = doc_->numMoeLayers();
+  const moe::AnalysisStore store = moe::AnalysisStore::open(doc_->analysis().storePath);
+  std::vector<moe::LayerStats> layers;
+  for (int j = 0; j < blocks; ++j) layers.push_back(store.readLayer(j));
+  std::vector<PlanState> neighbours;
+  for (moe::LinkageMethod m : {moe::LinkageMethod::Complete, moe::LinkageMethod::Single, moe::LinkageMethod::Ward}) {
+    PlanState s = start;
+    s.linkage = m;
+    neighbours.push_back(s);
+  }
+  for (moe::Representation r : moe::allRepresentations())
+    if (r != start.representation) {
+      PlanState s = start;
+      s.representation = r;
+      neighbours.push_back(s);
+    }
+  PlanState cosine = start;
+  cosine.metric = "cosine";
+  neighbours.push_back(cosine);
+  QCOMPARE(start.metric, std::string("euclidean"));  // so that Ward is one of them
+  PlanState wardCosine = cosine;
+  wardCosine.linkage = moe::LinkageMethod::Ward;
+  for (const PlanState& s : neighbours) {
+    doc_->applyState(start);
+    QTRY_VERIFY_WITH_TIMEOUT(!doc_->prefetchingTrees(), 30000);
+    for (const PlanState& n : neighbours) QVERIFY(doc_->clusteringReady(n));
+    QVERIFY(!doc_->clusteringReady(wardCosine));  // not a valid choice
+    doc_->applyState(s);  // what an edit's redo does; the switch finds the prefetched values
+    moe::ClusteringChoice choice;
+    choice.representation = s.representation;
+    choice.metric = s.metric;
+    choice.method = s.linkage;
+    double sum = 0;
+    const int64_t K = 5;
+    for (int j = 0; j < blocks; ++j) {
+      const moe::LayerStats& full = layers[static_cast<size_t>(j)];
+      const moe::LayerTree expected = moe::buildLayerTree(full, choice);
+      const moe::Linkage& got = doc_->tree(j).linkage;
+      QCOMPARE(got.merges.size(), expected.linkage.merges.size());
+      for (size_t i = 0; i < got.merges.size(); ++i) {
+        QCOMPARE(got.merges[i].a, expected.linkage.merges[i].a);
+        QCOMPARE(got.merges[i].b, expected.linkage.merges[i].b);
+        QCOMPARE(got.merges[i].height, expected.linkage.merges[i].height);
+      }
+      QCOMPARE(doc_->redundancy(j), moe::widgets::redundancy(expected.distances));
+      sum += moe::estimateMergeErrorByK(moe::mergeErrorModel(full), expected.linkage).at(static_cast<size_t>(K));
+    }
+    QCOMPARE(doc_->uniformMeanError(K, false), sum / blocks);
+  }
+  doc_->applyState(start);
+  QTRY_VERIFY_WITH_TIMEOUT(!doc_->prefetchingTrees(), 30000);
 }
 
 void ExplorerTest::measuresPerplexityAndKl() {

@@ -1,0 +1,108 @@
+#include "app/gui/tree_prefetch.h"
+
+#include <map>
+
+#include "app/gui/background_thread.h"
+#include "core/analysis/error_estimate.h"
+#include "widgets/layer_metrics.h"
+
+namespace moe {
+namespace gui {
+
+void TreePrefetchWorker::build(int generation, const AnalysisDataPtr& data, const ErrorModels& models,
+                               const std::vector<TreeRequest>& wanted, const std::set<DistanceKey>& redundancyKnown,
+                               std::shared_ptr<std::atomic<bool>> cancel) {
+  // Choices are grouped by their distances, in the order the first of each group was asked for:
+  // one read of a block's distances serves every linkage of it and its redundancy.
+  std::vector<DistanceKey> order;
+  std::map<DistanceKey, std::vector<const TreeRequest*>> groups;
+  for (const TreeRequest& r : wanted) {
+    const DistanceKey key{r.choice.representation, r.choice.metric};
+    if (!groups.count(key)) order.push_back(key);
+    groups[key].push_back(&r);
+  }
+  const size_t blocks = static_cast<size_t>(data->numMoeLayers());
+  const size_t modelled = models ? std::min(blocks, models->size()) : 0;
+  for (const DistanceKey& key : order) {
+    const std::vector<const TreeRequest*>& members = groups[key];
+    const bool wantRedundancy = !redundancyKnown.count(key);
+    bool link = false;
+    for (const TreeRequest* r : members) link = link || !r->trees;
+    std::vector<std::vector<moe::LayerTree>> trees(members.size());
+    for (size_t m = 0; m < members.size(); ++m)
+      if (!members[m]->trees) trees[m].resize(blocks);
+    std::vector<EstimateRows> rows(members.size(), EstimateRows(blocks));
+    std::vector<double> redundancy(wantRedundancy ? blocks : 0);
+    try {
+      for (size_t j = 0; j < blocks; ++j) {
+        moe::Matrix d;
+        if (link || wantRedundancy) d = data->distanceMatrixCopy(static_cast<int>(j), key.first, key.second);
+        if (wantRedundancy) redundancy[j] = widgets::redundancy(d);
+        for (size_t m = 0; m < members.size(); ++m) {
+          if (cancel->load()) return;  // a newer plan (or the window closing) wants the thread
+          if (!members[m]->trees) trees[m][j] = linkTree(d, members[m]->choice.method);
+          const moe::LayerTree& t = members[m]->trees ? members[m]->trees->at(j) : trees[m][j];
+          if (j < modelled) rows[m][j] = moe::estimateMergeErrorByK((*models)[j], t.linkage);
+        }
+      }
+    } catch (const std::exception&) {
+      continue;  // reported by the GUI thread's own build if the user picks this choice
+    }
+    for (size_t m = 0; m < members.size(); ++m) {
+      PrefetchedChoice p;
+      p.key = members[m]->key;
+      p.distance = key;
+      p.trees = members[m]->trees ? members[m]->trees
+                                  : std::make_shared<const std::vector<moe::LayerTree>>(std::move(trees[m]));
+      if (models) p.estimates = std::make_shared<const EstimateRows>(std::move(rows[m])), p.models = models.get();
+      if (m == 0) p.redundancy = std::move(redundancy);
+      emit built(generation, p);
+    }
+  }
+  emit finished(generation);
+}
+
+TreePrefetcher::TreePrefetcher(QObject* parent) : QObject(parent), worker_(new TreePrefetchWorker) {
+  qRegisterMetaType<PrefetchedChoice>();
+  worker_->moveToThread(&thread_);
+  connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+  connect(worker_, &TreePrefetchWorker::built, this, [this](int generation, const PrefetchedChoice& p) {
+    if (generation == generation_) emit built(p);  // else an older plan's
+  });
+  connect(worker_, &TreePrefetchWorker::finished, this, [this](int generation) {
+    if (generation != generation_) return;
+    busy_ = false;
+    emit idle();
+  });
+  thread_.setObjectName("moescope-tree-prefetch");
+  startBackgroundThread(thread_);
+}
+
+TreePrefetcher::~TreePrefetcher() {
+  cancel();
+  thread_.quit();
+  thread_.wait();
+}
+
+void TreePrefetcher::start(const AnalysisDataPtr& data, const ErrorModels& models, std::vector<TreeRequest> wanted,
+                           std::set<DistanceKey> redundancyKnown) {
+  cancel();
+  if (!data || wanted.empty()) return emit idle();
+  ++generation_;
+  cancel_ = std::make_shared<std::atomic<bool>>(false);
+  busy_ = true;
+  QMetaObject::invokeMethod(
+      worker_,
+      [w = worker_, g = generation_, data, models, wanted = std::move(wanted), known = std::move(redundancyKnown),
+       c = cancel_] { w->build(g, data, models, wanted, known, c); },
+      Qt::QueuedConnection);
+}
+
+void TreePrefetcher::cancel() {
+  if (cancel_) *cancel_ = true;
+  ++generation_;  // whatever is in flight is dropped
+  busy_ = false;
+}
+
+}  // namespace gui
+}  // namespace moe
