@@ -1583,6 +1583,27 @@ Its statistics and errors would describe another model, so it was not opened.</t
         <source>grey: %1</source>
         <translation>grey: %1</translation>
     </message>
+    <message numerus="yes">
+        <source>%n singletons</source>
+        <translation>
+            <numerusform>%n singleton</numerusform>
+            <numerusform>%n singletons</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n small clusters</source>
+        <translation>
+            <numerusform>%n small cluster</numerusform>
+            <numerusform>%n small clusters</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>pale: %n dropped</source>
+        <translation>
+            <numerusform>pale: %n dropped</numerusform>
+            <numerusform>pale: %n dropped</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>moe::widgets::DendrogramView</name>
@@ -1688,16 +1709,28 @@ Its statistics and errors would describe another model, so it was not opened.</t
         <translation>c%1</translation>
     </message>
     <message>
-        <source>Cluster %1 ↔ cluster %2</source>
-        <translation>Cluster %1 ↔ cluster %2</translation>
-    </message>
-    <message>
         <source>Mean %1: %2</source>
         <translation>Mean %1: %2</translation>
     </message>
     <message>
         <source>%1 and %2 experts</source>
         <translation>%1 and %2 experts</translation>
+    </message>
+    <message>
+        <source>dropped</source>
+        <translation>dropped</translation>
+    </message>
+    <message>
+        <source>dropped experts</source>
+        <translation>dropped experts</translation>
+    </message>
+    <message>
+        <source>cluster %1</source>
+        <translation>cluster %1</translation>
+    </message>
+    <message>
+        <source>%1 ↔ %2</source>
+        <translation>%1 ↔ %2</translation>
     </message>
 </context>
 <context>

@@ -1580,6 +1580,24 @@ Its statistics and errors would describe another model, so it was not opened.</s
         <source>grey: %1</source>
         <translation>灰色：%1</translation>
     </message>
+    <message numerus="yes">
+        <source>%n singletons</source>
+        <translation>
+            <numerusform>%n 个单专家簇</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n small clusters</source>
+        <translation>
+            <numerusform>%n 个小簇</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>pale: %n dropped</source>
+        <translation>
+            <numerusform>浅色：%n 个被丢弃</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>moe::widgets::DendrogramView</name>
@@ -1684,16 +1702,28 @@ Its statistics and errors would describe another model, so it was not opened.</s
         <translation>簇%1</translation>
     </message>
     <message>
-        <source>Cluster %1 ↔ cluster %2</source>
-        <translation>簇 %1 ↔ 簇 %2</translation>
-    </message>
-    <message>
         <source>Mean %1: %2</source>
         <translation>平均%1：%2</translation>
     </message>
     <message>
         <source>%1 and %2 experts</source>
         <translation>%1 个和 %2 个专家</translation>
+    </message>
+    <message>
+        <source>dropped</source>
+        <translation>丢弃</translation>
+    </message>
+    <message>
+        <source>dropped experts</source>
+        <translation>被丢弃的专家</translation>
+    </message>
+    <message>
+        <source>cluster %1</source>
+        <translation>簇 %1</translation>
+    </message>
+    <message>
+        <source>%1 ↔ %2</source>
+        <translation>%1 ↔ %2</translation>
     </message>
 </context>
 <context>

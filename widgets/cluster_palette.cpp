@@ -27,6 +27,8 @@ QColor clusterColor(int rank, bool dark) {
 
 QColor smallClusterColor(bool dark) { return dark ? QColor(105, 105, 105) : QColor(178, 178, 178); }
 
+QColor droppedColor(bool dark) { return dark ? QColor(62, 62, 62) : QColor(226, 226, 226); }
+
 bool isDarkPalette(const QPalette& palette) { return palette.color(QPalette::Window).lightness() < 128; }
 
 QColor neutralColor(const QPalette& palette) {
@@ -39,7 +41,10 @@ ClusterColoring::ClusterColoring(const std::vector<int64_t>& clusters, const std
   counts_.assign(static_cast<size_t>(labels), 0);
   usage_.assign(static_cast<size_t>(labels), 0.0);
   for (size_t i = 0; i < clusters.size(); ++i) {
-    if (clusters[i] < 0) continue;
+    if (clusters[i] < 0) {
+      ++dropped_;
+      continue;
+    }
     ++counts_[static_cast<size_t>(clusters[i])];
     if (usage.size() == clusters.size()) usage_[static_cast<size_t>(clusters[i])] += usage[i];
   }
@@ -73,7 +78,9 @@ int ClusterColoring::rank(int64_t label) const {
   return label >= 0 && label < static_cast<int64_t>(ranks_.size()) ? ranks_[static_cast<size_t>(label)] : -1;
 }
 
-QColor ClusterColoring::color(int64_t label, bool dark) const { return clusterColor(rank(label), dark); }
+QColor ClusterColoring::color(int64_t label, bool dark) const {
+  return label < 0 ? droppedColor(dark) : clusterColor(rank(label), dark);
+}
 
 int64_t ClusterColoring::memberCount(int64_t label) const {
   return label >= 0 && label < static_cast<int64_t>(counts_.size()) ? counts_[static_cast<size_t>(label)] : 0;
@@ -84,15 +91,12 @@ double ClusterColoring::usage(int64_t label) const {
 }
 
 QString ClusterColoring::legendText() const {
-  if (greySingletons_ == 0 && greySmall_ == 0) return {};
-  QStringList parts;
-  if (greySingletons_ > 0)
-    parts << QCoreApplication::translate("moe::widgets::ClusterColoring", "%n singletons", nullptr,
-                                         static_cast<int>(greySingletons_));
-  if (greySmall_ > 0)
-    parts << QCoreApplication::translate("moe::widgets::ClusterColoring", "%n small clusters", nullptr,
-                                         static_cast<int>(greySmall_));
-  return QCoreApplication::translate("moe::widgets::ClusterColoring", "grey: %1").arg(parts.join(", "));
+  QStringList parts, legend;
+  if (greySingletons_ > 0) parts << tr("%n singletons", nullptr, static_cast<int>(greySingletons_));
+  if (greySmall_ > 0) parts << tr("%n small clusters", nullptr, static_cast<int>(greySmall_));
+  if (!parts.isEmpty()) legend << tr("grey: %1").arg(parts.join(", "));
+  if (dropped_ > 0) legend << tr("pale: %n dropped", nullptr, static_cast<int>(dropped_));
+  return legend.join(QString::fromUtf8(" \u00b7 "));
 }
 
 }  // namespace widgets

@@ -8,6 +8,7 @@
 // colour of a fixed, well separated qualitative palette (the largest ones by member count, then
 // usage) and the rest are drawn in one grey, which the legend text states.
 #include <QColor>
+#include <QCoreApplication>
 #include <QPalette>
 #include <QString>
 #include <cstdint>
@@ -25,6 +26,9 @@ constexpr int kQualitativeColors = 12;
 QColor clusterColor(int rank, bool dark = false);
 // The grey of singletons and small clusters.
 QColor smallClusterColor(bool dark = false);
+// The pale grey of experts the plan drops (pruning strategies; label -1), lighter than the grey of
+// small clusters, which stay in the model.
+QColor droppedColor(bool dark = false);
 // True when the palette's window colour is dark (system dark mode).
 bool isDarkPalette(const QPalette& palette);
 // Neutral colour for tree branches above the cut and other non-cluster elements.
@@ -36,13 +40,15 @@ QColor neutralColor(const QPalette& palette);
 // the singletons and the smaller clusters are grey. Ranking uses counts and sums only, so any
 // ordering of the same (cluster, usage) pairs gives the same colouring.
 class ClusterColoring {
+  Q_DECLARE_TR_FUNCTIONS(moe::widgets::ClusterColoring)
+
  public:
   ClusterColoring() = default;
-  // clusters: label of each item (expert), labels >= 0 (negative ones are ignored); usage: the
-  // items' usage in the same order, or empty.
+  // clusters: label of each item (expert), >= 0, or -1 for an expert the plan drops (counted, not
+  // ranked); usage: the items' usage in the same order, or empty.
   ClusterColoring(const std::vector<int64_t>& clusters, const std::vector<double>& usage);
 
-  // Colour of cluster `label` (grey for unknown labels too).
+  // Colour of cluster `label` (grey for unknown labels too, pale grey for a negative one: dropped).
   QColor color(int64_t label, bool dark = false) const;
   // Rank of `label` in the palette, -1 when it is grey.
   int rank(int64_t label) const;
@@ -52,7 +58,9 @@ class ClusterColoring {
   double usage(int64_t label) const;
   int64_t greySingletons() const { return greySingletons_; }
   int64_t greySmallClusters() const { return greySmall_; }
-  // "grey: 180 singletons, 20 small clusters" (translated), empty when nothing is grey.
+  int64_t dropped() const { return dropped_; }
+  // "grey: 180 singletons, 20 small clusters · pale: 64 dropped" (translated), empty when nothing
+  // is grey or pale.
   QString legendText() const;
 
  private:
@@ -61,6 +69,7 @@ class ClusterColoring {
   std::vector<double> usage_;     // by label
   int64_t greySingletons_ = 0;
   int64_t greySmall_ = 0;
+  int64_t dropped_ = 0;
 };
 
 }  // namespace widgets

@@ -348,6 +348,8 @@ void DendrogramView::placeCutLine(double height) {
 
 QColor DendrogramView::nodeColor(int64_t node) const {
   const int64_t c = clusterOfNode(node);
+  // A leaf outside every group is an expert the plan drops (an inner node of -1 spans groups).
+  if (c < 0 && node < tree_.n && !clusters_.empty()) return droppedColor(isDarkPalette(palette()));
   if (c < 0) return neutralColor(palette());
   return coloring_.color(c, isDarkPalette(palette()));
 }

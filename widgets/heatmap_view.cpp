@@ -173,9 +173,13 @@ void HeatmapView::setClusterSummary(bool on) {
   setHighlightedExperts(highlighted_);
 }
 
+QString HeatmapView::groupName(int64_t expert) const {
+  const int64_t c = clusters_[static_cast<size_t>(expert)];
+  return c < 0 ? tr("dropped") : tr("c%1").arg(c);
+}
+
 QString HeatmapView::positionLabel(int64_t position) const {
-  if (showingSummary())
-    return tr("c%1").arg(clusters_[static_cast<size_t>(summaryMembers_[static_cast<size_t>(position)].front())]);
+  if (showingSummary()) return groupName(summaryMembers_[static_cast<size_t>(position)].front());
   return QString::number(order_[static_cast<size_t>(position)]);
 }
 
@@ -264,7 +268,11 @@ QString HeatmapView::cellToolTip(int64_t r, int64_t c) const {
   if (showingSummary()) {
     const auto& a = summaryMembers_.at(static_cast<size_t>(r));
     const auto& b = summaryMembers_.at(static_cast<size_t>(c));
-    return tr("Cluster %1 \u2194 cluster %2").arg(clusters_[static_cast<size_t>(a.front())]).arg(clusters_[static_cast<size_t>(b.front())]) +
+    const auto name = [this](int64_t expert) {
+      const int64_t g = clusters_[static_cast<size_t>(expert)];
+      return g < 0 ? tr("dropped experts") : tr("cluster %1").arg(g);
+    };
+    return tr("%1 \u2194 %2").arg(name(a.front()), name(b.front())) +
            "\n" + tr("Mean %1: %2").arg(label).arg(cellValue(r, c), 0, 'g', 5) + "\n" +
            tr("%1 and %2 experts").arg(a.size()).arg(b.size());
   }
@@ -295,11 +303,13 @@ void HeatmapView::rebuildOutlines() {
   const int64_t n = size();
   if (showingSummary() || static_cast<int64_t>(clusters_.size()) != n || n == 0) return hideRest();
   // Runs of equal cluster along the display order; outlined only when every cluster is one run.
+  // Dropped experts (-1) are in no cluster: not outlined.
   std::vector<std::pair<int64_t, int64_t>> runs;
   std::vector<int64_t> runCluster;
   for (int64_t p = 0; p < n; ++p) {
     const int64_t c = clusters_[static_cast<size_t>(order_[static_cast<size_t>(p)])];
-    if (p > 0 && c == runCluster.back()) runs.back().second = p;
+    if (c < 0) continue;
+    if (p > 0 && !runs.empty() && runs.back().second == p - 1 && c == runCluster.back()) runs.back().second = p;
     else runs.push_back({p, p}), runCluster.push_back(c);
   }
   std::vector<int64_t> sorted = runCluster;

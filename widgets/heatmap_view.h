@@ -95,6 +95,7 @@ class HeatmapView : public QCustomPlot {
   void reserveLabelSpace();
   void drawAxisLabels(QCPPainter* painter);
   QString positionLabel(int64_t position) const;
+  QString groupName(int64_t expert) const;  // "c3", or "dropped" for an expert outside every group
   bool cellAt(const QPointF& pixel, int64_t* row, int64_t* column) const;
   std::vector<int64_t> expertsAt(int64_t position) const;  // one expert, or a summary cluster's members
   // Applies a range in display units (clamped); emits leafRangeChanged when `user` is set.

@@ -124,7 +124,8 @@ void UsageChart::rebuild() {
     QCPBars*& b = bars[c];
     if (!b) {
       b = new QCPBars(xAxis, yAxis);
-      const QColor color = c >= 0 ? coloring.color(c, dark) : palette().color(QPalette::Highlight);
+      const bool grouped = clusters_.size() == usage_.size();  // else one plain colour; -1: dropped
+      const QColor color = grouped ? coloring.color(c, dark) : palette().color(QPalette::Highlight);
       b->setBrush(color);
       b->setPen(Qt::NoPen);
       b->setWidth(0.72);

@@ -66,11 +66,16 @@ void saveDistancesCsv(const ExplorerDocument& doc, int j, const QString& path) {
 void saveGroupsJson(const ExplorerDocument& doc, const QString& path) {
   nlohmann::json layers = nlohmann::json::array();
   for (int j = 0; j < doc.numMoeLayers(); ++j) {
-    const auto& clusters = doc.clusters(j);
+    // The strategy's groups (REAM's centroid groups, pruning's kept experts), as the merge makes them.
+    const auto& of = doc.mergeGroups(j);
     std::vector<std::vector<int64_t>> groups(static_cast<size_t>(doc.k(j)));
-    for (size_t e = 0; e < clusters.size(); ++e) groups[static_cast<size_t>(clusters[e])].push_back(static_cast<int64_t>(e));
-    layers.push_back({{"moe_block", j}, {"layer", doc.stats(j).layer}, {"experts", doc.stats(j).numExperts},
-                      {"k", doc.k(j)}, {"groups", groups}});
+    std::vector<int64_t> dropped;
+    for (size_t e = 0; e < of.size(); ++e)
+      (of[e] < 0 ? dropped : groups.at(static_cast<size_t>(of[e]))).push_back(static_cast<int64_t>(e));
+    nlohmann::json layer = {{"moe_block", j}, {"layer", doc.stats(j).layer}, {"experts", doc.stats(j).numExperts},
+                            {"k", doc.k(j)}, {"groups", groups}};
+    if (!dropped.empty()) layer["dropped"] = dropped;
+    layers.push_back(layer);
   }
   const nlohmann::json out = {{"analysis", doc.analysis().storePath}, {"plan", doc.plan().toJson()}, {"layers", layers}};
   writeText(path, QByteArray::fromStdString(out.dump(2) + "\n"));

@@ -286,7 +286,10 @@ void ExplorerDocument::updateErrorRequests() {
   const size_t blocks = static_cast<size_t>(numMoeLayers());
   const bool reuse = planEntriesFor_ == curveKey && planEntriesTrees_ == derived_.trees.get() &&
                      planEntries_.size() == blocks && planEntryK_.size() == blocks;
-  if (!reuse) planEntries_.assign(blocks, {}), planKeys_.assign(blocks, {}), planEntryK_.assign(blocks, -1);
+  if (!reuse) {
+    planEntries_.assign(blocks, {}), planKeys_.assign(blocks, {}), planEntryK_.assign(blocks, -1);
+    planGroups_.assign(blocks, {});
+  }
   planEntriesFor_ = curveKey;
   planEntriesTrees_ = derived_.trees.get();
   std::vector<int> changed;
@@ -299,6 +302,7 @@ void ExplorerDocument::updateErrorRequests() {
     planEntries_[b] = std::make_shared<const moe::LayerPlan>(moe::layerPlanForGroups(
         stats(j), k(j), clusters(j), plan_.strategy, moe::RouterMode::Average, plan_.alignRequest()));
     planKeys_[b] = layerPlanKey(*planEntries_[b]);
+    planGroups_[b] = leafOrdered(tree(j), planEntries_[b]->groupOf());
     planEntryK_[b] = k(j);
   });
   if (curveKey != curveFor_) {

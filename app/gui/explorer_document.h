@@ -41,7 +41,13 @@ class ExplorerDocument : public QObject {
   const moe::LayerStats& stats(int j) const { return data_->layers.at(static_cast<size_t>(j)); }
   const moe::LayerTree& tree(int j) const { return derived_.trees->at(static_cast<size_t>(j)); }
   int64_t k(int j) const { return derived_.k.at(static_cast<size_t>(j)); }
+  // The tree's cut into k(j) clusters, numbered in leaf order: what the plan groups by.
   const std::vector<int64_t>& clusters(int j) const { return derived_.clusters.at(static_cast<size_t>(j)); }
+  // What the plan's strategy makes of block j's experts, numbered the same way: the cut's clusters
+  // for the clustering merges, REAM's own centroid groups for REAM, each kept expert alone for the
+  // pruning strategies, where a dropped expert is -1. The views colour by these, so that they show
+  // what the merge will do (core's LayerPlan::groupOf of the plan's entry).
+  const std::vector<int64_t>& mergeGroups(int j) const { return planGroups_.at(static_cast<size_t>(j)); }
   // Block j's distances under the plan's representation and metric (what its tree was built from).
   const moe::Matrix& distances(int j) const {
     return data_->distanceMatrix(j, plan_.representation, plan_.metric);
@@ -154,6 +160,7 @@ class ExplorerDocument : public QObject {
   std::vector<std::shared_ptr<const moe::LayerPlan>> planEntries_;  // per block, the current plan
   std::vector<QString> planKeys_;            // their layerPlanKey
   std::vector<int64_t> planEntryK_;          // the K each entry was built for
+  std::vector<std::vector<int64_t>> planGroups_;  // their groupOf, in leaf order (mergeGroups)
   std::string planEntriesFor_;               // curve key (clustering + strategy) they were built for
   const void* planEntriesTrees_ = nullptr;   // and the trees
   // Per tree set: [block][K]; an empty row is not computed yet.

@@ -377,7 +377,7 @@ void ExplorerView::onClusteringChanged() {
 void ExplorerView::onPlanChanged() {
   if (dendrogram_->isDraggingCut() && doc_->hasAnalysis()) {
     const int j = doc_->currentLayer();
-    dendrogram_->setClusters(doc_->k(j), doc_->clusters(j));
+    dendrogram_->setClusters(doc_->k(j), doc_->mergeGroups(j));
     {
       const QSignalBlocker block(layerK_);
       layerK_->setValue(static_cast<int>(doc_->k(j)));
@@ -479,7 +479,7 @@ void ExplorerView::refreshTable() {
       }
       for (int64_t e : doc_->tree(j).leafOrder) {
         row.usage.push_back(doc_->stats(j).usageFrequency[static_cast<size_t>(e)]);
-        row.clusters.push_back(doc_->clusters(j)[static_cast<size_t>(e)]);
+        row.clusters.push_back(doc_->mergeGroups(j)[static_cast<size_t>(e)]);
         if (j == doc_->currentLayer() && !doc_->selection().empty())
           row.highlighted.push_back(std::find(doc_->selection().begin(), doc_->selection().end(), e) !=
                                     doc_->selection().end());
@@ -513,7 +513,9 @@ void ExplorerView::refreshLayerViews(bool treeChanged) {
   const int j = doc_->currentLayer();
   const moe::LayerStats& s = doc_->stats(j);
   const moe::LayerTree& t = doc_->tree(j);
-  const std::vector<int64_t>& clusters = doc_->clusters(j);
+  // What the strategy makes of the experts (REAM's groups, pruning's kept and dropped experts), not
+  // only the tree's cut: the views show what the merge will do.
+  const std::vector<int64_t>& clusters = doc_->mergeGroups(j);
   const std::vector<int64_t> order = leafOrder() ? t.leafOrder : std::vector<int64_t>{};
   if (treeChanged) {
     dendrogram_->setTree(t.linkage, s.usageFrequency);

@@ -129,29 +129,31 @@ std::vector<int64_t> allocate(const AnalysisData& data, const std::vector<moe::L
   return k;
 }
 
-namespace {
-
-// cut_tree labels renumbered in order of first appearance along the leaves.
-std::vector<int64_t> inLeafOrder(const moe::LayerTree& tree, const std::vector<int64_t>& labels) {
-  std::vector<int64_t> rename(labels.size(), -1), out(labels.size());
+std::vector<int64_t> leafOrdered(const moe::LayerTree& tree, const std::vector<int64_t>& labels) {
+  const int64_t n = static_cast<int64_t>(labels.size());
+  auto checked = [&](int64_t label) {
+    if (label >= n) throw moe::Error(moe::ErrorKind::InvalidArgument, "group label " + std::to_string(label) +
+                                                                      " outside 0.." + std::to_string(n - 1));
+    return label;
+  };
+  std::vector<int64_t> rename(labels.size(), -1), out(labels.size(), -1);
   int64_t next = 0;
   for (int64_t leaf : tree.leafOrder) {
-    int64_t& r = rename[static_cast<size_t>(labels[static_cast<size_t>(leaf)])];
-    if (r < 0) r = next++;
+    const int64_t label = checked(labels.at(static_cast<size_t>(leaf)));
+    if (label >= 0 && rename[static_cast<size_t>(label)] < 0) rename[static_cast<size_t>(label)] = next++;
   }
-  for (size_t e = 0; e < labels.size(); ++e) out[e] = rename[static_cast<size_t>(labels[e])];
+  for (size_t e = 0; e < labels.size(); ++e)
+    if (labels[e] >= 0) out[e] = rename[static_cast<size_t>(labels[e])];
   return out;
 }
 
-}  // namespace
-
 std::vector<int64_t> leafOrderedClusters(const moe::LayerTree& tree, int64_t k) {
-  return inLeafOrder(tree, moe::cutTree(tree.linkage, k));
+  return leafOrdered(tree, moe::cutTree(tree.linkage, k));
 }
 
 std::vector<std::vector<int64_t>> leafOrderedClusters(const moe::LayerTree& tree, const std::vector<int64_t>& ks) {
   std::vector<std::vector<int64_t>> out = moe::cutTreeMany(tree.linkage, ks);
-  for (std::vector<int64_t>& labels : out) labels = inLeafOrder(tree, labels);
+  for (std::vector<int64_t>& labels : out) labels = leafOrdered(tree, labels);
   return out;
 }
 

@@ -34,6 +34,9 @@ std::vector<int64_t> allocate(const AnalysisData& data, const std::vector<moe::L
                               const PlanState& state);
 // scipy cut_tree labels of k clusters, renumbered in order of first appearance along the leaves.
 std::vector<int64_t> leafOrderedClusters(const moe::LayerTree& tree, int64_t k);
+// Any labels (values in [0, E), negative ones kept as -1) renumbered in order of first appearance
+// along the tree's leaves: how every view numbers groups, so that a group keeps its colour.
+std::vector<int64_t> leafOrdered(const moe::LayerTree& tree, const std::vector<int64_t>& labels);
 // The same for several K, sharing the cut's replay order.
 std::vector<std::vector<int64_t>> leafOrderedClusters(const moe::LayerTree& tree, const std::vector<int64_t>& ks);
 // Trees are rebuilt unless `trees` (built for the same clustering choice) is given. A block whose

@@ -31,7 +31,13 @@
 #include "core/cluster/distance.h"
 #include "core/cluster/linkage.h"
 #include "core/cluster/tree.h"
+#include "app/gui/data_export.h"
+#include "widgets/cluster_palette.h"
+#include "widgets/dendrogram_view.h"
+#include "widgets/heatmap_view.h"
+#include "widgets/layer_table.h"
 #include "widgets/tradeoff_plot.h"
+#include "widgets/usage_bar_delegate.h"
 
 using namespace moe::gui;
 
@@ -90,6 +96,7 @@ class AgreementReamTest : public QObject {
   void initTestCase();
   void axisSelectorShowsMeasuredAgreement();
   void reamAndAlignmentFromThePlanBar();
+  void viewsShowTheStrategysGroups();
   void cleanupTestCase();
 
  private:
@@ -326,6 +333,119 @@ void AgreementReamTest::reamAndAlignmentFromThePlanBar() {
   fo.moeOverride = moe::planOverride(aligned, moe::MergeSemantics::Tied);
   const double want = moe::evaluate(*model, ids, fo, reference).perplexity;
   QVERIFY2(close(got.tiedPerplexity, want), qPrintable(QString("measured %1, core %2").arg(got.tiedPerplexity).arg(want)));
+}
+
+void AgreementReamTest::viewsShowTheStrategysGroups() {
+  // The views colour the experts by what the strategy does with them: the tree's cut for the
+  // clustering merges, REAM's centroid groups for REAM (which ignores the cut), the kept experts
+  // alone and the dropped ones pale for REAP pruning. Checked against core's reamGroups and REAP
+  // ranking of the same block, and in the groups.json the explorer saves.
+  doc_->undoStack()->setIndex(0);
+  doc_->undoStack()->clear();
+  ExplorerView* view = window_->explorer();
+  moe::widgets::DendrogramView* tree = view->dendrogram();
+  moe::widgets::HeatmapView* heatmap = view->heatmap();
+  const int j = 1;
+  doc_->setCurrentLayer(j);
+  const moe::LayerStats& s = doc_->stats(j);
+  const int64_t E = s.numExperts, K = doc_->k(j);
+  QCOMPARE(K, int64_t(8));  // at most 12 groups: every group has a colour of its own
+  // Two labellings are the same grouping when they put the same experts together.
+  auto samePartition = [&](const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
+    for (int64_t x = 0; x < E; ++x)
+      for (int64_t y = 0; y < E; ++y)
+        if ((a[static_cast<size_t>(x)] == a[static_cast<size_t>(y)]) != (b[static_cast<size_t>(x)] == b[static_cast<size_t>(y)]))
+          return false;
+    return true;
+  };
+  auto leafColours = [&] {
+    std::vector<int64_t> ids;
+    std::vector<QRgb> seen;
+    for (int64_t e = 0; e < E; ++e) {
+      const QRgb c = tree->leafColor(e).rgb();
+      const auto it = std::find(seen.begin(), seen.end(), c);
+      ids.push_back(it - seen.begin());
+      if (it == seen.end()) seen.push_back(c);
+    }
+    return ids;
+  };
+  auto tableGroups = [&] {  // the layer table's usage bars, in leaf order
+    auto* table = view->layerTable();
+    const QTableWidgetItem* item = table->item(table->rowOfMoeIndex(j), moe::widgets::LayerTable::UsageColumn);
+    std::vector<int64_t> byExpert(static_cast<size_t>(E), -2);
+    const QVariantList list = item->data(moe::widgets::UsageBarDelegate::ClustersRole).toList();
+    for (int i = 0; i < list.size(); ++i) byExpert[static_cast<size_t>(doc_->tree(j).leafOrder[static_cast<size_t>(i)])] = list[i].toInt();
+    return byExpert;
+  };
+  auto savedGroups = [&] {
+    const QString path = tmp_.filePath("groups.json");
+    saveGroupsJson(*doc_, path);
+    std::ifstream in(path.toStdString());
+    const nlohmann::json saved = nlohmann::json::parse(in);
+    return saved.at("layers").at(j);
+  };
+
+  // The default strategy merges the tree's cut.
+  for (int b = 0; b < doc_->numMoeLayers(); ++b) QVERIFY(doc_->mergeGroups(b) == doc_->clusters(b));
+
+  // REAM.
+  doc_->editStrategy(moe::MergeStrategy::Ream);
+  const moe::ReamGroups ream = moe::reamGroups(s, K);
+  QVERIFY(!samePartition(ream.labels, doc_->clusters(j)));  // else this block shows nothing new
+  QVERIFY(samePartition(doc_->mergeGroups(j), ream.labels));
+  QVERIFY(samePartition(leafColours(), ream.labels));
+  QVERIFY(tableGroups() == doc_->mergeGroups(j));
+  heatmap->setClusterSummary(true);
+  QCOMPARE(heatmap->cellCount(), K);
+  for (int64_t a = 0; a < K; ++a) {
+    std::vector<int64_t> members = heatmap->summaryMembers(a), expected;
+    std::sort(members.begin(), members.end());
+    for (int64_t e = 0; e < E; ++e)
+      if (ream.labels[static_cast<size_t>(e)] == ream.labels[static_cast<size_t>(members.front())]) expected.push_back(e);
+    QVERIFY(members == expected);
+  }
+  heatmap->setClusterSummary(false);
+  {
+    const nlohmann::json layer = savedGroups();
+    QCOMPARE(layer.at("groups").size(), static_cast<size_t>(K));
+    QVERIFY(!layer.contains("dropped"));
+    for (const auto& g : layer.at("groups"))
+      for (int64_t e : g.get<std::vector<int64_t>>())
+        QCOMPARE(ream.labels[static_cast<size_t>(e)], ream.labels[static_cast<size_t>(g.at(0).get<int64_t>())]);
+  }
+
+  // REAP pruning: the K experts of highest REAP score stay, each alone; the others are dropped.
+  doc_->editStrategy(moe::MergeStrategy::PruneReap);
+  std::vector<int64_t> byScore(static_cast<size_t>(E));
+  for (int64_t e = 0; e < E; ++e) byScore[static_cast<size_t>(e)] = e;
+  std::stable_sort(byScore.begin(), byScore.end(), [&](int64_t a, int64_t b) {
+    return s.reapScore[static_cast<size_t>(a)] > s.reapScore[static_cast<size_t>(b)];
+  });
+  const std::set<int64_t> kept(byScore.begin(), byScore.begin() + K);
+  std::set<int64_t> groupsSeen;
+  for (int64_t e = 0; e < E; ++e) {
+    const int64_t g = doc_->mergeGroups(j)[static_cast<size_t>(e)];
+    QCOMPARE(g >= 0, kept.count(e) > 0);
+    if (g >= 0) QVERIFY(groupsSeen.insert(g).second);  // alone in its group
+    if (g < 0) QCOMPARE(tree->leafColor(e), moe::widgets::droppedColor(false));
+    else QVERIFY(tree->leafColor(e) != moe::widgets::droppedColor(false));
+  }
+  QVERIFY(tree->colorLegend().contains(QString("pale: %1 dropped").arg(E - K)));
+  QVERIFY(tableGroups() == doc_->mergeGroups(j));
+  {
+    const nlohmann::json layer = savedGroups();
+    std::vector<int64_t> dropped;
+    for (int64_t e = 0; e < E; ++e)
+      if (!kept.count(e)) dropped.push_back(e);
+    QVERIFY(layer.at("dropped").get<std::vector<int64_t>>() == dropped);
+    QCOMPARE(layer.at("groups").size(), static_cast<size_t>(K));
+  }
+  // Back to the cut: the colours follow.
+  doc_->undoStack()->setIndex(0);
+  QVERIFY(samePartition(leafColours(), doc_->clusters(j)));
+  QVERIFY(tree->colorLegend().isEmpty());
+  doc_->undoStack()->clear();
+  doc_->setCurrentLayer(0);
 }
 
 void AgreementReamTest::cleanupTestCase() { delete window_; }
