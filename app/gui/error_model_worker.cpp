@@ -19,7 +19,7 @@ ErrorModelBuilder::ErrorModelBuilder(QObject* parent) : QObject(parent), worker_
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
   connect(worker_, &ErrorModelWorker::built, this, [this](int generation, const ErrorModels& models) {
-    if (generation != generation_) return;  // an older analysis' models
+    if (!job_.isCurrent(generation)) return;  // an older analysis' models
     busy_ = false;
     emit ready(models);
   });
@@ -34,17 +34,14 @@ ErrorModelBuilder::~ErrorModelBuilder() {
 }
 
 void ErrorModelBuilder::start(const AnalysisDataPtr& data) {
-  cancel();
-  ++generation_;
-  cancel_ = std::make_shared<std::atomic<bool>>(false);
+  const int generation = job_.start();
   busy_ = true;
   QMetaObject::invokeMethod(
-      worker_, [w = worker_, g = generation_, data, c = cancel_] { w->build(g, data, c); }, Qt::QueuedConnection);
+      worker_, [w = worker_, g = generation, data, c = job_.flag()] { w->build(g, data, c); }, Qt::QueuedConnection);
 }
 
 void ErrorModelBuilder::cancel() {
-  if (cancel_) *cancel_ = true;
-  ++generation_;  // whatever is in flight is dropped
+  job_.cancel();
   busy_ = false;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/gui/analysis_data.h"
+#include "app/gui/job_generation.h"
 #include "core/analysis/error_estimate.h"
 
 namespace moe {
@@ -46,8 +47,7 @@ class ErrorModelBuilder : public QObject {
  private:
   QThread thread_;
   ErrorModelWorker* worker_;
-  std::shared_ptr<std::atomic<bool>> cancel_;
-  int generation_ = 0;
+  JobGeneration job_;
   bool busy_ = false;
 };
 

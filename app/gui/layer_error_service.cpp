@@ -57,14 +57,14 @@ LayerErrorService::LayerErrorService(QObject* parent) : QObject(parent) {
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
   connect(worker_, &LayerErrorWorker::buildProgressed, this, [this](int generation, int done, int total) {
-    if (generation != generation_) return;
+    if (!job_.isCurrent(generation)) return;
     if (done == 0) buildClock_.start();
     buildLayersDone_ = done;
     buildLayersTotal_ = total;
     emit statusChanged();
   });
   connect(worker_, &LayerErrorWorker::built, this, [this](int generation, qint64 tokens, double seconds) {
-    if (generation != generation_) return;
+    if (!job_.isCurrent(generation)) return;
     tokens_ = tokens;
     buildSeconds_ = seconds;
     cacheReady_ = true;
@@ -72,11 +72,11 @@ LayerErrorService::LayerErrorService(QObject* parent) : QObject(parent) {
     sendNext();
   });
   connect(worker_, &LayerErrorWorker::buildFailed, this, [this](int generation, const QString& m, bool cancelled) {
-    if (generation != generation_) return;
+    if (!job_.isCurrent(generation)) return;
     setStatus(cancelled ? Status::Cancelled : Status::Failed, m);
   });
   connect(worker_, &LayerErrorWorker::scored, this, [this](int generation, const QString& key, double t, double c) {
-    if (generation != generation_) return;
+    if (!job_.isCurrent(generation)) return;
     if (results_.size() >= kMaxResults) results_.clear();
     results_.insert(key, ExactLayerError{t, c});
     inFlight_.clear();
@@ -86,7 +86,7 @@ LayerErrorService::LayerErrorService(QObject* parent) : QObject(parent) {
     sendNext();
   });
   connect(worker_, &LayerErrorWorker::scoreFailed, this, [this](int generation, const QString& key, const QString&) {
-    if (generation != generation_) return;
+    if (!job_.isCurrent(generation)) return;
     results_.insert(key, ExactLayerError{});  // negative: shown as unavailable, never retried
     inFlight_.clear();
     notifyResults();
@@ -97,7 +97,7 @@ LayerErrorService::LayerErrorService(QObject* parent) : QObject(parent) {
 }
 
 LayerErrorService::~LayerErrorService() {
-  if (buildCancel_) *buildCancel_ = true;
+  job_.cancel();
   thread_.quit();
   thread_.wait();
 }
@@ -151,8 +151,7 @@ void LayerErrorService::restart() {
     sendNext();
     return;
   }
-  if (buildCancel_) *buildCancel_ = true;
-  ++generation_;
+  const int generation = job_.start();
   inFlight_.clear();
   cacheReady_ = false;
   tokens_ = 0;
@@ -160,16 +159,15 @@ void LayerErrorService::restart() {
     setStatus(Status::NoAnalysis);
     return;
   }
-  buildCancel_ = std::make_shared<std::atomic<bool>>(false);
   setStatus(Status::Building);
   QMetaObject::invokeMethod(
-      worker_, [w = worker_, g = generation_, d = data_, c = buildCancel_, p = pause_] { w->build(g, d, c, p); },
+      worker_, [w = worker_, g = generation, d = data_, c = job_.flag(), p = pause_] { w->build(g, d, c, p); },
       Qt::QueuedConnection);
 }
 
 void LayerErrorService::cancel() {
   if (status_ == Status::Building) {
-    *buildCancel_ = true;  // the worker stops between layers and reports Cancelled
+    *job_.flag() = true;  // the worker stops between layers and reports Cancelled (same generation)
   } else if (status_ == Status::Scoring) {
     // A score takes milliseconds: the one in flight still lands, nothing more is sent.
     setStatus(Status::Cancelled);
@@ -214,7 +212,7 @@ void LayerErrorService::sendNext() {
     scoreClock_.start();
     if (status_ != Status::Scoring) setStatus(Status::Scoring);
     QMetaObject::invokeMethod(
-        worker_, [w = worker_, g = generation_, key = key, entry = entry] { w->score(g, key, *entry); },
+        worker_, [w = worker_, g = job_.current(), key = key, entry = entry] { w->score(g, key, *entry); },
         Qt::QueuedConnection);
     return;
   }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "app/gui/analysis_data.h"
+#include "app/gui/job_generation.h"
 #include "core/merge/plan.h"
 
 namespace moe {
@@ -85,8 +86,7 @@ class LayerErrorService : public QObject {
   QThread thread_;
   LayerErrorWorker* worker_;
   AnalysisDataPtr data_;
-  int generation_ = 0;
-  std::shared_ptr<std::atomic<bool>> buildCancel_;
+  JobGeneration job_;  // the cache build's flag; scores carry its generation too
   Status status_ = Status::NoAnalysis;
   QString message_;
   std::vector<KeyedEntry> wanted_;

@@ -67,10 +67,10 @@ TreePrefetcher::TreePrefetcher(QObject* parent) : QObject(parent), worker_(new T
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
   connect(worker_, &TreePrefetchWorker::built, this, [this](int generation, const PrefetchedChoice& p) {
-    if (generation == generation_) emit built(p);  // else an older plan's
+    if (job_.isCurrent(generation)) emit built(p);  // else an older plan's
   });
   connect(worker_, &TreePrefetchWorker::finished, this, [this](int generation) {
-    if (generation != generation_) return;
+    if (!job_.isCurrent(generation)) return;
     busy_ = false;
     emit idle();
   });
@@ -88,19 +88,17 @@ void TreePrefetcher::start(const AnalysisDataPtr& data, const ErrorModels& model
                            std::set<DistanceKey> redundancyKnown) {
   cancel();
   if (!data || wanted.empty()) return emit idle();
-  ++generation_;
-  cancel_ = std::make_shared<std::atomic<bool>>(false);
+  const int generation = job_.start();
   busy_ = true;
   QMetaObject::invokeMethod(
       worker_,
-      [w = worker_, g = generation_, data, models, wanted = std::move(wanted), known = std::move(redundancyKnown),
-       c = cancel_] { w->build(g, data, models, wanted, known, c); },
+      [w = worker_, g = generation, data, models, wanted = std::move(wanted), known = std::move(redundancyKnown),
+       c = job_.flag()] { w->build(g, data, models, wanted, known, c); },
       Qt::QueuedConnection);
 }
 
 void TreePrefetcher::cancel() {
-  if (cancel_) *cancel_ = true;
-  ++generation_;  // whatever is in flight is dropped
+  job_.cancel();
   busy_ = false;
 }
 

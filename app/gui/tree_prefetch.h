@@ -18,6 +18,7 @@
 
 #include "app/gui/analysis_data.h"
 #include "app/gui/error_model_worker.h"
+#include "app/gui/job_generation.h"
 #include "app/gui/plan_derivation.h"
 #include "core/analysis/clustering.h"
 
@@ -80,8 +81,7 @@ class TreePrefetcher : public QObject {
  private:
   QThread thread_;
   TreePrefetchWorker* worker_;
-  std::shared_ptr<std::atomic<bool>> cancel_;
-  int generation_ = 0;
+  JobGeneration job_;
   bool busy_ = false;
 };
 
