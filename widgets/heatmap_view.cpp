@@ -164,12 +164,16 @@ void HeatmapView::rebuildMap() {
 
 void HeatmapView::setClusterSummary(bool on) {
   if (on == summary_) return;
-  // Keep the same experts in view across the switch.
+  // Keep the same experts in view across the switch. Groups that are not runs of the display
+  // order (REAM's) give summary positions no span of leaves: then the switch shows everything.
+  const auto unmapped = [this] { return showingSummary() && summaryRuns_.empty(); };
   const QCPRange r = xAxis->range();
+  const bool mapped = !unmapped();
   const double first = displayToLeaf(r.lower), last = displayToLeaf(r.upper);
   summary_ = on;
   rebuildMap();
-  applyRange(leafToDisplay(first), leafToDisplay(last), false);
+  if (mapped && !unmapped()) applyRange(leafToDisplay(first), leafToDisplay(last), false);
+  else applyRange(-0.5, static_cast<double>(cellCount()) - 0.5, false);
   setHighlightedExperts(highlighted_);
 }
 

@@ -315,6 +315,21 @@ void ViewsScaleTest::heatmapClusterSummaryHoldsMeans() {
   QVERIFY(near(view.visibleRange().lower, -0.5));
   QVERIFY(near(view.visibleRange().upper, std::max(m, 3.0) - 0.5));
   QCOMPARE(view.cellValue(3, 7), d(order[3], order[7]));
+
+  // Groups that are not runs of the display order (REAM's centroid groups): the summary still
+  // holds one cell per group, and turning it off after a zoom shows the whole matrix, since a
+  // summary position covers no span of leaves.
+  std::vector<int64_t> scattered(static_cast<size_t>(n));
+  for (int64_t p = 0; p < n; ++p) scattered[static_cast<size_t>(order[static_cast<size_t>(p)])] = p % 7;
+  view.setClusters(scattered);
+  view.setClusterSummary(true);
+  QCOMPARE(view.cellCount(), int64_t(7));
+  view.zoomBy(0.5, 1.0);
+  QVERIFY(view.visibleRange().size() < 6.5);
+  view.setClusterSummary(false);
+  QCOMPARE(view.cellCount(), n);
+  QVERIFY(near(view.visibleRange().lower, -0.5));
+  QVERIFY(near(view.visibleRange().upper, static_cast<double>(n) - 0.5));
 }
 
 void ViewsScaleTest::usageTopNShowsTheLargest() {
