@@ -63,6 +63,15 @@ bool isLoopback(const std::string& addr) {
   return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1";
 }
 
+// libtorch 2.x asks for libuv's TCP store by default, and Debian 13's libtorch is built without
+// it (the rendezvous then fails); 1.13 (Debian 12) has no such option.
+template <typename Options>
+auto plainTcpStore(Options& o, int) -> decltype(o.useLibUV = false, void()) {
+  o.useLibUV = false;
+}
+template <typename Options>
+void plainTcpStore(Options&, long) {}
+
 class GlooCommunicator : public Communicator {
  public:
   explicit GlooCommunicator(const DistributedConfig& c) : rank_(c.rank), world_(c.worldSize) {
@@ -73,6 +82,7 @@ class GlooCommunicator : public Communicator {
       so.numWorkers = static_cast<std::size_t>(c.worldSize);
       so.waitWorkers = true;
       so.timeout = c.timeout;
+      plainTcpStore(so, 0);
       store_ = c10::make_intrusive<c10d::TCPStore>(c.masterAddr, so);
       auto opts = c10d::ProcessGroupGloo::Options::create(c.timeout);
       // The network device the ranks talk over: GLOO_SOCKET_IFNAME as torch does, loopback for a
