@@ -60,6 +60,10 @@ struct AnalysisData {
   void keepDistances(const std::set<DistanceKey>& keep) const;
   // How many matrices are held (all blocks, all choices).
   size_t heldDistances() const;
+
+ private:
+  // As the store holds it, else computed from the statistics; nothing kept.
+  moe::Matrix readOrComputeDistances(const moe::LayerStats& stats, int j, const DistanceKey& key) const;
 };
 
 using AnalysisDataPtr = std::shared_ptr<const AnalysisData>;

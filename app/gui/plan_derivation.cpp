@@ -42,12 +42,10 @@ const moe::Matrix& AnalysisData::distanceMatrix(int j, moe::Representation repre
   }
   // Read or computed without holding the lock, so that the threads of a clustering switch read
   // one block while linking another (readStoredDistance serialises the file reads itself).
-  std::optional<moe::Matrix> m;
-  if (!storePath.empty()) m = readStoredDistance(storePath, j, stats.numExperts, key);
-  if (!m) m = stats.distances(representation, metric);
+  moe::Matrix m = readOrComputeDistances(stats, j, key);
   const std::lock_guard<std::mutex> lock(*distancesLock);
   if (const moe::Matrix* other = cached()) return *other;  // another thread was first
-  return distances[static_cast<size_t>(j)].emplace(key, std::move(*m)).first->second;
+  return distances[static_cast<size_t>(j)].emplace(key, std::move(m)).first->second;
 }
 
 moe::Matrix AnalysisData::distanceMatrixCopy(int j, moe::Representation representation,
@@ -61,9 +59,13 @@ moe::Matrix AnalysisData::distanceMatrixCopy(int j, moe::Representation represen
       if (const auto it = known.find(key); it != known.end()) return it->second;
     }
   }
+  return readOrComputeDistances(stats, j, key);
+}
+
+moe::Matrix AnalysisData::readOrComputeDistances(const moe::LayerStats& stats, int j, const DistanceKey& key) const {
   std::optional<moe::Matrix> m;
   if (!storePath.empty()) m = readStoredDistance(storePath, j, stats.numExperts, key);
-  return m ? std::move(*m) : stats.distances(representation, metric);
+  return m ? std::move(*m) : stats.distances(key.first, key.second);
 }
 
 void AnalysisData::keepDistances(const std::set<DistanceKey>& keep) const {
