@@ -3,6 +3,8 @@
 #include "tests/catch_torch.h"
 #include "tests/fixtures.h"
 
+#include <ATen/Parallel.h>
+
 #include <cmath>
 #include <string>
 
@@ -124,6 +126,19 @@ TEST_CASE("a forward pass can stop early and be cancelled", "[forward]") {
   CHECK_FALSE(model->forward(ids, &rec, opts).defined());
   CHECK(rec.router.size() == 1);
   CHECK_THROWS_AS(model->forward(ids.add(100000)), moe::Error);  // ids beyond the vocabulary
+}
+
+TEST_CASE("the library's own parallel loops run on libtorch's threads", "[forward][threads]") {
+  // at::parallel_for is compiled into the library: built without OpenMP it silently runs serially
+  // (the bf16 widening, the decoding kernel and the weight Gram then use one core).
+  const int before = at::get_num_threads();
+  for (int threads : {2, 3}) {
+    moe::initThreads(threads);
+    CHECK(moe::coreParallelThreads() == threads);
+  }
+  moe::initThreads(1);
+  CHECK(moe::coreParallelThreads() == 1);
+  moe::initThreads(before);
 }
 
 TEST_CASE("bf16 products on the CPU agree with libtorch's own bf16 kernels", "[forward]") {

@@ -3,6 +3,8 @@
 #include <ATen/Parallel.h>
 #include <ATen/Context.h>
 
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/error.h"
@@ -39,6 +41,17 @@ std::string Runtime::describe() const {
 void initThreads(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(threads);
+}
+
+int coreParallelThreads() {
+  std::mutex lock;
+  std::set<int> seen;
+  const int64_t tasks = at::get_num_threads();
+  at::parallel_for(0, tasks, 1, [&](int64_t, int64_t) {
+    const std::lock_guard<std::mutex> guard(lock);
+    seen.insert(at::get_thread_num());
+  });
+  return static_cast<int>(seen.size());
 }
 
 }  // namespace moe

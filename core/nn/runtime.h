@@ -20,4 +20,9 @@ struct Runtime {
 // Sets libtorch's intra-op thread count (0 = all cores); libtorch may otherwise start with one.
 void initThreads(int threads = 0);
 
+// How many threads a parallel loop of this library (at::parallel_for compiled into it) runs on now,
+// counted by running one: libtorch's thread count, or 1 where the library was built without
+// OpenMP (the loop then runs serially whatever the thread count says).
+int coreParallelThreads();
+
 }  // namespace moe
