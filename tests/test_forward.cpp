@@ -10,6 +10,7 @@
 
 #include "core/engine/model.h"
 #include "core/nn/functional.h"
+#include "core/nn/gram.h"
 #include "core/nn/small_rows_linear.h"
 #include "core/error.h"
 #include "core/engine/tensor_h5.h"
@@ -138,6 +139,57 @@ TEST_CASE("the library's own parallel loops run on libtorch's threads", "[forwar
   }
   moe::initThreads(1);
   CHECK(moe::coreParallelThreads() == 1);
+  moe::initThreads(before);
+}
+
+TEST_CASE("the float64 Gram of long rows equals a long-double sum, on any thread count", "[forward][gram]") {
+  // Shapes around the kernel's edges: rows not a multiple of its 8-row panels, columns not a
+  // multiple of its conversion chunk, fewer columns than one chunk, a single row.
+  const int before = at::get_num_threads();
+  for (const auto& [S, N] : std::vector<std::pair<int64_t, int64_t>>{{1, 7}, {5, 300}, {8, 256}, {13, 1031}, {60, 5000}, {130, 700}}) {
+    for (at::ScalarType dtype : {at::kBFloat16, at::kFloat, at::kDouble}) {
+      INFO("S = " << S << ", N = " << N << ", dtype " << c10::toString(dtype));
+      // Near-duplicate rows too: the Gram is kept in float64 for their distances.
+      at::Tensor rows = at::randn({S, N}, at::kDouble);
+      if (S > 2) rows[1] = rows[0] + 1e-4 * rows[2];
+      rows = rows.to(dtype);
+      const at::Tensor r64 = rows.to(at::kDouble).contiguous();
+      const double* r = r64.data_ptr<double>();
+      std::vector<long double> want(static_cast<size_t>(S * S));
+      for (int64_t i = 0; i < S; ++i)
+        for (int64_t j = 0; j < S; ++j) {
+          long double sum = 0;
+          for (int64_t k = 0; k < N; ++k) sum += static_cast<long double>(r[i * N + k]) * r[j * N + k];
+          want[static_cast<size_t>(i * S + j)] = sum;
+        }
+      at::Tensor start = at::full({S, S}, 0.5, at::kDouble);  // addGram adds to what is there
+      std::vector<at::Tensor> got;
+      for (int threads : {1, 2, 3}) {
+        moe::initThreads(threads);
+        at::Tensor g = start.clone();
+        moe::addGram(rows, g);
+        got.push_back(g);
+      }
+      const double* g = got[0].data_ptr<double>();
+      double worst = 0;
+      for (int64_t i = 0; i < S; ++i)
+        for (int64_t j = 0; j < S; ++j) {
+          const long double scale = std::sqrt(want[static_cast<size_t>(i * S + i)] * want[static_cast<size_t>(j * S + j)]);
+          worst = std::max<double>(worst, std::fabs(g[i * S + j] - 0.5L - want[static_cast<size_t>(i * S + j)]) / scale);
+        }
+      CHECK(worst < 1e-13);
+      CHECK(at::equal(got[0], got[1]));  // bit for bit, whatever the thread count
+      CHECK(at::equal(got[0], got[2]));
+      CHECK(at::equal(got[0], got[0].t()));
+    }
+  }
+  // A strided view (a weight's every other column) is read as its values.
+  const at::Tensor wide = at::randn({9, 600}, at::kDouble);
+  at::Tensor g = at::zeros({9, 9}, at::kDouble), want = wide.narrow(1, 0, 300).mm(wide.narrow(1, 0, 300).t());
+  moe::addGram(wide.narrow(1, 0, 300), g);
+  CHECK(at::allclose(g, want, 1e-12, 1e-12));
+  at::Tensor wrong = at::zeros({8, 8}, at::kDouble);
+  CHECK_THROWS_AS(moe::addGram(wide, wrong), moe::Error);
   moe::initThreads(before);
 }
 

@@ -9,6 +9,7 @@
 #include "core/analysis/fingerprint.h"
 #include "core/analysis/store.h"
 #include "core/error.h"
+#include "core/nn/gram.h"
 
 namespace moe {
 namespace {
@@ -29,30 +30,16 @@ Matrix toMatrix(const at::Tensor& t) {
 }
 
 // Gram matrix of the experts' flattened weights, one weight kind at a time so no [E, params]
-// copy of the whole block is ever made.
+// copy of the whole block is ever made. In float64: the distances derived from the Gram
+// (|wi|^2 + |wj|^2 - 2 wi.wj) cancel badly for near-duplicate experts, and float32 sums there
+// differ between BLAS builds in the 4th digit.
 at::Tensor weightGram(const MoeBlock& b, int64_t* paramsPerExpert) {
   at::Tensor gram = at::zeros({b.numSlots(), b.numSlots()}, at::TensorOptions().dtype(at::kDouble));
   int64_t params = 0;
   for (const at::Tensor* w : {&b.gate, &b.up, &b.down, &b.gateBias, &b.upBias, &b.downBias}) {
     if (!w->defined()) continue;
-    // In float64: the distances derived from the Gram (|wi|^2 + |wj|^2 - 2 wi.wj) cancel badly for
-    // near-duplicate experts, and float32 sums there differ between BLAS builds in the 4th digit.
-    // Column chunks are converted into one reused float64 buffer. On the CPU 1024 columns (E x 1024:
-    // 480 KB for 60 experts, 4 MB for 512), which stays in cache for its product: chunks of 16 M
-    // values, each a fresh 128 MB copy, took 1.7x as long (60 experts of 2048 x 1408 here). On a
-    // GPU 16 M values, which keeps the kernel launches few.
     const at::Tensor flat = w->flatten(1);
-    const int64_t chunk = flat.device().is_cpu() ? 1024 : std::max<int64_t>(1, (int64_t{16} << 20) / std::max<int64_t>(1, flat.size(0)));
-    at::Tensor sum = gram.to(flat.device());  // gram itself on the CPU
-    at::Tensor buffer = at::empty({flat.size(0), std::min(chunk, flat.size(1))},
-                                  at::TensorOptions().dtype(at::kDouble).device(flat.device()));
-    for (int64_t c = 0; c < flat.size(1); c += chunk) {
-      const int64_t n = std::min(chunk, flat.size(1) - c);
-      at::Tensor part = buffer.narrow(1, 0, n);
-      part.copy_(flat.narrow(1, c, n));
-      sum.addmm_(part, part.t());
-    }
-    if (!sum.is_same(gram)) gram.copy_(sum);
+    addGram(flat, gram);
     params += flat.size(1);
   }
   *paramsPerExpert = params;

@@ -54,4 +54,13 @@ int coreParallelThreads() {
   return static_cast<int>(seen.size());
 }
 
+bool cpuHasAvx2Fma() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+#else
+  return false;
+#endif
+}
+
 }  // namespace moe

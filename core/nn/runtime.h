@@ -25,4 +25,8 @@ void initThreads(int threads = 0);
 // OpenMP (the loop then runs serially whatever the thread count says).
 int coreParallelThreads();
 
+// Whether this CPU runs AVX2 and FMA instructions (the hand-written kernels' instruction set; false
+// on other architectures).
+bool cpuHasAvx2Fma();
+
 }  // namespace moe

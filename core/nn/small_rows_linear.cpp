@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/nn/fastest.h"
+#include "core/nn/runtime.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -118,12 +119,6 @@ void outputBlock(const uint16_t* w, int64_t in, int64_t in8, const float* x, con
   if (r < rows) blockFromFloat<NO, 1>(scratch.data(), in8, xPadded + r * in8, in8, y + r * out, out);
 }
 
-bool cpuHasAvx2Fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-#else
-bool cpuHasAvx2Fma() { return false; }
 #endif
 
 // Whether the kernel beats libtorch's bf16 product on this machine, measured once on a decoding-sized
