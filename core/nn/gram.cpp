@@ -61,7 +61,7 @@ MOE_AVX2 void toPanels(const T* rows, int64_t S, int64_t N, int64_t c0, int64_t 
   }
 }
 
-// g[4 x 8] += (rows aoff..aoff+3 of panel a) x (the 8 rows of panel b)^T over n columns. Twelve
+// g[4 x 8] += (rows aoff..aoff+3 of panel a) x (the 8 rows of panel b)^T over n columns. Eleven
 // registers: eight accumulators, two loads of b, one broadcast of a.
 MOE_AVX2 void microTile(const double* a, const double* b, int64_t n, double* g, int64_t ldg) {
   __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
@@ -108,7 +108,8 @@ MOE_AVX2 void segmentGram(const T* rows, int64_t S, int64_t N, int64_t begin, in
 template <typename T>
 void addGramKernel(const T* rows, int64_t S, int64_t N, at::Tensor& gram) {
   const int64_t panels = (S + kPanel - 1) / kPanel, Sp = panels * kPanel;
-  // Columns per conversion: the panels of all rows (Sp x kc doubles) fit in a core's L2 cache.
+  // Columns per conversion: the panels of all rows (Sp x kc doubles: 256 KB up to 512 rows) stay in a
+  // core's L2 cache.
   const int64_t kc = std::clamp<int64_t>((int64_t{32} << 10) / Sp / 16 * 16, 64, 256);
   // A fixed number of segments, summed in order below: the same result on any number of threads
   // (each segment's partial Gram is Sp^2 doubles: 2 MB at 512 rows).
