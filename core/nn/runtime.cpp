@@ -35,7 +35,10 @@ Runtime Runtime::make(const std::string& device, const std::string& dtype) {
 }
 
 std::string Runtime::describe() const {
-  return device.str() + "/" + std::string(c10::toString(dtype)) + " (" + std::to_string(at::get_num_threads()) + " threads)";
+  const int threads = at::get_num_threads(), own = coreParallelThreads();
+  // A build without OpenMP runs MoEScope's own kernels on one core: say so where figures are printed.
+  const std::string ownNote = own == threads ? "" : ", " + std::to_string(own) + " for MoEScope's own kernels";
+  return device.str() + "/" + std::string(c10::toString(dtype)) + " (" + std::to_string(threads) + " threads" + ownNote + ")";
 }
 
 void initThreads(int threads) {
