@@ -162,7 +162,7 @@ TEST_CASE("the float64 Gram of long rows equals a long-double sum, on any thread
           for (int64_t k = 0; k < N; ++k) sum += static_cast<long double>(r[i * N + k]) * r[j * N + k];
           want[static_cast<size_t>(i * S + j)] = sum;
         }
-      at::Tensor start = at::full({S, S}, 0.5, at::kDouble);  // addGram adds to what is there
+      const at::Tensor start = at::rand({S, S}, at::kDouble);  // addGram adds to what is there, symmetric or not
       std::vector<at::Tensor> got;
       for (int threads : {1, 2, 3}) {
         moe::initThreads(threads);
@@ -171,19 +171,23 @@ TEST_CASE("the float64 Gram of long rows equals a long-double sum, on any thread
         got.push_back(g);
       }
       const double* g = got[0].data_ptr<double>();
+      const double* s0 = start.data_ptr<double>();
       double worst = 0;
       for (int64_t i = 0; i < S; ++i)
         for (int64_t j = 0; j < S; ++j) {
           const long double scale = std::sqrt(want[static_cast<size_t>(i * S + i)] * want[static_cast<size_t>(j * S + j)]);
-          worst = std::max<double>(worst, std::fabs(g[i * S + j] - 0.5L - want[static_cast<size_t>(i * S + j)]) / scale);
+          const long double added = static_cast<long double>(g[i * S + j]) - s0[i * S + j];
+          worst = std::max<double>(worst, std::fabs(added - want[static_cast<size_t>(i * S + j)]) / scale);
         }
       CHECK(worst < 1e-13);
       CHECK(at::equal(got[0], got[1]));  // bit for bit, whatever the thread count
       CHECK(at::equal(got[0], got[2]));
-      CHECK(at::equal(got[0], got[0].t()));
+      at::Tensor fromZero = at::zeros({S, S}, at::kDouble);
+      moe::addGram(rows, fromZero);
+      CHECK(at::equal(fromZero, fromZero.t()));
     }
   }
-  // A strided view (a weight's every other column) is read as its values.
+  // A view of the first half of each row (not contiguous) is read as its values.
   const at::Tensor wide = at::randn({9, 600}, at::kDouble);
   at::Tensor g = at::zeros({9, 9}, at::kDouble), want = wide.narrow(1, 0, 300).mm(wide.narrow(1, 0, 300).t());
   moe::addGram(wide.narrow(1, 0, 300), g);

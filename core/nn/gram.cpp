@@ -151,12 +151,15 @@ void addGramKernel(const T* rows, int64_t S, int64_t N, at::Tensor& gram) {
       segmentGram(rows, S, N, s * perSegment, std::min(N, (s + 1) * perSegment), kc, g.data());
     }
   });
+  // Both triangles receive the same additions in the same order: added to what the Gram held.
   double* out = gram.data_ptr<double>();
   for (const std::vector<double>& g : partial)
     for (int64_t i = 0; i < S; ++i)
-      for (int64_t j = i; j < S; ++j) out[i * S + j] += g[static_cast<size_t>(i * Sp + j)];
-  for (int64_t i = 0; i < S; ++i)
-    for (int64_t j = 0; j < i; ++j) out[i * S + j] = out[j * S + i];
+      for (int64_t j = i; j < S; ++j) {
+        const double v = g[static_cast<size_t>(i * Sp + j)];
+        out[i * S + j] += v;
+        if (j != i) out[j * S + i] += v;
+      }
 }
 #endif
 
