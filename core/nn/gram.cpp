@@ -3,10 +3,10 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include "core/error.h"
+#include "core/nn/bf16_bits.h"
 #include "core/nn/runtime.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -42,12 +42,7 @@ constexpr int64_t kPanel = 8;  // rows per panel: one micro-tile's width (two AV
 
 inline double toDouble(double v) { return v; }
 inline double toDouble(float v) { return v; }
-inline double toDouble(uint16_t bf16) {
-  const uint32_t bits = static_cast<uint32_t>(bf16) << 16;  // a bf16 is the upper half of an fp32
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
+inline double toDouble(uint16_t bf16) { return bf16ToFloat(bf16); }
 
 // Four consecutive values of a row as doubles.
 MOE_AVX2 inline __m256d load4(const double* p) { return _mm256_loadu_pd(p); }

@@ -3,10 +3,10 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include "core/error.h"
+#include "core/nn/bf16_bits.h"
 #include "core/nn/fastest.h"
 #include "core/nn/runtime.h"
 
@@ -26,13 +26,6 @@ namespace {
 MOE_AVX2 inline __m256 loadBf16(const uint16_t* p) {
   const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
-}
-
-inline float bf16ToFloat(uint16_t h) {
-  const uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
 }
 
 MOE_AVX2 inline float horizontalSum(__m256 v) {
