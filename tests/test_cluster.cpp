@@ -256,22 +256,42 @@ TEST_CASE("scipy docstring examples: linkage with ties", "[cluster][linkage]") {
   }
 }
 
-TEST_CASE("scipy reference: linkages of tie-heavy 100 x 100 matrices", "[cluster][linkage][reference]") {
+// The matrices of scripts/fixtures/make_linkage_reference.py, by the same formulas (every value
+// exact in double precision, the square roots correctly rounded on both sides).
+std::vector<double> referenceMatrix(const std::string& name, int64_t n) {
+  std::vector<double> square(static_cast<size_t>(n * n), 0.0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double v = 0;
+      if (name == "grid") {
+        const double dx = static_cast<double>((7 * i) % 23 - (7 * j) % 23);
+        const double dy = static_cast<double>((11 * i) % 19 - (11 * j) % 19);
+        const double dz = static_cast<double>(i % 5 - j % 5);
+        v = std::sqrt(dx * dx + dy * dy + dz * dz);
+      } else if (i != j) {
+        v = 1.0 + static_cast<double>((i * i + j * j + 3 * i * j) % 7) +
+            (name == "near_ties" ? static_cast<double>((i + j) % 3) / 1024.0 : 0.0);
+      }
+      square[static_cast<size_t>(i * n + j)] = v;
+    }
+  return square;
+}
+
+TEST_CASE("scipy reference: linkages of tie-heavy 100 x 100 and 300 x 300 matrices", "[cluster][linkage][reference]") {
   // tests/data/cluster/linkage_ties.h5 holds scipy's linkage of each matrix (made by
-  // scripts/fixtures/make_linkage_reference.py); the matrices are the formulas below, exact in
-  // double precision. Seven distinct values make almost every nearest-neighbour scan a tie.
+  // scripts/fixtures/make_linkage_reference.py). Seven distinct values make almost every
+  // nearest-neighbour scan a tie; the grid repeats points. At 300 the nearest-neighbour chain
+  // compacts its working matrix twice, and the tiles of the square input end mid-tile.
   const h5::File file(std::string(MOESCOPE_TEST_DATA) + "/cluster/linkage_ties.h5", h5::File::Mode::Read);
-  const int64_t n = 100;
-  for (const std::string name : {"ties", "near_ties"}) {
-    std::vector<double> square(static_cast<size_t>(n * n), 0.0);
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        if (i != j)
-          square[static_cast<size_t>(i * n + j)] = 1.0 + static_cast<double>((i * i + j * j + 3 * i * j) % 7) +
-                                                   (name == "near_ties" ? static_cast<double>((i + j) % 3) / 1024.0 : 0.0);
+  const std::vector<std::pair<int64_t, std::string>> cases = {{100, "ties"},      {100, "near_ties"}, {300, "ties"},
+                                                              {300, "near_ties"}, {300, "grid"}};
+  for (const auto& [n, name] : cases) {
+    const std::vector<double> square = referenceMatrix(name, n);
+    const std::string prefix = n == 100 ? "" : "n" + std::to_string(n) + "/";
     for (LinkageMethod method : kMethods) {
-      INFO(name << " " << linkageMethodName(method));
-      const std::vector<double> expected = file.readDouble(name + "/" + linkageMethodName(method)).data;
+      INFO(n << " " << name << " " << linkageMethodName(method));
+      const std::vector<double> expected = file.readDouble(prefix + name + "/" + linkageMethodName(method)).data;
+      REQUIRE(expected.size() == static_cast<size_t>(4 * (n - 1)));
       CHECK(linkageFromSquare(square.data(), n, method).toMatrix() == expected);  // bit-exact
       CHECK(linkage(condensedFromSquare(square.data(), n), method).toMatrix() == expected);
       // An asymmetry within the checks' tolerance: both read the upper triangle, as squareform.
@@ -497,6 +517,19 @@ TEST_CASE("errors: bad input is rejected with InvalidArgument", "[cluster][error
     CHECK(message(bad).find("entry (70, 71) = nan is not a finite") != std::string::npos);
     for (LinkageMethod m : kMethods)
       CHECK(messageOf([&] { linkageFromSquare(bad.data(), n, m); }) == message(bad));
+    // One defect at a time, in either triangle, in a diagonal tile and in the last, partial tile:
+    // linkageFromSquare checks while it copies, and must reject exactly what the check rejects (a
+    // change within the tolerance is accepted by both).
+    for (const auto& [i, j] : std::vector<std::pair<int64_t, int64_t>>{{99, 2}, {5, 97}, {33, 33}, {64, 40}, {40, 64}})
+      for (const double v : {static_cast<double>(NAN), -1.0, static_cast<double>(INFINITY), 1.0, 1e-9}) {
+        std::vector<double> one = sq;
+        double& entry = one[static_cast<size_t>(i * n + j)];
+        entry = v == 1.0 || v == 1e-9 ? entry + v : v;
+        INFO("(" << i << ", " << j << ") " << v << ": " << message(one));
+        CHECK((message(one) == "accepted") == (v == 1e-9));
+        for (LinkageMethod m : kMethods)
+          CHECK(messageOf([&] { linkageFromSquare(one.data(), n, m); }) == message(one));
+      }
   }
   requireInvalid([] { CondensedMatrix(3, {1.0, 2.0}); });
   requireInvalid([] { CondensedMatrix(0, {}); });

@@ -6,6 +6,10 @@
 #include <numeric>
 #include <sstream>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "core/error.h"
 
 namespace moe {
@@ -108,27 +112,244 @@ std::vector<Merge> mstSingle(const CondensedMatrix& dist) {
   return raw;
 }
 
+// The working matrices' row stride, in doubles: whole cache lines per row, and an odd number of
+// them, so that a column (an update's writes, a tile's rows) falls in every cache set. With
+// n = 512 the rows were exactly 4 KB apart and every entry of a column mapped to one L1 set.
+size_t rowStride(int64_t n) {
+  size_t ld = (static_cast<size_t>(n) + 7) / 8 * 8;
+  if ((ld / 8) % 2 == 0) ld += 8;
+  return ld;
+}
+
+// checkSquareDistances' rules, accumulated over rows of entries: any entry not finite or
+// negative, the largest entry, the largest asymmetry and the largest diagonal entry. In vector
+// registers where the CPU has them: as scalar running maxima each entry waited for the previous
+// one's compare, which made the checking pass as long as the linkage that follows it.
+class DistanceChecks {
+ public:
+  void entries(const double* v, int64_t count) {
+    int64_t i = 0;
+#if defined(__SSE2__)
+    const __m128d zero = _mm_setzero_pd();
+    const __m128d max = _mm_set1_pd(std::numeric_limits<double>::max());
+    for (; i + 2 <= count; i += 2) {
+      const __m128d x = _mm_loadu_pd(v + i);
+      // Not (x >= 0) or not (x <= max): negative, infinite or NaN.
+      bad_ = _mm_or_pd(bad_, _mm_or_pd(_mm_cmpnge_pd(x, zero), _mm_cmpnle_pd(x, max)));
+      largest_ = _mm_max_pd(x, largest_);
+    }
+#endif
+    for (; i < count; ++i) entry(v[i]);
+  }
+  void asymmetry(const double* a, const double* b, int64_t count) {  // rows of finite entries
+    int64_t i = 0;
+#if defined(__SSE2__)
+    const __m128d sign = _mm_set1_pd(-0.0);
+    for (; i + 2 <= count; i += 2)
+      asymmetry_ = _mm_max_pd(_mm_andnot_pd(sign, _mm_sub_pd(_mm_loadu_pd(a + i), _mm_loadu_pd(b + i))), asymmetry_);
+#endif
+    for (; i < count; ++i) asymmetryScalar_ = std::max(asymmetryScalar_, std::fabs(a[i] - b[i]));
+  }
+  void entry(double v) {
+    badScalar_ |= !(v >= 0 && v <= std::numeric_limits<double>::max());
+    largestScalar_ = std::max(largestScalar_, v);
+  }
+  void diagonal(double v) { diagonal_ = std::max(diagonal_, v); }
+
+  bool pass() const {
+    double largest = largestScalar_;
+    double asymmetry = asymmetryScalar_;
+    bool bad = badScalar_;
+#if defined(__SSE2__)
+    largest = std::max({largest, _mm_cvtsd_f64(largest_), _mm_cvtsd_f64(_mm_unpackhi_pd(largest_, largest_))});
+    asymmetry =
+        std::max({asymmetry, _mm_cvtsd_f64(asymmetry_), _mm_cvtsd_f64(_mm_unpackhi_pd(asymmetry_, asymmetry_))});
+    bad |= _mm_movemask_pd(bad_) != 0;
+#endif
+    const double tolerance = 1e-6 * largest;
+    return !bad && !(diagonal_ > tolerance) && !(asymmetry > tolerance);
+  }
+
+ private:
+#if defined(__SSE2__)
+  __m128d bad_ = _mm_setzero_pd();
+  __m128d largest_ = _mm_setzero_pd();
+  __m128d asymmetry_ = _mm_setzero_pd();
+#endif
+  bool badScalar_ = false;
+  double largestScalar_ = 0;
+  double asymmetryScalar_ = 0;
+  double diagonal_ = 0;
+};
+
+// Writes the square matrix's upper triangle, mirrored into the lower one, to `out` (rows ld
+// apart), as condensing and expanding again would give (scipy reads only the upper triangle), and
+// checks it in the same pass with checkSquareDistances' rules. The pass reads and writes rows of
+// 32 x 32 tiles only, the transposes going through a small buffer. Where a rule fails,
+// checkSquareDistances itself names the first offending entry.
+void checkedSymmetricCopy(const double* square, int64_t n, double* out, size_t ld) {
+  if (n < 1 || square == nullptr) return checkSquareDistances(square, n);  // its messages
+  constexpr int64_t kTile = 32;
+  DistanceChecks checks;
+  double upperT[kTile * kTile];
+  for (int64_t bi = 0; bi < n; bi += kTile) {
+    const int64_t rows = std::min(kTile, n - bi);
+    // The diagonal tile, entry by entry.
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < rows; ++c) {
+        const double v = square[(bi + r) * n + bi + c];
+        checks.entry(v);
+        if (c == r) checks.diagonal(v);
+        if (c < r) continue;
+        const double lower = square[(bi + c) * n + bi + r];
+        checks.asymmetry(&v, &lower, 1);
+        out[static_cast<size_t>(bi + r) * ld + static_cast<size_t>(bi + c)] = v;
+        out[static_cast<size_t>(bi + c) * ld + static_cast<size_t>(bi + r)] = v;
+      }
+    for (int64_t bj = bi + kTile; bj < n; bj += kTile) {
+      const int64_t cols = std::min(kTile, n - bj);
+      for (int64_t r = 0; r < rows; ++r) {  // the upper tile: copied, and transposed
+        const double* u = square + (bi + r) * n + bj;
+        checks.entries(u, cols);
+        std::copy(u, u + cols, out + static_cast<size_t>(bi + r) * ld + static_cast<size_t>(bj));
+        for (int64_t c = 0; c < cols; ++c) upperT[c * kTile + r] = u[c];
+      }
+      for (int64_t c = 0; c < cols; ++c) {  // the lower tile: compared with the transpose, replaced by it
+        const double* l = square + (bj + c) * n + bi;
+        const double* t = upperT + c * kTile;
+        checks.entries(l, rows);
+        checks.asymmetry(l, t, rows);
+        std::copy(t, t + rows, out + static_cast<size_t>(bj + c) * ld + static_cast<size_t>(bi));
+      }
+    }
+  }
+  if (!checks.pass()) checkSquareDistances(square, n);
+}
+
+// ys[i] = the Lance-Williams update of slot i's distance to the union of x and y, for every slot
+// of the row, active or not: an inactive slot's entry is never read again unmasked (scans add its
+// +inf penalty), nor is y's own. Written for the whole row so that it runs in vector registers;
+// each lane computes updatedDistance's expression in its operand order, so the values are the
+// same bits.
+void updateRow(LinkageMethod method, const double* xs, double* ys, const double* sizes, size_t m, double dxy,
+               int64_t nx, int64_t ny) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128d vnx = _mm_set1_pd(static_cast<double>(nx));
+  const __m128d vny = _mm_set1_pd(static_cast<double>(ny));
+  const __m128d vnxy = _mm_set1_pd(static_cast<double>(nx + ny));
+  const __m128d vdxy = _mm_set1_pd(dxy);
+  const __m128d one = _mm_set1_pd(1.0);
+  for (; i + 2 <= m; i += 2) {
+    const __m128d dxi = _mm_loadu_pd(xs + i);
+    const __m128d dyi = _mm_loadu_pd(ys + i);
+    __m128d v;
+    switch (method) {
+      case LinkageMethod::Complete: v = _mm_max_pd(dyi, dxi); break;  // std::max(dxi, dyi)
+      case LinkageMethod::Average:
+        v = _mm_div_pd(_mm_add_pd(_mm_mul_pd(vnx, dxi), _mm_mul_pd(vny, dyi)), vnxy);
+        break;
+      case LinkageMethod::Ward: {
+        const __m128d ni = _mm_loadu_pd(sizes + i);
+        const __m128d t = _mm_div_pd(one, _mm_add_pd(vnxy, ni));
+        const __m128d a = _mm_mul_pd(_mm_mul_pd(_mm_mul_pd(_mm_add_pd(ni, vnx), t), dxi), dxi);
+        const __m128d b = _mm_mul_pd(_mm_mul_pd(_mm_mul_pd(_mm_add_pd(ni, vny), t), dyi), dyi);
+        const __m128d c = _mm_mul_pd(_mm_mul_pd(_mm_mul_pd(ni, t), vdxy), vdxy);
+        v = _mm_sqrt_pd(_mm_sub_pd(_mm_add_pd(a, b), c));
+        break;
+      }
+      default: v = _mm_min_pd(dyi, dxi); break;  // single: std::min(dxi, dyi)
+    }
+    _mm_storeu_pd(ys + i, v);
+  }
+#endif
+  for (; i < m; ++i)
+    ys[i] = updatedDistance(method, xs[i], ys[i], dxy, nx, ny, static_cast<int64_t>(sizes[i]));
+}
+
+// Index of the first smallest of row[i] + penalty[i], i in [0, n), if that smallest is below
+// `bound`; -1 otherwise. The penalty is 0 for an active slot and +inf for an inactive one and for
+// the scanning row's own slot, so the scan reads two contiguous arrays with no branch per entry
+// and picks the slot that scipy's loop over the active slots (which keeps the first strictly
+// smaller distance) picks. A NaN (from a Ward update of distances that are not Euclidean) is never
+// picked, as in scipy, where `dist < current_min` is false for it.
+int64_t firstMinimum(const double* row, const double* penalty, int64_t n, double bound) {
+  double m = bound;
+  int64_t i = 0;
+#if defined(__SSE2__)
+  // Four independent minima of two lanes each. MINPD returns its second operand when the compare
+  // is unordered, so a NaN entry leaves the running minimum as it was.
+  __m128d m0 = _mm_set1_pd(bound), m1 = m0, m2 = m0, m3 = m0;
+  for (; i + 8 <= n; i += 8) {
+    m0 = _mm_min_pd(_mm_add_pd(_mm_loadu_pd(row + i), _mm_loadu_pd(penalty + i)), m0);
+    m1 = _mm_min_pd(_mm_add_pd(_mm_loadu_pd(row + i + 2), _mm_loadu_pd(penalty + i + 2)), m1);
+    m2 = _mm_min_pd(_mm_add_pd(_mm_loadu_pd(row + i + 4), _mm_loadu_pd(penalty + i + 4)), m2);
+    m3 = _mm_min_pd(_mm_add_pd(_mm_loadu_pd(row + i + 6), _mm_loadu_pd(penalty + i + 6)), m3);
+  }
+  m0 = _mm_min_pd(_mm_min_pd(m0, m1), _mm_min_pd(m2, m3));
+  m = std::min(_mm_cvtsd_f64(m0), _mm_cvtsd_f64(_mm_unpackhi_pd(m0, m0)));
+#endif
+  for (; i < n; ++i) {
+    const double v = row[i] + penalty[i];
+    if (v < m) m = v;
+  }
+  if (!(m < bound)) return -1;
+  for (int64_t j = 0;; ++j)
+    if (row[j] + penalty[j] == m) return j;
+}
+
 // Nearest-neighbour chain (scipy's nn_chain): follow nearest neighbours until two clusters are
 // each other's nearest, merge them into the slot of the larger index, update with Lance-Williams.
 // Valid for reducible linkages: complete, average, ward (and single, though scipy uses the MST).
 // `d` is the working copy, a full symmetric n x n matrix: every nearest-neighbour scan then reads
-// one contiguous row. On the condensed layout half of each scan was a column walk, one cache line
-// per entry, which was most of a 512-leaf linkage. An update writes the row and the column of the
-// merged slot with the same value, so both halves stay identical. The diagonal is never used (a
-// scan skips x itself).
-std::vector<Merge> nnChain(std::vector<double>& d, int64_t n, LinkageMethod method) {
-  const size_t un = static_cast<size_t>(n);
-  std::vector<int64_t> size(un, 1);  // 0 = slot no longer active
-  std::vector<int64_t> chain(un);
+// one contiguous row, and an update writes the row and the column of the merged slot with the
+// same value. The diagonal is never used (a scan masks x itself).
+// Each time half the slots are inactive, the matrix is compacted in place to the active ones, in
+// their order: the scans and the column writes then stay within a matrix that shrinks into the
+// cache (at 512 leaves the 2 MB matrix does not fit in L2, and the column writes of the updates
+// were a third of the linkage). Slots keep scipy's order, so ties resolve alike, and merges are
+// recorded with the original observation indices.
+std::vector<Merge> nnChain(double* d, int64_t n, size_t ld, LinkageMethod method) {
+  size_t m = static_cast<size_t>(n);  // the matrix's current side, its rows ld apart
+  std::vector<int64_t> original(m);   // slot -> observation index of its cluster's slot
+  std::iota(original.begin(), original.end(), 0);
+  std::vector<int64_t> size(m, 1);      // 0 = slot no longer active
+  std::vector<double> penalty(m, 0.0);  // +inf = slot no longer active
+  std::vector<double> sizes(m, 1.0);    // size, as doubles for the vector updates
+  std::vector<int64_t> chain(m);
   int64_t chainLength = 0;
   std::vector<Merge> raw;
-  raw.reserve(un - 1);
-  // The active slots in increasing order: scipy scans every slot and skips the inactive ones; the
-  // scans here visit the same slots in the same order, so ties resolve alike.
-  std::vector<int64_t> active(un);
+  raw.reserve(m - 1);
+  std::vector<int64_t> active(m);  // the active slots in increasing order
   std::iota(active.begin(), active.end(), 0);
 
   for (int64_t k = 0; k < n - 1; ++k) {
+    if (active.size() * 2 <= m && m > 64) {
+      // Slot active[p] becomes slot p. Row-major and in place: every entry moves to an index no
+      // larger than its own, and the entries are moved in increasing order.
+      const size_t a = active.size();
+      std::vector<int64_t> renamed(m, -1);
+      for (size_t p = 0; p < a; ++p) renamed[static_cast<size_t>(active[p])] = static_cast<int64_t>(p);
+      const size_t newLd = rowStride(static_cast<int64_t>(a));  // <= ld
+      for (size_t p = 0; p < a; ++p) {
+        const double* from = d + static_cast<size_t>(active[p]) * ld;
+        double* to = d + p * newLd;
+        for (size_t q = 0; q < a; ++q) to[q] = from[active[q]];
+      }
+      for (size_t p = 0; p < a; ++p) {
+        original[p] = original[static_cast<size_t>(active[p])];
+        size[p] = size[static_cast<size_t>(active[p])];
+        sizes[p] = sizes[static_cast<size_t>(active[p])];
+      }
+      for (int64_t c = 0; c < chainLength; ++c) chain[c] = renamed[static_cast<size_t>(chain[c])];
+      m = a;
+      ld = newLd;
+      original.resize(m);
+      size.resize(m);
+      sizes.resize(m);
+      penalty.assign(m, 0.0);
+      std::iota(active.begin(), active.end(), 0);
+    }
     if (chainLength == 0) {
       chain[0] = active.front();
       chainLength = 1;
@@ -139,7 +360,7 @@ std::vector<Merge> nnChain(std::vector<double>& d, int64_t n, LinkageMethod meth
     double currentMin = kInf;
     while (true) {
       x = chain[chainLength - 1];
-      const double* xs = d.data() + static_cast<size_t>(x) * un;
+      const double* xs = d + static_cast<size_t>(x) * ld;
       // The previous chain element wins ties, which guarantees the chain cannot cycle.
       if (chainLength > 1) {
         y = chain[chainLength - 2];
@@ -147,19 +368,13 @@ std::vector<Merge> nnChain(std::vector<double>& d, int64_t n, LinkageMethod meth
       } else {
         currentMin = kInf;
       }
-      // Scanned in locals: kept in currentMin and y, the running minimum went through memory on
-      // every step.
-      double best = currentMin;
-      int64_t nearest = y;
-      for (const int64_t i : active) {
-        const double dxi = xs[i];
-        if (dxi < best && i != x) {
-          best = dxi;
-          nearest = i;
-        }
+      penalty[static_cast<size_t>(x)] = kInf;
+      const int64_t nearest = firstMinimum(xs, penalty.data(), static_cast<int64_t>(m), currentMin);
+      penalty[static_cast<size_t>(x)] = 0.0;
+      if (nearest >= 0) {
+        y = nearest;
+        currentMin = xs[y];
       }
-      currentMin = best;
-      y = nearest;
       if (chainLength > 1 && y == chain[chainLength - 2]) break;
       chain[chainLength++] = y;
     }
@@ -168,18 +383,17 @@ std::vector<Merge> nnChain(std::vector<double>& d, int64_t n, LinkageMethod meth
     if (x > y) std::swap(x, y);
     const int64_t nx = size[static_cast<size_t>(x)];
     const int64_t ny = size[static_cast<size_t>(y)];
-    raw.push_back(Merge{x, y, currentMin, nx + ny});
+    raw.push_back(Merge{original[static_cast<size_t>(x)], original[static_cast<size_t>(y)], currentMin, nx + ny});
     size[static_cast<size_t>(x)] = 0;
+    penalty[static_cast<size_t>(x)] = kInf;
+    sizes[static_cast<size_t>(x)] = 0;
     size[static_cast<size_t>(y)] = nx + ny;
+    sizes[static_cast<size_t>(y)] = static_cast<double>(nx + ny);
     active.erase(std::lower_bound(active.begin(), active.end(), x));
-    const double* xs = d.data() + static_cast<size_t>(x) * un;
-    double* ys = d.data() + static_cast<size_t>(y) * un;
-    for (const int64_t i : active) {
-      if (i == y) continue;
-      const double v = updatedDistance(method, xs[i], ys[i], currentMin, nx, ny, size[static_cast<size_t>(i)]);
-      ys[i] = v;
-      d[static_cast<size_t>(i) * un + static_cast<size_t>(y)] = v;
-    }
+    const double* xs = d + static_cast<size_t>(x) * ld;
+    double* ys = d + static_cast<size_t>(y) * ld;
+    updateRow(method, xs, ys, sizes.data(), m, currentMin, nx, ny);
+    for (const int64_t i : active) d[static_cast<size_t>(i) * ld + static_cast<size_t>(y)] = ys[i];
   }
   return raw;
 }
@@ -282,28 +496,27 @@ Linkage linkage(const CondensedMatrix& distances, LinkageMethod method) {
     return out;
   }
   if (method == LinkageMethod::Single) return sortAndLabel(n, mstSingle(distances));
-  std::vector<double> square = distances.toSquare();
-  return sortAndLabel(n, nnChain(square, n, method));
+  const size_t ld = rowStride(n);
+  std::vector<double> square(static_cast<size_t>(n) * ld, 0.0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = i + 1; j < n; ++j) {
+      const double v = d[static_cast<size_t>(condensedIndex(n, i, j))];
+      square[static_cast<size_t>(i) * ld + static_cast<size_t>(j)] = v;
+      square[static_cast<size_t>(j) * ld + static_cast<size_t>(i)] = v;
+    }
+  return sortAndLabel(n, nnChain(square.data(), n, ld, method));
 }
 
 Linkage linkageFromSquare(const double* square, int64_t n, LinkageMethod method) {
   if (method == LinkageMethod::Single || n < 2) return linkage(condensedFromSquare(square, n), method);
-  checkSquareDistances(square, n);
   // The working copy is a per-thread buffer, kept for the thread's life (2 MB at 512 experts): a
   // clustering switch links one block after another, and a fresh n x n allocation for each was
   // page-faulted in every time (at 512 experts, as long as the linkage itself).
-  const size_t un = static_cast<size_t>(n);
+  const size_t ld = rowStride(n);
   thread_local std::vector<double> d;
-  d.assign(square, square + un * un);
-  // The upper triangle mirrored into the lower one, as condensing and expanding again would give
-  // (the check allows a tiny asymmetry, and scipy reads only the upper triangle). In tiles, so
-  // that the transposed writes stay in cache.
-  constexpr size_t kTile = 32;
-  for (size_t bi = 0; bi < un; bi += kTile)
-    for (size_t bj = bi; bj < un; bj += kTile)
-      for (size_t i = bi; i < std::min(un, bi + kTile); ++i)
-        for (size_t j = std::max(bj, i + 1); j < std::min(un, bj + kTile); ++j) d[j * un + i] = d[i * un + j];
-  return sortAndLabel(n, nnChain(d, n, method));
+  if (d.size() < static_cast<size_t>(n) * ld) d.resize(static_cast<size_t>(n) * ld);
+  checkedSymmetricCopy(square, n, d.data(), ld);
+  return sortAndLabel(n, nnChain(d.data(), n, ld, method));
 }
 
 }  // namespace moe
