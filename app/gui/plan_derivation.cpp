@@ -41,8 +41,10 @@ const moe::Matrix& AnalysisData::distanceMatrix(int j, moe::Representation repre
     if (const moe::Matrix* m = cached()) return *m;
   }
   // Read or computed without holding the lock, so that the threads of a clustering switch read
-  // one block while linking another (readStoredDistance serialises the file reads itself).
-  moe::Matrix m = readOrComputeDistances(stats, j, key);
+  // and link blocks side by side (readStoredDistance serialises its HDF5 calls itself), into the
+  // memory of a dropped matrix where there is one.
+  moe::Matrix m = readOrComputeDistances(
+      stats, j, key, takeBuffer(static_cast<size_t>(stats.numExperts) * static_cast<size_t>(stats.numExperts)));
   const std::lock_guard<std::mutex> lock(*distancesLock);
   if (const moe::Matrix* other = cached()) return *other;  // another thread was first
   return distances[static_cast<size_t>(j)].emplace(key, std::move(m)).first->second;
@@ -52,26 +54,62 @@ moe::Matrix AnalysisData::distanceMatrixCopy(int j, moe::Representation represen
                                              const std::string& metric) const {
   const moe::LayerStats& stats = layers.at(static_cast<size_t>(j));
   const DistanceKey key{representation, metric};
+  std::vector<double> buffer = takeBuffer(static_cast<size_t>(stats.numExperts) * static_cast<size_t>(stats.numExperts));
   {
     const std::lock_guard<std::mutex> lock(*distancesLock);
     if (static_cast<size_t>(j) < distances.size()) {
       const StoredDistances& known = distances[static_cast<size_t>(j)];
-      if (const auto it = known.find(key); it != known.end()) return it->second;
+      if (const auto it = known.find(key); it != known.end()) {
+        moe::Matrix copy;
+        copy.rows = it->second.rows;
+        copy.cols = it->second.cols;
+        copy.data = std::move(buffer);
+        copy.data.assign(it->second.data.begin(), it->second.data.end());
+        return copy;
+      }
     }
   }
-  return readOrComputeDistances(stats, j, key);
+  return readOrComputeDistances(stats, j, key, std::move(buffer));
 }
 
-moe::Matrix AnalysisData::readOrComputeDistances(const moe::LayerStats& stats, int j, const DistanceKey& key) const {
+moe::Matrix AnalysisData::readOrComputeDistances(const moe::LayerStats& stats, int j, const DistanceKey& key,
+                                                 std::vector<double>&& buffer) const {
   std::optional<moe::Matrix> m;
-  if (!storePath.empty()) m = readStoredDistance(storePath, j, stats.numExperts, key);
+  if (!storePath.empty()) m = readStoredDistance(storePath, j, stats.numExperts, key, std::move(buffer));
   return m ? std::move(*m) : stats.distances(key.first, key.second);
 }
 
 void AnalysisData::keepDistances(const std::set<DistanceKey>& keep) const {
+  std::vector<moe::Matrix> dropped;
+  {
+    const std::lock_guard<std::mutex> lock(*distancesLock);
+    for (StoredDistances& block : distances)
+      for (auto it = block.begin(); it != block.end();) {
+        if (keep.count(it->first)) {
+          ++it;
+          continue;
+        }
+        dropped.push_back(std::move(it->second));
+        it = block.erase(it);
+      }
+  }
+  for (moe::Matrix& m : dropped) recycle(std::move(m));
+}
+
+void AnalysisData::recycle(moe::Matrix&& m) const {
   const std::lock_guard<std::mutex> lock(*distancesLock);
-  for (StoredDistances& block : distances)
-    for (auto it = block.begin(); it != block.end();) it = keep.count(it->first) ? std::next(it) : block.erase(it);
+  if (spareBuffers_.size() < layers.size() && !m.data.empty()) spareBuffers_.push_back(std::move(m.data));
+}
+
+std::vector<double> AnalysisData::takeBuffer(size_t values) const {
+  const std::lock_guard<std::mutex> lock(*distancesLock);
+  for (auto it = spareBuffers_.begin(); it != spareBuffers_.end(); ++it)
+    if (it->capacity() >= values) {
+      std::vector<double> buffer = std::move(*it);
+      spareBuffers_.erase(it);
+      return buffer;
+    }
+  return {};
 }
 
 size_t AnalysisData::heldDistances() const {
@@ -81,19 +119,23 @@ size_t AnalysisData::heldDistances() const {
   return n;
 }
 
-std::vector<moe::LayerTree> buildTrees(const AnalysisData& data, const PlanState& state) {
+std::vector<moe::LayerTree> buildTrees(
+    const AnalysisData& data, const PlanState& state,
+    const std::function<void(int, const moe::Matrix&, const moe::LayerTree&)>& alsoPerBlock) {
   const moe::ClusteringChoice choice = clusteringChoice(state);
   moe::validateClusteringChoice(choice);  // core's rule, before any tree is built
   // buildLayerTree's steps, from the distances the store holds: computing them again from the
   // [E, H] statistics would cost O(E^2 H) per block on the GUI thread. The tree keeps no copy of
   // its distances (the views read data.distanceMatrix): one copy per cached clustering choice was
   // 125 MB at 512 experts x 60 blocks.
-  // One block per task, read (or computed) and linked: 60 trees of 512 leaves take ~4 ms of
-  // linkage each here, and as long again to read a representation not read before.
+  // One block per task, read (or computed) and linked: a tree of 512 leaves takes about 0.7 ms of
+  // linkage alone here (1-2.5 ms beside the views and the background work), and a representation
+  // not read before 0.3-1 ms more per block to read.
   std::vector<moe::LayerTree> trees(static_cast<size_t>(data.numMoeLayers()));
   parallelFor(data.numMoeLayers(), [&](int j) {
-    trees[static_cast<size_t>(j)] =
-        linkTree(data.distanceMatrix(j, choice.representation, choice.metric), choice.method);
+    const moe::Matrix& distances = data.distanceMatrix(j, choice.representation, choice.metric);
+    trees[static_cast<size_t>(j)] = linkTree(distances, choice.method);
+    if (alsoPerBlock) alsoPerBlock(j, distances, trees[static_cast<size_t>(j)]);
   });
   return trees;
 }

@@ -22,9 +22,10 @@ using StoredDistances = std::map<DistanceKey, moe::Matrix>;
 // Block `moeIndex`'s distance matrix under `key`, nullopt when the store does not hold it (the
 // explorer then computes it, as for stores written before distances were kept). A dataset of
 // another shape than [E, E] or with a non-finite value is a moe::Error(Format) naming it. Whether
-// the values are distances at all (zero diagonal, symmetric) is core's clustering check.
+// the values are distances at all (zero diagonal, symmetric) is core's clustering check. Read into
+// `storage` where it is large enough (a buffer recycled from a dropped matrix).
 std::optional<moe::Matrix> readStoredDistance(const std::string& storePath, int moeIndex, int64_t experts,
-                                              const DistanceKey& key);
+                                              const DistanceKey& key, std::vector<double>&& storage = {});
 // The representations whose distances the store holds for block `moeIndex` under both metrics.
 std::set<moe::Representation> representationsWithStoredDistances(const std::string& storePath, int moeIndex);
 

@@ -34,9 +34,12 @@ void TreePrefetchWorker::build(int generation, const AnalysisDataPtr& data, cons
     std::vector<EstimateRows> rows(members.size(), EstimateRows(blocks));
     std::vector<double> redundancy(wantRedundancy ? blocks : 0);
     try {
+      moe::Matrix d;
       for (size_t j = 0; j < blocks; ++j) {
-        moe::Matrix d;
-        if (link || wantRedundancy) d = data->distanceMatrixCopy(static_cast<int>(j), key.first, key.second);
+        if (link || wantRedundancy) {
+          data->recycle(std::move(d));  // the previous block's, for this read
+          d = data->distanceMatrixCopy(static_cast<int>(j), key.first, key.second);
+        }
         if (wantRedundancy) redundancy[j] = widgets::redundancy(d);
         for (size_t m = 0; m < members.size(); ++m) {
           if (cancel->load()) return;  // a newer plan (or the window closing) wants the thread

@@ -134,9 +134,23 @@ Shape File::shape(const std::string& dataset) const {
   return Shape(dims.begin(), dims.end());
 }
 
+std::optional<int64_t> File::contiguousDoublesOffset(const std::string& dataset) const {
+  if (!isDataset(dataset)) fail(ErrorKind::Format, path_, "no dataset '" + dataset + "'");
+  Handle ds(H5Dopen2(id_, dataset.c_str(), H5P_DEFAULT), H5Dclose);
+  Handle plist(H5Dget_create_plist(ds.id), H5Pclose);
+  Handle type(H5Dget_type(ds.id), H5Tclose);
+  if (ds.id < 0 || plist.id < 0 || type.id < 0) return std::nullopt;
+  if (H5Pget_layout(plist.id) != H5D_CONTIGUOUS || H5Pget_nfilters(plist.id) != 0) return std::nullopt;
+  if (H5Tequal(type.id, H5T_IEEE_F64LE) <= 0 || H5Tequal(H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE) <= 0) return std::nullopt;
+  const haddr_t offset = H5Dget_offset(ds.id);  // undefined while no value has been written
+  if (offset == HADDR_UNDEF) return std::nullopt;
+  return static_cast<int64_t>(offset);
+}
+
 template <typename T>
-Array<T> File::readAs(const std::string& dataset, int64_t memType) const {
+Array<T> File::readAs(const std::string& dataset, int64_t memType, std::vector<T>&& storage) const {
   Array<T> out;
+  out.data = std::move(storage);
   out.shape = shape(dataset);
   // A hand-made file may declare any extent: refuse counts that overflow or exceed what a
   // MoEScope file can hold (2^40 elements) instead of failing inside the allocator.
@@ -160,6 +174,9 @@ Array<T> File::readAs(const std::string& dataset, int64_t memType) const {
 
 Array<float> File::readFloat(const std::string& dataset) const { return readAs<float>(dataset, H5T_NATIVE_FLOAT); }
 Array<double> File::readDouble(const std::string& dataset) const { return readAs<double>(dataset, H5T_NATIVE_DOUBLE); }
+Array<double> File::readDouble(const std::string& dataset, std::vector<double>&& storage) const {
+  return readAs<double>(dataset, H5T_NATIVE_DOUBLE, std::move(storage));
+}
 Array<int64_t> File::readInt(const std::string& dataset) const { return readAs<int64_t>(dataset, H5T_NATIVE_INT64); }
 
 void File::ensureParents(const std::string& objectPath) {

@@ -2,6 +2,7 @@
 // Thin RAII wrapper over the HDF5 C API: the numeric arrays and attributes MoEScope reads
 // (reference files, token ids) and writes (forward outputs, the analysis store).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,15 @@ class File {
   // Reads any numeric dataset, converting to the requested element type.
   Array<float> readFloat(const std::string& dataset) const;
   Array<double> readDouble(const std::string& dataset) const;
+  // The same, into `storage`'s memory where its capacity suffices: a recycled buffer is already
+  // paged in, a fresh one of a few MB costs a page fault per 4 KB, most of such a read's time.
+  Array<double> readDouble(const std::string& dataset, std::vector<double>&& storage) const;
   Array<int64_t> readInt(const std::string& dataset) const;
+  // Where the values of a dataset stored contiguously, uncompressed, as little-endian IEEE doubles
+  // lie in the file (byte offset), on a little-endian host; nullopt for any other layout or type.
+  // Such bytes can be read with plain file reads, outside the HDF5 library and its lock, by
+  // several threads at once. Throws moe::Error(Format) when there is no such dataset.
+  std::optional<int64_t> contiguousDoublesOffset(const std::string& dataset) const;
 
   // Writes (replacing an existing dataset of that name); parent groups are created. An empty
   // shape writes a scalar dataset (one value).
@@ -63,7 +72,7 @@ class File {
 
  private:
   template <typename T>
-  Array<T> readAs(const std::string& dataset, int64_t memType) const;
+  Array<T> readAs(const std::string& dataset, int64_t memType, std::vector<T>&& storage = {}) const;
   void writeRaw(const std::string& dataset, const void* data, const Shape& shape, int64_t memType);
   void ensureParents(const std::string& objectPath);
 
