@@ -452,6 +452,16 @@ void ExplorerTest::distanceChoicesAreNotAllKept() {
       for (int64_t r = 0; r < 16; r += 5)
         for (int64_t c = 0; c < 16; c += 3)
           QCOMPARE(heatmap->cellValue(r, c), d(heatmap->expertAt(r), heatmap->expertAt(c)));
+      // The estimates of the new trees, computed in the switch's linkage tasks (no event is
+      // processed between these edits, so no background result stands in): core's, block by block.
+      QVERIFY(doc_->estimatesReady());
+      for (int64_t K : {int64_t{1}, int64_t{3}, int64_t{8}}) {
+        double sum = 0;
+        for (int j = 0; j < blocks; ++j)
+          sum += moe::estimateMergeErrorByK(moe::mergeErrorModel(doc_->stats(j)), doc_->tree(j).linkage)
+                     .at(static_cast<size_t>(std::min(K, doc_->stats(j).numExperts)));
+        QCOMPARE(doc_->uniformMeanError(K, false), sum / blocks);
+      }
       // Every block's redundancy in the layer table is that of the new choice's distances.
       for (int j = 0; j < blocks; ++j) {
         const QTableWidgetItem* item = table->item(table->rowOfMoeIndex(j), moe::widgets::LayerTable::RedundancyColumn);
