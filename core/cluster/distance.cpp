@@ -5,6 +5,10 @@
 #include <limits>
 #include <sstream>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "core/error.h"
 
 namespace moe {
@@ -166,27 +170,118 @@ std::vector<double> squareDistances(const double* data, int64_t rows, int64_t co
   return squareImpl(data, rows, cols, metric);
 }
 
-void checkSquareDistances(const double* square, int64_t n) {
-  if (n < 1) invalid("distance matrix: empty (n = " + std::to_string(n) + ")");
-  if (square == nullptr) invalid("distance matrix: null data pointer");
-  // Every check runs first without an early exit and without messages, counting failures in a
-  // double (which the compiler vectorises; the counts stay exact far beyond n^2); a failure sends
-  // it back to a row-order scan that names the first offending entry.
+namespace {
+
+// The square distance matrix's rules, accumulated over rows of entries: any entry not finite or
+// negative, the largest entry, the largest asymmetry and the largest diagonal entry. In vector
+// registers where the CPU has them: as scalar running maxima each entry waited for the previous
+// one's compare, which made the checking pass as long as the linkage that follows it.
+class DistanceChecks {
+ public:
+  void entries(const double* v, int64_t count) {
+    int64_t i = 0;
+#if defined(__SSE2__)
+    const __m128d zero = _mm_setzero_pd();
+    const __m128d max = _mm_set1_pd(std::numeric_limits<double>::max());
+    for (; i + 2 <= count; i += 2) {
+      const __m128d x = _mm_loadu_pd(v + i);
+      // Not (x >= 0) or not (x <= max): negative, infinite or NaN.
+      bad_ = _mm_or_pd(bad_, _mm_or_pd(_mm_cmpnge_pd(x, zero), _mm_cmpnle_pd(x, max)));
+      largest_ = _mm_max_pd(x, largest_);
+    }
+#endif
+    for (; i < count; ++i) entry(v[i]);
+  }
+  void asymmetry(const double* a, const double* b, int64_t count) {  // rows of finite entries
+    int64_t i = 0;
+#if defined(__SSE2__)
+    const __m128d sign = _mm_set1_pd(-0.0);
+    for (; i + 2 <= count; i += 2)
+      asymmetry_ = _mm_max_pd(_mm_andnot_pd(sign, _mm_sub_pd(_mm_loadu_pd(a + i), _mm_loadu_pd(b + i))), asymmetry_);
+#endif
+    for (; i < count; ++i) asymmetryScalar_ = std::max(asymmetryScalar_, std::fabs(a[i] - b[i]));
+  }
+  void entry(double v) {
+    badScalar_ |= !(v >= 0 && v <= std::numeric_limits<double>::max());
+    largestScalar_ = std::max(largestScalar_, v);
+  }
+  void diagonal(double v) { diagonal_ = std::max(diagonal_, v); }
+
+  bool pass() const {
+    double largest = largestScalar_;
+    double asymmetry = asymmetryScalar_;
+    bool bad = badScalar_;
+#if defined(__SSE2__)
+    largest = std::max({largest, _mm_cvtsd_f64(largest_), _mm_cvtsd_f64(_mm_unpackhi_pd(largest_, largest_))});
+    asymmetry =
+        std::max({asymmetry, _mm_cvtsd_f64(asymmetry_), _mm_cvtsd_f64(_mm_unpackhi_pd(asymmetry_, asymmetry_))});
+    bad |= _mm_movemask_pd(bad_) != 0;
+#endif
+    const double tolerance = 1e-6 * largest;
+    return !bad && !(diagonal_ > tolerance) && !(asymmetry > tolerance);
+  }
+
+ private:
+#if defined(__SSE2__)
+  __m128d bad_ = _mm_setzero_pd();
+  __m128d largest_ = _mm_setzero_pd();
+  __m128d asymmetry_ = _mm_setzero_pd();
+#endif
+  bool badScalar_ = false;
+  double largestScalar_ = 0;
+  double asymmetryScalar_ = 0;
+  double diagonal_ = 0;
+};
+
+// One pass over the matrix in 32 x 32 tiles, reading and writing rows only (the transposes go
+// through a small buffer): whether every rule holds. Where `out` is given, the upper triangle is
+// written to it mirrored into the lower one (rows ld apart), as condensing and expanding again
+// would give; scipy reads only the upper triangle.
+bool squareChecksPass(const double* square, int64_t n, double* out, size_t ld) {
+  constexpr int64_t kTile = 32;
+  DistanceChecks checks;
+  double upperT[kTile * kTile];
+  for (int64_t bi = 0; bi < n; bi += kTile) {
+    const int64_t rows = std::min(kTile, n - bi);
+    // The diagonal tile, entry by entry.
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < rows; ++c) {
+        const double v = square[(bi + r) * n + bi + c];
+        checks.entry(v);
+        if (c == r) checks.diagonal(v);
+        if (c < r) continue;
+        const double lower = square[(bi + c) * n + bi + r];
+        checks.asymmetry(&v, &lower, 1);
+        if (!out) continue;
+        out[static_cast<size_t>(bi + r) * ld + static_cast<size_t>(bi + c)] = v;
+        out[static_cast<size_t>(bi + c) * ld + static_cast<size_t>(bi + r)] = v;
+      }
+    for (int64_t bj = bi + kTile; bj < n; bj += kTile) {
+      const int64_t cols = std::min(kTile, n - bj);
+      for (int64_t r = 0; r < rows; ++r) {  // the upper tile: transposed (and copied)
+        const double* u = square + (bi + r) * n + bj;
+        checks.entries(u, cols);
+        if (out) std::copy(u, u + cols, out + static_cast<size_t>(bi + r) * ld + static_cast<size_t>(bj));
+        for (int64_t c = 0; c < cols; ++c) upperT[c * kTile + r] = u[c];
+      }
+      for (int64_t c = 0; c < cols; ++c) {  // the lower tile: compared with the transpose (replaced by it)
+        const double* l = square + (bj + c) * n + bi;
+        const double* t = upperT + c * kTile;
+        checks.entries(l, rows);
+        checks.asymmetry(l, t, rows);
+        if (out) std::copy(t, t + rows, out + static_cast<size_t>(bj + c) * ld + static_cast<size_t>(bi));
+      }
+    }
+  }
+  return checks.pass();
+}
+
+// Called once the pass has failed: a row-order scan that names the first offending entry, a
+// non-finite or negative one before any diagonal or symmetry defect.
+[[noreturn]] void rejectSquare(const double* square, int64_t n) {
   const size_t count = static_cast<size_t>(n) * static_cast<size_t>(n);
-  constexpr double kMax = std::numeric_limits<double>::max();
-  double outOfRange = 0;
-  for (size_t i = 0; i < count; ++i) outOfRange += square[i] >= 0 && square[i] <= kMax ? 0.0 : 1.0;  // NaN fails
-  // The largest entry in independent lanes, which compile to vector maxima.
-  constexpr size_t kLanes = 4;
-  double lanes[kLanes] = {0, 0, 0, 0};
-  size_t at = 0;
-  for (; at + kLanes <= count; at += kLanes)
-    for (size_t l = 0; l < kLanes; ++l) lanes[l] = square[at + l] > lanes[l] ? square[at + l] : lanes[l];
   double largest = 0;
-  for (; at < count; ++at) largest = square[at] > largest ? square[at] : largest;
-  for (double l : lanes) largest = l > largest ? l : largest;
-  const bool inRange = outOfRange == 0;
-  for (size_t i = 0; i < count && !inRange; ++i) {
+  for (size_t i = 0; i < count; ++i) {
     const double d = square[i];
     if (!std::isfinite(d) || d < 0) {
       std::ostringstream s;
@@ -194,33 +289,10 @@ void checkSquareDistances(const double* square, int64_t n) {
         << ") = " << d << " is not a finite non-negative distance";
       invalid(s.str());
     }
+    largest = std::max(largest, d);
   }
   const double tolerance = 1e-6 * largest;
-  // Zero diagonal and symmetry: the lower triangle is read in tiles, a few cache lines at a time
-  // instead of one page per entry (at 512 experts the column-wise reads were most of a clustering
-  // switch's condensing).
-  constexpr int64_t kTile = 32;
-  bool valid = true;
-  for (int64_t i = 0; i < n; ++i) valid &= !(square[i * n + i] > tolerance);
-  // Each lower-triangle tile is first transposed into a small buffer, so that the comparison
-  // reads two contiguous rows (and vectorises).
-  double lowerT[kTile * kTile];
-  for (int64_t bi = 0; bi < n && valid; bi += kTile) {
-    const int64_t rows = std::min(kTile, n - bi);
-    for (int64_t bj = bi; bj < n && valid; bj += kTile) {
-      const int64_t cols = std::min(kTile, n - bj);
-      for (int64_t c = 0; c < cols; ++c)
-        for (int64_t r = 0; r < rows; ++r) lowerT[r * kTile + c] = square[(bj + c) * n + bi + r];
-      for (int64_t r = 0; r < rows; ++r) {
-        const double* upper = square + (bi + r) * n + bj;
-        const double* lower = lowerT + r * kTile;
-        double asymmetric = 0;  // the entries are finite here
-        for (int64_t c = 0; c < cols; ++c) asymmetric += std::fabs(upper[c] - lower[c]) > tolerance ? 1.0 : 0.0;
-        valid &= asymmetric == 0;
-      }
-    }
-  }
-  for (int64_t i = 0; i < n && !valid; ++i) {
+  for (int64_t i = 0; i < n; ++i) {
     if (square[i * n + i] > tolerance) {
       std::ostringstream s;
       s << "distance matrix: diagonal entry (" << i << ", " << i << ") = " << square[i * n + i] << " is not zero";
@@ -236,6 +308,24 @@ void checkSquareDistances(const double* square, int64_t n) {
       }
     }
   }
+  invalid("distance matrix: rejected by the tile checks, but no entry fails the row-order scan");  // unreachable
+}
+
+void checkSizeAndPointer(const double* square, int64_t n) {
+  if (n < 1) invalid("distance matrix: empty (n = " + std::to_string(n) + ")");
+  if (square == nullptr) invalid("distance matrix: null data pointer");
+}
+
+}  // namespace
+
+void checkSquareDistances(const double* square, int64_t n) {
+  checkSizeAndPointer(square, n);
+  if (!squareChecksPass(square, n, nullptr, 0)) rejectSquare(square, n);
+}
+
+void copyCheckedSquareDistances(const double* square, int64_t n, double* out, size_t ld) {
+  checkSizeAndPointer(square, n);
+  if (!squareChecksPass(square, n, out, ld)) rejectSquare(square, n);
 }
 
 CondensedMatrix condensedFromSquare(const double* square, int64_t n) {

@@ -2,6 +2,7 @@
 // Pairwise distances between the rows of a dense [n, d] matrix (one row per expert), in the
 // "condensed" layout of scipy.spatial.distance.pdist so that the linkage code can consume
 // them exactly as scipy does. Everything is computed in double whatever the input type.
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <string>
@@ -62,5 +63,9 @@ std::vector<double> squareDistances(const double* data, int64_t rows, int64_t co
 CondensedMatrix condensedFromSquare(const double* square, int64_t n);
 // The checks of condensedFromSquare alone, with the same messages.
 void checkSquareDistances(const double* square, int64_t n);
+// The same checks, and the upper triangle written to `out` mirrored into the lower one (n rows of
+// n values, `ld` apart), as condensing and expanding again would give: in the same pass over the
+// matrix (the linkage's working copy).
+void copyCheckedSquareDistances(const double* square, int64_t n, double* out, size_t ld);
 
 }  // namespace moe

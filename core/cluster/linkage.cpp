@@ -121,111 +121,6 @@ size_t rowStride(int64_t n) {
   return ld;
 }
 
-// checkSquareDistances' rules, accumulated over rows of entries: any entry not finite or
-// negative, the largest entry, the largest asymmetry and the largest diagonal entry. In vector
-// registers where the CPU has them: as scalar running maxima each entry waited for the previous
-// one's compare, which made the checking pass as long as the linkage that follows it.
-class DistanceChecks {
- public:
-  void entries(const double* v, int64_t count) {
-    int64_t i = 0;
-#if defined(__SSE2__)
-    const __m128d zero = _mm_setzero_pd();
-    const __m128d max = _mm_set1_pd(std::numeric_limits<double>::max());
-    for (; i + 2 <= count; i += 2) {
-      const __m128d x = _mm_loadu_pd(v + i);
-      // Not (x >= 0) or not (x <= max): negative, infinite or NaN.
-      bad_ = _mm_or_pd(bad_, _mm_or_pd(_mm_cmpnge_pd(x, zero), _mm_cmpnle_pd(x, max)));
-      largest_ = _mm_max_pd(x, largest_);
-    }
-#endif
-    for (; i < count; ++i) entry(v[i]);
-  }
-  void asymmetry(const double* a, const double* b, int64_t count) {  // rows of finite entries
-    int64_t i = 0;
-#if defined(__SSE2__)
-    const __m128d sign = _mm_set1_pd(-0.0);
-    for (; i + 2 <= count; i += 2)
-      asymmetry_ = _mm_max_pd(_mm_andnot_pd(sign, _mm_sub_pd(_mm_loadu_pd(a + i), _mm_loadu_pd(b + i))), asymmetry_);
-#endif
-    for (; i < count; ++i) asymmetryScalar_ = std::max(asymmetryScalar_, std::fabs(a[i] - b[i]));
-  }
-  void entry(double v) {
-    badScalar_ |= !(v >= 0 && v <= std::numeric_limits<double>::max());
-    largestScalar_ = std::max(largestScalar_, v);
-  }
-  void diagonal(double v) { diagonal_ = std::max(diagonal_, v); }
-
-  bool pass() const {
-    double largest = largestScalar_;
-    double asymmetry = asymmetryScalar_;
-    bool bad = badScalar_;
-#if defined(__SSE2__)
-    largest = std::max({largest, _mm_cvtsd_f64(largest_), _mm_cvtsd_f64(_mm_unpackhi_pd(largest_, largest_))});
-    asymmetry =
-        std::max({asymmetry, _mm_cvtsd_f64(asymmetry_), _mm_cvtsd_f64(_mm_unpackhi_pd(asymmetry_, asymmetry_))});
-    bad |= _mm_movemask_pd(bad_) != 0;
-#endif
-    const double tolerance = 1e-6 * largest;
-    return !bad && !(diagonal_ > tolerance) && !(asymmetry > tolerance);
-  }
-
- private:
-#if defined(__SSE2__)
-  __m128d bad_ = _mm_setzero_pd();
-  __m128d largest_ = _mm_setzero_pd();
-  __m128d asymmetry_ = _mm_setzero_pd();
-#endif
-  bool badScalar_ = false;
-  double largestScalar_ = 0;
-  double asymmetryScalar_ = 0;
-  double diagonal_ = 0;
-};
-
-// Writes the square matrix's upper triangle, mirrored into the lower one, to `out` (rows ld
-// apart), as condensing and expanding again would give (scipy reads only the upper triangle), and
-// checks it in the same pass with checkSquareDistances' rules. The pass reads and writes rows of
-// 32 x 32 tiles only, the transposes going through a small buffer. Where a rule fails,
-// checkSquareDistances itself names the first offending entry.
-void checkedSymmetricCopy(const double* square, int64_t n, double* out, size_t ld) {
-  if (n < 1 || square == nullptr) return checkSquareDistances(square, n);  // its messages
-  constexpr int64_t kTile = 32;
-  DistanceChecks checks;
-  double upperT[kTile * kTile];
-  for (int64_t bi = 0; bi < n; bi += kTile) {
-    const int64_t rows = std::min(kTile, n - bi);
-    // The diagonal tile, entry by entry.
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = 0; c < rows; ++c) {
-        const double v = square[(bi + r) * n + bi + c];
-        checks.entry(v);
-        if (c == r) checks.diagonal(v);
-        if (c < r) continue;
-        const double lower = square[(bi + c) * n + bi + r];
-        checks.asymmetry(&v, &lower, 1);
-        out[static_cast<size_t>(bi + r) * ld + static_cast<size_t>(bi + c)] = v;
-        out[static_cast<size_t>(bi + c) * ld + static_cast<size_t>(bi + r)] = v;
-      }
-    for (int64_t bj = bi + kTile; bj < n; bj += kTile) {
-      const int64_t cols = std::min(kTile, n - bj);
-      for (int64_t r = 0; r < rows; ++r) {  // the upper tile: copied, and transposed
-        const double* u = square + (bi + r) * n + bj;
-        checks.entries(u, cols);
-        std::copy(u, u + cols, out + static_cast<size_t>(bi + r) * ld + static_cast<size_t>(bj));
-        for (int64_t c = 0; c < cols; ++c) upperT[c * kTile + r] = u[c];
-      }
-      for (int64_t c = 0; c < cols; ++c) {  // the lower tile: compared with the transpose, replaced by it
-        const double* l = square + (bj + c) * n + bi;
-        const double* t = upperT + c * kTile;
-        checks.entries(l, rows);
-        checks.asymmetry(l, t, rows);
-        std::copy(t, t + rows, out + static_cast<size_t>(bj + c) * ld + static_cast<size_t>(bi));
-      }
-    }
-  }
-  if (!checks.pass()) checkSquareDistances(square, n);
-}
-
 // ys[i] = the Lance-Williams update of slot i's distance to the union of x and y, for every slot
 // of the row, active or not: an inactive slot's entry is never read again unmasked (scans add its
 // +inf penalty), nor is y's own. Written for the whole row so that it runs in vector registers;
@@ -313,9 +208,8 @@ std::vector<Merge> nnChain(double* d, int64_t n, size_t ld, LinkageMethod method
   size_t m = static_cast<size_t>(n);  // the matrix's current side, its rows ld apart
   std::vector<int64_t> original(m);   // slot -> observation index of its cluster's slot
   std::iota(original.begin(), original.end(), 0);
-  std::vector<int64_t> size(m, 1);      // 0 = slot no longer active
+  std::vector<double> sizes(m, 1.0);    // cluster sizes (exact in a double), read by the vector updates
   std::vector<double> penalty(m, 0.0);  // +inf = slot no longer active
-  std::vector<double> sizes(m, 1.0);    // size, as doubles for the vector updates
   std::vector<int64_t> chain(m);
   int64_t chainLength = 0;
   std::vector<Merge> raw;
@@ -338,14 +232,12 @@ std::vector<Merge> nnChain(double* d, int64_t n, size_t ld, LinkageMethod method
       }
       for (size_t p = 0; p < a; ++p) {
         original[p] = original[static_cast<size_t>(active[p])];
-        size[p] = size[static_cast<size_t>(active[p])];
         sizes[p] = sizes[static_cast<size_t>(active[p])];
       }
       for (int64_t c = 0; c < chainLength; ++c) chain[c] = renamed[static_cast<size_t>(chain[c])];
       m = a;
       ld = newLd;
       original.resize(m);
-      size.resize(m);
       sizes.resize(m);
       penalty.assign(m, 0.0);
       std::iota(active.begin(), active.end(), 0);
@@ -381,13 +273,11 @@ std::vector<Merge> nnChain(double* d, int64_t n, size_t ld, LinkageMethod method
     chainLength -= 2;
 
     if (x > y) std::swap(x, y);
-    const int64_t nx = size[static_cast<size_t>(x)];
-    const int64_t ny = size[static_cast<size_t>(y)];
+    const auto nx = static_cast<int64_t>(sizes[static_cast<size_t>(x)]);
+    const auto ny = static_cast<int64_t>(sizes[static_cast<size_t>(y)]);
     raw.push_back(Merge{original[static_cast<size_t>(x)], original[static_cast<size_t>(y)], currentMin, nx + ny});
-    size[static_cast<size_t>(x)] = 0;
     penalty[static_cast<size_t>(x)] = kInf;
     sizes[static_cast<size_t>(x)] = 0;
-    size[static_cast<size_t>(y)] = nx + ny;
     sizes[static_cast<size_t>(y)] = static_cast<double>(nx + ny);
     active.erase(std::lower_bound(active.begin(), active.end(), x));
     const double* xs = d + static_cast<size_t>(x) * ld;
@@ -515,7 +405,7 @@ Linkage linkageFromSquare(const double* square, int64_t n, LinkageMethod method)
   const size_t ld = rowStride(n);
   thread_local std::vector<double> d;
   if (d.size() < static_cast<size_t>(n) * ld) d.resize(static_cast<size_t>(n) * ld);
-  checkedSymmetricCopy(square, n, d.data(), ld);
+  copyCheckedSquareDistances(square, n, d.data(), ld);  // checked while copied
   return sortAndLabel(n, nnChain(d.data(), n, ld, method));
 }
 
