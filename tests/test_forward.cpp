@@ -104,6 +104,37 @@ TEST_CASE("bf16 compute stays close to the fp32 reference", "[forward][bf16]") {
   CHECK(relativeError(logits, moe::readFloatTensor(ref, "logits")) <= 5e-2);
 }
 
+TEST_CASE("a bf16 run computes the router in float32 where transformers does", "[forward][bf16]") {
+  // transformers' DeepSeek-V3/V3.2 and GLM-4.5 routers (F.linear of both operands cast to float32),
+  // ERNIE-4.5's gate (autocast off, float32) and Kimi-K2's remote code (DeepSeek's MoEGate) compute
+  // the logits in float32 in a bf16 model; the others' routers run in the model's dtype.
+  const auto rt = moe::test::runtime("bf16");
+  at::manual_seed(5);
+  for (const auto& [name, float32] : std::vector<std::pair<std::string, bool>>{{"deepseek_v3", true},
+                                                                           {"deepseek_v32", true},
+                                                                           {"kimi_k2", true},
+                                                                           {"glm4_moe", true},
+                                                                           {"ernie4_5_moe", true},
+                                                                           {"qwen2_moe", false},
+                                                                           {"qwen3_moe", false},
+                                                                           {"mixtral", false},
+                                                                           {"olmoe", false},
+                                                                           {"minimax_m2", false}}) {
+    INFO(name);
+    auto model = moe::Model::open(fixture(name), rt);
+    const moe::MoeBlock block = model->moeBlock(0);
+    const at::Tensor x = at::randn({7, block.hiddenSize()}).to(at::kBFloat16);
+    const at::Tensor logits = block.routerLogits(x);
+    CHECK(block.routerFloat32 == float32);
+    CHECK(logits.scalar_type() == (float32 ? at::kFloat : at::kBFloat16));
+    // Against a float64 product of the same bf16 values: float32 sums, or bf16's rounding of them.
+    at::Tensor want = at::linear(x.to(at::kDouble), block.routerWeight.to(at::kDouble));
+    if (block.routerBias.defined()) want = want + block.routerBias.to(at::kDouble);
+    const double worst = (logits.to(at::kDouble) - want).abs().max().item<double>() / want.abs().max().item<double>();
+    CHECK(worst < (float32 ? 1e-6 : 1e-2));
+  }
+}
+
 TEST_CASE("a forward pass can stop early and be cancelled", "[forward]") {
   const auto rt = moe::test::runtime("fp32");
   auto model = moe::Model::open(fixture("mixtral"), rt);
@@ -142,6 +173,50 @@ TEST_CASE("the library's own parallel loops run on libtorch's threads", "[forwar
   moe::initThreads(before);
 }
 
+namespace {
+// addGram(rows, ., sums) run on 1, 2 and 3 threads, each time added to a copy of one random start
+// (it adds to what is there, symmetric or not), against a long-double sum of the same values.
+struct GramRun {
+  double worst = 0;       // the 1-thread result's largest difference, relative to |a_i| |a_j|
+  bool sameBits = false;  // the three thread counts gave the same bits
+  bool symmetric = false; // from zero, the result is exactly symmetric
+};
+GramRun runGram(const at::Tensor& rows, moe::GramSums sums) {
+  const int64_t S = rows.size(0), N = rows.size(1);
+  const at::Tensor r64 = rows.to(at::kDouble).contiguous();
+  const double* r = r64.data_ptr<double>();
+  std::vector<long double> want(static_cast<size_t>(S * S));
+  for (int64_t i = 0; i < S; ++i)
+    for (int64_t j = 0; j < S; ++j) {
+      long double sum = 0;
+      for (int64_t k = 0; k < N; ++k) sum += static_cast<long double>(r[i * N + k]) * r[j * N + k];
+      want[static_cast<size_t>(i * S + j)] = sum;
+    }
+  const at::Tensor start = at::rand({S, S}, at::kDouble);
+  std::vector<at::Tensor> got;
+  for (int threads : {1, 2, 3}) {
+    moe::initThreads(threads);
+    at::Tensor g = start.clone();
+    moe::addGram(rows, g, sums);
+    got.push_back(g);
+  }
+  GramRun run;
+  const double* g = got[0].data_ptr<double>();
+  const double* s0 = start.data_ptr<double>();
+  for (int64_t i = 0; i < S; ++i)
+    for (int64_t j = 0; j < S; ++j) {
+      const long double scale = std::sqrt(want[static_cast<size_t>(i * S + i)] * want[static_cast<size_t>(j * S + j)]);
+      const long double added = static_cast<long double>(g[i * S + j]) - s0[i * S + j];
+      run.worst = std::max<double>(run.worst, std::fabs(added - want[static_cast<size_t>(i * S + j)]) / scale);
+    }
+  run.sameBits = at::equal(got[0], got[1]) && at::equal(got[0], got[2]);
+  at::Tensor fromZero = at::zeros({S, S}, at::kDouble);
+  moe::addGram(rows, fromZero, sums);
+  run.symmetric = at::equal(fromZero, fromZero.t());
+  return run;
+}
+}  // namespace
+
 TEST_CASE("the float64 Gram of long rows equals a long-double sum, on any thread count", "[forward][gram]") {
   // Shapes around the kernel's edges: rows not a multiple of its 8-row panels, columns not a
   // multiple of its conversion chunk, fewer columns than one chunk, a single row.
@@ -153,38 +228,10 @@ TEST_CASE("the float64 Gram of long rows equals a long-double sum, on any thread
       at::Tensor rows = at::randn({S, N}, at::kDouble);
       if (S > 2) rows[1] = rows[0] + 1e-4 * rows[2];
       rows = rows.to(dtype);
-      const at::Tensor r64 = rows.to(at::kDouble).contiguous();
-      const double* r = r64.data_ptr<double>();
-      std::vector<long double> want(static_cast<size_t>(S * S));
-      for (int64_t i = 0; i < S; ++i)
-        for (int64_t j = 0; j < S; ++j) {
-          long double sum = 0;
-          for (int64_t k = 0; k < N; ++k) sum += static_cast<long double>(r[i * N + k]) * r[j * N + k];
-          want[static_cast<size_t>(i * S + j)] = sum;
-        }
-      const at::Tensor start = at::rand({S, S}, at::kDouble);  // addGram adds to what is there, symmetric or not
-      std::vector<at::Tensor> got;
-      for (int threads : {1, 2, 3}) {
-        moe::initThreads(threads);
-        at::Tensor g = start.clone();
-        moe::addGram(rows, g);
-        got.push_back(g);
-      }
-      const double* g = got[0].data_ptr<double>();
-      const double* s0 = start.data_ptr<double>();
-      double worst = 0;
-      for (int64_t i = 0; i < S; ++i)
-        for (int64_t j = 0; j < S; ++j) {
-          const long double scale = std::sqrt(want[static_cast<size_t>(i * S + i)] * want[static_cast<size_t>(j * S + j)]);
-          const long double added = static_cast<long double>(g[i * S + j]) - s0[i * S + j];
-          worst = std::max<double>(worst, std::fabs(added - want[static_cast<size_t>(i * S + j)]) / scale);
-        }
-      CHECK(worst < 1e-13);
-      CHECK(at::equal(got[0], got[1]));  // bit for bit, whatever the thread count
-      CHECK(at::equal(got[0], got[2]));
-      at::Tensor fromZero = at::zeros({S, S}, at::kDouble);
-      moe::addGram(rows, fromZero);
-      CHECK(at::equal(fromZero, fromZero.t()));
+      const GramRun run = runGram(rows, moe::GramSums::Float64);
+      CHECK(run.worst < 1e-13);
+      CHECK(run.sameBits);  // bit for bit, whatever the thread count
+      CHECK(run.symmetric);
     }
   }
   // A view of the first half of each row (not contiguous) is read as its values.
@@ -194,6 +241,42 @@ TEST_CASE("the float64 Gram of long rows equals a long-double sum, on any thread
   CHECK(at::allclose(g, want, 1e-12, 1e-12));
   at::Tensor wrong = at::zeros({8, 8}, at::kDouble);
   CHECK_THROWS_AS(moe::addGram(wide, wrong), moe::Error);
+  moe::initThreads(before);
+}
+
+TEST_CASE("bf16 rows summed in float32 blocks stay within the stated bound of a long-double sum", "[forward][gram]") {
+  // GramSums::Float32Blocks (a bf16 analysis' weight Gram): each entry within 64 * 2^-24 of
+  // |a_i| |a_j|. Shapes around the kernel's edges: rows not a multiple of its 4-row tiles, columns
+  // not a multiple of its 32-value steps, past one flush into float64 (960 columns) and past one
+  // pass of columns (3840 at most); a row spanning 12 decades; near-duplicate rows.
+  const bool native = moe::cpuHasAvx512Bf16();
+  if (!native) WARN("this CPU has no AVX512-BF16: Float32Blocks falls back to float64 sums here");
+  const int before = at::get_num_threads();
+  constexpr double kBound = 64.0 / (1 << 24);
+  for (const auto& [S, N] : std::vector<std::pair<int64_t, int64_t>>{
+           {1, 7}, {3, 33}, {5, 300}, {8, 1024}, {13, 1031}, {9, 4097}, {60, 20000}, {130, 700}}) {
+    INFO("S = " << S << ", N = " << N);
+    at::Tensor rows = at::randn({S, N}, at::kDouble);
+    if (S > 2) rows[1] = rows[0] + 1e-2 * rows[2];
+    if (S > 3) rows[3] = rows[3] * at::pow(10.0, at::randint(-6, 6, {N}, at::kDouble));
+    rows = rows.to(at::kBFloat16);
+    const GramRun run = runGram(rows, moe::GramSums::Float32Blocks);
+    CHECK(run.worst < (native ? kBound : 1e-13));
+    CHECK(run.sameBits);  // bit for bit, whatever the thread count
+    CHECK(run.symmetric);
+  }
+  // Rows of other types, and non-contiguous bf16 views, take the float64 sums or their own copy.
+  const at::Tensor wide = at::randn({9, 600}).to(at::kBFloat16);
+  const at::Tensor half = wide.narrow(1, 0, 300);
+  at::Tensor g = at::zeros({9, 9}, at::kDouble), want = half.to(at::kDouble).mm(half.to(at::kDouble).t());
+  moe::addGram(half, g, moe::GramSums::Float32Blocks);
+  const at::Tensor norms = want.diagonal().sqrt();
+  CHECK(((g - want).abs() / at::outer(norms, norms)).max().item<double>() < kBound);
+  const at::Tensor f32 = at::randn({7, 500});
+  at::Tensor a = at::zeros({7, 7}, at::kDouble), b = at::zeros({7, 7}, at::kDouble);
+  moe::addGram(f32, a, moe::GramSums::Float32Blocks);
+  moe::addGram(f32, b);
+  CHECK(at::equal(a, b));
   moe::initThreads(before);
 }
 

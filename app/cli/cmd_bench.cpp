@@ -112,6 +112,9 @@ int cmdBench(const Argv& argv) {
   std::printf("calibration           %lld x %lld tokens, %s\n", static_cast<long long>(sequences),
               static_cast<long long>(length), options.allTokens ? "every expert on every token" : "routed only");
   std::printf("analysis time         %.2f s (%.2f s in expert evaluation)\n", r.seconds, r.expertSeconds);
+  std::printf("  statistics          %.2f s (the sums' means and the weight Gram)\n", r.statsSeconds);
+  std::printf("  rest of the layers  %.2f s (attention, shared experts, routing, weight streaming)\n",
+              r.seconds - r.expertSeconds - r.statsSeconds);
   std::printf("tokens/s              %.1f (calibration tokens through the whole stack)\n", ids.numel() / r.seconds);
   std::printf("expert evaluation     %.1f GFLOP/s\n", achieved);
   std::printf("matmul peak           %.1f GFLOP/s ([%lld x %lld] x [%lld x %lld], %s, this run)\n", peak,

@@ -186,6 +186,7 @@ MoeBlock DeepseekV3::moeBlock(int layer, const LayerWeights& w) const {
   const std::string m = moePrefix(layer);
   MoeBlock b;
   b.routerWeight = w.get(m + "gate.weight");
+  b.routerFloat32 = true;  // DeepseekV3TopkRouter: F.linear of both operands in float32
   b.correctionBias = w.get(m + "gate.e_score_correction_bias");
   b.routing.rule = RoutingRule::SigmoidGroupLimited;
   b.routing.topK = topK();

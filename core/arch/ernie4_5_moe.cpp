@@ -85,6 +85,7 @@ class Ernie45Moe : public StandardAttentionArchitecture {
     const std::string m = moePrefix(layer);
     MoeBlock b;
     b.routerWeight = w.get(m + "gate.weight");
+    b.routerFloat32 = true;  // Ernie4_5_MoeTopKRouter: the gate's product with autocast off, in float32
     b.correctionBias = w.get(m + "moe_statics.e_score_correction_bias").reshape({-1});
     b.routing.rule = RoutingRule::SoftmaxTopK;
     b.routing.topK = topK();

@@ -107,6 +107,7 @@ class Glm4Moe : public StandardAttentionArchitecture {
     const std::string m = moePrefix(layer);
     MoeBlock b;
     b.routerWeight = w.get(m + "gate.weight");
+    b.routerFloat32 = true;  // Glm4MoeTopkRouter: F.linear of both operands in float32
     b.correctionBias = w.get(m + "gate.e_score_correction_bias");
     b.routing = routing();
     stackPerExpert(b, w, m + "experts.", numSlots(layer), "gate_proj", "up_proj", "down_proj");

@@ -127,14 +127,12 @@ MOE_AVX2 void segmentGram(const T* rows, int64_t S, int64_t N, int64_t begin, in
   }
 }
 
-template <typename T>
-void addGramKernel(const T* rows, int64_t S, int64_t N, at::Tensor& gram) {
-  const int64_t panels = (S + kPanel - 1) / kPanel, Sp = panels * kPanel;
-  // Columns per conversion: the panels of all rows (Sp x kc doubles: 256 KB up to 512 rows) stay in a
-  // core's L2 cache.
-  const int64_t kc = std::clamp<int64_t>((int64_t{32} << 10) / Sp / 16 * 16, 64, 256);
-  // A fixed number of segments, summed in order below: the same result on any number of threads
-  // (each segment's partial Gram is Sp^2 doubles: 2 MB at 512 rows).
+// Splits the columns [0, N) into a fixed number of segments, has `segment` accumulate each one's
+// upper triangle into a zeroed [Sp, Sp] partial Gram (in parallel), then adds the partials to gram
+// in order: the same result on any number of threads (each partial is Sp^2 doubles: 2 MB at 512
+// rows). kc: the columns a segment works through at a time (segments are at least that wide).
+template <typename Segment>
+void addGramBySegments(int64_t S, int64_t Sp, int64_t N, int64_t kc, const Segment& segment, at::Tensor& gram) {
   constexpr int64_t kSegments = 16;
   const int64_t segments = std::clamp<int64_t>((N + kc - 1) / kc, 1, kSegments);
   const int64_t perSegment = (N + segments - 1) / segments;
@@ -143,7 +141,7 @@ void addGramKernel(const T* rows, int64_t S, int64_t N, at::Tensor& gram) {
     for (int64_t s = s0; s < s1; ++s) {
       std::vector<double>& g = partial[static_cast<size_t>(s)];
       g.assign(static_cast<size_t>(Sp * Sp), 0.0);
-      segmentGram(rows, S, N, s * perSegment, std::min(N, (s + 1) * perSegment), kc, g.data());
+      segment(s * perSegment, std::min(N, (s + 1) * perSegment), g.data());
     }
   });
   // Both triangles receive the same additions in the same order: added to what the Gram held.
@@ -156,11 +154,139 @@ void addGramKernel(const T* rows, int64_t S, int64_t N, at::Tensor& gram) {
         if (j != i) out[j * S + i] += v;
       }
 }
+
+template <typename T>
+void addGramKernel(const T* rows, int64_t S, int64_t N, at::Tensor& gram) {
+  const int64_t panels = (S + kPanel - 1) / kPanel, Sp = panels * kPanel;
+  // Columns per conversion: the panels of all rows (Sp x kc doubles: 256 KB up to 512 rows) stay in a
+  // core's L2 cache.
+  const int64_t kc = std::clamp<int64_t>((int64_t{32} << 10) / Sp / 16 * 16, 64, 256);
+  addGramBySegments(
+      S, Sp, N, kc, [&](int64_t begin, int64_t end, double* g) { segmentGram(rows, S, N, begin, end, kc, g); }, gram);
+}
+
+// --- bf16 rows with float32 block sums (AVX512-BF16) ---------------------------------------------
+// vdpbf16ps multiplies pairs of bf16 values exactly (8-bit significands: 16-bit products) and adds
+// them to float32 lanes, rounding after each product. Each lane sums 60 products at most; the 16
+// lanes of an entry are then added in a tree of 4 float32 additions, and that sum goes into float64.
+// Every value reaches its float64 sum through at most 64 float32 roundings, and since
+// sum |a_k b_k| <= |a| |b|, every entry is off by at most about 64 * 2^-24 |a_i| |a_j| (3.8e-6 of
+// it), typically by far less. (vdpbf16ps also reads and writes subnormals as zero: products below
+// 1e-38, far below any weight's.)
+#define MOE_AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512dq,avx512bf16")))
+// GCC 12's AVX-512 headers initialise their "undefined" registers from themselves, which its
+// uninitialised-use warnings report at every inlined conversion and reduction.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+constexpr int64_t kBf16Tile = 4;         // rows per side of a tile: 16 accumulators
+constexpr int64_t kBf16Step = 32;        // bf16 values per register
+constexpr int64_t kBf16FlushSteps = 30;  // steps between flushes: 60 products per lane, + 4 tree levels = 64
+constexpr int64_t kBf16FlushColumns = kBf16FlushSteps * kBf16Step;
+
+// Two accumulators' lanes, pairwise: x[0]+x[2], y[0]+y[2], x[1]+x[3], y[1]+y[3] in each 128-bit lane.
+MOE_AVX512BF16 inline __attribute__((always_inline)) __m512 pairSums(__m512 x, __m512 y) {
+  return _mm512_add_ps(_mm512_unpacklo_ps(x, y), _mm512_unpackhi_ps(x, y));
+}
+MOE_AVX512BF16 inline __attribute__((always_inline)) __m512 quadSums(__m512 x, __m512 y) {
+  const __m512d xd = _mm512_castps_pd(x), yd = _mm512_castps_pd(y);
+  return _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(xd, yd)), _mm512_castpd_ps(_mm512_unpackhi_pd(xd, yd)));
+}
+MOE_AVX512BF16 inline __attribute__((always_inline)) __m512 laneSums(__m512 x, __m512 y) {
+  return _mm512_add_ps(_mm512_shuffle_f32x4(x, y, 0x88), _mm512_shuffle_f32x4(x, y, 0xDD));
+}
+
+// The tile's 16 accumulators summed across their lanes (a transposing tree: element t is the sum of
+// acc[t]'s lanes), added in float64 to wide[0] (entries 0-7) and wide[1] (8-15); acc restarts at zero.
+MOE_AVX512BF16 inline __attribute__((always_inline)) void bf16Flush(__m512* acc, __m512d* wide) {
+  __m512 p[8], q[4];
+#pragma GCC unroll 8
+  for (int t = 0; t < 8; ++t) p[t] = pairSums(acc[2 * t], acc[2 * t + 1]);
+#pragma GCC unroll 4
+  for (int t = 0; t < 4; ++t) q[t] = quadSums(p[2 * t], p[2 * t + 1]);
+  // q[t]'s 128-bit lane L holds lane L's sums of acc[4t..4t+3]; add the four lanes.
+  const __m512 sums = laneSums(laneSums(q[0], q[1]), laneSums(q[2], q[3]));
+  wide[0] = _mm512_add_pd(wide[0], _mm512_cvtps_pd(_mm512_castps512_ps256(sums)));
+  wide[1] = _mm512_add_pd(wide[1], _mm512_cvtps_pd(_mm256_castsi256_ps(
+                                       _mm512_extracti64x4_epi64(_mm512_castps_si512(sums), 1))));
+#pragma GCC unroll 16
+  for (int t = 0; t < 16; ++t) acc[t] = _mm512_setzero_ps();
+}
+
+// 32 columns from c (those in mask m; the others read as zero) of rows a[0..3] and b[0..3].
+MOE_AVX512BF16 inline __attribute__((always_inline)) void bf16Step(const uint16_t* const* a, const uint16_t* const* b,
+                                                                   int64_t c, __mmask32 m, __m512* acc) {
+  __m512bh x[4], y[4];
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; ++r) {
+    x[r] = (__m512bh)_mm512_maskz_loadu_epi16(m, a[r] + c);
+    y[r] = (__m512bh)_mm512_maskz_loadu_epi16(m, b[r] + c);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) acc[i * 4 + j] = _mm512_dpbf16_ps(acc[i * 4 + j], x[i], y[j]);
+}
+
+// The 16 dot products of rows a[0..3] with rows b[0..3] over columns [c0, c1), added to g (row
+// stride ldg).
+MOE_AVX512BF16 void bf16Tile(const uint16_t* const* a, const uint16_t* const* b, int64_t c0, int64_t c1, double* g,
+                             int64_t ldg) {
+  __m512 acc[16];
+  for (int t = 0; t < 16; ++t) acc[t] = _mm512_setzero_ps();
+  __m512d wide[2] = {_mm512_setzero_pd(), _mm512_setzero_pd()};
+  int64_t c = c0, steps = 0;
+  for (; c + kBf16Step <= c1; c += kBf16Step) {
+    bf16Step(a, b, c, static_cast<__mmask32>(~0u), acc);
+    if (++steps == kBf16FlushSteps) {
+      bf16Flush(acc, wide);
+      steps = 0;
+    }
+  }
+  if (c < c1) bf16Step(a, b, c, static_cast<__mmask32>((uint64_t{1} << (c1 - c)) - 1), acc), ++steps;
+  if (steps > 0) bf16Flush(acc, wide);
+  alignas(64) double sums[16];
+  _mm512_store_pd(sums, wide[0]);
+  _mm512_store_pd(sums + 8, wide[1]);
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) g[i * ldg + j] += sums[i * 4 + j];
+}
+
+// The upper triangle (by 4 x 4 tiles) of the Gram of columns [begin, end), [Sp, Sp] with Sp the row
+// count rounded up to tiles; tile rows past S repeat row S - 1 (their sums are never read).
+MOE_AVX512BF16 void segmentGramBf16(const uint16_t* rows, int64_t S, int64_t N, int64_t begin, int64_t end,
+                                    int64_t kc, double* g) {
+  const int64_t tiles = (S + kBf16Tile - 1) / kBf16Tile, Sp = tiles * kBf16Tile;
+  for (int64_t c0 = begin; c0 < end; c0 += kc) {
+    const int64_t c1 = std::min(end, c0 + kc);
+    for (int64_t ta = 0; ta < tiles; ++ta) {
+      const uint16_t* a[4];
+      for (int r = 0; r < 4; ++r) a[r] = rows + std::min(S - 1, ta * kBf16Tile + r) * N;
+      for (int64_t tb = ta; tb < tiles; ++tb) {
+        const uint16_t* b[4];
+        for (int r = 0; r < 4; ++r) b[r] = rows + std::min(S - 1, tb * kBf16Tile + r) * N;
+        bf16Tile(a, b, c0, c1, g + ta * kBf16Tile * Sp + tb * kBf16Tile, Sp);
+      }
+    }
+  }
+}
+
+void addGramBf16Kernel(const uint16_t* rows, int64_t S, int64_t N, at::Tensor& gram) {
+  const int64_t tiles = (S + kBf16Tile - 1) / kBf16Tile, Sp = tiles * kBf16Tile;
+  // Columns per pass over the tiles, whole flush blocks: all rows' share (S x kc bf16 values, about
+  // 512 KB) stays in a core's L2.
+  const int64_t kc = std::clamp<int64_t>((int64_t{256} << 10) / S / kBf16FlushColumns, 1, 4) * kBf16FlushColumns;
+  addGramBySegments(
+      S, Sp, N, kc, [&](int64_t begin, int64_t end, double* g) { segmentGramBf16(rows, S, N, begin, end, kc, g); },
+      gram);
+}
+#pragma GCC diagnostic pop
 #endif
 
 }  // namespace
 
-void addGram(const at::Tensor& rows, at::Tensor& gram) {
+void addGram(const at::Tensor& rows, at::Tensor& gram, GramSums sums) {
   if (rows.dim() != 2 || gram.dim() != 2 || gram.size(0) != rows.size(0) || gram.size(1) != rows.size(0) ||
       gram.scalar_type() != at::kDouble || !gram.device().is_cpu() || !gram.is_contiguous())
     throw Error(ErrorKind::InvalidArgument, "addGram: expected rows [S, N] and a contiguous float64 CPU gram [S, S], got rows " +
@@ -172,6 +298,10 @@ void addGram(const at::Tensor& rows, at::Tensor& gram) {
   if (rows.device().is_cpu() && cpuHasAvx2Fma() && (t == at::kBFloat16 || t == at::kFloat || t == at::kDouble)) {
     const at::Tensor c = rows.contiguous();
     const int64_t S = c.size(0), N = c.size(1);
+    if (t == at::kBFloat16 && sums == GramSums::Float32Blocks && cpuHasAvx512Bf16()) {
+      addGramBf16Kernel(reinterpret_cast<const uint16_t*>(c.data_ptr<at::BFloat16>()), S, N, gram);
+      return;
+    }
     if (t == at::kBFloat16) addGramKernel(reinterpret_cast<const uint16_t*>(c.data_ptr<at::BFloat16>()), S, N, gram);
     else if (t == at::kFloat) addGramKernel(c.data_ptr<float>(), S, N, gram);
     else addGramKernel(c.data_ptr<double>(), S, N, gram);

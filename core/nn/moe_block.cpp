@@ -9,7 +9,12 @@
 
 namespace moe {
 
-at::Tensor MoeBlock::routerLogits(const at::Tensor& x) const { return dense(x, routerWeight, routerBias); }
+at::Tensor MoeBlock::routerLogits(const at::Tensor& x) const {
+  if (routerFloat32 && x.scalar_type() != at::kFloat)
+    return dense(x.to(at::kFloat), routerWeight.to(at::kFloat),
+                 routerBias.defined() ? routerBias.to(at::kFloat) : routerBias);
+  return dense(x, routerWeight, routerBias);
+}
 
 Routing MoeBlock::route(const at::Tensor& logits) const {
   if (routing.onlyRank > 0) {

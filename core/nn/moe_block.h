@@ -49,6 +49,11 @@ class MoeBlock {
  public:
   // Router: logits = x @ routerWeight.T (+ routerBias). DeepSeek's selection also adds correctionBias.
   at::Tensor routerWeight, routerBias, correctionBias;
+  // The router's product in float32 whatever the compute dtype, as these architectures' reference
+  // code does (transformers' DeepSeek-V3/V3.2 and GLM-4.5 routers, ERNIE-4.5's gate, DeepSeek's and
+  // Moonshot's remote code): in a bf16 run the logits are not rounded to bf16's 8 bits, which would
+  // tie and reorder close experts. The others' routers run in the compute dtype, as theirs do.
+  bool routerFloat32 = false;
   RoutingConfig routing;
   // Stored expert weights, stacked on dim 0 in nn.Linear orientation.
   at::Tensor gate, up, down;              // [S, I, H], [S, I, H], [S, H, I]

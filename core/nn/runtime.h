@@ -29,4 +29,8 @@ int coreParallelThreads();
 // on other architectures).
 bool cpuHasAvx2Fma();
 
+// Whether this CPU has AVX512-BF16 (bf16 dot products with float32 sums) with the AVX-512 subsets
+// the kernels using it need (F, BW, DQ).
+bool cpuHasAvx512Bf16();
+
 }  // namespace moe
