@@ -132,6 +132,14 @@ TEST_CASE("a bf16 run computes the router in float32 where transformers does", "
     if (block.routerBias.defined()) want = want + block.routerBias.to(at::kDouble);
     const double worst = (logits.to(at::kDouble) - want).abs().max().item<double>() / want.abs().max().item<double>();
     CHECK(worst < (float32 ? 1e-6 : 1e-2));
+    if (!float32) continue;
+    // The parameters the reference keeps in float32 in a bf16 model (_keep_in_fp32_modules_strict):
+    // the correction bias, and ERNIE's gate; the values stored, as an fp32 runtime reads them.
+    const moe::MoeBlock exact = moe::Model::open(fixture(name), moe::test::runtime("fp32"))->moeBlock(0);
+    REQUIRE(block.correctionBias.defined());
+    CHECK(block.correctionBias.scalar_type() == at::kFloat);
+    CHECK(at::equal(block.correctionBias, exact.correctionBias));
+    if (name == "ernie4_5_moe") CHECK(at::equal(block.routerWeight, exact.routerWeight));
   }
 }
 

@@ -42,6 +42,14 @@ const at::Tensor& LayerWeights::get(const std::string& name) const {
   return (*tensors_)[name] = tensorFromInfo(store_->get(name), rt_);
 }
 
+at::Tensor LayerWeights::getFloat32(const std::string& name) const {
+  if (rt_.dtype == at::kFloat) return get(name);
+  if (auto it = tensors_->find(name); it != tensors_->end() || !store_) return get(name).to(at::kFloat);
+  Runtime fp32 = rt_;
+  fp32.dtype = at::kFloat;
+  return tensorFromInfo(store_->get(name), fp32);
+}
+
 at::Tensor LayerWeights::stack(const std::vector<std::string>& names) const {
   if (names.empty()) throw Error(ErrorKind::InvalidArgument, "nothing to stack");
   auto shapeOf = [&](const std::string& n) {

@@ -47,6 +47,10 @@ class LayerWeights {
   bool has(const std::string& name) const;
   const at::Tensor& get(const std::string& name) const;
   at::Tensor getOr(const std::string& name) const { return has(name) ? get(name) : at::Tensor(); }
+  // The tensor in float32 whatever the runtime's dtype (on its device), for the few parameters the
+  // reference code keeps in float32 in a bf16 model (_keep_in_fp32_modules): not rounded to bf16 on
+  // the way. A copy on each call (they are small), except in an fp32 runtime.
+  at::Tensor getFloat32(const std::string& name) const;
   // [n, ...] from n same-shaped tensors, each converted straight into its slice, so a block's
   // experts never exist twice (per-expert and stacked) in memory.
   at::Tensor stack(const std::vector<std::string>& names) const;

@@ -187,7 +187,7 @@ MoeBlock DeepseekV3::moeBlock(int layer, const LayerWeights& w) const {
   MoeBlock b;
   b.routerWeight = w.get(m + "gate.weight");
   b.routerFloat32 = true;  // DeepseekV3TopkRouter: F.linear of both operands in float32
-  b.correctionBias = w.get(m + "gate.e_score_correction_bias");
+  b.correctionBias = w.getFloat32(m + "gate.e_score_correction_bias");  // kept in float32 (_keep_in_fp32_modules_strict)
   b.routing.rule = RoutingRule::SigmoidGroupLimited;
   b.routing.topK = topK();
   b.routing.normalize = normTopk_;

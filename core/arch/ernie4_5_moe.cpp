@@ -84,9 +84,11 @@ class Ernie45Moe : public StandardAttentionArchitecture {
   MoeBlock moeBlock(int layer, const LayerWeights& w) const override {
     const std::string m = moePrefix(layer);
     MoeBlock b;
-    b.routerWeight = w.get(m + "gate.weight");
-    b.routerFloat32 = true;  // Ernie4_5_MoeTopKRouter: the gate's product with autocast off, in float32
-    b.correctionBias = w.get(m + "moe_statics.e_score_correction_bias").reshape({-1});
+    // Ernie4_5_MoeTopKRouter: the gate's product with autocast off, in float32; the gate and the
+    // statistics' bias are kept in float32 (_keep_in_fp32_modules_strict).
+    b.routerWeight = w.getFloat32(m + "gate.weight");
+    b.routerFloat32 = true;
+    b.correctionBias = w.getFloat32(m + "moe_statics.e_score_correction_bias").reshape({-1});
     b.routing.rule = RoutingRule::SoftmaxTopK;
     b.routing.topK = topK();
     b.routing.normalize = true;

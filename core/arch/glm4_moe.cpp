@@ -108,7 +108,7 @@ class Glm4Moe : public StandardAttentionArchitecture {
     MoeBlock b;
     b.routerWeight = w.get(m + "gate.weight");
     b.routerFloat32 = true;  // Glm4MoeTopkRouter: F.linear of both operands in float32
-    b.correctionBias = w.get(m + "gate.e_score_correction_bias");
+    b.correctionBias = w.getFloat32(m + "gate.e_score_correction_bias");  // kept in float32 (_keep_in_fp32_modules_strict)
     b.routing = routing();
     stackPerExpert(b, w, m + "experts.", numSlots(layer), "gate_proj", "up_proj", "down_proj");
     if (nShared_ > 0)
