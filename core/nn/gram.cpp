@@ -244,7 +244,10 @@ MOE_AVX512BF16 void bf16Tile(const uint16_t* const* a, const uint16_t* const* b,
       steps = 0;
     }
   }
-  if (c < c1) bf16Step(a, b, c, static_cast<__mmask32>((uint64_t{1} << (c1 - c)) - 1), acc), ++steps;
+  if (c < c1) {  // the last, partial step
+    bf16Step(a, b, c, static_cast<__mmask32>((uint64_t{1} << (c1 - c)) - 1), acc);
+    ++steps;
+  }
   if (steps > 0) bf16Flush(acc, wide);
   alignas(64) double sums[16];
   _mm512_store_pd(sums, wide[0]);

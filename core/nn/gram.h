@@ -15,7 +15,7 @@ namespace moe {
 // How the products are summed. Float64: every product and sum in float64 (each entry within about
 // 1e-13 of |a_i| |a_j|). Float32Blocks, for bf16 rows on a CPU with AVX512-BF16 (elsewhere it is
 // Float64): the bf16 products, exact in float32, are summed in float32 lanes of 60 products each,
-// the lanes in a float32 tree, then in float64, four times as fast; each entry is within
+// the lanes in a float32 tree, then in float64, 3-4 times as fast; each entry is within
 // 64 * 2^-24 (3.8e-6) of |a_i| |a_j|.
 // A bf16 analysis uses it: its weights were already rounded to bf16.
 enum class GramSums { Float64, Float32Blocks };
