@@ -27,6 +27,17 @@ class GptOss : public StandardAttentionArchitecture {
   ExpertLayout expertLayout() const override { return ExpertLayout::Fused; }
   std::string moePrefix(int layer) const override { return layerPrefix(layer) + "mlp."; }
 
+  // GptOssRMSNorm: the weight multiplies the float32 normalised states (a bf16 weight times a
+  // float32 tensor is a float32 product) and only the product is rounded to the compute dtype;
+  // Llama's norm rounds the states first, then multiplies in that dtype. In an fp32 run both are
+  // the same product. (transformers keeps these weights in float32 only for fp16 models:
+  // _keep_in_fp32_modules, not _strict.)
+  at::Tensor norm(const at::Tensor& x, const at::Tensor& weight) const override {
+    at::Tensor h = x.to(at::kFloat);
+    h = h * at::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + cfg_.rmsNormEps);
+    return (weight.to(at::kFloat) * h).to(x.scalar_type());
+  }
+
   std::vector<TensorSpec> layerTensors(int layer) const override {
     std::vector<TensorSpec> s = attentionTensors(layer);
     const std::string p = moePrefix(layer);
