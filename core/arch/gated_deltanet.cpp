@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/nn/functional.h"
+
 namespace moe {
 
 at::Tensor causalDepthwiseConvSilu(const at::Tensor& x, const at::Tensor& weight, at::Tensor* past) {
@@ -88,17 +90,13 @@ at::Tensor gatedDeltaRule(const at::Tensor& qIn, const at::Tensor& kIn, const at
 }
 
 at::Tensor gatedRmsNorm(const at::Tensor& x, const at::Tensor& z, const at::Tensor& weight, double eps) {
-  at::Tensor h = x.to(at::kFloat);
-  h = h * at::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
   // transformers multiplies the weight with the normalised value in x's dtype, the gate in fp32.
-  at::Tensor scaled = weight * h.to(x.scalar_type());
+  at::Tensor scaled = rmsNorm(x, weight, eps);
   return (scaled * at::silu(z.to(at::kFloat))).to(x.scalar_type());
 }
 
 at::Tensor offsetRmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
-  at::Tensor h = x.to(at::kFloat);
-  h = h * at::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
-  return (h * (1.0 + weight.to(at::kFloat))).to(x.scalar_type());
+  return (rmsNormalized(x, eps) * (1.0 + weight.to(at::kFloat))).to(x.scalar_type());
 }
 
 }  // namespace moe

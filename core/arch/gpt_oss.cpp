@@ -33,9 +33,7 @@ class GptOss : public StandardAttentionArchitecture {
   // the same product. (transformers keeps these weights in float32 only for fp16 models:
   // _keep_in_fp32_modules, not _strict.)
   at::Tensor norm(const at::Tensor& x, const at::Tensor& weight) const override {
-    at::Tensor h = x.to(at::kFloat);
-    h = h * at::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + cfg_.rmsNormEps);
-    return (weight.to(at::kFloat) * h).to(x.scalar_type());
+    return (weight.to(at::kFloat) * rmsNormalized(x, cfg_.rmsNormEps)).to(x.scalar_type());
   }
 
   std::vector<TensorSpec> layerTensors(int layer) const override {

@@ -241,10 +241,7 @@ class Llama4 : public Architecture {
   }
 
   // Llama4TextL2Norm: x / sqrt(mean(x^2) + eps) over the head, in fp32, without a weight.
-  at::Tensor unitRms(const at::Tensor& x) const {
-    at::Tensor h = x.to(at::kFloat);
-    return (h * at::rsqrt(h.pow(2).mean(-1, true) + cfg_.rmsNormEps)).to(x.scalar_type());
-  }
+  at::Tensor unitRms(const at::Tensor& x) const { return rmsNormalized(x, cfg_.rmsNormEps).to(x.scalar_type()); }
 
   bool wrapped_;
   StandardAttentionSpec attn_;

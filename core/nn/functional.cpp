@@ -62,11 +62,13 @@ at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) 
 }
 
 
+at::Tensor rmsNormalized(const at::Tensor& x, double eps) {
+  const at::Tensor h = x.to(at::kFloat);
+  return h * at::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
+}
+
 at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
-  at::Tensor h = x.to(at::kFloat);
-  at::Tensor variance = h.pow(2).mean(-1, /*keepdim=*/true);
-  h = h * at::rsqrt(variance + eps);
-  return weight * h.to(x.scalar_type());
+  return weight * rmsNormalized(x, eps).to(x.scalar_type());
 }
 
 at::Tensor swigluMlp(const at::Tensor& x, const at::Tensor& gate, const at::Tensor& up, const at::Tensor& down) {

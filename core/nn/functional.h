@@ -8,7 +8,10 @@
 
 namespace moe {
 
-// RMSNorm as in transformers: variance in fp32, then weight * normalized, cast back.
+// x / sqrt(mean(x^2) + eps) over the last dimension, in fp32 (returned in fp32): the normalisation
+// every RMSNorm variant shares; they differ in where the weight comes in and where they round.
+at::Tensor rmsNormalized(const at::Tensor& x, double eps);
+// RMSNorm as in transformers' Llama: variance in fp32, then weight * normalized cast back first.
 at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
 
 // SwiGLU MLP: down(silu(gate(x)) * up(x)); weights in nn.Linear layout [out, in].
