@@ -163,6 +163,9 @@ TEST_CASE("a bf16 run's RMSNorm rounds as transformers' does, Llama's and gpt-os
     const at::Tensor want = moe::readFloatTensor(ref, group + "/out");
     const int64_t few = want.numel() / 100;
     const bool isGptOss = group == "gpt_oss";
+    // Both norms run with their fixture's rms_norm_eps: the reference's, or the comparison is moot.
+    CHECK(gptOss->config().rmsNormEps == ref.readNumberAttribute(group, "eps"));
+    CHECK(mixtral->config().rmsNormEps == ref.readNumberAttribute(group, "eps"));
     const at::Tensor out = (isGptOss ? gptOss->arch() : mixtral->arch()).norm(x, weight);
     CHECK(out.scalar_type() == at::kBFloat16);
     CHECK(differing(out, want) <= few);
