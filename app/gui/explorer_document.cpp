@@ -1,5 +1,6 @@
 #include "app/gui/explorer_document.h"
 
+#include <QStringList>
 #include <algorithm>
 #include <cmath>
 
@@ -14,10 +15,7 @@ namespace moe {
 namespace gui {
 namespace {
 
-std::string clusteringKey(const PlanState& s) {
-  return std::string(moe::linkageMethodName(s.linkage)) + "/" + moe::representationName(s.representation) + "/" +
-         s.metric;
-}
+std::string clusteringKey(const PlanState& s) { return s.clusteringKey(); }
 
 QString linkageText(moe::LinkageMethod m) {
   switch (m) {
@@ -29,12 +27,32 @@ QString linkageText(moe::LinkageMethod m) {
   return {};
 }
 
+// What an undoable clustering switch says: each field that changed (a deferred switch may carry
+// several edits made while it was built).
+QString clusteringEditText(const PlanState& from, const PlanState& to) {
+  QStringList parts;
+  if (to.linkage != from.linkage) parts << ExplorerDocument::tr("Use %1 linkage").arg(linkageText(to.linkage));
+  if (to.representation != from.representation)
+    parts << ExplorerDocument::tr("Compare experts by %1")
+                 .arg(QString::fromLatin1(moe::representationName(to.representation)));
+  if (to.metric != from.metric)
+    parts << ExplorerDocument::tr("Use %1 distance").arg(QString::fromStdString(to.metric));
+  return parts.join(QStringLiteral("; "));
+}
+
+void copyClustering(const PlanState& from, PlanState& to) {
+  to.linkage = from.linkage;
+  to.representation = from.representation;
+  to.metric = from.metric;
+}
+
 }  // namespace
 
 ExplorerDocument::ExplorerDocument(QObject* parent)
     : QObject(parent),
       estimates_(new ErrorModelBuilder(this)),
       prefetch_(new TreePrefetcher(this)),
+      switch_(new SwitchBuilder(this)),
       errors_(new LayerErrorService(this)) {
   undo_.setUndoLimit(500);
   connect(estimates_, &ErrorModelBuilder::ready, this, [this](const ErrorModels& models) {
@@ -46,11 +64,19 @@ ExplorerDocument::ExplorerDocument(QObject* parent)
   // Results of an older plan or analysis never arrive (the prefetcher drops them by generation).
   connect(prefetch_, &TreePrefetcher::built, this, &ExplorerDocument::takePrefetched);
   connect(prefetch_, &TreePrefetcher::idle, this, &ExplorerDocument::treesPrefetched);
+  connect(switch_, &SwitchBuilder::built, this, &ExplorerDocument::onSwitchBuilt);
+  connect(switch_, &SwitchBuilder::failed, this, [this](const std::string& key, const QString& message) {
+    if (!pending_ || clusteringKey(*pending_) != key) return;
+    cancelPendingSwitch();
+    emit editRejected(message);
+    emit shownClusteringChanged();
+  });
   connect(errors_, &LayerErrorService::resultsChanged, this, &ExplorerDocument::errorsChanged);
   connect(errors_, &LayerErrorService::statusChanged, this, &ExplorerDocument::errorsChanged);
 }
 
 void ExplorerDocument::setAnalysis(const AnalysisDataPtr& data) {
+  cancelPendingSwitch(/*refetch=*/false);
   undo_.clear();
   treeCache_.clear();
   // The caches compare tree/model addresses, which a new analysis may reuse: start them afresh.
@@ -102,9 +128,9 @@ void ExplorerDocument::prefetchNeighbours() {
   // linkage beside the analysis for trees that would be thrown away.
   if (!hasAnalysis() || data_->pendingLayers > 0) return prefetch_->cancel();
   std::vector<TreeRequest> wanted;
-  std::set<DistanceKey> redundancyKnown;
+  std::set<DistanceKey> knownRedundancy;
   for (const auto& [key, values] : redundancy_)
-    if (values.size() == static_cast<size_t>(numMoeLayers())) redundancyKnown.insert(key);
+    if (redundancyKnown(key)) knownRedundancy.insert(key);
   auto want = [&](const PlanState& s) {
     const std::string key = clusteringKey(s);
     for (const TreeRequest& r : wanted)
@@ -135,7 +161,7 @@ void ExplorerDocument::prefetchNeighbours() {
     s.metric = metric;
     if (!s.sameClustering(plan_)) want(s);
   }
-  prefetch_->start(data_, errorModels_, std::move(wanted), std::move(redundancyKnown));
+  prefetch_->start(data_, errorModels_, std::move(wanted), std::move(knownRedundancy));
 }
 
 bool ExplorerDocument::clusteringReady(const PlanState& state) const {
@@ -143,8 +169,7 @@ bool ExplorerDocument::clusteringReady(const PlanState& state) const {
   const auto trees = treeCache_.find(clusteringKey(state));
   if (trees == treeCache_.end()) return false;
   if (errorModels_ && !estimateCache().count(trees->second.get())) return false;
-  const auto r = redundancy_.find({state.representation, state.metric});
-  return r != redundancy_.end() && r->second.size() == static_cast<size_t>(numMoeLayers());
+  return redundancyKnown({state.representation, state.metric});
 }
 
 void ExplorerDocument::takePrefetched(const PrefetchedChoice& p) {
@@ -152,7 +177,7 @@ void ExplorerDocument::takePrefetched(const PrefetchedChoice& p) {
   // trees stay, and the estimates computed on the others are not theirs.
   const SharedTrees trees = treeCache_.emplace(p.key, p.trees).first->second;
   if (p.estimates && p.models == errorModels_.get() && trees == p.trees) estimateCache()[trees.get()] = *p.estimates;
-  if (!p.redundancy.empty()) redundancy_.emplace(p.distance, p.redundancy);
+  if (!p.redundancy.empty()) redundancy_[p.distance] = p.redundancy;
 }
 
 std::map<const void*, EstimateRows>& ExplorerDocument::estimateCache() const {
@@ -179,23 +204,16 @@ SharedTrees ExplorerDocument::treesFor(const PlanState& state) {
   // K on the new trees: computed in the linkage's own tasks, while each block's matrix is in cache,
   // rather than in two more passes over the 60 blocks after it (at 512 experts 10-25 ms and
   // 25-30 ms on both cores).
-  const DistanceKey distance{state.representation, state.metric};
-  const int blocks = numMoeLayers();
+  const TreeRequest request{key, clusteringChoice(state), nullptr};
+  moe::validateClusteringChoice(request.choice);  // core's rule, before any tree is built
+  takePrefetched(buildChoice(*data_, request, errorModels_, !redundancyKnown({state.representation, state.metric}),
+                             /*cached=*/true));
+  return treeCache_.at(key);
+}
+
+bool ExplorerDocument::redundancyKnown(const DistanceKey& distance) const {
   const auto known = redundancy_.find(distance);
-  const bool wantRedundancy = known == redundancy_.end() || known->second.size() != static_cast<size_t>(blocks);
-  std::vector<double> redundancy(wantRedundancy ? static_cast<size_t>(blocks) : 0);
-  const ErrorModels models = errorModels_;  // null until the estimate's models are built
-  const int modelled = models ? std::min(blocks, static_cast<int>(models->size())) : 0;
-  EstimateRows rows(models ? static_cast<size_t>(blocks) : 0);
-  auto trees = std::make_shared<const std::vector<moe::LayerTree>>(
-      buildTrees(*data_, state, [&](int j, const moe::Matrix& distances, const moe::LayerTree& tree) {
-        const size_t b = static_cast<size_t>(j);
-        if (wantRedundancy) redundancy[b] = widgets::redundancy(distances);
-        if (j < modelled) rows[b] = moe::estimateMergeErrorByK((*models)[b], tree.linkage);
-      }));
-  if (wantRedundancy) redundancy_[distance] = std::move(redundancy);
-  if (models) estimateCache()[trees.get()] = std::move(rows);
-  return treeCache_.emplace(key, std::move(trees)).first->second;
+  return known != redundancy_.end() && known->second.size() == static_cast<size_t>(numMoeLayers());
 }
 
 double ExplorerDocument::layerError(int j) const {
@@ -371,6 +389,7 @@ void ExplorerDocument::setCurrentLayer(int j) {
   if (!hasAnalysis() || j < 0 || j >= numMoeLayers() || j == current_) return;
   current_ = j;
   selection_.clear();
+  refreshPreview();  // the pending switch's tree of the new current layer
   updateErrorRequests();
   emit currentLayerChanged(j);
   emit selectionChanged();
@@ -383,6 +402,10 @@ void ExplorerDocument::setSelection(const std::vector<int64_t>& experts) {
 }
 
 void ExplorerDocument::applyState(const PlanState& state) {
+  // An undo or redo (not an edit pushed during the switch) drops a pending switch.
+  const bool undoOrRedo = !(validated_ && validated_->first == state);
+  const bool dropped = undoOrRedo && pending_.has_value();
+  if (dropped) cancelPendingSwitch(/*refetch=*/false);
   const bool rebuilt = !state.sameClustering(plan_);
   if (validated_ && validated_->first == state)
     derived_ = std::move(validated_->second);
@@ -394,9 +417,22 @@ void ExplorerDocument::applyState(const PlanState& state) {
   // the trees of the others stay cached, their distances are read again if a view needs them.
   if (rebuilt) data_->keepDistances({{plan_.representation, plan_.metric}, {plan_.representation, "cosine"}});
   updateErrorRequests();
-  if (rebuilt) prefetchNeighbours();
+  if (rebuilt || dropped) prefetchNeighbours();
+  refreshPreview();
+  if (dropped) emit shownClusteringChanged();
   if (rebuilt) emit clusteringChanged();
   emit planChanged();
+}
+
+void ExplorerDocument::refreshPreview() {
+  if (!pending_) return;
+  try {
+    updatePreview();
+  } catch (const std::exception& e) {  // this block's distances are malformed: the switch is refused
+    cancelPendingSwitch();
+    emit editRejected(QString::fromStdString(e.what()));
+    emit shownClusteringChanged();
+  }
 }
 
 void ExplorerDocument::push(const PlanState& next, const QString& text, int serial) {
@@ -408,6 +444,8 @@ void ExplorerDocument::push(const PlanState& next, const QString& text, int seri
     emit editRejected(QString::fromStdString(e.what()));
     return;
   }
+  // Another clustering choice applied at once (a loaded plan) replaces a pending switch.
+  if (!next.sameClustering(plan_)) cancelPendingSwitch(/*refetch=*/false);
   undo_.push(new PlanEditCommand(this, plan_, next, text, serial));
 }
 
@@ -447,21 +485,124 @@ void ExplorerDocument::clearLayerOverrides() {
 }
 
 void ExplorerDocument::editLinkage(moe::LinkageMethod method) {
-  PlanState next = plan_;
+  PlanState next = shownClustering();
   next.linkage = method;
-  push(next, tr("Use %1 linkage").arg(linkageText(method)));
+  switchClustering(next);
 }
 
 void ExplorerDocument::editRepresentation(moe::Representation representation) {
-  PlanState next = plan_;
+  PlanState next = shownClustering();
   next.representation = representation;
-  push(next, tr("Compare experts by %1").arg(QString::fromLatin1(moe::representationName(representation))));
+  switchClustering(next);
 }
 
 void ExplorerDocument::editMetric(const std::string& metric) {
-  PlanState next = plan_;
+  PlanState next = shownClustering();
   next.metric = metric;
-  push(next, tr("Use %1 distance").arg(QString::fromStdString(metric)));
+  switchClustering(next);
+}
+
+PlanState ExplorerDocument::shownClustering() const {
+  PlanState s = plan_;
+  if (pending_) copyClustering(*pending_, s);
+  return s;
+}
+
+const moe::LayerTree& ExplorerDocument::shownTree(int j) const {
+  return preview_ && preview_->layer == j ? preview_->tree : tree(j);
+}
+
+const std::vector<int64_t>& ExplorerDocument::shownGroups(int j) const {
+  return preview_ && preview_->layer == j ? preview_->groups : mergeGroups(j);
+}
+
+const moe::Matrix& ExplorerDocument::shownDistances(int j) const {
+  const PlanState s = preview_ && preview_->layer == j ? shownClustering() : plan_;
+  return data_->distanceMatrix(j, s.representation, s.metric);
+}
+
+bool ExplorerDocument::deferSwitch(const PlanState& next) const {
+  if (next.allocation == Allocation::Distance) return false;  // K itself depends on every block's tree
+  if (treeCache_.count(clusteringKey(next))) return false;     // built: the switch only cuts
+  double entries = 0;
+  for (const moe::LayerStats& l : data_->layers) entries += static_cast<double>(l.numExperts) * l.numExperts;
+  return entries >= kDeferredSwitchEntries;
+}
+
+void ExplorerDocument::switchClustering(const PlanState& next) {
+  if (!hasAnalysis()) return;
+  const bool hadPending = pending_.has_value();
+  if (next.sameClustering(plan_)) {  // back to the plan's choice before the switch was built
+    if (hadPending) cancelPendingSwitch(), emit shownClusteringChanged();
+    return;
+  }
+  if (!deferSwitch(next)) {
+    cancelPendingSwitch(/*refetch=*/false);
+    push(next, clusteringEditText(plan_, next));
+    if (!plan_.sameClustering(next)) {  // refused
+      if (hadPending) emit shownClusteringChanged();
+      prefetchNeighbours();
+    }
+    return;
+  }
+  const TreeRequest request{clusteringKey(next), clusteringChoice(next), nullptr};
+  try {
+    moe::validateClusteringChoice(request.choice);  // Ward on cosine distances is not a choice
+  } catch (const moe::Error& e) {
+    emit editRejected(QString::fromStdString(e.what()));
+    return;
+  }
+  PlanState target = plan_;
+  copyClustering(next, target);
+  pending_ = target;
+  prefetch_->cancel();  // the neighbours of a choice being left
+  switch_->start(data_, errorModels_, request, !redundancyKnown({next.representation, next.metric}));
+  try {
+    updatePreview();
+  } catch (const std::exception& e) {  // the current block's distances are malformed
+    cancelPendingSwitch();
+    emit editRejected(QString::fromStdString(e.what()));
+  }
+  emit shownClusteringChanged();
+}
+
+void ExplorerDocument::updatePreview() {
+  if (!pending_) return preview_.reset();
+  const int j = current_;
+  const std::string key = clusteringKey(*pending_);
+  if (!preview_ || preview_->layer != j || preview_->key != key) {
+    preview_.reset();
+    Preview p;
+    p.layer = j;
+    p.key = key;
+    p.tree = linkTree(data_->distanceMatrix(j, pending_->representation, pending_->metric), pending_->linkage);
+    preview_ = std::move(p);
+  }
+  // The groups the plan's entry will have once the switch is applied (as updateErrorRequests
+  // makes them): K does not depend on the trees here (deferSwitch).
+  const int64_t kj = k(j);
+  const moe::LayerPlan entry = moe::layerPlanForGroups(stats(j), kj, leafOrderedClusters(preview_->tree, kj),
+                                                       plan_.strategy, moe::RouterMode::Average, plan_.alignRequest());
+  preview_->groups = leafOrdered(preview_->tree, entry.groupOf());
+}
+
+void ExplorerDocument::onSwitchBuilt(const PrefetchedChoice& p) {
+  takePrefetched(p);
+  if (!pending_ || clusteringKey(*pending_) != p.key) return;
+  PlanState next = plan_;
+  copyClustering(*pending_, next);
+  pending_.reset();
+  preview_.reset();
+  push(next, clusteringEditText(plan_, next));  // finds the trees built
+  if (!plan_.sameClustering(next)) emit shownClusteringChanged(), prefetchNeighbours();  // refused
+}
+
+void ExplorerDocument::cancelPendingSwitch(bool refetch) {
+  if (!pending_) return;
+  switch_->cancel();
+  pending_.reset();
+  preview_.reset();
+  if (refetch) prefetchNeighbours();
 }
 
 void ExplorerDocument::editAllocation(Allocation allocation) {

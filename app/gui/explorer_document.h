@@ -14,6 +14,7 @@
 #include "app/gui/plan_derivation.h"
 #include "app/gui/plan_metrics.h"
 #include "app/gui/plan_state.h"
+#include "app/gui/switch_builder.h"
 #include "app/gui/tree_prefetch.h"
 #include "core/analysis/error_estimate.h"
 
@@ -78,9 +79,26 @@ class ExplorerDocument : public QObject {
   int curveSerial() const { return curveSerial_; }  // changes whenever the uniform plans are rebuilt
   double memoryAfterPlan() const { return data_ ? memoryAfter(*data_, derived_.k) : 0; }
 
-  // Whether the trees of the clustering choices one switch away are still being built in the
-  // background (treesPrefetched when they are all there).
-  bool prefetchingTrees() const { return prefetch_->isBusy(); }
+  // Whether the trees of the clustering choices one switch away, or of a switch made, are still
+  // being built in the background (treesPrefetched when they are all there).
+  bool prefetchingTrees() const { return prefetch_->isBusy() || pending_.has_value(); }
+
+  // A clustering switch (linkage, representation, metric) on a large analysis, to a choice whose
+  // trees are not built yet, is shown on the current layer at once and applied to the plan when
+  // every block's tree is built in the background (an undoable edit, as any switch). Until then
+  // plan() keeps the previous choice; the plan bar and the current layer's views show the new one.
+  // Further switches made meanwhile compose with it; a switch back to the plan's choice, an undo
+  // or a redo drops it. Smaller analyses (and allocation by cut height, where K depends on every
+  // tree) switch at once, as before.
+  static constexpr double kDeferredSwitchEntries = 1 << 20;  // sum over blocks of experts^2
+  bool switchPending() const { return pending_.has_value(); }
+  // The plan with the pending switch's clustering choice, if any.
+  PlanState shownClustering() const;
+  // What the current layer's views draw: the pending switch's tree of block j, its merge groups
+  // (as mergeGroups) and distances when j is the current layer; otherwise the plan's.
+  const moe::LayerTree& shownTree(int j) const;
+  const std::vector<int64_t>& shownGroups(int j) const;
+  const moe::Matrix& shownDistances(int j) const;
   // Whether a switch to `state`'s clustering choice finds everything it draws already computed:
   // its trees, their estimates (once the models are built) and its distances' redundancy.
   bool clusteringReady(const PlanState& state) const;
@@ -122,6 +140,9 @@ class ExplorerDocument : public QObject {
   void errorsChanged();  // exact errors or the estimates' models arrived, or the service's status changed
   void estimatesChanged();  // the estimates' models arrived: every estimate (the proxy curve too) changed
   void treesPrefetched();
+  // A switch was deferred, or a deferred one was dropped or refused: shownClustering() and the
+  // current layer's shown tree changed (its application emits clusteringChanged as usual).
+  void shownClusteringChanged();
 
  private:
   void push(const PlanState& next, const QString& text, int serial = -1);
@@ -133,6 +154,15 @@ class ExplorerDocument : public QObject {
   // other metric.
   void prefetchNeighbours();
   void takePrefetched(const PrefetchedChoice& p);
+  bool redundancyKnown(const DistanceKey& distance) const;  // for every block
+  // A linkage, representation or metric edit: at once, or deferred (see kDeferredSwitchEntries).
+  void switchClustering(const PlanState& next);
+  bool deferSwitch(const PlanState& next) const;
+  void onSwitchBuilt(const PrefetchedChoice& p);
+  // Drops a pending switch; `refetch`: the neighbours of the plan's choice are prefetched again.
+  void cancelPendingSwitch(bool refetch = true);
+  void updatePreview();  // the pending switch's tree and groups of the current layer (throws moe::Error)
+  void refreshPreview();  // updatePreview; a failure refuses the switch
   // estimates_K_, emptied first when the models changed since it was filled.
   std::map<const void*, EstimateRows>& estimateCache() const;
   void updateErrorRequests();  // plan entries and the uniform curve's entries, current layer first
@@ -155,6 +185,15 @@ class ExplorerDocument : public QObject {
   std::optional<std::pair<PlanState, DerivedPlan>> validated_;
   ErrorModelBuilder* estimates_;
   TreePrefetcher* prefetch_;
+  SwitchBuilder* switch_;
+  std::optional<PlanState> pending_;  // the deferred switch's target (its clustering fields count)
+  struct Preview {
+    int layer = -1;
+    std::string key;  // clustering key of the tree
+    moe::LayerTree tree;
+    std::vector<int64_t> groups;
+  };
+  std::optional<Preview> preview_;
   ErrorModels errorModels_;  // per block, for the instant estimate; null until built
   LayerErrorService* errors_;
   std::vector<std::shared_ptr<const moe::LayerPlan>> planEntries_;  // per block, the current plan

@@ -216,6 +216,8 @@ void ExplorerView::arrangePanels() {
 void ExplorerView::connectDocument() {
   connect(doc_, &ExplorerDocument::analysisChanged, this, &ExplorerView::onAnalysisChanged);
   connect(doc_, &ExplorerDocument::clusteringChanged, this, &ExplorerView::onClusteringChanged);
+  // A switch shown on the current layer before every block's tree is built.
+  connect(doc_, &ExplorerDocument::shownClusteringChanged, this, [this] { refreshLayerViews(true); });
   connect(doc_, &ExplorerDocument::estimatesChanged, this, [this] {  // built in a worker
     proxyDirty_ = true;
     scheduleErrorRefresh();
@@ -360,6 +362,7 @@ void ExplorerView::showMeasurement() {
 
 void ExplorerView::onAnalysisChanged() {
   usageSkew_.clear();
+  shownTree_ = {};  // a new analysis may reuse the old one's address
   measured_.reset();
   measuredPoints_.clear();
   showMeasurement();
@@ -377,7 +380,7 @@ void ExplorerView::onClusteringChanged() {
 void ExplorerView::onPlanChanged() {
   if (dendrogram_->isDraggingCut() && doc_->hasAnalysis()) {
     const int j = doc_->currentLayer();
-    dendrogram_->setClusters(doc_->k(j), doc_->mergeGroups(j));
+    dendrogram_->setClusters(doc_->k(j), doc_->shownGroups(j));
     {
       const QSignalBlocker block(layerK_);
       layerK_->setValue(static_cast<int>(doc_->k(j)));
@@ -512,26 +515,33 @@ void ExplorerView::refreshLayerViews(bool treeChanged) {
   if (!doc_->hasAnalysis()) return;
   const int j = doc_->currentLayer();
   const moe::LayerStats& s = doc_->stats(j);
-  const moe::LayerTree& t = doc_->tree(j);
+  const moe::LayerTree& t = doc_->shownTree(j);
   // What the strategy makes of the experts (REAM's groups, pruning's kept and dropped experts), not
   // only the tree's cut: the views show what the merge will do.
-  const std::vector<int64_t>& clusters = doc_->mergeGroups(j);
+  const std::vector<int64_t>& clusters = doc_->shownGroups(j);
   const std::vector<int64_t> order = leafOrder() ? t.leafOrder : std::vector<int64_t>{};
+  const PlanState shown = doc_->shownClustering();
   if (treeChanged) {
-    dendrogram_->setTree(t.linkage, s.usageFrequency);
-    // From 128 experts the clusters start folded: the tree reads at a glance, a click unfolds one.
-    dendrogram_->setFoldAll(t.leafOrder.size() >= 128);
+    // A switch shown on this layer first and applied once every block's tree is built draws the
+    // same tree twice: the second time keeps the user's zoom and folding.
+    const ShownTree drawn{doc_->analysisPtr().get(), j, shown.clusteringKey()};
+    if (drawn != shownTree_) {
+      dendrogram_->setTree(t.linkage, s.usageFrequency);
+      // From 128 experts the clusters start folded: the tree reads at a glance, a click unfolds one.
+      dendrogram_->setFoldAll(t.leafOrder.size() >= 128);
+      shownTree_ = drawn;
+    }
     if (heatMode_->currentIndex() == 1) {
       // Similarity of the representation the plan clusters on: 1 - cosine distance.
-      moe::Matrix similarity = doc_->analysis().distanceMatrix(j, doc_->plan().representation, "cosine");
+      moe::Matrix similarity = doc_->analysis().distanceMatrix(j, shown.representation, "cosine");
       for (double& v : similarity.data) v = 1.0 - v;
       heatmap_->setData(similarity, order, s.usageFrequency, clusters);
       heatmap_->setValueLabel(tr("cosine similarity"));
       heatmap_->setHigherIsCloser(true);
       heatPanel_->setTitle(tr("Expert similarities"));
     } else {
-      heatmap_->setData(doc_->distances(j), order, s.usageFrequency, clusters);
-      heatmap_->setValueLabel(doc_->plan().metric == "cosine" ? tr("cosine distance") : tr("Euclidean distance"));
+      heatmap_->setData(doc_->shownDistances(j), order, s.usageFrequency, clusters);
+      heatmap_->setValueLabel(shown.metric == "cosine" ? tr("cosine distance") : tr("Euclidean distance"));
       heatmap_->setHigherIsCloser(false);
       heatPanel_->setTitle(tr("Expert distances"));
     }
@@ -548,7 +558,8 @@ void ExplorerView::refreshLayerViews(bool treeChanged) {
     layerK_->setValue(static_cast<int>(doc_->k(j)));
   }
   resetK_->setEnabled(doc_->plan().layerK.count(j) > 0);
-  const QString title = tr("layer %1 \u00b7 %2 experts \u00b7 top-%3").arg(s.layer).arg(s.numExperts).arg(s.topK);
+  QString title = tr("layer %1 \u00b7 %2 experts \u00b7 top-%3").arg(s.layer).arg(s.numExperts).arg(s.topK);
+  if (doc_->switchPending()) title += tr(" \u00b7 clustering the other layers\u2026");
   treePanel_->setSubtitle(title);
   heatPanel_->setSubtitle(tr("layer %1").arg(s.layer));
   usagePanel_->setSubtitle(tr("layer %1 \u00b7 %2 calibration tokens").arg(s.layer).arg(s.tokens));

@@ -103,6 +103,14 @@ class ExplorerView : public QWidget {
   widgets::UsageChart* usage_;
   widgets::LayerOverview* overview_;
   std::vector<double> usageSkew_;   // per MoE layer, of the analysis (empty: to compute)
+  // Which tree the dendrogram was given last (analysis, MoE block, clustering key).
+  struct ShownTree {
+    const void* analysis = nullptr;
+    int layer = -1;
+    std::string key;
+    bool operator!=(const ShownTree& o) const { return analysis != o.analysis || layer != o.layer || key != o.key; }
+  };
+  ShownTree shownTree_;
   widgets::TradeoffPlot* tradeoff_;
   Panel* tablePanel_;
   Panel* summaryPanel_;

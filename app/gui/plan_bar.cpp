@@ -137,6 +137,7 @@ PlanBar::PlanBar(ExplorerDocument* doc, QWidget* parent) : QToolBar(parent), doc
   connect(align_, &QCheckBox::clicked, this, [this](bool on) { doc_->editAlignNeurons(on); });
   connect(doc_, &ExplorerDocument::planChanged, this, &PlanBar::sync);
   connect(doc_, &ExplorerDocument::analysisChanged, this, &PlanBar::sync);
+  connect(doc_, &ExplorerDocument::shownClusteringChanged, this, &PlanBar::sync);
   // A rejected edit (e.g. Ward on cosine distances) leaves the document unchanged: show its state.
   connect(doc_, &ExplorerDocument::editRejected, this, &PlanBar::sync);
   sync();
@@ -174,9 +175,11 @@ void PlanBar::sync() {
   kActionSpin_->setVisible(!distance);
   heightAction_->setVisible(distance);
   kLabel_->setText(distance ? tr("Height") : p.allocation == Allocation::Frequency ? tr("Mean K") : tr("K"));
-  linkage_->setCurrentIndex(indexOf(kLinkages, p.linkage));
-  representation_->setCurrentIndex(indexOf(kRepresentations, p.representation));
-  metric_->setCurrentIndex(p.metric == "cosine" ? 1 : 0);
+  // A switch still being built shows its choice (the current layer's views draw it already).
+  const PlanState shown = doc_->shownClustering();
+  linkage_->setCurrentIndex(indexOf(kLinkages, shown.linkage));
+  representation_->setCurrentIndex(indexOf(kRepresentations, shown.representation));
+  metric_->setCurrentIndex(shown.metric == "cosine" ? 1 : 0);
   strategy_->setCurrentIndex(indexOf(offeredStrategies(), p.strategy));
   // The box shows what core builds (its default for the strategy until the user chooses), and only
   // where core averages members.

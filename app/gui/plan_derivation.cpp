@@ -119,9 +119,7 @@ size_t AnalysisData::heldDistances() const {
   return n;
 }
 
-std::vector<moe::LayerTree> buildTrees(
-    const AnalysisData& data, const PlanState& state,
-    const std::function<void(int, const moe::Matrix&, const moe::LayerTree&)>& alsoPerBlock) {
+std::vector<moe::LayerTree> buildTrees(const AnalysisData& data, const PlanState& state) {
   const moe::ClusteringChoice choice = clusteringChoice(state);
   moe::validateClusteringChoice(choice);  // core's rule, before any tree is built
   // buildLayerTree's steps, from the distances the store holds: computing them again from the
@@ -135,7 +133,6 @@ std::vector<moe::LayerTree> buildTrees(
   parallelFor(data.numMoeLayers(), [&](int j) {
     const moe::Matrix& distances = data.distanceMatrix(j, choice.representation, choice.metric);
     trees[static_cast<size_t>(j)] = linkTree(distances, choice.method);
-    if (alsoPerBlock) alsoPerBlock(j, distances, trees[static_cast<size_t>(j)]);
   });
   return trees;
 }

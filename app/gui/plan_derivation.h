@@ -3,7 +3,6 @@
 // core's clustering path, core/analysis/clustering.h), the K each block keeps and the cluster of
 // every expert. Clusters are numbered in dendrogram leaf order, which is what keeps a cluster's
 // colour the same in every view. Plain data, throws moe::Error.
-#include <functional>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -26,13 +25,9 @@ struct DerivedPlan {
 };
 
 moe::ClusteringChoice clusteringChoice(const PlanState& state);
-// Every block's tree of the state's clustering choice, one block per task on every core. `alsoPerBlock`
-// (optional) runs in the same task, after the block's linkage, with its distances and tree: work
-// wanted for every block at a switch (redundancy, estimates) while the matrix is in cache and the
-// threads are busy anyway, instead of in passes of its own.
-std::vector<moe::LayerTree> buildTrees(
-    const AnalysisData& data, const PlanState& state,
-    const std::function<void(int, const moe::Matrix&, const moe::LayerTree&)>& alsoPerBlock = {});
+// Every block's tree of the state's clustering choice, one block per task on every core (a switch
+// that also wants estimates and redundancy uses buildChoice, app/gui/tree_prefetch.h).
+std::vector<moe::LayerTree> buildTrees(const AnalysisData& data, const PlanState& state);
 // One block's tree from its distances (kept by the caller, not the tree); throws moe::Error when
 // the matrix is not a distance matrix.
 moe::LayerTree linkTree(const moe::Matrix& distances, moe::LinkageMethod method);

@@ -7,6 +7,10 @@
 namespace moe {
 namespace gui {
 
+std::string PlanState::clusteringKey() const {
+  return std::string(moe::linkageMethodName(linkage)) + "/" + moe::representationName(representation) + "/" + metric;
+}
+
 const char* allocationName(Allocation a) {
   switch (a) {
     case Allocation::Uniform: return "uniform";

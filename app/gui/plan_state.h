@@ -40,6 +40,9 @@ struct PlanState {
   bool sameClustering(const PlanState& o) const {
     return linkage == o.linkage && representation == o.representation && metric == o.metric;
   }
+  // The clustering choice as a key ("average/expert_output/euclidean"): what the explorer caches
+  // trees by.
+  std::string clusteringKey() const;
   bool operator==(const PlanState& o) const;
   bool operator!=(const PlanState& o) const { return !(*this == o); }
 

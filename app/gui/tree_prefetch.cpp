@@ -3,11 +3,41 @@
 #include <map>
 
 #include "app/gui/background_thread.h"
+#include "app/gui/parallel_for.h"
 #include "core/analysis/error_estimate.h"
 #include "widgets/layer_metrics.h"
 
 namespace moe {
 namespace gui {
+
+PrefetchedChoice buildChoice(const AnalysisData& data, const TreeRequest& request, const ErrorModels& models,
+                             bool wantRedundancy, bool cached, const std::atomic<bool>* cancel) {
+  const size_t blocks = static_cast<size_t>(data.numMoeLayers());
+  const size_t modelled = models ? std::min(blocks, models->size()) : 0;
+  const moe::ClusteringChoice& c = request.choice;
+  std::vector<moe::LayerTree> trees(request.trees ? 0 : blocks);
+  EstimateRows rows(models ? blocks : 0);
+  std::vector<double> redundancy(wantRedundancy ? blocks : 0);
+  parallelFor(static_cast<int>(blocks), [&](int block) {
+    if (cancel && cancel->load()) return;
+    const size_t j = static_cast<size_t>(block);
+    moe::Matrix copy;
+    const moe::Matrix& d = cached ? data.distanceMatrix(block, c.representation, c.metric)
+                                  : (copy = data.distanceMatrixCopy(block, c.representation, c.metric));
+    if (wantRedundancy) redundancy[j] = widgets::redundancy(d);
+    if (!request.trees) trees[j] = linkTree(d, c.method);
+    const moe::LayerTree& t = request.trees ? request.trees->at(j) : trees[j];
+    if (j < modelled) rows[j] = moe::estimateMergeErrorByK((*models)[j], t.linkage);
+    if (!cached) data.recycle(std::move(copy));
+  });
+  PrefetchedChoice p;
+  p.key = request.key;
+  p.distance = {c.representation, c.metric};
+  p.trees = request.trees ? request.trees : std::make_shared<const std::vector<moe::LayerTree>>(std::move(trees));
+  if (models) p.estimates = std::make_shared<const EstimateRows>(std::move(rows)), p.models = models.get();
+  p.redundancy = std::move(redundancy);
+  return p;
+}
 
 void TreePrefetchWorker::build(int generation, const AnalysisDataPtr& data, const ErrorModels& models,
                                const std::vector<TreeRequest>& wanted, const std::set<DistanceKey>& redundancyKnown,

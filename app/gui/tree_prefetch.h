@@ -43,6 +43,15 @@ struct PrefetchedChoice {
   std::vector<double> redundancy;                 // per block; empty when not asked for
 };
 
+// One clustering choice for every block, one block per task on every core: its trees (unless
+// `request.trees` holds them), the estimate of every K (with `models`) and, when `wantRedundancy`,
+// its distances' redundancy. `cached`: the distances are read into the analysis' cache, for the
+// GUI thread, whose views use them next; otherwise each block's is a copy dropped after its block,
+// for background threads, which must not hold a reference keepDistances could drop. Throws
+// moe::Error (malformed distances); returns early, incomplete, once `cancel` is set.
+PrefetchedChoice buildChoice(const AnalysisData& data, const TreeRequest& request, const ErrorModels& models,
+                             bool wantRedundancy, bool cached, const std::atomic<bool>* cancel = nullptr);
+
 class TreePrefetchWorker : public QObject {
   Q_OBJECT
 
