@@ -143,6 +143,24 @@ TEST_CASE("a bf16 run computes the router in float32 where transformers does", "
   }
 }
 
+TEST_CASE("a float32 router's converted weight follows the block's router", "[forward][bf16]") {
+  // The float32 copy is kept per block: asked again it must not reuse the copy of a router that was
+  // replaced (merges and router fits assign new routers to copied blocks).
+  const moe::MoeBlock original = moe::Model::open(fixture("deepseek_v3"), moe::test::runtime("bf16"))->moeBlock(0);
+  REQUIRE(original.routerFloat32);
+  const at::Tensor x = at::randn({5, original.hiddenSize()}).to(at::kBFloat16);
+  auto wanted = [&](const moe::MoeBlock& b) { return at::linear(x.to(at::kFloat), b.routerWeight.to(at::kFloat)); };
+  CHECK(at::allclose(original.routerLogits(x), wanted(original), 1e-5, 1e-6));
+  CHECK(at::equal(original.routerLogits(x), original.routerLogits(x)));
+  moe::MoeBlock changed = original;  // a copy, used, then given a new router
+  CHECK(at::equal(changed.routerLogits(x), original.routerLogits(x)));
+  changed.routerWeight = (original.routerWeight.to(at::kFloat) * -2.0).to(at::kBFloat16);
+  CHECK(at::allclose(changed.routerLogits(x), wanted(changed), 1e-5, 1e-6));
+  CHECK(at::allclose(changed.routerLogits(x), original.routerLogits(x) * -2.0, 1e-5, 1e-6));
+  changed.routerWeight = original.routerWeight;  // and back
+  CHECK(at::equal(changed.routerLogits(x), original.routerLogits(x)));
+}
+
 TEST_CASE("a bf16 run's RMSNorm rounds as transformers' does, Llama's and gpt-oss' orders apart", "[forward][bf16]") {
   // tests/data/norms/rmsnorm_bf16.h5 (scripts/fixtures/make_norm_reference.py): transformers'
   // LlamaRMSNorm in bf16 (states rounded to bf16, then times the bf16 weight) and GptOssRMSNorm in

@@ -9,10 +9,16 @@
 
 namespace moe {
 
+at::Tensor Float32Copy::of(const at::Tensor& source) const {
+  if (!source.defined() || source.scalar_type() == at::kFloat) return source;
+  const std::lock_guard<std::mutex> lock(mutex_);
+  if (!source_.is_same(source)) copy_ = source.to(at::kFloat), source_ = source;
+  return copy_;
+}
+
 at::Tensor MoeBlock::routerLogits(const at::Tensor& x) const {
   if (routerFloat32 && x.scalar_type() != at::kFloat)
-    return dense(x.to(at::kFloat), routerWeight.to(at::kFloat),
-                 routerBias.defined() ? routerBias.to(at::kFloat) : routerBias);
+    return dense(x.to(at::kFloat), routerWeightFloat32.of(routerWeight), routerBiasFloat32.of(routerBias));
   return dense(x, routerWeight, routerBias);
 }
 

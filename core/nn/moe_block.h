@@ -4,10 +4,31 @@
 // nn.Linear orientation, optional shared expert. Analysis and merging work on this view only.
 #include <ATen/ATen.h>
 
+#include <mutex>
 #include <optional>
 #include <vector>
 
 namespace moe {
+
+// A float32 copy of a tensor, made on first use and kept while the tensor asked about is the same
+// object (a reassigned member gets a new copy; nothing writes these weights in place). Copying the
+// owner does not copy the cache: a copied block is usually changed (merges reassign its router).
+// Safe to use from several threads.
+class Float32Copy {
+ public:
+  Float32Copy() = default;
+  Float32Copy(const Float32Copy&) {}
+  Float32Copy& operator=(const Float32Copy&) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    source_ = copy_ = at::Tensor();
+    return *this;
+  }
+  at::Tensor of(const at::Tensor& source) const;
+
+ private:
+  mutable std::mutex mutex_;
+  mutable at::Tensor source_, copy_;
+};
 
 enum class ExpertActivation {
   SiLU,              // down(silu(gate x) * up x)
@@ -54,6 +75,10 @@ class MoeBlock {
   // Moonshot's remote code): in a bf16 run the logits are not rounded to bf16's 8 bits, which would
   // tie and reorder close experts. The others' routers run in the compute dtype, as theirs do.
   bool routerFloat32 = false;
+  // routerWeight and routerBias in float32 for a routerFloat32 block of another dtype: converted
+  // once per block, not on every call (a DeepSeek-V3 router is 1.8 M values, converted per token
+  // and layer in generation).
+  Float32Copy routerWeightFloat32, routerBiasFloat32;
   RoutingConfig routing;
   // Stored expert weights, stacked on dim 0 in nn.Linear orientation.
   at::Tensor gate, up, down;              // [S, I, H], [S, I, H], [S, H, I]
