@@ -588,12 +588,18 @@ void ExplorerDocument::updatePreview() {
 
 void ExplorerDocument::onSwitchBuilt(const PrefetchedChoice& p) {
   takePrefetched(p);
-  if (!pending_ || clusteringKey(*pending_) != p.key) return;
+  if (pending_ && clusteringKey(*pending_) == p.key) applyPendingSwitch();
+}
+
+void ExplorerDocument::settleSwitch() {
+  if (pending_) applyPendingSwitch();
+}
+
+void ExplorerDocument::applyPendingSwitch() {
   PlanState next = plan_;
   copyClustering(*pending_, next);
-  pending_.reset();
-  preview_.reset();
-  push(next, clusteringEditText(plan_, next));  // finds the trees built
+  cancelPendingSwitch(/*refetch=*/false);       // a build still running is not needed any more
+  push(next, clusteringEditText(plan_, next));  // finds the trees built, or builds them here
   if (!plan_.sameClustering(next)) emit shownClusteringChanged(), prefetchNeighbours();  // refused
 }
 
@@ -644,7 +650,8 @@ void ExplorerDocument::loadPlan(const QString& path) {
   push(loadPlanFile(path.toStdString(), *data_, plan_), tr("Load plan %1").arg(path.section('/', -1)));
 }
 
-void ExplorerDocument::savePlan(const QString& path) const {
+void ExplorerDocument::savePlan(const QString& path) {
+  settleSwitch();
   savePlanFile(path.toStdString(), *data_, plan_, derived_);
 }
 

@@ -92,6 +92,10 @@ class ExplorerDocument : public QObject {
   // tree) switch at once, as before.
   static constexpr double kDeferredSwitchEntries = 1 << 20;  // sum over blocks of experts^2
   bool switchPending() const { return pending_.has_value(); }
+  // Applies a pending switch now, building what is missing on this thread (as every switch did
+  // before): for whatever reads the plan to act on it (save, export, measure, generate), so that
+  // it acts on the choice the user sees.
+  void settleSwitch();
   // The plan with the pending switch's clustering choice, if any.
   PlanState shownClustering() const;
   // What the current layer's views draw: the pending switch's tree of block j, its merge groups
@@ -125,7 +129,7 @@ class ExplorerDocument : public QObject {
   // strategy averages members.
   void editAlignNeurons(bool align);
   void loadPlan(const QString& path);  // throws moe::Error
-  void savePlan(const QString& path) const;
+  void savePlan(const QString& path);  // settles a pending switch first
 
   // Applies a state already validated by an edit (used by undo/redo).
   void applyState(const PlanState& state);
@@ -159,6 +163,7 @@ class ExplorerDocument : public QObject {
   void switchClustering(const PlanState& next);
   bool deferSwitch(const PlanState& next) const;
   void onSwitchBuilt(const PrefetchedChoice& p);
+  void applyPendingSwitch();  // one undoable edit; a refused one drops the switch
   // Drops a pending switch; `refetch`: the neighbours of the plan's choice are prefetched again.
   void cancelPendingSwitch(bool refetch = true);
   void updatePreview();  // the pending switch's tree and groups of the current layer (throws moe::Error)

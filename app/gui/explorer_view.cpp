@@ -288,6 +288,7 @@ bool ExplorerView::leafOrder() const { return order_->currentIndex() == 0; }
 
 void ExplorerView::measure(const MeasureRequest& settings) {
   if (!doc_->hasAnalysis() || measurer_->isBusy()) return;
+  doc_->settleSwitch();  // measure the clustering choice the user sees
   MeasureRequest r = settings;
   r.modelDir = QString::fromStdString(doc_->analysis().info.modelDir);
   try {

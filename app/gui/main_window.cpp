@@ -610,6 +610,7 @@ void MainWindow::exportData(int which) {
                                                     QSettings().value("lastDir").toString() + "/" + names[which],
                                                     filters[which]);
   if (file.isEmpty()) return;
+  doc_->settleSwitch();  // the groups and tree the views show
   const bool saved = guarded(tr("Cannot export the data %1").arg(file), [&] {
     if (which == 0) saveDistancesCsv(*doc_, doc_->currentLayer(), file);
     if (which == 1) saveGroupsJson(*doc_, file);
@@ -620,6 +621,7 @@ void MainWindow::exportData(int which) {
 
 void MainWindow::exportMergedModel() {
   if (!doc_->hasAnalysis()) return;
+  doc_->settleSwitch();  // export the clustering choice the user sees
   ExportDialog dialog(*doc_, this);
   if (dialog.exec() == QDialog::Accepted)
     guarded(tr("Cannot export the merged model"), [&] { startExport(dialog.request()); });

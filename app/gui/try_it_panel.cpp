@@ -251,6 +251,7 @@ void TryItPanel::generate() {
   (weakMode_->currentIndex() == 1 ? r.weakRank : r.weakTopK) = weakValue_->value();
   r.withPlan = withPlan_->isChecked();
   if (r.withPlan) {
+    doc_->settleSwitch();  // generate with the clustering choice the user sees
     try {
       r.plan = toMergePlan(doc_->analysis(), doc_->plan(), doc_->derived());
     } catch (const std::exception& e) {  // a plan core refuses: say so here, never crash

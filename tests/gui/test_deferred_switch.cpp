@@ -4,6 +4,7 @@
 // trees are core's linkage of core's pdist of those outputs, computed here.
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTemporaryDir>
 #include <QtTest>
 #include <memory>
 #include <random>
@@ -177,6 +178,26 @@ class DeferredSwitchTest : public QObject {
     QCOMPARE(doc_->plan().metric, std::string("euclidean"));
     QCOMPARE(doc_->undoStack()->count(), before + 1);
     QCOMPARE(doc_->undoStack()->index(), before);
+  }
+
+  void savingSettlesTheSwitchFirst() {
+    const int before = doc_->undoStack()->count();
+    doc_->editLinkage(moe::LinkageMethod::Complete);
+    QVERIFY(doc_->switchPending());
+    // What reads the plan to act on it gets the choice the user sees, at once.
+    QTemporaryDir dir;
+    const QString path = dir.filePath("plan.json");
+    doc_->savePlan(path);
+    QVERIFY(!doc_->switchPending());
+    QCOMPARE(doc_->plan().linkage, moe::LinkageMethod::Complete);
+    QCOMPARE(doc_->undoStack()->count(), before + 1);
+    for (int j = 0; j < doc_->numMoeLayers(); ++j)
+      QCOMPARE(doc_->tree(j).leafOrder, expectedLeaves(*data_, j, moe::LinkageMethod::Complete, "euclidean"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY(f.readAll().contains("\"complete\""));
+    QTest::qWait(300);  // the background build's result, if it still comes, changes nothing
+    QCOMPARE(doc_->undoStack()->count(), before + 1);
   }
 
   void smallAnalysesSwitchAtOnce() {
