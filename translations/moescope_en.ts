@@ -208,6 +208,10 @@
 <context>
     <name>moe::gui::ExplorerView</name>
     <message>
+        <source> · clustering the other layers…</source>
+        <translation> · clustering the other layers…</translation>
+    </message>
+    <message>
         <source>Layers</source>
         <translation>Layers</translation>
     </message>

@@ -208,6 +208,10 @@
 <context>
     <name>moe::gui::ExplorerView</name>
     <message>
+        <source> · clustering the other layers…</source>
+        <translation> · 正在对其他层聚类…</translation>
+    </message>
+    <message>
         <source>Layers</source>
         <translation>层</translation>
     </message>
