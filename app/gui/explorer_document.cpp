@@ -127,6 +127,8 @@ void ExplorerDocument::prefetchNeighbours() {
   // A partial result (analysis still running) is replaced by the next layer's: no background
   // linkage beside the analysis for trees that would be thrown away.
   if (!hasAnalysis() || data_->pendingLayers > 0) return prefetch_->cancel();
+  // During a pending switch the cores build its trees; its neighbours come once it is applied.
+  if (pending_) return prefetch_->cancel();
   std::vector<TreeRequest> wanted;
   std::set<DistanceKey> knownRedundancy;
   for (const auto& [key, values] : redundancy_)
