@@ -15,8 +15,6 @@ namespace moe {
 namespace gui {
 namespace {
 
-std::string clusteringKey(const PlanState& s) { return s.clusteringKey(); }
-
 QString linkageText(moe::LinkageMethod m) {
   switch (m) {
     case moe::LinkageMethod::Single: return ExplorerDocument::tr("single");
@@ -66,7 +64,7 @@ ExplorerDocument::ExplorerDocument(QObject* parent)
   connect(prefetch_, &TreePrefetcher::idle, this, &ExplorerDocument::treesPrefetched);
   connect(switch_, &SwitchBuilder::built, this, &ExplorerDocument::onSwitchBuilt);
   connect(switch_, &SwitchBuilder::failed, this, [this](const std::string& key, const QString& message) {
-    if (!pending_ || clusteringKey(*pending_) != key) return;
+    if (!pending_ || pending_->clusteringKey() != key) return;
     cancelPendingSwitch();
     emit editRejected(message);
     emit shownClusteringChanged();
@@ -91,7 +89,7 @@ void ExplorerDocument::setAnalysis(const AnalysisDataPtr& data) {
   errorModels_.reset();
   estimates_->start(data_);
   PlanState first = defaultPlan(*data_);
-  if (data_->firstTrees) treeCache_.emplace(clusteringKey(first), data_->firstTrees);
+  if (data_->firstTrees) treeCache_.emplace(first.clusteringKey(), data_->firstTrees);
   std::string lastError;
   // Stores analysed with the cheaper statistic lack some representations: fall back in order.
   for (moe::Representation r : {first.representation, moe::Representation::ExpertOutputRouted,
@@ -134,7 +132,7 @@ void ExplorerDocument::prefetchNeighbours() {
   for (const auto& [key, values] : redundancy_)
     if (redundancyKnown(key)) knownRedundancy.insert(key);
   auto want = [&](const PlanState& s) {
-    const std::string key = clusteringKey(s);
+    const std::string key = s.clusteringKey();
     for (const TreeRequest& r : wanted)
       if (r.key == key) return;
     const moe::ClusteringChoice choice = clusteringChoice(s);
@@ -168,7 +166,7 @@ void ExplorerDocument::prefetchNeighbours() {
 
 bool ExplorerDocument::clusteringReady(const PlanState& state) const {
   if (!hasAnalysis()) return false;
-  const auto trees = treeCache_.find(clusteringKey(state));
+  const auto trees = treeCache_.find(state.clusteringKey());
   if (trees == treeCache_.end()) return false;
   if (errorModels_ && !estimateCache().count(trees->second.get())) return false;
   return redundancyKnown({state.representation, state.metric});
@@ -200,7 +198,7 @@ double ExplorerDocument::redundancy(int j) const {
 }
 
 SharedTrees ExplorerDocument::treesFor(const PlanState& state) {
-  const std::string key = clusteringKey(state);
+  const std::string key = state.clusteringKey();
   if (const auto it = treeCache_.find(key); it != treeCache_.end()) return it->second;
   // A switch shows, for every block, the redundancy of the new distances and the estimate of every
   // K on the new trees: computed in the linkage's own tasks, while each block's matrix is in cache,
@@ -317,7 +315,7 @@ double ExplorerDocument::uniformMeanError(int64_t K, bool exact) const {
 
 void ExplorerDocument::updateErrorRequests() {
   if (!hasAnalysis()) return;
-  const std::string curveKey = clusteringKey(plan_) + "/" + moe::mergeStrategyName(plan_.strategy) + "/" +
+  const std::string curveKey = plan_.clusteringKey() + "/" + moe::mergeStrategyName(plan_.strategy) + "/" +
                                (plan_.alignRequest() ? (*plan_.alignRequest() ? "aligned" : "unaligned") : "default");
   // Only the blocks whose K changed get a new entry and key: a drag edits one block, and keying
   // every block's labels costs milliseconds per edit at 512 experts x 60 blocks.
@@ -405,11 +403,11 @@ void ExplorerDocument::setSelection(const std::vector<int64_t>& experts) {
 
 void ExplorerDocument::applyState(const PlanState& state) {
   // An undo or redo (not an edit pushed during the switch) drops a pending switch.
-  const bool undoOrRedo = !(validated_ && validated_->first == state);
-  const bool dropped = undoOrRedo && pending_.has_value();
+  const bool validated = validated_ && validated_->first == state;
+  const bool dropped = !validated && pending_.has_value();
   if (dropped) cancelPendingSwitch(/*refetch=*/false);
   const bool rebuilt = !state.sameClustering(plan_);
-  if (validated_ && validated_->first == state)
+  if (validated)
     derived_ = std::move(validated_->second);
   else
     derived_ = derive(*data_, state, treesFor(state), &derived_);
@@ -525,7 +523,7 @@ const moe::Matrix& ExplorerDocument::shownDistances(int j) const {
 
 bool ExplorerDocument::deferSwitch(const PlanState& next) const {
   if (next.allocation == Allocation::Distance) return false;  // K itself depends on every block's tree
-  if (treeCache_.count(clusteringKey(next))) return false;     // built: the switch only cuts
+  if (treeCache_.count(next.clusteringKey())) return false;     // built: the switch only cuts
   double entries = 0;
   for (const moe::LayerStats& l : data_->layers) entries += static_cast<double>(l.numExperts) * l.numExperts;
   return entries >= kDeferredSwitchEntries;
@@ -547,7 +545,7 @@ void ExplorerDocument::switchClustering(const PlanState& next) {
     }
     return;
   }
-  const TreeRequest request{clusteringKey(next), clusteringChoice(next), nullptr};
+  const TreeRequest request{next.clusteringKey(), clusteringChoice(next), nullptr};
   try {
     moe::validateClusteringChoice(request.choice);  // Ward on cosine distances is not a choice
   } catch (const moe::Error& e) {
@@ -571,7 +569,7 @@ void ExplorerDocument::switchClustering(const PlanState& next) {
 void ExplorerDocument::updatePreview() {
   if (!pending_) return preview_.reset();
   const int j = current_;
-  const std::string key = clusteringKey(*pending_);
+  const std::string key = pending_->clusteringKey();
   if (!preview_ || preview_->layer != j || preview_->key != key) {
     preview_.reset();
     Preview p;
@@ -590,7 +588,7 @@ void ExplorerDocument::updatePreview() {
 
 void ExplorerDocument::onSwitchBuilt(const PrefetchedChoice& p) {
   takePrefetched(p);
-  if (pending_ && clusteringKey(*pending_) == p.key) applyPendingSwitch();
+  if (pending_ && pending_->clusteringKey() == p.key) applyPendingSwitch();
 }
 
 void ExplorerDocument::settleSwitch() {
