@@ -76,36 +76,55 @@ struct BlockSums {
 
 // `routedOut`: see computeLayerStats. Left undefined for Llama-4, whose routing weights scale the
 // experts' inputs, so that the outputs computed here are not the terms of its block's sum.
+//
+// The sums stay on the block's device until the block is done: on a GPU nothing in the expert loop
+// waits for the device (no .item(), no copy to the host, no host-built index tensor per expert), so
+// the host queues the experts' products back to back. The host learns the routing once per block
+// (it needs each expert's routed-token count to size its products) and takes the sums back once.
 BlockSums accumulateBlock(const MoeTrace& trace, const AnalysisOptions& options, double* flops, double* seconds,
                           const std::atomic<bool>* cancel, const std::function<void(int64_t, int64_t)>& afterExpert,
                           at::Tensor* routedOut = nullptr) {
   const MoeBlock& b = *trace.block;
   const at::Tensor& x = trace.input;
   const int64_t N = x.size(0), E = b.numExperts(), H = x.size(1), I = b.intermediateSize(), k = b.topK();
-  const at::TensorOptions f64 = at::TensorOptions().dtype(at::kDouble);
+  const at::TensorOptions f64 = at::TensorOptions().dtype(at::kDouble).device(x.device());
   BlockSums s;
   s.tokens = N;
 
   at::Tensor logits = trace.routerLogits.to(at::kFloat);
-  at::Tensor idx = trace.routing.indices.to(at::kCPU);
-  s.counts = at::bincount(idx.reshape(-1), {}, E).to(at::kDouble);
+  s.counts = at::bincount(trace.routing.indices.reshape(-1), {}, E).to(at::kDouble);
   at::Tensor probs = b.routing.rule == RoutingRule::SoftmaxTopK ? at::softmax(logits, -1) : at::sigmoid(logits);
-  s.softSum = probs.to(at::kCPU, at::kDouble).sum(0);
+  s.softSum = probs.to(at::kDouble).sum(0);
   at::Tensor l64 = logits.to(at::kDouble);
-  s.logitGram = at::matmul(l64.t(), l64).to(at::kCPU);
+  s.logitGram = at::matmul(l64.t(), l64);
 
-  // Routed tokens of each expert (ascending) with their routing weights.
+  // Routed tokens of each expert (ascending) with their routing weights, laid out expert after
+  // expert in one index tensor and one weight tensor that go to the device once:
+  // expert e's routed tokens are rows first[e] .. first[e + 1] of both.
+  at::Tensor idx = trace.routing.indices.to(at::kCPU).contiguous();
   at::Tensor w = trace.routing.weights.to(at::kCPU, at::kFloat).contiguous();
   std::vector<std::vector<int64_t>> routedTokens(static_cast<size_t>(E));
-  std::vector<std::vector<float>> routedWeights(static_cast<size_t>(E));
+  std::vector<int64_t> first(static_cast<size_t>(E) + 1, 0);
+  at::Tensor tokenRows, gateRows;
   {
-    const int64_t* ip = idx.contiguous().data_ptr<int64_t>();
+    const int64_t* ip = idx.data_ptr<int64_t>();
     const float* wp = w.data_ptr<float>();
     for (int64_t t = 0; t < N; ++t)
+      for (int64_t j = 0; j < k; ++j) routedTokens[static_cast<size_t>(ip[t * k + j])].push_back(t);
+    for (int64_t e = 0; e < E; ++e)
+      first[static_cast<size_t>(e) + 1] = first[static_cast<size_t>(e)] + routedTokens[static_cast<size_t>(e)].size();
+    at::Tensor tokenHost = at::empty({N * k}, at::kLong), gateHost = at::empty({N * k}, at::kFloat);
+    int64_t* tp = tokenHost.data_ptr<int64_t>();
+    float* gp = gateHost.data_ptr<float>();
+    std::vector<int64_t> fill(first.begin(), first.end() - 1);
+    for (int64_t t = 0; t < N; ++t)
       for (int64_t j = 0; j < k; ++j) {
-        routedTokens[static_cast<size_t>(ip[t * k + j])].push_back(t);
-        routedWeights[static_cast<size_t>(ip[t * k + j])].push_back(wp[t * k + j]);
+        const int64_t pos = fill[static_cast<size_t>(ip[t * k + j])]++;
+        tp[pos] = t;
+        gp[pos] = wp[t * k + j];
       }
+    tokenRows = tokenHost.to(x.device());
+    gateRows = gateHost.to(x.device());
   }
 
   const auto t0 = Clock::now();
@@ -113,31 +132,24 @@ BlockSums accumulateBlock(const MoeTrace& trace, const AnalysisOptions& options,
   s.routedSum = at::zeros({E, H}, f64);
   s.reapSum = at::zeros({E}, f64);
   if (options.allTokens) s.hiddenSum = at::zeros({E, I}, f64);
-  const at::TensorOptions longOpts = at::TensorOptions().dtype(at::kLong);
-  std::vector<at::Tensor> routedSums(static_cast<size_t>(E));
-  std::vector<double> reapSums(static_cast<size_t>(E), 0.0);
   const bool combine = routedOut && !b.weightsScaleInput;
   at::Tensor routed = combine ? at::zeros_like(x) : at::Tensor();
-  // Adds expert e's routed tokens toks[from, to) (`tokens`, as a tensor), whose hidden activations
-  // are the rows of hiddenRows.
-  auto addRouted = [&](int64_t e, const at::Tensor& hiddenRows, const at::Tensor& tokens, size_t from, size_t to) {
+  // Adds expert e's routed tokens [from, to) (counted within its own), whose hidden activations are
+  // the rows of hiddenRows.
+  auto addRouted = [&](int64_t e, const at::Tensor& hiddenRows, const at::Tensor& tokens, int64_t from, int64_t to) {
     if (from == to) return;
-    const auto& wts = routedWeights[static_cast<size_t>(e)];
     at::Tensor y = b.slotDown(b.slotOf(e), hiddenRows).to(at::kFloat);
-    at::Tensor gates = at::from_blob(const_cast<float*>(wts.data()) + from, {static_cast<int64_t>(to - from)},
-                                     at::kFloat).to(x.device());
-    routedSums[static_cast<size_t>(e)] += y.sum(0).to(at::kCPU, at::kDouble);
-    reapSums[static_cast<size_t>(e)] += (gates * y.norm(2, {1})).sum().item<double>();
+    at::Tensor gates = gateRows.narrow(0, first[static_cast<size_t>(e)] + from, to - from);
+    s.routedSum[e].add_(y.sum(0).to(at::kDouble));
+    s.reapSum[e].add_((gates * y.norm(2, {1})).sum().to(at::kDouble));
     // As MoeBlock::combine adds it: each token's terms in ascending expert order (experts are visited
     // in that order and a token lies in one token chunk), each rounded to the compute dtype first.
     if (combine) routed.index_add_(0, tokens, (y * gates.unsqueeze(1)).to(x.scalar_type()));
     work += 2.0 * static_cast<double>(to - from) * I * H;
   };
-  // Expert e's routed tokens toks[from, to).
-  auto tokensOf = [&](int64_t e, size_t from, size_t to) {
-    const auto& toks = routedTokens[static_cast<size_t>(e)];
-    std::vector<int64_t> rows(toks.begin() + static_cast<long>(from), toks.begin() + static_cast<long>(to));
-    return at::tensor(rows, longOpts).to(x.device());
+  // Expert e's routed tokens [from, to), as token indices on the device.
+  auto tokensOf = [&](int64_t e, int64_t from, int64_t to) {
+    return tokenRows.narrow(0, first[static_cast<size_t>(e)] + from, to - from);
   };
   // Narrow experts are evaluated in groups of consecutive slots (one wider product per chunk, see
   // MoeBlock::slotsHidden); every statistic is still kept per expert.
@@ -149,20 +161,19 @@ BlockSums accumulateBlock(const MoeTrace& trace, const AnalysisOptions& options,
     if (cancel && cancel->load())
       throw Error(ErrorKind::Cancelled, "analysis cancelled in decoder layer " + std::to_string(trace.layer) +
                                             " before expert " + std::to_string(e0) + " of " + std::to_string(E));
-    for (int64_t e = e0; e < e0 + count; ++e) routedSums[static_cast<size_t>(e)] = at::zeros({H}, at::kDouble);
     if (options.allTokens) {
-      at::Tensor sumHidden = at::zeros({count, I}, at::TensorOptions().dtype(at::kDouble).device(x.device()));
-      std::vector<size_t> next(static_cast<size_t>(count), 0);
+      at::Tensor sumHidden = s.hiddenSum.narrow(0, e0, count);
+      std::vector<int64_t> next(static_cast<size_t>(count), 0);
       for (int64_t start = 0; start < N; start += options.tokenChunk) {
         const int64_t n = std::min(options.tokenChunk, N - start);
         const at::Tensor hidden = b.slotsHidden(b.slotOf(e0), count, x.narrow(0, start, n));  // [n, count, I]
-        sumHidden += hidden.to(at::kDouble).sum(0);
+        sumHidden.add_(hidden.to(at::kDouble).sum(0));
         for (int64_t j = 0; j < count; ++j) {
           const int64_t e = e0 + j;
           const auto& toks = routedTokens[static_cast<size_t>(e)];
-          size_t& from = next[static_cast<size_t>(j)];
-          size_t end = from;
-          while (end < toks.size() && toks[end] < start + n) ++end;
+          int64_t& from = next[static_cast<size_t>(j)];
+          int64_t end = from;
+          while (end < static_cast<int64_t>(toks.size()) && toks[static_cast<size_t>(end)] < start + n) ++end;
           if (end > from) {
             const at::Tensor tokens = tokensOf(e, from, end);
             addRouted(e, hidden.select(1, j).index_select(0, tokens - start), tokens, from, end);
@@ -171,22 +182,22 @@ BlockSums accumulateBlock(const MoeTrace& trace, const AnalysisOptions& options,
         }
         work += 4.0 * static_cast<double>(n) * I * H * static_cast<double>(count);
       }
-      s.hiddenSum.narrow(0, e0, count).copy_(sumHidden.to(at::kCPU));
     } else {
-      const auto& toks = routedTokens[static_cast<size_t>(e0)];
-      if (!toks.empty()) {
-        const at::Tensor tokens = tokensOf(e0, 0, toks.size());
-        addRouted(e0, b.slotHidden(b.slotOf(e0), x.index_select(0, tokens)), tokens, 0, toks.size());
-        work += 4.0 * static_cast<double>(toks.size()) * I * H;
+      const int64_t routedCount = static_cast<int64_t>(routedTokens[static_cast<size_t>(e0)].size());
+      if (routedCount > 0) {
+        const at::Tensor tokens = tokensOf(e0, 0, routedCount);
+        addRouted(e0, b.slotHidden(b.slotOf(e0), x.index_select(0, tokens)), tokens, 0, routedCount);
+        work += 4.0 * static_cast<double>(routedCount) * I * H;
       }
     }
-    for (int64_t e = e0; e < e0 + count; ++e) {
-      s.routedSum[e] = routedSums[static_cast<size_t>(e)];
-      s.reapSum[e] = reapSums[static_cast<size_t>(e)];
-      if (afterExpert) afterExpert(e + 1, E);
-    }
+    if (afterExpert)
+      for (int64_t e = e0; e < e0 + count; ++e) afterExpert(e + 1, E);
     e0 += count;
   }
+  // The block's one wait for the device: its sums come back (and the clock then covers the work
+  // the host queued).
+  for (at::Tensor* t : {&s.counts, &s.softSum, &s.logitGram, &s.reapSum, &s.routedSum, &s.hiddenSum})
+    if (t->defined()) *t = t->to(at::kCPU);
   if (flops) *flops += work;
   if (seconds) *seconds += secondsSince(t0);
   if (combine) *routedOut = routed;
@@ -216,21 +227,24 @@ LayerStats finishBlock(const MoeTrace& trace, const std::string& prefix, const A
   s.routerLogitGram = toMatrix(sums.logitGram);
   if (weights) s.weightGram = expertGram(weightGram(b, &s.weightParamsPerExpert), b, E);
 
-  at::Tensor meanAll = at::zeros({E, s.hidden}, at::kDouble), meanRouted = at::zeros({E, s.hidden}, at::kDouble);
+  at::Tensor meanRouted = at::zeros({E, s.hidden}, at::kDouble);
+  if (options.allTokens) {
+    // The down projection is affine: the mean output is the projection of the mean hidden. Computed
+    // on the block's device and taken back once.
+    const at::Tensor meanHidden = (sums.hiddenSum / static_cast<double>(N)).to(x.device(), x.scalar_type());
+    at::Tensor meanAll = at::empty({E, s.hidden}, at::TensorOptions().dtype(at::kDouble).device(x.device()));
+    for (int64_t e = 0; e < E; ++e)
+      meanAll[e].copy_(b.slotDown(b.slotOf(e), meanHidden.narrow(0, e, 1)).squeeze(0).to(at::kDouble));
+    s.expertOutputMean = toMatrix(meanAll);
+  }
   std::vector<double> reap(static_cast<size_t>(E), 0.0);
   for (int64_t e = 0; e < E; ++e) {
     const int64_t r = s.selectionCounts[static_cast<size_t>(e)];
-    if (options.allTokens) {
-      // The down projection is affine: the mean output is the projection of the mean hidden.
-      at::Tensor meanHidden = (sums.hiddenSum[e] / static_cast<double>(N)).to(x.device(), x.scalar_type()).unsqueeze(0);
-      meanAll[e] = b.slotDown(b.slotOf(e), meanHidden).squeeze(0).to(at::kCPU, at::kDouble);
-    }
     if (r > 0) {
       meanRouted[e] = sums.routedSum[e] / static_cast<double>(r);
       reap[static_cast<size_t>(e)] = sums.reapSum[e].item<double>() / static_cast<double>(r);
     }
   }
-  if (options.allTokens) s.expertOutputMean = toMatrix(meanAll);
   s.expertOutputMeanRouted = toMatrix(meanRouted);
   s.reapScore = reap;
   return s;
