@@ -101,6 +101,7 @@ AnalysisInputs openInputs(const Args& args) {
   AnalysisInputs in;
   in.rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
   in.model = Model::open(args.get("model"), in.rt);
+  in.model->setStaging(parseStaging(args.get("staging", "auto")));
   in.src.sequences = args.getInt("sequences", 32);
   in.src.length = args.getInt("length", 256);
   in.src.randomWindows = args.has("random-windows");
@@ -255,7 +256,7 @@ int analyzeWithFirstLook(const Args& args) {
 int cmdAnalyze(const Argv& argv) {
   Args args(argv,
             {"model", "calib", "sequences", "length", "seed", "field", "tokenizer", "stat", "device", "dtype",
-             "threads", "chunk", "out", "nproc", "dist-timeout", "first-look"},
+             "threads", "chunk", "out", "nproc", "dist-timeout", "first-look", "staging"},
             {"random-windows", "overwrite", "distributed"});
   if (args.has("nproc") || args.has("distributed"))
     args.refuse({"first-look"}, "with --nproc or --distributed (run the first look in one process)");

@@ -4,7 +4,9 @@
 // model is also written FP8 block-quantized (--quant mxfp4: both as a gpt-oss-shaped model, its
 // experts MXFP4), both are analysed on the same tokens and the time ratio quantized / BF16 is
 // reported: what dequantizing while streaming costs.
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -29,8 +31,8 @@ namespace moe::cli {
 
 int cmdBench(const Argv& argv) {
   Args args(argv, {"layers", "sequences", "length", "dtype", "device", "threads", "model-dir", "chunk", "quant", "shape",
-                   "group-width"},
-            {"routed"});
+                   "group-width", "staging"},
+            {"routed", "cold"});
   initThreads(static_cast<int>(args.getInt("threads", 0)));
   const Runtime rt = Runtime::make(args.get("device", "auto"), args.get("dtype", "fp32"));
   const int64_t layers = args.getInt("layers", 2, 1, 4096);
@@ -69,7 +71,19 @@ int cmdBench(const Argv& argv) {
     quantDir = dir + "-" + quant;
     ensure(quantDir, q);
   }
+  const Staging staging = parseStaging(args.get("staging", "auto"));
+  // --cold: the model's files leave the page cache first, as for a model read once or larger than
+  // memory (pages another process has mapped stay).
+  if (args.has("cold"))
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      const int fd = ::open(entry.path().c_str(), O_RDONLY);
+      if (fd < 0) continue;
+      ::fdatasync(fd);
+      ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+      ::close(fd);
+    }
   auto model = Model::open(dir, rt);
+  model->setStaging(staging);
   // An existing --model-dir may hold any model (the CLI tests pass a tiny one): its own sizes count.
   const ModelConfig& cfg = model->config();
   const int64_t sequences = args.getInt("sequences", 4, 1, INT32_MAX),
@@ -109,6 +123,12 @@ int cmdBench(const Argv& argv) {
               static_cast<long long>(cfg.numExperts), static_cast<long long>(cfg.moeIntermediateSize),
               static_cast<long long>(cfg.topK));
   std::printf("runtime               %s\n", rt.describe().c_str());
+  std::printf("weights               %s%s, staging %s (%s)\n", args.has("cold") ? "read from disk" : "as cached",
+              args.has("cold") ? " (--cold)" : "", stagingName(staging),
+              staging == Staging::Off                        ? "each layer read when it starts"
+              : staging == Staging::Copy || !rt.device.is_cpu() ? "the next layer copied to the device meanwhile"
+                                                                 : "the next layer read ahead meanwhile");
+  if (!model->stagingFailure().empty()) std::printf("staging stopped       %s\n", model->stagingFailure().c_str());
   std::printf("calibration           %lld x %lld tokens, %s\n", static_cast<long long>(sequences),
               static_cast<long long>(length), options.allTokens ? "every expert on every token" : "routed only");
   std::printf("analysis time         %.2f s (%.2f s in expert evaluation)\n", r.seconds, r.expertSeconds);

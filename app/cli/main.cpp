@@ -72,6 +72,7 @@ const std::map<std::string, Command>& commands() {
         "        [--nproc N | --distributed] [--dist-timeout S (1800)]   split the calibration sequences over N local\n"
         "        processes (Gloo on CPU), or join a group set up by MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE; rank 0\n"
         "        writes the store\n"
+        "        [--staging off|auto|copy]   how the next layer's weights are read while the current one computes\n"
         "        [--first-look N]   first the first N sequences into ANALYSIS.first-look.h5 (open it at once), then the\n"
         "        full analysis, then how many blocks' groups at K = E/2 the first look had right\n"
         "        HC-SMoE statistics of every MoE block (resumes an interrupted ANALYSIS.h5)."}},
@@ -84,7 +85,8 @@ const std::map<std::string, Command>& commands() {
        {moe::cli::cmdBench,
         "bench [--layers N --sequences N --length L --dtype fp32|bf16 --device auto|cpu|cuda --routed --chunk N]\n"
         "        [--shape qwen1.5|qwen3|olmoe|deepseek (layer shapes of those models)] [--group-width W (2048; 0: one\n"
-        "        expert per product)]\n"
+        "        expert per product)] [--staging off|auto|copy (auto: the next layer read ahead, or copied to a GPU,\n"
+        "        while the current one computes)] [--cold (the model's files dropped from the page cache first)]\n"
         "        [--model-dir DIR (created as a synthetic model of --shape when it holds none; an existing model\n"
         "        is benchmarked as it is)]   Analysis benchmark: tokens/s, GFLOP/s vs matmul peak, memory."}},
       {"synth",

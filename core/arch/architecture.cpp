@@ -25,9 +25,12 @@ at::Tensor mappedView(const TensorInfo& info) {
 }
 }  // namespace
 
-at::Tensor tensorFromInfo(const TensorInfo& info, const Runtime& rt) {
+at::Tensor tensorFromInfo(const TensorInfo& info, const Runtime& rt, const StagedBytes* staged) {
   // A quantized tensor is decoded on the runtime's device, in float32, then cast.
-  if (info.quantized()) return dequantize(info, rt.device).to(rt.dtype);
+  if (info.quantized()) return dequantize(info, rt.device, staged).to(rt.dtype);
+  // A staged copy is the layer's own (used once, dropped with it): cast where needed, not copied.
+  if (staged)
+    if (at::Tensor copy = staged->view(info, scalarTypeOf(info.dtype)); copy.defined()) return copy.to(rt.dtype);
   return mappedView(info).to(rt.device, rt.dtype, /*non_blocking=*/false, /*copy=*/true);
 }
 
@@ -39,7 +42,7 @@ const at::Tensor& LayerWeights::get(const std::string& name) const {
   auto it = tensors_->find(name);
   if (it != tensors_->end()) return it->second;
   if (!store_) throw Error(ErrorKind::MissingTensor, "tensor '" + name + "' was not loaded for this layer");
-  return (*tensors_)[name] = tensorFromInfo(store_->get(name), rt_);
+  return (*tensors_)[name] = tensorFromInfo(store_->get(name), rt_, staged_.get());
 }
 
 at::Tensor LayerWeights::getFloat32(const std::string& name) const {
@@ -47,7 +50,7 @@ at::Tensor LayerWeights::getFloat32(const std::string& name) const {
   if (auto it = tensors_->find(name); it != tensors_->end() || !store_) return get(name).to(at::kFloat);
   Runtime fp32 = rt_;
   fp32.dtype = at::kFloat;
-  return tensorFromInfo(store_->get(name), fp32);
+  return tensorFromInfo(store_->get(name), fp32, staged_.get());
 }
 
 at::Tensor LayerWeights::stack(const std::vector<std::string>& names) const {
@@ -70,7 +73,12 @@ at::Tensor LayerWeights::stack(const std::vector<std::string>& names) const {
       continue;
     }
     const TensorInfo& info = store_->get(names[i]);
-    out[static_cast<int64_t>(i)].copy_(info.quantized() ? dequantize(info, rt_.device) : mappedView(info));
+    at::Tensor source;
+    if (info.quantized())
+      source = dequantize(info, rt_.device, staged_.get());
+    else if (staged_)
+      source = staged_->view(info, scalarTypeOf(info.dtype));
+    out[static_cast<int64_t>(i)].copy_(source.defined() ? source : mappedView(info));
   }
   return out;
 }

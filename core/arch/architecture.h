@@ -21,6 +21,7 @@
 
 #include "core/model/config.h"
 #include "core/model/safetensors.h"
+#include "core/model/staged_bytes.h"
 #include "core/nn/functional.h"
 #include "core/nn/buffer_pool.h"
 #include "core/nn/kv_cache.h"
@@ -40,8 +41,11 @@ struct TensorSpec {
 class LayerWeights {
  public:
   LayerWeights() = default;
-  LayerWeights(const TensorStore* store, const Runtime& rt, BufferPool* pool = nullptr)
-      : store_(store), rt_(rt), pool_(pool) {}
+  // `staged`: copies of some of the layer's stored tensors made ahead of use (on the runtime's
+  // device), read instead of the mapping.
+  LayerWeights(const TensorStore* store, const Runtime& rt, BufferPool* pool = nullptr,
+               std::shared_ptr<const StagedBytes> staged = nullptr)
+      : store_(store), rt_(rt), pool_(pool), staged_(std::move(staged)) {}
 
   void add(const std::string& name, at::Tensor t) { (*tensors_)[name] = std::move(t); }
   bool has(const std::string& name) const;
@@ -61,12 +65,14 @@ class LayerWeights {
   const TensorStore* store_ = nullptr;
   Runtime rt_;
   BufferPool* pool_ = nullptr;
+  std::shared_ptr<const StagedBytes> staged_;
   // Shared by copies, so a layer kept resident (Model::setResident) converts each tensor once.
   std::shared_ptr<std::map<std::string, at::Tensor>> tensors_ = std::make_shared<std::map<std::string, at::Tensor>>();
 };
 
-// Wraps mapped safetensors bytes as a tensor (no copy) and converts it to the runtime's dtype/device.
-at::Tensor tensorFromInfo(const TensorInfo& info, const Runtime& rt);
+// Wraps mapped safetensors bytes as a tensor (no copy) and converts it to the runtime's dtype/device;
+// from the staged copy of the bytes where `staged` holds one.
+at::Tensor tensorFromInfo(const TensorInfo& info, const Runtime& rt, const StagedBytes* staged = nullptr);
 at::ScalarType scalarTypeOf(DType dtype);
 
 enum class ExpertLayout { PerExpert, Packed, Fused };

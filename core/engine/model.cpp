@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "core/error.h"
@@ -116,18 +117,29 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
   } scope{*arch_};
   arch_->setDecodeState(decode);
   arch_->prepare(decode ? decode->past + T : T, rt_);
+  const int L = numLayers();
+  const int last = options.stopAfterLayer >= 0 ? std::min(options.stopAfterLayer, L) : L;
+  // Resident layers are read once; given blocks leave little of a layer to read ahead.
+  std::optional<LayerStager> stager;
+  if (staging_ != Staging::Off && !resident_ && !options.blocks && last > 0) {
+    stager.emplace(*store_, *arch_, rt_, staging_, stagingChunk_);
+    stager->start(0);
+  }
+  stagingFailure_.clear();
   at::Tensor hidden = arch_->embed(ids, loadTensor(arch_->embeddingName()));
   // Converted tensors are copies (resident ones included), so the mapped pages can always go.
   releaseMappedPages(store_->get(arch_->embeddingName()));
   if (observer) observer->onHiddenState(0, hidden);
 
-  const int L = numLayers();
-  const int last = options.stopAfterLayer >= 0 ? std::min(options.stopAfterLayer, L) : L;
   const double rs = arch_->residualScale();
   int moeIndex = 0;
   for (int l = 0; l < last; ++l) {
     if (observer && observer->cancelled()) throw Error(ErrorKind::Cancelled, "forward pass cancelled");
-    LayerWeights w = loadLayer(l);
+    LayerWeights w = stager ? LayerWeights(store_.get(), rt_, &pool_, stager->take(l)) : loadLayer(l);
+    if (stager) {
+      if (l + 1 < last) stager->start(l + 1);
+      stagingFailure_ = stager->failure();
+    }
     at::Tensor x = arch_->norm(hidden, w.get(arch_->inputNormName(l)));
     hidden = hidden + arch_->attention(l, w, x) * rs;
     x = arch_->norm(hidden, w.get(arch_->postAttentionNormName(l)));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/arch/architecture.h"
+#include "core/engine/layer_stager.h"
 #include "core/model/safetensors.h"
 #include "core/nn/buffer_pool.h"
 
@@ -77,6 +78,17 @@ class Model {
   // either way: converted tensors are copies.)
   void setResident(bool resident);
   bool resident() const { return resident_; }
+  // How a streaming forward pass (not a resident one) reads the next layer's weights while the
+  // current one computes (core/engine/layer_stager.h); Auto by default. chunkBytes: the size of each
+  // of the copies' two host buffers.
+  void setStaging(Staging staging, int64_t chunkBytes = int64_t{64} << 20) {
+    staging_ = staging;
+    stagingChunk_ = chunkBytes;
+  }
+  Staging staging() const { return staging_; }
+  // Why staging stopped during the last forward pass (it then read the weights as without it); empty
+  // when it did not.
+  const std::string& stagingFailure() const { return stagingFailure_; }
   at::Tensor loadTensor(const std::string& name) const;  // converted to the runtime dtype/device
   MoeBlock moeBlock(int moeIndex) const;                  // loads that layer's weights
   // Drops the page-cache pages of layer's mapped tensors (its converted copies stay valid).
@@ -97,6 +109,9 @@ class Model {
   std::vector<int> moeLayers_;
   mutable BufferPool pool_;
   bool resident_ = false;
+  Staging staging_ = Staging::Auto;
+  int64_t stagingChunk_ = int64_t{64} << 20;
+  std::string stagingFailure_;
   mutable std::vector<LayerWeights> residentLayers_;
   mutable std::map<std::string, at::Tensor> residentGlobals_;
 };

@@ -140,15 +140,21 @@ at::Tensor dequantizeMxfp4(const at::Tensor& blocks, const at::Tensor& scales) {
   return (values * scale).view({E, R, G * kMxfp4Block}).transpose(1, 2).contiguous();
 }
 
-at::Tensor dequantize(const TensorInfo& info, const at::Device& device) {
+at::Tensor dequantize(const TensorInfo& info, const at::Device& device, const StagedBytes* staged) {
   if (!info.values || !info.scale)
     throw Error(ErrorKind::InvalidArgument, "dequantize: tensor '" + info.name + "' is not quantized");
+  // The stored tensor on the device: its staged copy, or its mapped bytes moved there.
+  auto onDevice = [&](const TensorInfo& stored, const at::Tensor& mapped) {
+    if (staged)
+      if (at::Tensor copy = staged->view(stored, mapped.scalar_type()); copy.defined()) return copy;
+    return mapped.to(device);
+  };
   switch (info.quant) {
     case QuantFormat::Fp8:
-      return dequantizeFp8(byteView(*info.values).to(device), info.values->dtype, floatView(*info.scale).to(device),
-                           info.blockRows, info.blockCols);
+      return dequantizeFp8(onDevice(*info.values, byteView(*info.values)), info.values->dtype,
+                           onDevice(*info.scale, floatView(*info.scale)), info.blockRows, info.blockCols);
     case QuantFormat::Mxfp4:
-      return dequantizeMxfp4(byteView(*info.values).to(device), byteView(*info.scale).to(device));
+      return dequantizeMxfp4(onDevice(*info.values, byteView(*info.values)), onDevice(*info.scale, byteView(*info.scale)));
     case QuantFormat::None: break;
   }
   throw Error(ErrorKind::InvalidArgument, "dequantize: tensor '" + info.name + "' is not quantized");

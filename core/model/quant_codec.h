@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/model/safetensors.h"
+#include "core/model/staged_bytes.h"
 
 namespace moe {
 
@@ -26,8 +27,9 @@ at::Tensor encodeFp8(const at::Tensor& values, DType fp8);
 at::Tensor encodeE2M1(const at::Tensor& values);  // uint8 codes 0..15, one per value
 
 // The logical tensor of a quantized TensorInfo (info.quantized()), float32 on `device`, read from
-// the mapping (the codes travel to the device before they are decoded).
-at::Tensor dequantize(const TensorInfo& info, const at::Device& device);
+// the mapping (the codes travel to the device before they are decoded), or from `staged` copies of
+// its stored tensors where there are some.
+at::Tensor dequantize(const TensorInfo& info, const at::Device& device, const StagedBytes* staged = nullptr);
 
 // FP8 block dequantization of codes [..., R, C] with scale_inv [..., ceil(R/br), ceil(C/bc)]
 // (br = bc = 0: one scale), float32.

@@ -2,6 +2,7 @@
 // Memory-mapped safetensors reading (single files and sharded checkpoints) and writing.
 // No torch here: the engine wraps the mapped bytes into tensors only when a layer runs, which is
 // what lets a checkpoint larger than RAM be analysed layer by layer.
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -107,6 +108,9 @@ class TensorStore {
 // The mapping is private and read-only, so nothing is lost: a later access re-reads the pages (from
 // the page cache). Without this, every layer ever streamed would stay counted in resident memory.
 void releaseMappedPages(const TensorInfo& info);
+// Reads a stored tensor's bytes from its file into the page cache, and leaves them unmapped in this
+// process (its resident memory does not count them); returns false when `stop` turned true first.
+bool readIntoPageCache(const TensorInfo& info, const std::atomic<bool>& stop);
 
 // A tensor to write: bytes already in the target dtype, row-major.
 struct TensorBlob {

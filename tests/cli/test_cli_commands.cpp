@@ -201,4 +201,11 @@ TEST_CASE("cli bench: runs on an existing tiny model") {
   CHECK_THAT(r.out, Contains("qwen2_moe, 1 layers (hidden 32, 4 x 16 experts, top-"));
   CHECK_THAT(r.out, Contains("1 x 16 tokens"));
   CHECK(numberAfter(r.out, "tokens/s") > 0);
+  CHECK_THAT(r.out, Contains("weights               as cached, staging auto"));
+  // The copies path, from a cold page cache.
+  const CliResult copied = runCli({"bench", "--model-dir", dir, "--layers", "1", "--sequences", "1", "--length", "16",
+                                   "--device", "cpu", "--staging", "copy", "--cold"});
+  REQUIRE(copied.code == 0);
+  CHECK_THAT(copied.out, Contains("read from disk (--cold), staging copy (the next layer copied to the device"));
+  CHECK_THAT(copied.out, !Contains("staging stopped"));
 }

@@ -63,6 +63,8 @@ TEST_CASE("cli: command-line mistakes exit 2 and say what is accepted") {
       {mergeArgs({"--experts", "4", "--dtype", "fp64"}), {"fp64", "fp32", "bf16"}},
       {{"analyze", "--model", model, "--calib", calib, "--out", (runDir() / "a.h5").string(), "--stat", "every"},
        {"--stat", "all", "routed"}},
+      {{"analyze", "--model", model, "--calib", calib, "--out", (runDir() / "a.h5").string(), "--staging", "pinned"},
+       {"'pinned'", "off", "auto", "copy"}},
       {{"cluster", mixtralAnalysis(), "--experts", "2", "--linkage", "wards"}, {"wards", "single", "ward"}},
       {{"cluster", mixtralAnalysis(), "--experts", "2", "--basis", "w"}, {"'w'", "router_logits"}},
       {{"cluster", mixtralAnalysis(), "--experts", "2", "--metric", "l1"}, {"l1", "euclidean", "cosine"}},
