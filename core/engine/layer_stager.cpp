@@ -123,18 +123,24 @@ std::shared_ptr<StagedBytes> LayerStager::stage(const std::vector<const TensorIn
   std::optional<c10::Event> inFlight[2];
   int slot = 0;
   int64_t used = 0;
-  auto nextBuffer = [&] {
-    if (device) {
-      inFlight[slot].emplace(rt_.device.type());
-      inFlight[slot]->record(impl->getStream(rt_.device));
+  // The copies queued so far on this thread's stream, as an event to wait for (by polling: waiting
+  // on an event or a stream is not part of libtorch's device-generic interface in every version).
+  auto queued = [&] {
+    c10::Event event(rt_.device.type());
+    event.record(impl->getStream(rt_.device));
+    return event;
+  };
+  auto waitFor = [&](const c10::Event& event) {
+    while (!event.query()) {
+      checkStop();
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
+  };
+  auto nextBuffer = [&] {
+    if (device) inFlight[slot].emplace(queued());
     slot ^= 1;
     used = 0;
-    if (inFlight[slot])
-      while (!inFlight[slot]->query()) {
-        checkStop();
-        std::this_thread::sleep_for(std::chrono::microseconds(50));
-      }
+    if (inFlight[slot]) waitFor(*inFlight[slot]);
   };
   auto out = std::make_shared<StagedBytes>();
   for (const TensorInfo* t : tensors) {
@@ -157,7 +163,7 @@ std::shared_ptr<StagedBytes> LayerStager::stage(const std::vector<const TensorIn
   }
   if (device) {
     // Complete before the layer reads them; freed on the consumer's stream once it is done with them.
-    impl->synchronizeStream(impl->getStream(rt_.device));
+    waitFor(queued());
     if (consumer) out->forEach([&](const at::Tensor& t) { t.record_stream(*consumer); });
   }
   return out;
