@@ -10,6 +10,7 @@
 #include <cstring>
 #include <optional>
 #include <set>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -58,8 +59,8 @@ std::vector<const TensorInfo*> LayerStager::storedTensors(int layer) const {
 }
 
 void LayerStager::start(int layer) {
+  if (pending_.valid()) take(pendingLayer_);  // one at a time (and a failure there stops staging)
   if (!enabled_) return;
-  if (pending_.valid()) take(pendingLayer_);  // one at a time
   std::vector<const TensorInfo*> tensors = storedTensors(layer);
   // A small layer is read faster than a thread starts (the demo model's are 1 MB): Auto leaves it.
   int64_t total = 0;
@@ -68,16 +69,21 @@ void LayerStager::start(int layer) {
   // The copies are handed to the stream the forward pass computes on (this thread's current one).
   std::optional<c10::Stream> consumer;
   if (copies_ && !rt_.device.is_cpu()) consumer = c10::impl::VirtualGuardImpl(rt_.device.type()).getStream(rt_.device);
-  pendingLayer_ = layer;
-  pending_ = std::async(std::launch::async, [this, layer, tensors = std::move(tensors), consumer] {
-    try {
-      return stage(tensors, consumer);
-    } catch (const Error& e) {
-      throw Error(e.kind(), "staging decoder layer " + std::to_string(layer) + ": " + e.what());
-    } catch (const std::exception& e) {
-      throw Error(ErrorKind::Io, "staging decoder layer " + std::to_string(layer) + ": " + e.what());
-    }
-  });
+  try {
+    pending_ = std::async(std::launch::async, [this, layer, tensors = std::move(tensors), consumer] {
+      try {
+        return stage(tensors, consumer);
+      } catch (const Error& e) {
+        throw Error(e.kind(), "staging decoder layer " + std::to_string(layer) + ": " + e.what());
+      } catch (const std::exception& e) {
+        throw Error(ErrorKind::Io, "staging decoder layer " + std::to_string(layer) + ": " + e.what());
+      }
+    });
+    pendingLayer_ = layer;
+  } catch (const std::system_error& e) {  // no thread to be had
+    failure_ = "staging decoder layer " + std::to_string(layer) + ": " + e.what();
+    enabled_ = false;
+  }
 }
 
 std::shared_ptr<const StagedBytes> LayerStager::take(int layer) {
