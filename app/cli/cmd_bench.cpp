@@ -135,6 +135,19 @@ int cmdBench(const Argv& argv) {
   std::printf("  statistics          %.2f s (the sums' means and the weight Gram)\n", r.statsSeconds);
   std::printf("  rest of the layers  %.2f s (attention, shared experts, routing, weight streaming)\n",
               r.seconds - r.expertSeconds - r.statsSeconds);
+  {
+    // The rest, by the forward pass' own clock (on a GPU: the time to queue the work).
+    const ForwardTimes& f = r.forward;
+    const double rest = r.seconds - r.expertSeconds - r.statsSeconds;
+    const double observersRest = f.observers - r.expertSeconds - r.statsSeconds;
+    const double other =
+        rest - f.attention - f.blockBuild - f.routing - f.moeOutput - f.denseMlp - f.staging - observersRest;
+    std::printf("    of which          attention %.2f s, building MoE blocks %.2f s, routing %.2f s, shared experts\n"
+                "                      %.2f s, dense MLPs %.2f s, waiting for staging %.2f s, the rest of the\n"
+                "                      statistics %.2f s, other %.2f s%s\n",
+                f.attention, f.blockBuild, f.routing, f.moeOutput, f.denseMlp, f.staging, observersRest, other,
+                rt.device.is_cpu() ? "" : " (host clock: queued work)");
+  }
   std::printf("tokens/s              %.1f (calibration tokens through the whole stack)\n", ids.numel() / r.seconds);
   std::printf("expert evaluation     %.1f GFLOP/s\n", achieved);
   std::printf("matmul peak           %.1f GFLOP/s ([%lld x %lld] x [%lld x %lld], %s, this run)\n", peak,

@@ -458,12 +458,13 @@ namespace {
 
 // Streams `ids` through the decoder layers for `observer`; nothing after the last MoE block matters
 // to the statistics, so the pass stops there.
-void streamToLastMoeBlock(Model& model, const at::Tensor& ids, AnalysisObserver& observer) {
+void streamToLastMoeBlock(Model& model, const at::Tensor& ids, AnalysisObserver& observer, ForwardTimes* times) {
   const int last = model.moeLayers().back();
   observer.setLastLayer(last);
   ForwardOptions fo;
   fo.computeLogits = false;
   fo.stopAfterLayer = last + 1;
+  fo.times = times;
   model.forward(ids, &observer, fo);
 }
 
@@ -477,7 +478,7 @@ AnalysisResult runAnalysis(Model& model, const at::Tensor& ids, const AnalysisOp
   if (store) result.resumedLayers = static_cast<int>(store->completedLayers().size());
   const auto start = Clock::now();
   AnalysisObserver observer(model, options, store, progress, cancel, result, ids.numel());
-  streamToLastMoeBlock(model, ids, observer);
+  streamToLastMoeBlock(model, ids, observer, &result.forward);
   result.seconds = secondsSince(start);
   return result;
 }
@@ -497,7 +498,7 @@ AnalysisResult runAnalysisDistributed(Model& model, const at::Tensor& share, int
   const auto start = Clock::now();
   AnalysisObserver observer(model, options, store, progress, cancel, result, totalTokens);
   observer.setDistributed(&comm, &skip);
-  streamToLastMoeBlock(model, share, observer);
+  streamToLastMoeBlock(model, share, observer, &result.forward);
   result.seconds = secondsSince(start);
   return result;
 }

@@ -53,6 +53,7 @@ struct AnalysisResult {
   double expertFlops = 0;    // floating-point operations of expert evaluation
   double expertSeconds = 0;  // time spent in expert evaluation
   double statsSeconds = 0;   // time spent forming the statistics from the sums (mostly the weight Gram)
+  ForwardTimes forward;      // the forward pass' share (its `observers` include the two above)
 };
 
 // Statistics of one block from its input and routing during a forward pass (the trace's output is

@@ -1,5 +1,6 @@
 #include "core/engine/model.h"
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -132,17 +133,28 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
   if (observer) observer->onHiddenState(0, hidden);
 
   const double rs = arch_->residualScale();
+  ForwardTimes times;
+  auto now = std::chrono::steady_clock::now();
+  // Adds the time since the last call to `slot`.
+  auto lap = [&](double& slot) {
+    const auto t = std::chrono::steady_clock::now();
+    slot += std::chrono::duration<double>(t - now).count();
+    now = t;
+  };
   int moeIndex = 0;
   for (int l = 0; l < last; ++l) {
     if (observer && observer->cancelled()) throw Error(ErrorKind::Cancelled, "forward pass cancelled");
+    now = std::chrono::steady_clock::now();
     LayerWeights w = stager ? LayerWeights(store_.get(), rt_, &pool_, stager->take(l)) : loadLayer(l);
     if (stager) {
       if (l + 1 < last) stager->start(l + 1);
       stagingFailure_ = stager->failure();
     }
+    lap(times.staging);
     at::Tensor x = arch_->norm(hidden, w.get(arch_->inputNormName(l)));
     hidden = hidden + arch_->attention(l, w, x) * rs;
     x = arch_->norm(hidden, w.get(arch_->postAttentionNormName(l)));
+    lap(times.attention);
     at::Tensor mlp;
     if (arch_->isMoeLayer(l)) {
       MoeBlock block;
@@ -153,6 +165,7 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
         block.expertSlot = arch_->expertMap(l);
         if (options.moeOverride) options.moeOverride(moeIndex, block);
       }
+      lap(times.blockBuild);
       MoeTrace trace;
       trace.layer = l;
       trace.moeIndex = moeIndex;
@@ -160,15 +173,20 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
       trace.input = x.reshape({B * T, -1});
       trace.routerLogits = block.routerLogits(trace.input);
       trace.routing = block.route(trace.routerLogits);
+      lap(times.routing);
       if (observer) observer->onMoeRouting(trace);
+      lap(times.observers);
       at::Tensor routed = trace.routedOutput.defined() ? trace.routedOutput : block.combine(trace.input, trace.routing);
       trace.routedOutput = at::Tensor();  // observers read the block's output, not a part of it
       trace.output = block.addShared(trace.input, routed);
+      lap(times.moeOutput);
       if (observer) observer->onMoeBlock(trace);
+      lap(times.observers);
       mlp = trace.output.view({B, T, -1});
       ++moeIndex;
     } else {
       mlp = arch_->denseMlp(l, w, x);
+      lap(times.denseMlp);
     }
     hidden = hidden + mlp * rs;
     for (const auto& spec : arch_->layerTensors(l)) releaseMappedPages(store_->get(spec.name));
@@ -176,6 +194,16 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
       if (l + 1 < L) observer->onHiddenState(l + 1, hidden);
       observer->onLayerDone(l, L);
     }
+  }
+  if (options.times) {
+    ForwardTimes& t = *options.times;
+    t.attention += times.attention;
+    t.blockBuild += times.blockBuild;
+    t.routing += times.routing;
+    t.observers += times.observers;
+    t.moeOutput += times.moeOutput;
+    t.denseMlp += times.denseMlp;
+    t.staging += times.staging;
   }
   if (last < L) return at::Tensor();
   if (decode) decode->advance(T);

@@ -43,6 +43,18 @@ class ForwardObserver {
   virtual bool cancelled() const { return false; }
 };
 
+// Where a forward pass spent its time, summed over its layers, by the host's clock (on a GPU that
+// is the time to queue the work, except where something waited for the device).
+struct ForwardTimes {
+  double attention = 0;   // the layers' norms and attention, their weights' conversion included
+  double blockBuild = 0;  // the MoE blocks' weights converted and stacked
+  double routing = 0;     // router logits and top-k
+  double observers = 0;   // the observers' MoE callbacks (an analysis: expert evaluation, statistics)
+  double moeOutput = 0;   // the routed sum where no observer gave it, and the shared experts
+  double denseMlp = 0;    // the dense layers' MLPs
+  double staging = 0;     // waiting for a layer's staging (core/engine/layer_stager.h) to finish
+};
+
 struct ForwardOptions {
   bool computeLogits = true;
   // Replaces a MoE block before it runs (merges, alternative routers); moeIndex is the j-th block.
@@ -55,6 +67,8 @@ struct ForwardOptions {
   // The MoE blocks to run, by block index, instead of those the layer's weights give (a resident
   // generator builds merged blocks once, not at every step); moeOverride is not applied to them.
   const std::vector<MoeBlock>* blocks = nullptr;
+  // Receives (adds) where the time went.
+  ForwardTimes* times = nullptr;
 };
 
 class Model {

@@ -202,6 +202,9 @@ TEST_CASE("cli bench: runs on an existing tiny model") {
   CHECK_THAT(r.out, Contains("1 x 16 tokens"));
   CHECK(numberAfter(r.out, "tokens/s") > 0);
   CHECK_THAT(r.out, Contains("weights               as cached, staging auto"));
+  // The split of the rest: disjoint parts of the analysis time, so what is left over is not negative.
+  CHECK(numberAfter(r.out, "of which          attention") >= 0);
+  CHECK(numberAfter(r.out, "s, other") >= -0.005);
   // The copies path, from a cold page cache.
   const CliResult copied = runCli({"bench", "--model-dir", dir, "--layers", "1", "--sequences", "1", "--length", "16",
                                    "--device", "cpu", "--staging", "copy", "--cold"});
