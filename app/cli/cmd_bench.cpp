@@ -133,12 +133,11 @@ int cmdBench(const Argv& argv) {
               static_cast<long long>(length), options.allTokens ? "every expert on every token" : "routed only");
   std::printf("analysis time         %.2f s (%.2f s in expert evaluation)\n", r.seconds, r.expertSeconds);
   std::printf("  statistics          %.2f s (the sums' means and the weight Gram)\n", r.statsSeconds);
-  std::printf("  rest of the layers  %.2f s (attention, shared experts, routing, weight streaming)\n",
-              r.seconds - r.expertSeconds - r.statsSeconds);
+  const double rest = r.seconds - r.expertSeconds - r.statsSeconds;
+  std::printf("  rest of the layers  %.2f s (attention, shared experts, routing, weight streaming)\n", rest);
   {
     // The rest, by the forward pass' own clock (on a GPU: the time to queue the work).
     const ForwardTimes& f = r.forward;
-    const double rest = r.seconds - r.expertSeconds - r.statsSeconds;
     const double observersRest = f.observers - r.expertSeconds - r.statsSeconds;
     const double other =
         rest - f.attention - f.blockBuild - f.routing - f.moeOutput - f.denseMlp - f.staging - observersRest;

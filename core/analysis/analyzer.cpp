@@ -103,17 +103,14 @@ BlockSums accumulateBlock(const MoeTrace& trace, const AnalysisOptions& options,
   // expert e's routed tokens are rows first[e] .. first[e + 1] of both.
   at::Tensor idx = trace.routing.indices.to(at::kCPU).contiguous();
   at::Tensor w = trace.routing.weights.to(at::kCPU, at::kFloat).contiguous();
-  std::vector<std::vector<int64_t>> routedTokens(static_cast<size_t>(E));
   std::vector<int64_t> first(static_cast<size_t>(E) + 1, 0);
-  at::Tensor tokenRows, gateRows;
+  at::Tensor tokenHost = at::empty({N * k}, at::kLong), gateHost = at::empty({N * k}, at::kFloat);
+  const int64_t* routedToken = tokenHost.data_ptr<int64_t>();  // on the host, for the loops below
   {
     const int64_t* ip = idx.data_ptr<int64_t>();
     const float* wp = w.data_ptr<float>();
-    for (int64_t t = 0; t < N; ++t)
-      for (int64_t j = 0; j < k; ++j) routedTokens[static_cast<size_t>(ip[t * k + j])].push_back(t);
-    for (int64_t e = 0; e < E; ++e)
-      first[static_cast<size_t>(e) + 1] = first[static_cast<size_t>(e)] + routedTokens[static_cast<size_t>(e)].size();
-    at::Tensor tokenHost = at::empty({N * k}, at::kLong), gateHost = at::empty({N * k}, at::kFloat);
+    for (int64_t i = 0; i < N * k; ++i) ++first[static_cast<size_t>(ip[i]) + 1];
+    for (int64_t e = 0; e < E; ++e) first[static_cast<size_t>(e) + 1] += first[static_cast<size_t>(e)];
     int64_t* tp = tokenHost.data_ptr<int64_t>();
     float* gp = gateHost.data_ptr<float>();
     std::vector<int64_t> fill(first.begin(), first.end() - 1);
@@ -123,9 +120,9 @@ BlockSums accumulateBlock(const MoeTrace& trace, const AnalysisOptions& options,
         tp[pos] = t;
         gp[pos] = wp[t * k + j];
       }
-    tokenRows = tokenHost.to(x.device());
-    gateRows = gateHost.to(x.device());
   }
+  const at::Tensor tokenRows = tokenHost.to(x.device()), gateRows = gateHost.to(x.device());
+  auto routedCount = [&](int64_t e) { return first[static_cast<size_t>(e) + 1] - first[static_cast<size_t>(e)]; };
 
   const auto t0 = Clock::now();
   double work = 0;
@@ -170,10 +167,10 @@ BlockSums accumulateBlock(const MoeTrace& trace, const AnalysisOptions& options,
         sumHidden.add_(hidden.to(at::kDouble).sum(0));
         for (int64_t j = 0; j < count; ++j) {
           const int64_t e = e0 + j;
-          const auto& toks = routedTokens[static_cast<size_t>(e)];
+          const int64_t* toks = routedToken + first[static_cast<size_t>(e)];
           int64_t& from = next[static_cast<size_t>(j)];
           int64_t end = from;
-          while (end < static_cast<int64_t>(toks.size()) && toks[static_cast<size_t>(end)] < start + n) ++end;
+          while (end < routedCount(e) && toks[end] < start + n) ++end;
           if (end > from) {
             const at::Tensor tokens = tokensOf(e, from, end);
             addRouted(e, hidden.select(1, j).index_select(0, tokens - start), tokens, from, end);
@@ -183,11 +180,11 @@ BlockSums accumulateBlock(const MoeTrace& trace, const AnalysisOptions& options,
         work += 4.0 * static_cast<double>(n) * I * H * static_cast<double>(count);
       }
     } else {
-      const int64_t routedCount = static_cast<int64_t>(routedTokens[static_cast<size_t>(e0)].size());
-      if (routedCount > 0) {
-        const at::Tensor tokens = tokensOf(e0, 0, routedCount);
-        addRouted(e0, b.slotHidden(b.slotOf(e0), x.index_select(0, tokens)), tokens, 0, routedCount);
-        work += 4.0 * static_cast<double>(routedCount) * I * H;
+      const int64_t count0 = routedCount(e0);
+      if (count0 > 0) {
+        const at::Tensor tokens = tokensOf(e0, 0, count0);
+        addRouted(e0, b.slotHidden(b.slotOf(e0), x.index_select(0, tokens)), tokens, 0, count0);
+        work += 4.0 * static_cast<double>(count0) * I * H;
       }
     }
     if (afterExpert)

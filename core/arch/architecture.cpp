@@ -19,19 +19,25 @@ at::ScalarType scalarTypeOf(DType dtype) {
 }
 
 namespace {
-// The mapped bytes as a tensor, without a copy; valid while the store's mapping lives.
-at::Tensor mappedView(const TensorInfo& info) {
+// A tensor's values where they are: decoded on the device (a quantized tensor, float32), the staged
+// copy of its bytes, or, with *mapped set, the mapped bytes themselves (no copy; valid while the
+// store's mapping lives, and never to be written).
+at::Tensor storedValues(const TensorInfo& info, const at::Device& device, const StagedBytes* staged, bool* mapped) {
+  *mapped = false;
+  if (info.quantized()) return dequantize(info, device, staged);
+  if (staged)
+    if (at::Tensor copy = staged->view(info, scalarTypeOf(info.dtype)); copy.defined()) return copy;
+  *mapped = true;
   return at::from_blob(const_cast<uint8_t*>(info.data), info.shape, at::TensorOptions().dtype(scalarTypeOf(info.dtype)));
 }
 }  // namespace
 
 at::Tensor tensorFromInfo(const TensorInfo& info, const Runtime& rt, const StagedBytes* staged) {
-  // A quantized tensor is decoded on the runtime's device, in float32, then cast.
-  if (info.quantized()) return dequantize(info, rt.device, staged).to(rt.dtype);
-  // A staged copy is the layer's own (used once, dropped with it): cast where needed, not copied.
-  if (staged)
-    if (at::Tensor copy = staged->view(info, scalarTypeOf(info.dtype)); copy.defined()) return copy.to(rt.dtype);
-  return mappedView(info).to(rt.device, rt.dtype, /*non_blocking=*/false, /*copy=*/true);
+  // Decoded values and a staged copy are the layer's own (used once, dropped with it): cast where
+  // needed. The mapping is copied.
+  bool mapped = false;
+  const at::Tensor values = storedValues(info, rt.device, staged, &mapped);
+  return mapped ? values.to(rt.device, rt.dtype, /*non_blocking=*/false, /*copy=*/true) : values.to(rt.dtype);
 }
 
 bool LayerWeights::has(const std::string& name) const {
@@ -72,13 +78,8 @@ at::Tensor LayerWeights::stack(const std::vector<std::string>& names) const {
       out[static_cast<int64_t>(i)].copy_(it->second);
       continue;
     }
-    const TensorInfo& info = store_->get(names[i]);
-    at::Tensor source;
-    if (info.quantized())
-      source = dequantize(info, rt_.device, staged_.get());
-    else if (staged_)
-      source = staged_->view(info, scalarTypeOf(info.dtype));
-    out[static_cast<int64_t>(i)].copy_(source.defined() ? source : mappedView(info));
+    bool mapped = false;
+    out[static_cast<int64_t>(i)].copy_(storedValues(store_->get(names[i]), rt_.device, staged_.get(), &mapped));
   }
   return out;
 }

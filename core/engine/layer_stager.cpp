@@ -70,9 +70,9 @@ void LayerStager::start(int layer) {
   std::optional<c10::Stream> consumer;
   if (copies_ && !rt_.device.is_cpu()) consumer = c10::impl::VirtualGuardImpl(rt_.device.type()).getStream(rt_.device);
   try {
-    pending_ = std::async(std::launch::async, [this, layer, tensors = std::move(tensors), consumer] {
+    pending_ = std::async(std::launch::async, [this, layer, tensors = std::move(tensors), total, consumer] {
       try {
-        return stage(tensors, consumer);
+        return stage(tensors, total, consumer);
       } catch (const Error& e) {
         throw Error(e.kind(), "staging decoder layer " + std::to_string(layer) + ": " + e.what());
       } catch (const std::exception& e) {
@@ -99,7 +99,7 @@ std::shared_ptr<const StagedBytes> LayerStager::take(int layer) {
   }
 }
 
-std::shared_ptr<StagedBytes> LayerStager::stage(const std::vector<const TensorInfo*>& tensors,
+std::shared_ptr<StagedBytes> LayerStager::stage(const std::vector<const TensorInfo*>& tensors, int64_t total,
                                                 const std::optional<c10::Stream>& consumer) {
   auto checkStop = [&] {
     if (stop_) throw Error(ErrorKind::Cancelled, "stopped");
@@ -121,8 +121,6 @@ std::shared_ptr<StagedBytes> LayerStager::stage(const std::vector<const TensorIn
     impl.emplace(rt_.device.type());
     onSideStream.emplace(impl->getStreamFromGlobalPool(rt_.device));
   }
-  int64_t total = 0;
-  for (const TensorInfo* t : tensors) total += static_cast<int64_t>(t->nbytes);
   const int64_t chunk = std::max<int64_t>(1, std::min(chunkBytes_, total));
   const at::TensorOptions hostOptions = at::TensorOptions().dtype(at::kByte).pinned_memory(device);
   at::Tensor buffers[2] = {at::empty({chunk}, hostOptions), at::empty({chunk}, hostOptions)};

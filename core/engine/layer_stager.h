@@ -4,8 +4,9 @@
 // not yet in the page cache) and, on a GPU, for the copy to the device, which dominated the GPU
 // analysis (1.15 GB per Qwen1.5-MoE layer against a few milliseconds of compute).
 //
-// - Read-ahead (a CPU runtime): a background thread touches every page of the layer's mapped tensors,
-//   so the file is read into memory (and mapped) before the layer needs it.
+// - Read-ahead (a CPU runtime): a background thread reads every page of the layer's mapped tensors
+//   into the page cache (readIntoPageCache, which leaves them unmapped), so the file is read before
+//   the layer needs it.
 // - Copies (a GPU runtime): a background thread copies the layer's stored bytes through two pinned
 //   host buffers onto the device, on a stream of its own, so the copy overlaps the current layer's
 //   kernels. The layer then reads its weights from those copies (StagedBytes), converting dtype on
@@ -56,7 +57,8 @@ class LayerStager {
   const std::string& failure() const { return failure_; }
 
  private:
-  std::shared_ptr<StagedBytes> stage(const std::vector<const TensorInfo*>& tensors,
+  // `total`: the tensors' bytes.
+  std::shared_ptr<StagedBytes> stage(const std::vector<const TensorInfo*>& tensors, int64_t total,
                                      const std::optional<c10::Stream>& consumer);
   std::vector<const TensorInfo*> storedTensors(int layer) const;
 

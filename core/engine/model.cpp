@@ -133,7 +133,8 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
   if (observer) observer->onHiddenState(0, hidden);
 
   const double rs = arch_->residualScale();
-  ForwardTimes times;
+  ForwardTimes unreported;
+  ForwardTimes& times = options.times ? *options.times : unreported;
   auto now = std::chrono::steady_clock::now();
   // Adds the time since the last call to `slot`.
   auto lap = [&](double& slot) {
@@ -194,16 +195,6 @@ at::Tensor Model::forward(const at::Tensor& idsIn, ForwardObserver* observer, co
       if (l + 1 < L) observer->onHiddenState(l + 1, hidden);
       observer->onLayerDone(l, L);
     }
-  }
-  if (options.times) {
-    ForwardTimes& t = *options.times;
-    t.attention += times.attention;
-    t.blockBuild += times.blockBuild;
-    t.routing += times.routing;
-    t.observers += times.observers;
-    t.moeOutput += times.moeOutput;
-    t.denseMlp += times.denseMlp;
-    t.staging += times.staging;
   }
   if (last < L) return at::Tensor();
   if (decode) decode->advance(T);
